@@ -1,0 +1,80 @@
+"""Reading and writing the files a scene points to, with errors that name the scene.
+
+Images are 8-bit RGB PNG; depth is float32 z-depth in metres as ``.npy``; instance masks
+are 16-bit PNG (0 = background, k = object id + 1).  PNG and .npy writing is
+byte-deterministic, which keeps "same seed, same bytes" true for generated scenes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .scene import SceneError
+
+
+def _check_shape(arr: np.ndarray, expected: tuple[int, int] | None, what: str, path: Path, scene_id: str) -> None:
+    if expected is not None and tuple(arr.shape[:2]) != tuple(expected):
+        raise SceneError(
+            f"scene {scene_id!r}: {what} {path} is {arr.shape[0]}x{arr.shape[1]}, "
+            f"expected {expected[0]}x{expected[1]}"
+        )
+
+
+def read_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im.convert("RGB"))
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable ({e})") from None
+    _check_shape(arr, expected_hw, "image", path, scene_id)
+    return arr
+
+
+def write_image(path: str | Path, rgb: np.ndarray) -> None:
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(path, format="PNG", optimize=False)
+
+
+def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """Float32 metres; NaN/inf/<=0 mark invalid pixels and are returned as they are."""
+    path = Path(path)
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: depth file {path} not found") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise SceneError(f"scene {scene_id!r}: depth file {path} is unreadable ({e})") from None
+    if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.floating):
+        raise SceneError(f"scene {scene_id!r}: depth file {path} must be a 2-D float array, got {arr.dtype} {arr.shape}")
+    _check_shape(arr, expected_hw, "depth", path, scene_id)
+    return arr.astype(np.float32, copy=False)
+
+
+def write_depth(path: str | Path, depth: np.ndarray) -> None:
+    np.save(path, np.ascontiguousarray(depth, dtype=np.float32), allow_pickle=False)
+
+
+def read_instance_mask(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """(H, W) int32 map: -1 background, else the object id."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im).astype(np.int32) - 1
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: mask file {path} not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise SceneError(f"scene {scene_id!r}: mask file {path} is unreadable ({e})") from None
+    if arr.ndim != 2:
+        raise SceneError(f"scene {scene_id!r}: mask file {path} must be single-channel, got shape {arr.shape}")
+    _check_shape(arr, expected_hw, "mask", path, scene_id)
+    return arr
+
+
+def write_instance_mask(path: str | Path, ids: np.ndarray) -> None:
+    """``ids``: (H, W) ints, -1 background, else object id (< 65535)."""
+    Image.fromarray(np.ascontiguousarray(ids + 1, dtype=np.uint16)).save(path, format="PNG", optimize=False)

@@ -1,0 +1,84 @@
+"""The QA record: one question about one scene, with its answer stored twice.
+
+``answer`` is the text a model should produce; ``answer_struct`` is the same answer as
+a typed value so evaluation and rewards never re-parse our own text:
+
+=============  ==========================================================
+``kind``       ``value``
+=============  ==========================================================
+length         float, metres
+point3d        [x, y, z] metres, camera frame
+vector3d       [x, y, z] unit vector, camera frame
+box3d          {"center": [x, y, z], "size": [w, h, l], "yaw": rad}
+choice         letter "A".."D" (the options are in ``choices``)
+boolean        true / false
+count          int
+label          str (a category-free word such as "left", "closer", "facing left")
+order          list of str (object references, first to last)
+=============  ==========================================================
+
+``eval_type`` names the metric family evaluation uses (see ``spatialforge.eval``):
+``numeric`` (ratio/sMAPE), ``point3d``, ``vector3d`` (angle), ``box3d`` (IoU), ``choice``,
+``yesno``, ``count``, ``label``, ``order``, ``open`` (judge / sBERT).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Format = Literal["free", "mcq", "tf"]
+View = Literal["original", "mirrored"]
+FORMATS: tuple[str, ...] = ("free", "mcq", "tf")
+EVAL_TYPES = ("numeric", "point3d", "vector3d", "box3d", "choice", "yesno", "count", "label", "order", "open")
+
+
+@dataclass(frozen=True)
+class QARecord:
+    id: str
+    scene_id: str
+    question: str
+    answer: str
+    answer_struct: dict[str, Any]  # {"kind": ..., "value": ...}
+    task: str
+    level: int
+    format: str
+    eval_type: str
+    object_ids: tuple[int, ...] = ()
+    choices: tuple[str, ...] = ()  # MCQ option texts, in letter order
+    reasoning: str = ""  # short trace built from scene facts (problem solving)
+    pair_id: str = ""
+    view: str = "original"
+    image_path: str = ""  # absolute or relative to the dataset root
+    flipped: bool = False  # image must be flipped when read (mirrored view)
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. {"unit": "cm", "template": 3}
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"record {self.id}: format must be one of {FORMATS}, got {self.format!r}")
+        if self.eval_type not in EVAL_TYPES:
+            raise ValueError(f"record {self.id}: eval_type must be one of {EVAL_TYPES}, got {self.eval_type!r}")
+        if self.view not in ("original", "mirrored"):
+            raise ValueError(f"record {self.id}: view must be 'original' or 'mirrored'")
+        if "kind" not in self.answer_struct or "value" not in self.answer_struct:
+            raise ValueError(f"record {self.id}: answer_struct needs 'kind' and 'value'")
+
+    def to_row(self) -> dict[str, Any]:
+        """Flat row for Parquet: nested values as JSON strings (stable across readers)."""
+        row = asdict(self)
+        row["answer_struct"] = json.dumps(self.answer_struct, sort_keys=True)
+        row["meta"] = json.dumps(self.meta, sort_keys=True)
+        row["object_ids"] = list(self.object_ids)
+        row["choices"] = list(self.choices)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "QARecord":
+        d = {k: row[k] for k in cls.__dataclass_fields__ if k in row}
+        for key in ("answer_struct", "meta"):
+            if isinstance(d.get(key), str):
+                d[key] = json.loads(d[key])
+        d["object_ids"] = tuple(d.get("object_ids") or ())
+        d["choices"] = tuple(d.get("choices") or ())
+        return cls(**d)
