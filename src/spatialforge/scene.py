@@ -44,6 +44,13 @@ def _finite(name: str, values: Iterable[float], where: str) -> tuple[float, ...]
     return out
 
 
+def snap_pixel(x: float) -> float:
+    """Round a pixel coordinate to a multiple of 2**-20 px.  Then ``W - x`` is exact in
+    floating point, so horizontal mirroring (u -> W - u) is an exact involution; the
+    change (< 1e-6 px) is far below any measurement."""
+    return round(float(x) * 1048576.0) / 1048576.0
+
+
 def wrap_yaw(yaw: float) -> float:
     """Wrap an undirected box yaw into [-pi/2, pi/2).  Exact for values already in range
     and for their negations, which keeps mirroring an exact involution."""
@@ -141,6 +148,7 @@ class Camera:
         if not np.allclose(R @ R.T, np.eye(3), atol=1e-6) or np.linalg.det(R) < 0:
             raise SceneError("camera: R_world_cam must be a rotation (orthonormal, det +1)")
         object.__setattr__(self, "R_world_cam", tuple(tuple(float(v) for v in row) for row in R))
+        object.__setattr__(self, "cx", snap_pixel(self.cx))
         object.__setattr__(self, "width", int(self.width))
         object.__setattr__(self, "height", int(self.height))
 
@@ -292,7 +300,7 @@ class Object3D:
             b = _finite("box2d", self.box2d, where)
             if len(b) != 4 or b[2] < b[0] or b[3] < b[1]:
                 raise SceneError(f"{where}: box2d must be (x0, y0, x1, y1) with x0<=x1, y0<=y1, got {b}")
-            object.__setattr__(self, "box2d", b)
+            object.__setattr__(self, "box2d", tuple(snap_pixel(v) for v in b))
         if self.front is not None:
             f = _finite("front", self.front, where)
             if len(f) != 3 or abs(math.hypot(*f) - 1) > 1e-6:

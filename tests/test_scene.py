@@ -1,0 +1,158 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from spatialforge import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
+from spatialforge.io import read_depth, read_image, write_depth, write_image
+from spatialforge.scene import swap_left_right, wrap_yaw
+
+
+def random_scene(rng: np.random.Generator, n: int = 4, w: int = 64, h: int = 48) -> Scene:
+    pitch, roll = rng.uniform(-0.5, 0.2), rng.uniform(-0.1, 0.1)
+    base = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], float)
+    cp, sp, cr, sr = math.cos(pitch), math.sin(pitch), math.cos(roll), math.sin(roll)
+    Rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    Rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    cam = Camera(rng.uniform(30, 80), rng.uniform(30, 80), rng.uniform(20, 40), rng.uniform(15, 30), w, h,
+                 tuple(map(tuple, (base @ Rx @ Rz).tolist())))
+    objects = []
+    for i in range(n):
+        mask = rng.random((h, w)) < 0.2
+        objects.append(Object3D(
+            id=int(i * 3 + 1), category=str(rng.choice(["chair", "mug", "table"])),
+            box3d=Box3D(tuple(rng.normal(size=3)), tuple(rng.uniform(0.1, 2, size=3)), rng.uniform(-4, 4)),
+            box2d=tuple(sorted(rng.uniform(0, w, 2))[:1]) + (1.0,) + (w - 1.0, h - 1.0),
+            mask=MaskRLE.encode(mask), attributes={"color": "red"},
+            references=("the left chair", "the Rightmost mug"),
+            front=tuple(np.array([rng.normal(), rng.normal(), 0]) / 1.0) if False else (0.6, 0.8, 0.0),
+            confidence=float(rng.uniform()), occlusion=float(rng.uniform()), truncation=0.0,
+        ))
+    return Scene(f"rand{n}", "img.png", cam, tuple(objects), depth_path="d.npy", metadata={"k": [1, 2]})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_json_round_trip_and_double_mirror_are_exact(seed):
+    scene = random_scene(np.random.default_rng(seed), n=1 + seed % 5)
+    assert Scene.from_json(scene.to_json()) == scene
+    m = scene.mirrored()
+    assert m != scene
+    assert m.mirrored() == scene
+    assert Scene.from_json(m.to_json()).mirrored() == scene
+    # mirroring preserves distances and sizes
+    for a, b in zip(scene.objects, m.objects):
+        assert a.box3d.size == b.box3d.size
+        assert np.linalg.norm(a.box3d.center) == pytest.approx(np.linalg.norm(b.box3d.center))
+        assert a.mask.area == b.mask.area
+
+
+def test_mirrored_image_matches_mirrored_geometry(tmp_path):
+    cam = Camera(50, 50, 20.0, 24, 64, 48)
+    img = np.zeros((48, 64, 3), np.uint8)
+    img[10:20, 5:15] = 255  # a bright square on the left
+    write_image(tmp_path / "img.png", img)
+    write_depth(tmp_path / "d.npy", np.full((48, 64), 2.0, np.float32))
+    scene = Scene("s", "img.png", cam, (), depth_path="d.npy", root=str(tmp_path))
+    m = scene.mirrored()
+    assert (m.load_image() == img[:, ::-1]).all()
+    # the square's pixel centre unprojects/projects consistently in both views
+    uv = np.array([[10.0, 15.0]])
+    p = cam.unproject(uv, np.array([2.0]))
+    uv_m = m.camera.project(p * [-1, 1, 1])
+    assert np.allclose(uv_m, [[64 - 10.0, 15.0]])
+    assert m.load_image()[15, 64 - 1 - 10].max() == 255
+
+
+def test_unproject_project_round_trip():
+    rng = np.random.default_rng(0)
+    cam = Camera(400.0, 410.0, 310.5, 250.2, 640, 480)
+    uv = rng.uniform([0, 0], [640, 480], size=(1000, 2))
+    z = rng.uniform(0.3, 20, size=1000)
+    assert np.allclose(cam.project(cam.unproject(uv, z)), uv)
+    p = rng.normal(size=(100, 3))
+    assert np.allclose(cam.world_to_cam(cam.cam_to_world(p)), p)
+
+
+def test_mask_rle_matches_coco_layout():
+    m = np.array([[0, 1], [1, 1]], bool)  # column-major: 0,1,1,1
+    rle = MaskRLE.encode(m)
+    assert rle.counts == (1, 3) and rle.area == 3
+    assert MaskRLE.encode(np.ones((2, 2))).counts == (0, 4)
+    assert MaskRLE.encode(np.zeros((2, 2))).counts == (4,)
+    assert (MaskRLE.encode(m).decode() == m).all()
+
+
+@pytest.mark.parametrize("yaw", [0.0, 1.0, -1.0, math.pi / 2, -math.pi / 2, 3.0, -3.0, 7.5, 1e-300])
+def test_yaw_wrap_and_mirror_involution(yaw):
+    w = wrap_yaw(yaw)
+    assert -math.pi / 2 <= w < math.pi / 2
+    assert math.isclose(math.cos(2 * w), math.cos(2 * yaw), abs_tol=1e-9)  # same undirected axis
+    b = Box3D((1, 2, 3), (1, 1, 1), yaw)
+    assert b.mirrored().mirrored() == b
+
+
+def test_swap_left_right_is_an_involution():
+    s = "the Leftmost chair left of the rightmost table, Right?"
+    assert swap_left_right(s) == "the Rightmost chair right of the leftmost table, Left?"
+    assert swap_left_right(swap_left_right(s)) == s
+    assert swap_left_right("bright lefty") == "bright lefty"
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: Box3D((0, 0, 0), (1, -1, 1)), "size must be positive"),
+        (lambda: Box3D((0, float("nan"), 0), (1, 1, 1)), "must be finite"),
+        (lambda: Camera(-1, 1, 0, 0, 10, 10), "focal lengths"),
+        (lambda: Camera(1, 1, 0, 0, 10, 10, ((1, 0, 0), (0, 1, 0), (0, 0, -1))), "rotation"),
+        (lambda: Object3D(1, "", Box3D((0, 0, 0), (1, 1, 1))), "category"),
+        (lambda: Object3D(1, "cup", Box3D((0, 0, 0), (1, 1, 1)), box2d=(5, 0, 1, 1)), "box2d"),
+        (lambda: Object3D(1, "cup", Box3D((0, 0, 0), (1, 1, 1)), front=(1, 1, 0)), "unit"),
+        (lambda: Object3D(1, "cup", Box3D((0, 0, 0), (1, 1, 1)), occlusion=1.5), "occlusion"),
+    ],
+)
+def test_invalid_records_are_rejected_with_a_reason(build, message):
+    with pytest.raises(SceneError, match=message):
+        build()
+
+
+def test_scene_validation_names_scene_and_object():
+    cam = Camera(10, 10, 5, 5, 10, 10)
+    box = Box3D((0, 1, 0), (1, 1, 1))
+    with pytest.raises(SceneError, match=r"scene 'x': duplicate object id 3"):
+        Scene("x", "i.png", cam, (Object3D(3, "a", box), Object3D(3, "b", box)))
+    bad_mask = MaskRLE.encode(np.zeros((4, 4)))
+    with pytest.raises(SceneError, match=r"scene 'x', object 3 \(a\): mask is 4x4 but the image is 10x10"):
+        Scene("x", "i.png", cam, (Object3D(3, "a", box, mask=bad_mask),))
+
+
+def test_malformed_json_gives_clear_errors(tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text("{not json")
+    with pytest.raises(SceneError, match="bad.json: not valid JSON"):
+        Scene.load(p)
+    good = random_scene(np.random.default_rng(0), n=2).to_dict()
+    del good["objects"][1]["box3d"]
+    p.write_text(json.dumps(good))
+    with pytest.raises(SceneError, match=r"bad.json: scene 'rand2': object #1: malformed"):
+        Scene.load(p)
+    with pytest.raises(SceneError, match="not found"):
+        Scene.load(tmp_path / "missing.json")
+
+
+def test_bad_image_and_depth_files(tmp_path):
+    (tmp_path / "img.png").write_bytes(b"not a png")
+    with pytest.raises(SceneError, match=r"scene 's': image file .*img.png is unreadable"):
+        read_image(tmp_path / "img.png", "s")
+    write_image(tmp_path / "small.png", np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(SceneError, match="is 4x4, expected 8x8"):
+        read_image(tmp_path / "small.png", "s", (8, 8))
+    (tmp_path / "d.npy").write_bytes(b"garbage")
+    with pytest.raises(SceneError, match="depth file .* is unreadable"):
+        read_depth(tmp_path / "d.npy", "s")
+    np.save(tmp_path / "i.npy", np.zeros((3, 3), np.int64))
+    with pytest.raises(SceneError, match="2-D float"):
+        read_depth(tmp_path / "i.npy", "s")
+    with pytest.raises(SceneError, match="not found"):
+        read_depth(tmp_path / "none.npy", "s")
