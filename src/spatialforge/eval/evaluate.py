@@ -1,0 +1,236 @@
+"""Run a model on benchmarks, score, aggregate and write reports; or score predictions made elsewhere.
+
+Layout of ``out``::
+
+    predictions/<model>/<benchmark>/<style>.jsonl   generation cache (resume: only missing ids run)
+    per_sample/<benchmark>.jsonl                    one scored dict per sample
+    results.json  results.md  report.html           aggregates, tables, plots, sample predictions
+
+Images are decoded chunk by chunk and only for samples not already cached, so a resumed run
+over thousands of questions neither re-generates nor re-reads what it has.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .benchmarks import Benchmark, BenchmarkError, BenchSample, get_benchmark
+from .benchmarks.base import PROMPT_STYLES
+
+CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
+PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text")
+
+
+def _model_name(model: Any, runner: Any) -> str:
+    if isinstance(model, (str, Path)):
+        return str(model)
+    return str(getattr(runner, "name", None) or getattr(model, "name_or_path", None) or type(model).__name__)
+
+
+@contextmanager
+def _system_prompt(runner: Any, text: str | None) -> Iterator[bool]:
+    """Give the runner a benchmark's official system prompt for the duration of the benchmark.
+
+    Yields False when the runner takes no system prompt (the caller then prepends it)."""
+    if text is None:
+        yield True
+        return
+    if not hasattr(runner, "system_prompt"):
+        yield False
+        return
+    before = runner.system_prompt
+    runner.system_prompt = text
+    try:
+        yield True
+    finally:
+        runner.system_prompt = before
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(path)
+
+
+def generate_predictions(
+    bench: Benchmark,
+    samples: Sequence[BenchSample],
+    runner: Any,
+    cache: Any,
+    *,
+    prompt_style: str,
+    batch_size: int,
+    max_new_tokens: int,
+    progress: bool,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``(outputs by sample id, failures by sample id)``, generating only what the cache lacks."""
+    from .predictions import run_requests
+    from .runners import GenRequest
+
+    outputs: dict[str, str] = {s.id: cache.get(s.id) for s in samples if s.id in cache}
+    failed: dict[str, str] = {}
+    todo = [s for s in samples if s.id not in outputs]
+    system = bench.system_prompt(samples[0]) if samples else None
+    with _system_prompt(runner, system) as taken:
+        prefix = "" if taken or not system else system + "\n\n"
+        step = batch_size * CHUNK_BATCHES
+        for start in range(0, len(todo), step):
+            requests = [
+                GenRequest(id=s.id, prompt=prefix + bench.build_prompt(s, prompt_style), images=bench.load_images(s))
+                for s in todo[start : start + step]
+            ]
+            res = run_requests(runner, requests, cache, batch_size=batch_size, progress=progress, max_new_tokens=max_new_tokens)
+            outputs.update(res.outputs)
+            failed.update(res.failed)
+    return outputs, failed
+
+
+def score_all(bench: Benchmark, samples: Sequence[BenchSample], outputs: dict[str, str], judge: Any = None) -> list[dict[str, Any]]:
+    """Per-sample dicts; a sample without an output is scored as an empty answer and marked ``missing``."""
+    return [bench.score(s, outputs.get(s.id), judge=judge) for s in samples]
+
+
+def evaluate(
+    model: Any,
+    benchmarks: Sequence[str] | str,
+    *,
+    runner: Any = "transformers",
+    limit: int | None = None,
+    prompt_style: str = "plain",
+    out: str | Path = "eval_out",
+    batch_size: int = 8,
+    judge: Any = None,
+    sources: dict[str, str | Path] | None = None,
+    max_new_tokens: int = 256,
+    runner_kwargs: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
+
+    ``runner``: a runner kind (``transformers``/``vllm``/``openai``) or a runner object.
+    ``sources``: benchmark name -> local path or dataset id (default: the benchmark's hub id).
+    ``judge``: an LLM judge for the samples only a judge can score (else reported unjudged).
+    """
+    from .predictions import PredictionCache
+    from .report import write_reports
+
+    names = [b.strip() for b in (benchmarks.split(",") if isinstance(benchmarks, str) else benchmarks) if b.strip()]
+    if not names:
+        raise BenchmarkError("no benchmarks given")
+    if prompt_style not in PROMPT_STYLES:
+        raise BenchmarkError(f"prompt style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
+    if batch_size < 1:
+        raise BenchmarkError(f"batch_size must be >= 1, got {batch_size}")
+    sources = dict(sources or {})
+    unknown = sorted(set(sources) - set(names))
+    if unknown:
+        raise BenchmarkError(f"--source given for benchmarks not being evaluated: {', '.join(unknown)}")
+    benches = {n: get_benchmark(n) for n in names}  # fail on a bad name before loading a model
+
+    if isinstance(runner, str):
+        from .runners import make_runner
+
+        runner = make_runner(runner, model, **(runner_kwargs or {}))
+    model_name = _model_name(model, runner)
+    out = Path(out)
+    results: dict[str, dict[str, Any]] = {}
+    t0 = time.time()
+    for name, bench in benches.items():
+        samples = bench.load(sources.get(name), limit=limit)
+        if not samples:
+            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or bench.hf_id}")
+        cache = PredictionCache.for_run(out / "predictions", model_name, name, prompt_style)
+        outputs, failed = generate_predictions(
+            bench, samples, runner, cache, prompt_style=prompt_style, batch_size=batch_size,
+            max_new_tokens=max_new_tokens, progress=progress,
+        )  # fmt: skip
+        per_sample = score_all(bench, samples, outputs, judge=judge)
+        for r in per_sample:
+            if r["id"] in failed:
+                r["error"] = f"generation failed: {failed[r['id']]}"
+        aggregate = bench.aggregate(per_sample)
+        aggregate["n_generation_failed"] = len(failed)
+        _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
+        results[name] = {"aggregate": aggregate, "per_sample": per_sample}
+    meta = {
+        "model": model_name,
+        "runner": getattr(runner, "name", type(runner).__name__) if not isinstance(runner, str) else runner,
+        "runner_class": type(runner).__name__,
+        "prompt_style": prompt_style,
+        "limit": limit,
+        "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
+        "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
+        "seconds": round(time.time() - t0, 1),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    paths = write_reports(results, out, meta)
+    return {"meta": meta, "benchmarks": {n: r["aggregate"] for n, r in results.items()}, "paths": {k: str(v) for k, v in paths.items()}}
+
+
+def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
+    """``({id: text}, duplicate count)`` from a JSONL of ``{"id", "prediction"|"output"|...}`` lines.
+
+    A malformed line is an error naming the file and line number (nothing is guessed)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BenchmarkError(f"predictions file {path} not found")
+    preds: dict[str, str] = {}
+    duplicates = 0
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BenchmarkError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if not isinstance(rec, dict) or "id" not in rec:
+            raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
+        key = next((k for k in PREDICTION_KEYS if k in rec), None)
+        if key is None:
+            raise BenchmarkError(f"{path}:{n}: no prediction field (one of {', '.join(PREDICTION_KEYS)})")
+        value = rec[key]
+        if value is not None and not isinstance(value, str):
+            raise BenchmarkError(f"{path}:{n}: field {key!r} must be a string, got {type(value).__name__}")
+        sid = str(rec["id"])
+        duplicates += sid in preds
+        if value is not None:
+            preds[sid] = value
+    return preds, duplicates
+
+
+def score_predictions(
+    predictions_jsonl: str | Path,
+    benchmark: str,
+    source: str | Path | None = None,
+    *,
+    limit: int | None = None,
+    judge: Any = None,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Score a predictions file against a benchmark; ids the file lacks are counted (``n_missing``)
+    and scored as empty answers, ids the benchmark lacks are counted (``n_unknown_ids``)."""
+    bench = get_benchmark(benchmark)
+    preds, duplicates = read_predictions(predictions_jsonl)
+    samples = bench.load(source, limit=limit)
+    per_sample = score_all(bench, samples, preds, judge=judge)
+    aggregate = bench.aggregate(per_sample)
+    known = {s.id for s in samples}
+    unknown = sorted(set(preds) - known)
+    aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates)
+    result = {"benchmark": benchmark, "aggregate": aggregate, "per_sample": per_sample}
+    if out is not None:
+        from .report import write_reports
+
+        _write_jsonl(Path(out) / "per_sample" / f"{benchmark}.jsonl", per_sample)
+        result["paths"] = {k: str(v) for k, v in write_reports(
+            {benchmark: {"aggregate": aggregate, "per_sample": per_sample}}, out,
+            {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id)},
+        ).items()}  # fmt: skip
+    return result

@@ -1,0 +1,256 @@
+"""Lengths with units -> metres.
+
+Reads "3.5 m", "350 cm", "1,200 mm", ".5 m", "5'6\\"", "5 ft 6 in", "5 foot 6", "1 m 20 cm",
+"3-4 feet" / "3 to 4 feet" / "3 or 4 feet" / "between 3 and 4 feet" (midpoint), "two meters",
+"one and a half feet", "a foot and a half", "twenty-five centimetres", decimal commas
+("1,5 m"), and Q-Spatial's ``\\scalar{3.5} \\distance_unit{feet}``.
+
+Rules (never guess):
+
+* a number needs a unit; a bare number is a failure unless ``default_unit`` is given
+  (``unit_asked(question)`` finds one when the question names it: "... in centimeters?");
+* a number followed by a word that is not a known unit ("3 parsecs") is a failure;
+* several different lengths: :func:`spatialforge.eval.parse_common.pick_stated` takes the
+  one stated as the answer (asides in parentheses dropped; first after the last "answer /
+  therefore / so / ="; else first after the first "is / about / of"); none marked -> failure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .parse_common import (
+    FRACTIONS,
+    NUM_PLAIN,
+    ONES,
+    SCALES,
+    TENS,
+    WORDNUM,
+    ParseFailure,
+    as_text,
+    pick_stated,
+    words_to_number,
+)
+
+FOOT = 0.3048
+INCH = 0.0254
+UNIT_METRES: dict[str, float] = {
+    **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), 1.0),
+    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 0.01),
+    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 0.001),
+    **dict.fromkeys(("dm", "decimeter", "decimeters", "decimetre", "decimetres"), 0.1),
+    **dict.fromkeys(("km", "kilometer", "kilometers", "kilometre", "kilometres"), 1000.0),
+    **dict.fromkeys(("ft", "foot", "feet", "'", "’", "′"), FOOT),
+    **dict.fromkeys(("in", "inch", "inches", '"', "”", "″", "''"), INCH),
+    **dict.fromkeys(("yd", "yds", "yard", "yards"), 0.9144),
+    **dict.fromkeys(("mile", "miles"), 1609.344),
+}
+_FEET = frozenset(("ft", "foot", "feet", "'", "’", "′"))
+_INCHES = frozenset(("in", "inch", "inches", '"', "”", "″", "''"))
+# (larger, smaller) unit pairs that are written together: "5 ft 6 in", "1 m 20 cm"
+_COMPOUND = {("ft", "in"), ("m", "cm"), ("m", "mm"), ("cm", "mm"), ("km", "m"), ("yd", "ft")}
+
+_UNIT_WORD = (r"(?:kilomet(?:er|re)s?|centimet(?:er|re)s?|millimet(?:er|re)s?|decimet(?:er|re)s?"
+              r"|met(?:er|re)s?|feet|foot|inch(?:es)?|yards?|miles?|km|cm|mm|dm|ft|yds?|m"
+              r"|in(?=\s*(?:$|[^\w\s]|\d)))(?![\w²³])")  # "in" only where it cannot be the preposition
+_UNIT_SYM = r"(?:''|[\"”″'’′])"
+# digits: thousands commas ("1,200"), a decimal comma before a unit ("1,5 m"), ".5"
+_NUM_LEN = r"(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+,\d{1,2}(?![\d,])|\d+(?:\.\d+)?|\.\d+)"
+_Q_DIGIT = rf"(?<![\w.,])(?:[-−](?=\.?\d))?{_NUM_LEN}(?:\s+and\s+(?:a|one)\s+(?:half|quarter)\b)?"
+
+# one "atom" = a number (digits or words) with an optional unit right after it
+_DIGIT_ATOM = rf"(?P<d>{_Q_DIGIT})(?:\s*-?\s*(?P<du>{_UNIT_WORD}|{_UNIT_SYM}))?"
+_ATOM = re.compile(rf"{_DIGIT_ATOM}|(?P<w>{WORDNUM})(?:-?(?P<wu>{_UNIT_WORD}))?", re.I)
+_ATOM_DIGITS = re.compile(_DIGIT_ATOM, re.I)
+_WORD = re.compile(r"[a-z]+")
+_NUMBER_WORDS = frozenset([*ONES, *TENS, *SCALES, *FRACTIONS])
+_UNIT_WORDS = frozenset(k for k in UNIT_METRES if k.isalpha())
+_QSPATIAL = re.compile(r"\\scalar\{([^{}]*)\}\s*\\distance_unit\{([^{}]*)\}")
+_FAST = re.compile(rf"\s*(?:about|approximately|approx\.?|around|roughly|~|≈)?\s*"
+                   rf"(\d+(?:\.\d+)?)\s*({_UNIT_WORD})\.?\s*", re.I)
+# One number in the whole text, right before a unit word ("The distance is about 2.35 meters.").
+# Taken at once unless a range, "and a half" or a spelled-out number could change it.
+_ONE_NUMBER = re.compile(rf"(\D*?)(?<![\w.,\-−])(\d+(?:\.\d+)?)\s*({_UNIT_WORD})(\D*)", re.I)
+_RANGE_BEFORE = re.compile(r"(?:-|–|—|\bto|\bor|\band)\s*$", re.I)
+_QUOTE_PAIRS = frozenset({('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("’", "’"), ("”", "”")})
+_NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z]*)")
+_HALF_AFTER = re.compile(r"\s+and\s+(?:a|one)\s+half\b", re.I)
+_RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|or)\s*", re.I)
+_AND_SPLIT = re.compile(r"\s+and\s+", re.I)
+_AND_GAP = re.compile(r"\s*and\s+", re.I)
+_COMPOUND_GAP = re.compile(r"\s*(?:,\s*|and\s+)?", re.I)
+_BETWEEN = re.compile(r"\bbetween\s*$", re.I)
+# words that may follow a bare number without being a unit ("3 away", "2 or 3")
+_NOT_UNITS = frozenset(("away", "apart", "from", "between", "or", "and", "to", "wide", "long",
+                        "tall", "high", "deep", "across", "approximately", "roughly", "in", "of"))
+_ASKED = re.compile(rf"\b(?:in|how many|number of|using|\(in)\s+({_UNIT_WORD})", re.I)
+
+
+def unit_factor(unit: str) -> float | None:
+    """Metres per ``unit`` ("cm" -> 0.01), None for an unknown unit."""
+    return UNIT_METRES.get(unit.strip().rstrip(".").lower())
+
+
+def unit_asked(question: str | None) -> str | None:
+    """The unit a question asks for ("How far ... in centimeters?" -> "centimeters")."""
+    if not question:
+        return None
+    m = _ASKED.search(question)
+    return m.group(1).lower() if m else None
+
+
+def _canon(unit: str) -> str:
+    u = unit.lower()
+    if u in _FEET:
+        return "ft"
+    if u in _INCHES:
+        return "in"
+    f = UNIT_METRES[u]
+    return {1.0: "m", 0.01: "cm", 0.001: "mm", 0.1: "dm", 1000.0: "km", 0.9144: "yd"}.get(f, u)
+
+
+def _digits(s: str) -> float:
+    s = s.replace("−", "-")
+    half = re.search(r"\s+and\s+(?:a|one)\s+(half|quarter)", s, re.I)
+    extra = 0.0
+    if half:
+        extra = 0.5 if half.group(1).lower() == "half" else 0.25
+        s = s[: half.start()]
+    head, _, tail = s.rpartition(",")
+    if head and len(tail) < 3 and "," not in head:  # decimal comma ("1,5")
+        s = f"{head}.{tail}"
+    return float(s.replace(",", "")) + extra
+
+
+class _Atom:
+    __slots__ = ("start", "end", "value", "unit", "digits")
+
+    def __init__(self, start: int, end: int, value: float, unit: str | None, digits: bool):
+        self.start, self.end, self.value, self.unit, self.digits = start, end, value, unit, digits
+
+
+def _atoms(text: str, needs_words: bool) -> list[_Atom]:
+    """Numbers with their units; ``needs_words``: the text holds a number word (or "a" and
+    a unit word) -- trying the word alternative at every position is most of the parse
+    time, so it runs only where it can match something."""
+    out = []
+    for m in (_ATOM if needs_words else _ATOM_DIGITS).finditer(text):
+        if m.group("d") is not None:
+            unit = m.group("du")
+            if unit and m.start() > 0 and (text[m.start() - 1], unit[0]) in _QUOTE_PAIRS:
+                unit = None  # a quoted number ("3", '3'), not feet/inches
+            out.append(_Atom(m.start(), m.end() if unit else m.end("d"), _digits(m.group("d")),
+                             unit, True))
+        elif needs_words:
+            run, unit = m.group("w"), m.group("wu")
+            v = words_to_number(run)
+            if v is None:  # "two and three" (between two and three meters): split at "and"
+                for j in _AND_SPLIT.finditer(run):
+                    left, right = words_to_number(run[: j.start()]), words_to_number(run[j.end():])
+                    if left is not None and right is not None:
+                        out.append(_Atom(m.start(), m.start() + j.start(), left, None, False))
+                        out.append(_Atom(m.start() + j.end(), m.end(), right, unit, False))
+                        break
+            elif unit or run.strip().lower() not in ("a", "an", "and", "of"):
+                out.append(_Atom(m.start(), m.end(), v, unit, False))
+    return out
+
+
+def _merge(text: str, atoms: list[_Atom]) -> list[tuple[int, int, float]]:
+    """Join atoms into lengths (ranges, feet+inches, m+cm, "... and a half") in metres."""
+    mentions: list[tuple[int, int, float]] = []
+    i = 0
+    while i < len(atoms):
+        a = atoms[i]
+        b = atoms[i + 1] if i + 1 < len(atoms) else None
+        gap = text[a.end:b.start] if b is not None else ""
+        if b is not None and b.unit:
+            ub = _canon(b.unit)
+            ua = _canon(a.unit) if a.unit else None
+            is_range = _RANGE_GAP.fullmatch(gap) or (
+                _AND_GAP.fullmatch(gap) and _BETWEEN.search(text, 0, a.start))
+            if is_range and (ua is None or (a.unit and ((ua, ub) not in _COMPOUND))):
+                fa = UNIT_METRES[(a.unit or b.unit).lower()]
+                mentions.append((a.start, b.end, (a.value * fa + b.value * UNIT_METRES[b.unit.lower()]) / 2))
+                i += 2
+                continue
+            if ua and (ua, ub) in _COMPOUND and _COMPOUND_GAP.fullmatch(gap):
+                v = a.value * UNIT_METRES[a.unit.lower()] + b.value * UNIT_METRES[b.unit.lower()]
+                mentions.append((a.start, b.end, v))
+                i += 2
+                continue
+        if a.unit is None:
+            i += 1
+            continue
+        v = a.value * UNIT_METRES[a.unit.lower()]
+        end = a.end
+        if b is not None and b.unit is None and b.digits and _canon(a.unit) == "ft" and not gap.strip() \
+                and float(b.value).is_integer() and 0 <= b.value < 12 \
+                and not _NEXT_WORD.match(text, b.end):  # 5'6 / "5 foot 6": inches implied
+            mentions.append((a.start, b.end, v + b.value * INCH))
+            i += 2
+            continue
+        half = _HALF_AFTER.match(text, end)
+        if half:  # "a foot and a half"
+            v = (a.value + 0.5) * UNIT_METRES[a.unit.lower()]
+            end = half.end()
+        mentions.append((a.start, end, v))
+        i += 1
+    return mentions
+
+
+def parse_length(text: str, default_unit: str | None = None) -> float | ParseFailure:
+    """Metres stated by an answer text; see the module docstring for the rules."""
+    t = as_text(text)
+    if isinstance(t, ParseFailure):
+        return t
+    m = _FAST.fullmatch(t)  # the common "3.5 m" / "about 120 cm." form
+    if m:
+        return float(m.group(1)) * UNIT_METRES[m.group(2).lower()]
+    vocab = set(_WORD.findall(t.lower()))
+    needs_words = not vocab.isdisjoint(_NUMBER_WORDS) or (
+        not vocab.isdisjoint(("a", "an")) and not vocab.isdisjoint(_UNIT_WORDS))
+    if not needs_words:
+        m = _ONE_NUMBER.fullmatch(t)
+        if m and not _RANGE_BEFORE.search(m.group(1)) and not _HALF_AFTER.match(m.group(4)):
+            return float(m.group(2)) * UNIT_METRES[m.group(3).lower()]
+    return _parse_general(t, default_unit, needs_words)
+
+
+def _parse_general(t: str, default_unit: str | None, needs_words: bool) -> float | ParseFailure:
+    q = _QSPATIAL.search(t)
+    if q:
+        f = unit_factor(q.group(2))
+        num = re.fullmatch(rf"\s*({NUM_PLAIN})\s*", q.group(1))
+        if f is None:
+            return ParseFailure(f"unknown unit {q.group(2)!r}")
+        if num is None:
+            return ParseFailure(f"\\scalar{{{q.group(1)}}} is not a number")
+        return float(num.group(1)) * f
+    if default_unit is not None and unit_factor(default_unit) is None:
+        return ParseFailure(f"unknown default unit {default_unit!r}")
+    atoms = _atoms(t, needs_words)
+    mentions = _merge(t, atoms)
+    used = [(s, e) for s, e, _ in mentions]
+    bare = [a for a in atoms if a.unit is None and not any(s <= a.start < e for s, e in used)]
+    unknown = None
+    for a in bare:
+        if not a.digits:  # spelled-out words count only as the whole answer ("two")
+            if default_unit is not None and t.strip(" .!").lower() == t[a.start:a.end].strip().lower():
+                mentions.append((a.start, a.end, a.value * UNIT_METRES[default_unit.strip().lower()]))
+            continue
+        w = _NEXT_WORD.match(t, a.end)
+        word = w.group(1).lower() if w else None
+        if word is not None and word not in _NOT_UNITS:
+            unknown = unknown or (t[a.start:a.end], w.group(1))
+        elif default_unit is not None:
+            mentions.append((a.start, a.end, a.value * UNIT_METRES[default_unit.strip().lower()]))
+    bare = [a for a in bare if a.digits]
+    if not mentions:
+        if unknown:
+            return ParseFailure(f"unknown unit {unknown[1]!r} after {unknown[0].strip()!r}")
+        if bare:
+            return ParseFailure(f"number {t[bare[0].start:bare[0].end].strip()!r} has no unit")
+        return ParseFailure("no length (number with a unit) found")
+    mentions.sort()
+    return pick_stated(mentions, t, "length", same=lambda x, y: abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1))

@@ -1,0 +1,68 @@
+"""Reports: CoT keyword statistics, number formatting, Markdown/HTML/JSON files with plots."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from spatialforge.eval.report import cot_keyword_stats, fmt, markdown_report, numeric_plots, write_reports
+
+
+def test_cot_keyword_stats_hand_counted():
+    stats = cot_keyword_stats([
+        "First, the chair is likely 2 m away because the door is 1 m wide. So, about 2 m.",  # first, likely, because, so
+        "2 m",
+        "I’m not sure; it is probably 3 m.",  # I'm not sure (curly apostrophe), probably
+    ])
+    assert stats["n_responses"] == 3
+    assert stats["mean_per_response"] == pytest.approx(6 / 3)
+    assert stats["share_with_any"] == pytest.approx(2 / 3)
+    assert stats["counts"] == {"I’m not sure": 1, "because": 1, "first": 1, "likely": 1, "probably": 1, "so": 1}
+    assert cot_keyword_stats([])["mean_per_response"] is None
+
+
+def test_fmt_conventions():
+    assert fmt("accuracy", 0.625) == "62.50" and fmt("smape", 44.9) == "44.90"
+    assert fmt("n", 3) == "3" and fmt("accuracy", None) == "–" and fmt("x", float("nan")) == "nan"
+
+
+def _results():
+    rows = [{"id": f"s{i}", "task": "distance", "level": 2, "question": "How far <is> it?", "gt": "2 m",
+             "prediction": "<think>because</think><answer>3 m</answer>", "gt_value": 2.0, "pred_value": 1.0 + i,
+             "correct": i < 2} for i in range(4)]
+    rows.append({"id": "s9", "task": "other", "level": None, "question": "q", "gt": "a", "prediction": "",
+                 "missing": True, "correct": None, "status": "not_judged"})
+    agg = {"benchmark": "toy", "n": 5, "n_missing": 1, "metric": "success_rate", "overall": 0.4,
+           "metrics": {"success_rate": 0.4, "smape": 33.3, "n_groups": 2, "by_source": {"A": {"n": 2, "accuracy": 0.5}}},
+           "by_task": {"distance": {"n": 4, "accuracy": 0.5}}, "by_level": {"L2": {"n": 4, "accuracy": 0.5}}}
+    return {"toy": {"aggregate": agg, "per_sample": rows}}
+
+
+def test_numeric_plots_are_png():
+    plots = numeric_plots(_results()["toy"]["per_sample"], "toy")
+    assert set(plots) == {"error_histogram", "scatter_loglog"}
+    for b64 in plots.values():
+        assert base64.b64decode(b64)[:4] == b"\x89PNG"
+    assert numeric_plots([{"gt_value": 1.0, "pred_value": None}], "x") == {}
+
+
+def test_write_reports(tmp_path):
+    paths = write_reports(_results(), tmp_path / "r", {"model": "tiny", "prompt_style": "plain"})
+    summary = json.loads(paths["json"].read_text())
+    assert summary["meta"]["model"] == "tiny"
+    assert summary["benchmarks"]["toy"]["aggregate"]["overall"] == 0.4
+    assert summary["benchmarks"]["toy"]["cot"]["n_responses"] == 4  # the missing one is not a response
+    md = paths["markdown"].read_text()
+    assert "| toy | success_rate | 40.00 | 5 |" in md
+    assert "| smape | 33.30 |" in md and "### per task" in md and "### per source" in md
+    html = paths["html"].read_text()
+    assert html.count("data:image/png;base64,") == 2
+    assert "How far &lt;is&gt; it?" in html and "<is>" not in html  # escaped
+    assert "not judged" in html and "sample predictions (5 of 5)" in html
+
+
+def test_markdown_handles_empty_metrics():
+    md = markdown_report({"e": {"aggregate": {"metric": "accuracy", "overall": None, "n": 0, "metrics": {}}}}, {})
+    assert "| e | accuracy | – | 0 |" in md
