@@ -1,0 +1,237 @@
+"""Question formats (free-form, 4-option multiple choice, true/false) and distractors.
+
+``emit`` turns one task's computed truth into a ``QARecord`` in the plan's format:
+
+* **free**: the question template, the answer rendered in the plan's unit; ``answer_struct``
+  is the typed truth (metres for lengths).
+* **mcq**: the same question with four options; the correct one sits at the plan's letter
+  (uniform over A-D, so letters are balanced); three distractors are drawn by the plan's
+  uniform draws from candidates that are *wrong by construction* (lengths off by >= 20 %,
+  vectors >= 30 degrees away, other labels/counts/orders); ``meta["options"]`` holds the typed
+  value behind each letter.
+* **tf**: a statement claiming either the truth or the first distractor (the plan's target
+  truth is a fair coin, so True and False balance); ``meta["claim"]`` holds the claimed value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+from . import thresholds as T
+from .language import UNIT_NAMES, cap
+from .plan import Plan, RealiseError, Stream, iter_pick, pick
+from .record import QARecord
+
+LETTERS = ("A", "B", "C", "D")
+MCQ_INSTRUCTIONS = (
+    "Answer with the option's letter.",
+    "Choose the correct option (A, B, C or D).",
+    "Reply with the letter of the correct answer.",
+    "Select one option.",
+    "Which option is correct? Answer with its letter.",
+)
+TF_WRAPPERS = (
+    ("True or false: {C}.", "tf"),
+    ("Is it true that {c}?", "yn"),
+    ("Statement: {C}. Is this statement correct?", "yn"),
+    ("Decide whether the following is true or false: {c}.", "tf"),
+    ("{C}. True or false?", "tf"),
+    ("Is the following correct? {C}.", "yn"),
+)
+UNIT_HINTS = ("Answer in {u}.", "Give the answer in {u}.", "Use {u}.")
+EVAL_OF_KIND = {"length": "numeric", "point3d": "point3d", "vector3d": "vector3d", "box3d": "box3d",
+                "label": "label", "count": "count", "order": "order", "boolean": "yesno"}
+
+
+def new_plan(rs: Stream, task: str, fmt: str, sub: str, objects: Sequence[int] = (), *, n_stems: int,
+             n_claims: int, unit: str = "m", pixels: Sequence[tuple[int, int]] = (),
+             params: dict[str, Any] | None = None, key: str = "", hint: bool = False) -> Plan:
+    """Draw the format-level choices every plan has (a fixed number of draws)."""
+    r = rs.random
+    if fmt == "tf":
+        template, wrap = int(r() * n_claims), int(r() * len(TF_WRAPPERS))
+    else:
+        template, wrap = int(r() * n_stems), int(r() * len(MCQ_INSTRUCTIONS))
+    unit_long = r() < 0.3
+    letter = int(r() * 4)
+    truth = r() < 0.5
+    draws = (r(), r(), r(), r())
+    p = dict(params) if params else {}
+    if hint and r() < 0.4:
+        p["hint"] = True
+    return Plan(task, fmt, sub, tuple(int(o) for o in objects), template, wrap, unit, unit_long,
+                tuple(pixels), letter, truth, draws, p, key)
+
+
+def make_record(plan: Plan, view, level: int, question: str, answer: str, struct: dict, eval_type: str,
+                choices: Sequence[str] = (), reasoning: str = "", meta: dict | None = None) -> QARecord:
+    scene = view.scene
+    return QARecord(
+        id=plan.key + ("-m" if plan.view == "mirrored" else ""),
+        scene_id=scene.id,
+        question=question,
+        answer=answer,
+        answer_struct=struct,
+        task=plan.task,
+        level=level,
+        format=plan.fmt,
+        eval_type=eval_type,
+        object_ids=plan.objects,
+        choices=tuple(choices),
+        reasoning=reasoning,
+        pair_id=plan.key,
+        view=plan.view,
+        image_path=scene.image_path,
+        flipped=scene.flipped,
+        meta=meta or {},
+    )
+
+
+def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence[str], slots: dict[str, Any],
+         kind: str, truth: Any, render: Callable[[Any], str], distract: Callable[[int], list],
+         to_value: Callable[[Any], Any] | None = None, claim_slots: Callable[[Any], dict] | None = None,
+         eval_free: str | None = None, meta: dict | None = None, reasoning: str = "",
+         uses_unit: bool = False, extra: Callable[[Any], dict] | None = None) -> QARecord:
+    """Build the record for ``plan.fmt`` from the truth computed on ``view``.
+
+    ``render(v)`` is the text of a value, ``distract(k)`` returns ``k`` wrong values,
+    ``to_value(v)`` the JSON value stored (default ``v``), ``claim_slots(v)`` extra template
+    slots for a TF claim of ``v`` (default ``{"value": render(v)}``), ``extra(v)`` extra keys
+    of a typed value (e.g. the object id behind a reference).
+    """
+    tv = to_value or (lambda v: v)
+
+    def typed(v: Any) -> dict:
+        d = {"kind": kind, "value": tv(v)}
+        if extra is not None:
+            d.update(extra(v))
+        return d
+
+    m: dict[str, Any] = {"sub": plan.sub, "template": plan.template}
+    if uses_unit:
+        m["unit"] = plan.unit
+        m["unit_long"] = plan.unit_long
+    if meta:
+        m.update(meta)
+    fmt = plan.fmt
+    if fmt == "free":
+        q = stems[plan.template % len(stems)].format(**slots)
+        if uses_unit and plan.params.get("hint"):
+            q += " " + UNIT_HINTS[plan.template % len(UNIT_HINTS)].format(u=UNIT_NAMES[plan.unit])
+            m["unit_hint"] = True
+        rec = make_record(plan, view, level, q, render(truth), typed(truth), eval_free or EVAL_OF_KIND[kind],
+                          reasoning=reasoning, meta=m)
+        return rec
+    if fmt == "mcq":
+        wrong = distract(3)
+        if len(wrong) < 3:
+            raise RealiseError(f"{plan.task}/{plan.sub}: fewer than 3 valid distractors")
+        opts = list(wrong)
+        opts.insert(plan.letter, truth)
+        texts = [render(o) for o in opts]
+        if len(set(texts)) < 4:
+            raise RealiseError(f"{plan.task}/{plan.sub}: options are not distinct")
+        stem = stems[plan.template % len(stems)].format(**slots)
+        q = (stem + "\n" + "\n".join(f"{L}. {t}" for L, t in zip(LETTERS, texts)) + "\n"
+             + MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
+        m["wrap"] = plan.wrap
+        m["truth"] = typed(truth)
+        m["options"] = [typed(o) for o in opts]
+        letter = LETTERS[plan.letter]
+        return make_record(plan, view, level, q, letter, {"kind": "choice", "value": letter}, "choice",
+                           choices=texts, reasoning=reasoning, meta=m)
+    # true / false
+    if plan.truth:
+        claim_v, is_true = truth, True
+    else:
+        wrong = distract(1)
+        if not wrong:
+            raise RealiseError(f"{plan.task}/{plan.sub}: no false claim available")
+        claim_v, is_true = wrong[0], False
+    cs = claim_slots(claim_v) if claim_slots is not None else {"value": render(claim_v)}
+    claim = claims[plan.template % len(claims)].format(**slots, **cs)
+    wrapper, style = TF_WRAPPERS[plan.wrap % len(TF_WRAPPERS)]
+    q = wrapper.format(C=cap(claim), c=claim)
+    ans = ("True" if is_true else "False") if style == "tf" else ("Yes" if is_true else "No")
+    m["wrap"] = plan.wrap
+    m["truth"] = typed(truth)
+    m["claim"] = typed(claim_v)
+    return make_record(plan, view, level, q, ans, {"kind": "boolean", "value": is_true}, "yesno",
+                       reasoning=reasoning, meta=m)
+
+
+# ---------------------------------------------------------------------- distractors
+LENGTH_FACTORS = (0.4, 0.5, 0.65, 1.5, 1.8, 2.2, 2.7)
+
+
+def length_distractors(v: float, draws: Sequence[float], k: int, render: Callable[[float], str]) -> list[float]:
+    """``k`` lengths that differ from ``v`` and from each other by >= 20 % and render differently."""
+    seen = {render(v)}
+    out: list[float] = []
+    for f in iter_pick(LENGTH_FACTORS, draws):
+        c = v * f
+        t = render(c)
+        if t in seen or any(abs(c / o - 1) < T.MCQ_MIN_REL for o in out):
+            continue
+        seen.add(t)
+        out.append(c)
+        if len(out) == k:
+            break
+    return out
+
+
+def _dist(a: Sequence[float], b: Sequence[float]) -> float:
+    return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)))
+
+
+def point_distractors(p: Sequence[float], draws: Sequence[float], k: int) -> list[list[float]]:
+    """Points along the same viewing ray at other depths, or with a coordinate's sign flipped;
+    each >= 20 % of |p| (and >= 0.1 m, visible in every unit's rounding) from the truth and
+    from the others."""
+    x, y, z = p
+    cands = [[x * 0.6, y * 0.6, z * 0.6], [x * 1.5, y * 1.5, z * 1.5], [x * 0.75, y * 0.75, z * 0.75],
+             [x * 1.35, y * 1.35, z * 1.35], [-x, y, z], [x, -y, z], [-x, -y, z], [x * 2.0, y * 2.0, z * 2.0]]
+    r = max(T.MCQ_MIN_REL * math.sqrt(x * x + y * y + z * z), 0.1)
+    out: list[list[float]] = []
+    for c in iter_pick(cands, draws):
+        if _dist(c, p) < r or any(_dist(c, o) < r for o in out):
+            continue
+        out.append(c)
+        if len(out) == k:
+            break
+    return out
+
+
+def _angle(a: Sequence[float], b: Sequence[float]) -> float:
+    d = sum(x * y for x, y in zip(a, b))
+    return math.degrees(math.acos(max(-1.0, min(1.0, d))))
+
+
+_SIGNS = ((-1, 1, 1), (1, -1, 1), (1, 1, -1), (-1, -1, 1), (-1, 1, -1), (1, -1, -1), (-1, -1, -1))
+
+
+def vector_distractors(v: Sequence[float], draws: Sequence[float], k: int,
+                       others: Sequence[Sequence[float]] = ()) -> list[list[float]]:
+    """Wrong unit vectors >= 30 deg from ``v`` and >= 20 deg from each other: sign-flipped
+    versions of ``v`` and ``others`` (e.g. directions to other objects of the scene).  Both
+    commute with mirroring, so a mirrored partner gets the mirrored options."""
+    cands = [[v[0] * s[0], v[1] * s[1], v[2] * s[2]] for s in _SIGNS] + [list(o) for o in others]
+    out: list[list[float]] = []
+    for c in iter_pick(cands, draws):
+        if _angle(c, v) < T.VECTOR_MIN_ANGLE or any(_angle(c, o) < T.VECTOR_MIN_PAIR for o in out):
+            continue
+        out.append(c)
+        if len(out) == k:
+            break
+    return out
+
+
+def label_distractors(truth: Any, pool: Sequence[Any], draws: Sequence[float], k: int) -> list[Any]:
+    """``k`` other labels from ``pool`` (canonical order, so mirrored twins map index to index)."""
+    return pick([x for x in pool if x != truth], draws, k)
+
+
+def count_distractors(n: int, draws: Sequence[float], k: int) -> list[int]:
+    cands = [c for c in (n + 1, n - 1, n + 2, n - 2, n + 3, n + 4) if c >= 0]
+    return pick(cands, draws, k)

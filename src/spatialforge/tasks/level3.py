@@ -1,0 +1,327 @@
+"""Level 3 — abstract reasoning: perspective taking and spatial counting (HiSpatial 3.1).
+
+Perspective taking works in the horizontal (gravity-aligned) plane.  *Observer-centric*: you
+stand at the centre of X facing the centre of Y; *object-centric*: you are object X (which has a
+front), facing where it faces.  Z is on your right when its offset has a positive component
+along your right-hand direction (``relations.egocentric``); clock directions put 12 straight
+ahead and 3 on the right.
+
+Counting counts the objects in view (other than the anchor, optionally of one category) that
+satisfy a relation to the anchor: within r metres (3D centre distance), left / right of it
+(camera x, as in ``direction``), in front of / behind it (camera depth), larger than it (box
+volume).  If any object lies inside a relation's threshold band, or one that would count is
+hardly visible or has a degenerate box, the question is ambiguous and not asked.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .formats import count_distractors, emit, label_distractors, new_plan
+from .language import plural, unit_for
+from .plan import Plan, RealiseError, Skip, pick
+from .registry import Task, register_task
+from .relations import clock_hour, ego_front_behind, ego_left_right, egocentric, observer_frame
+from . import thresholds as T
+
+LEVEL = 3
+
+# ---------------------------------------------------------------------- perspective
+OBS_STEMS = {
+    "lr": (
+        "If you stood at {x} facing {y}, would {z} be on your left or on your right?",
+        "Imagine standing at {x} and looking toward {y}. Is {z} to your left or to your right?",
+        "Suppose you are at {x}, facing {y}. On which side is {z}, left or right?",
+        "Picture yourself at the position of {x}, turned toward {y}. Is {z} on your left-hand or right-hand side?",
+        "From your viewpoint at {x}, looking at {y}, is {z} to your left or to your right?",
+    ),
+    "fb": (
+        "If you stood at {x} facing {y}, would {z} be in front of you or behind you?",
+        "Imagine standing at {x} and looking toward {y}. Is {z} ahead of you or behind you?",
+        "Suppose you are at {x}, facing {y}. Is {z} in front of you or behind you?",
+        "Picture yourself at {x}, turned toward {y}. Would {z} be ahead of you, or behind you?",
+        "Standing at {x} and looking at {y}, would you have {z} in front of you or behind you?",
+    ),
+    "combo": (
+        "If you stood at {x} facing {y}, where would {z} be?",
+        "Imagine standing at {x} and looking toward {y}. Where is {z} relative to you?",
+        "Suppose you are at {x}, facing {y}. Which describes the position of {z}?",
+        "Picture yourself at {x}, turned toward {y}. Where would you find {z}?",
+        "From your viewpoint at {x}, looking at {y}, where is {z}?",
+    ),
+    "clock": (
+        "If you stand at {x} facing {y}, at what clock direction is {z}? (12 o'clock is straight ahead.)",
+        "Imagine being at {x}, looking toward {y}, with straight ahead as 12 o'clock. At which o'clock is {z}?",
+        "Standing at {x} and facing {y}, in which clock direction would you find {z}?",
+        "Suppose you are at {x} facing {y}. Using clock directions (12 = ahead, 3 = right), where is {z}?",
+        "From {x}, looking at {y}, give the clock direction of {z} (12 o'clock = straight ahead).",
+    ),
+}
+OBJ_STEMS = {
+    "lr": (
+        "From the perspective of {x}, facing the way it faces, is {z} on its left or on its right?",
+        "Looking in the direction {x} faces, is {z} on its left or on its right?",
+        "Relative to the front of {x}, is {z} on its left side or its right side?",
+        "Taking the point of view of {x}, is {z} to its left or to its right?",
+        "Imagine {x} could see. Is {z} to its left or to its right?",
+    ),
+    "fb": (
+        "From the perspective of {x}, facing the way it faces, is {z} in front of it or behind it?",
+        "Relative to the way {x} faces, is {z} in front of it or behind it?",
+        "Relative to the front of {x}, is {z} in front of it or behind it?",
+        "Taking the point of view of {x}, is {z} ahead of it or behind it?",
+        "Imagine {x} could see. Is {z} ahead of it or behind it?",
+    ),
+    "combo": (
+        "From the perspective of {x}, facing the way it faces, where is {z}?",
+        "Looking in the direction {x} faces, where is {z}?",
+        "Relative to the front of {x}, where is {z}?",
+        "Taking the point of view of {x}, which describes the position of {z}?",
+        "Imagine {x} could see. Where would {z} be relative to it?",
+    ),
+}
+OBS_CLAIMS = ("if you stood at {x} facing {y}, {z} would be {value}",
+              "standing at {x} and looking toward {y}, you would have {z} {value}",
+              "if you stand at {x} and face {y}, {z} is {value}")
+OBJ_CLAIMS = ("from the perspective of {x}, {z} is {value}",
+              "relative to the front of {x}, {z} is {value}",
+              "taking the point of view of {x}, {z} is {value}")
+CLOCK_CLAIMS = ("if you stood at {x} facing {y}, {z} would be at {value}",
+                "standing at {x} and looking toward {y}, {z} is at {value}",
+                "from {x}, looking at {y}, {z} is in the {value} direction")
+_WORDS = {
+    "observer": {"left": "on your left", "right": "on your right", "front": "in front of you", "behind": "behind you"},
+    "object": {"left": "on its left", "right": "on its right", "front": "in front of it", "behind": "behind it"},
+}
+COMBO_POOL = ("front+left", "front+right", "behind+left", "behind+right")
+
+
+def _hour_text(h: int) -> str:
+    return f"{h} o'clock"
+
+
+def _persp_label(view, sub: str, x: int, y: int | None, z: int):
+    frame = observer_frame(view, x, y)
+    if frame is None:
+        return None
+    off = egocentric(view, frame, z)
+    if off is None:
+        return None
+    kind = sub.split("_", 1)[1]
+    if kind == "lr":
+        return ego_left_right(off)
+    if kind == "fb":
+        return ego_front_behind(off)
+    if kind == "clock":
+        return clock_hour(off)
+    lr, fb = ego_left_right(off), ego_front_behind(off)
+    return None if lr is None or fb is None else f"{fb}+{lr}"
+
+
+@register_task("perspective", level=3, ratio=0.0422)
+class Perspective(Task):
+    description = "left/right, front/behind, clock direction from an imagined observer or object viewpoint"
+
+    def unsupported(self, view):
+        fronted = any(view.horizontal_front(i) is not None for i in view.fronted)
+        if len(view.subjects) >= 3 or (fronted and len(view.subjects) >= 2):
+            return None
+        return "needs 3 referable objects, or 2 with one having a level front"
+
+    def _plan(self, view, rs, fmt, key):
+        S = view.subjects
+        fronted = [i for i in view.fronted if view.horizontal_front(i) is not None]
+        subs = []
+        if len(S) >= 3:
+            subs += ["observer_combo", "observer_clock"] if fmt == "mcq" else ["observer_lr", "observer_fb",
+                                                                               "observer_clock"]
+        if fronted and len(S) >= 2:
+            subs += ["object_combo"] if fmt == "mcq" else ["object_lr", "object_fb"]
+        if not subs:
+            return Skip("needs 3 referable objects, or 2 with one having a level front", permanent=True)
+        sub = rs.choice(subs)
+        for _ in range(10):
+            if sub.startswith("observer"):
+                x, y, z = rs.sample(S, 3)
+            else:
+                x = rs.choice(fronted)
+                z = rs.choice([i for i in S if i != x])
+                y = None
+            if _persp_label(view, sub, x, y, z) is None:
+                continue
+            ids = (view.ids[x],) + (() if y is None else (view.ids[y],)) + (view.ids[z],)
+            kind = sub.split("_", 1)[1]
+            stems = (OBS_STEMS if sub.startswith("observer") else OBJ_STEMS)[kind]
+            return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(stems), n_claims=3, key=key)
+        return Skip(f"no object triple with a clear {sub.replace('_', ' ')} relation")
+
+    def _realise(self, plan: Plan, view):
+        idx = [view.idx(o) for o in plan.objects]
+        observer = plan.sub.startswith("observer")
+        x, y, z = (idx[0], idx[1], idx[2]) if observer else (idx[0], None, idx[1])
+        lab = _persp_label(view, plan.sub, x, y, z)
+        if lab is None:
+            raise RealiseError("perspective relation became degenerate")
+        kind = plan.sub.split("_", 1)[1]
+        slots = {"x": view.ref(x), "y": view.ref(y) if y is not None else "", "z": view.ref(z)}
+        stems = (OBS_STEMS if observer else OBJ_STEMS)[kind]
+        words = _WORDS["observer" if observer else "object"]
+        claims = OBS_CLAIMS if observer else OBJ_CLAIMS
+        if kind == "clock":
+            h = lab
+            pool = [((h + d - 1) % 12) + 1 for d in (3, 6, 9, 2, -2, 4, -4)]
+            return emit(plan, view, LEVEL, stems=stems, claims=CLOCK_CLAIMS, slots=slots, kind="label", truth=h,
+                        render=_hour_text, to_value=_hour_text, distract=lambda k: pick(pool, plan.draws, k),
+                        meta={"hour": h})
+        if kind == "combo":
+            def render(v):
+                fb, lr = v.split("+")
+                return f"{words[fb]} and {words[lr]}"
+
+            return emit(plan, view, LEVEL, stems=stems, claims=claims, slots=slots, kind="label", truth=lab,
+                        render=render, distract=lambda k: label_distractors(lab, COMBO_POOL, plan.draws, k))
+        pool = ("left", "right") if kind == "lr" else ("front", "behind")
+        return emit(plan, view, LEVEL, stems=stems, claims=claims, slots=slots, kind="label", truth=lab,
+                    render=words.__getitem__, distract=lambda k: label_distractors(lab, pool, plan.draws, k))
+
+
+# ---------------------------------------------------------------------- counting
+COUNT_STEMS = (
+    "How many {things} {cond}?",
+    "Count the {things} that {cond}.",
+    "What is the number of {things} that {cond}?",
+    "How many {things} in the scene {cond}?",
+    "Tell me how many {things} {cond}.",
+    "Not counting {a} itself, how many {things} {cond}?",
+)
+COUNT_CLAIMS = ("the number of {things} that {cond} is {value}", "the count of {things} that {cond} is {value}",
+                "{value} is the number of {things} that {cond}")
+COND = {"within": "are within {r} of {a}", "left_of": "are to the left of {a}", "right_of": "are to the right of {a}",
+        "in_front_of": "are in front of {a}", "behind": "are behind {a}", "larger": "are larger than {a}"}
+_RELS = (("within", 0.35), ("left_of", 0.15), ("right_of", 0.15), ("in_front_of", 0.1), ("behind", 0.1),
+         ("larger", 0.15))
+RADII = {"m": (0.5, 1.0, 1.5, 2.0, 3.0), "cm": (50, 80, 100, 150), "ft": (2, 3, 4, 5, 6, 8, 10),
+         "in": (18, 24, 36, 48)}
+_TO_M = {"m": 1.0, "cm": 0.01, "ft": 0.3048, "in": 0.0254}
+_RADIUS_WORD = {"m": ("m", "meters"), "cm": ("cm", "centimeters"), "ft": ("ft", "feet"), "in": ("in", "inches")}
+
+
+def _radius_text(num: float, unit: str, long: bool) -> str:
+    s = f"{num:g}"
+    short, longw = _RADIUS_WORD[unit]
+    if long and s == "1":
+        longw = {"m": "meter", "cm": "centimeter", "ft": "foot", "in": "inch"}[unit]
+    return f"{s} {longw if long else short}"
+
+
+def _status(view, rel: str, a: int, j: int, radius: float) -> str:
+    """'yes', 'no' or 'ambiguous' for candidate j against anchor a."""
+    if rel == "within":
+        d = math.sqrt((view.cx[j] - view.cx[a]) ** 2 + (view.cy[j] - view.cy[a]) ** 2 + (view.cz[j] - view.cz[a]) ** 2)
+        if abs(d - radius) < T.COUNT_DIST_BAND:
+            return "ambiguous"
+        return "yes" if d < radius else "no"
+    if rel in ("left_of", "right_of"):
+        dx = view.cx[j] - view.cx[a]
+        dt = (view.t[j] - view.t[a]) * view.fx
+        if abs(dx) < T.LR_MIN or abs(dt) < T.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
+            return "ambiguous"
+        return "yes" if (dx < 0) == (rel == "left_of") else "no"
+    if rel in ("in_front_of", "behind"):
+        dz = view.cz[j] - view.cz[a]
+        if abs(dz) < T.FB_MIN:
+            return "ambiguous"
+        return "yes" if (dz < 0) == (rel == "in_front_of") else "no"
+    if rel == "larger":
+        d = view.logvol[j] - view.logvol[a]
+        if abs(d) < math.log(T.COMPARE_VOLUME_RATIO):
+            return "ambiguous"
+        return "yes" if d > 0 else "no"
+    raise ValueError(f"unknown counting relation {rel!r}")
+
+
+def count_matching(view, rel: str, a: int, category: str | None, radius: float) -> int | None:
+    """Number of objects satisfying ``rel`` w.r.t. anchor ``a`` (None when ambiguous)."""
+    n = 0
+    for j in view.visible:
+        if j == a or (category is not None and view.cat[j] != category):
+            continue
+        s = _status(view, rel, a, j, radius)
+        if s == "ambiguous" or (s == "yes" and not view.ok[j]):
+            return None
+        n += s == "yes"
+    return n
+
+
+_COUNT_LEAK = {"left_of": ("left",), "right_of": ("left",), "in_front_of": ("near",), "behind": ("near",),
+               "larger": ("big", "tall")}
+
+
+def _count_leaks(view, rel: str, a: int, category: str | None) -> bool:
+    """The anchor's reference orders it among its category on the counted relation."""
+    r = view.refs[a]
+    return (r is not None and r.kind in ("extreme", "ordinal") and r.key in _COUNT_LEAK.get(rel, ())
+            and category in (None, view.cat[a]))
+
+
+@register_task("counting", level=3, ratio=0.0752)
+class Counting(Task):
+    description = "how many objects satisfy a spatial relation to an anchor object"
+
+    def unsupported(self, view):
+        if not view.subjects:
+            return "no uniquely referable anchor object"
+        if len(view.visible) < 2:
+            return "needs at least 2 objects in view"
+        return None
+
+    def _plan(self, view, rs, fmt, key):
+        why = self.unsupported(view)
+        if why:
+            return Skip(why, permanent=True)
+        for _ in range(8):
+            a = rs.choice(view.subjects)
+            u = rs.random()
+            rel = _RELS[-1][0]
+            acc = 0.0
+            for name, w in _RELS:
+                acc += w
+                if u < acc:
+                    rel = name
+                    break
+            others = [j for j in view.visible if j != a]
+            category = None if rs.coin() else view.cat[rs.choice(others)]
+            unit = unit_for(rs.random(), 1.0, ("m", "cm", "ft", "in"))
+            num = rs.choice(RADII[unit])
+            radius = num * _TO_M[unit]
+            if count_matching(view, rel, a, category, radius) is None or _count_leaks(view, rel, a, category):
+                continue
+            params = {"rel": rel, "category": category}
+            if rel == "within":
+                params["radius_num"] = num
+                params["radius_m"] = radius
+            return new_plan(rs, self.name, fmt, rel, (view.ids[a],), n_stems=len(COUNT_STEMS),
+                            n_claims=len(COUNT_CLAIMS), unit=unit, params=params, key=key)
+        return Skip("every anchor/relation tried had an object inside a threshold band")
+
+    def _realise(self, plan: Plan, view):
+        a = view.idx(plan.objects[0])
+        rel, category = plan.params["rel"], plan.params["category"]
+        radius = plan.params.get("radius_m", 0.0)
+        n = count_matching(view, rel, a, category, radius)
+        if n is None:
+            raise RealiseError("count became ambiguous")
+        ref = view.ref(a)
+        if category is None:
+            things = "other objects"
+        else:
+            things = ("other " if category == view.cat[a] else "") + plural(category)
+        r = _radius_text(plan.params["radius_num"], plan.unit, plan.unit_long) if rel == "within" else ""
+        cond = COND[rel].format(r=r, a=ref)
+        meta = {"rel": rel, "category": category}
+        if rel == "within":
+            meta["radius_m"] = radius
+            meta["unit"] = plan.unit
+        return emit(plan, view, LEVEL, stems=COUNT_STEMS, claims=COUNT_CLAIMS,
+                    slots={"things": things, "cond": cond, "a": ref}, kind="count", truth=n, render=str,
+                    distract=lambda k: count_distractors(n, plan.draws, k), meta=meta)

@@ -1,0 +1,148 @@
+"""Plans: every random choice of one question, separate from the scene it is realised on.
+
+``plan(scene, rng) -> Plan | Skip`` draws the choices (objects, template, unit, pixels,
+option letter, true/false target, distractor draws); ``realise(plan, scene)`` computes the
+text and the answer from whichever scene it is given.  A mirrored partner is
+``realise(plan.mirrored(W), scene.mirrored())``: only pixel columns change
+(``col -> W - 1 - col``); every other choice is identical, and left/right follow from the
+mirrored geometry.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Why a task produced no question.  ``permanent``: the scene can never support the task
+    (``format_only``: only in the requested format)."""
+
+    reason: str
+    permanent: bool = False
+    format_only: bool = False
+
+
+class RealiseError(RuntimeError):
+    """A plan could not be realised on the scene it was given (e.g. a reference stopped
+    being unique).  The engine drops the question and records the reason."""
+
+
+@dataclass(slots=True)
+class Plan:
+    """Treated as immutable (not frozen only because frozen dataclasses construct slower)."""
+
+    task: str
+    fmt: str
+    sub: str  # the task's variant, e.g. "width" or "left_right"
+    objects: tuple[int, ...] = ()  # object ids, in the roles the task gives them
+    template: int = 0  # question template (free/mcq) or claim template (tf)
+    wrap: int = 0  # MCQ instruction or TF wrapper
+    unit: str = "m"
+    unit_long: bool = False
+    pixels: tuple[tuple[int, int], ...] = ()  # (col, row) integer pixels
+    letter: int = 0  # MCQ: index of the correct option
+    truth: bool = True  # TF: the statement's target truth value
+    draws: tuple[float, ...] = ()  # uniform draws for distractors
+    params: dict[str, Any] = field(default_factory=dict)  # task-specific choices (radius, polarity...)
+    key: str = ""  # record id stem; the pair id
+    view: str = "original"
+
+    def mirrored(self, width: int) -> "Plan":
+        """The same plan for the horizontally flipped image of width ``width``."""
+        return replace(
+            self,
+            pixels=tuple((width - 1 - c, r) for c, r in self.pixels),
+            view="mirrored" if self.view == "original" else "original",
+        )
+
+
+class Stream:
+    """Fast uniform draws from a numpy ``Generator`` (pre-drawn in blocks, deterministic).
+
+    Per-draw numpy calls cost microseconds; at tens of thousands of questions a second the
+    engine draws from a Python list instead.  The sequence depends only on the generator.
+    """
+
+    __slots__ = ("_gen", "random")
+
+    def __init__(self, gen: np.random.Generator, block: int = 256) -> None:
+        self._gen = gen
+
+        def blocks():
+            while True:
+                yield from gen.random(block).tolist()
+
+        #: ``random()``: the next uniform float in [0, 1)
+        self.random = blocks().__next__
+
+    @classmethod
+    def of(cls, rng: "Stream | np.random.Generator | int | None") -> "Stream":
+        if isinstance(rng, Stream):
+            return rng
+        if isinstance(rng, np.random.Generator):
+            return cls(rng)
+        return cls(np.random.default_rng(rng))
+
+    def randint(self, n: int) -> int:
+        """Uniform integer in [0, n)."""
+        i = int(self.random() * n)
+        return i if i < n else n - 1
+
+    def choice(self, seq: Sequence[Any]) -> Any:
+        return seq[self.randint(len(seq))]
+
+    def coin(self, p: float = 0.5) -> bool:
+        return self.random() < p
+
+    def weighted(self, cum: Sequence[float]) -> int:
+        """Index drawn from cumulative weights ``cum`` (last value = total)."""
+        return min(bisect.bisect_right(cum, self.random() * cum[-1]), len(cum) - 1)
+
+    def sample(self, seq: Sequence[Any], k: int) -> list[Any]:
+        """``k`` distinct items, in draw order."""
+        n = len(seq)
+        if k == 2 and n >= 2:  # the common case, without copying
+            i = self.randint(n)
+            j = self.randint(n - 1)
+            return [seq[i], seq[j + (j >= i)]]
+        pool = list(seq)
+        out = []
+        for _ in range(min(k, len(pool))):
+            out.append(pool.pop(self.randint(len(pool))))
+        return out
+
+    def draws(self, n: int = 4) -> tuple[float, ...]:
+        r = self.random
+        if n == 4:
+            return (r(), r(), r(), r())
+        return tuple(r() for _ in range(n))
+
+
+def iter_pick(pool: Sequence[Any], draws: Sequence[float]):
+    """Items of ``pool`` in an order chosen by the uniform ``draws`` (no replacement), lazily:
+    the j-th item is taken at position ``int(draws[j] * remaining)``; once the draws run out,
+    the remaining items follow in order."""
+    pool = list(pool)
+    nd = len(draws)
+    j = 0
+    while pool:
+        d = draws[j] if j < nd else 0.0
+        yield pool.pop(min(int(d * len(pool)), len(pool) - 1))
+        j += 1
+
+
+def pick(pool: Sequence[Any], draws: Sequence[float], k: int) -> list[Any]:
+    """``k`` distinct items of ``pool`` chosen by the uniform ``draws`` (see ``iter_pick``)."""
+    out = []
+    if k <= 0:
+        return out
+    for item in iter_pick(pool, draws):
+        out.append(item)
+        if len(out) == k:
+            break
+    return out

@@ -1,0 +1,211 @@
+"""Level 3 — spatial problem solving: template-driven multi-step questions (HiSpatial 3.1, App. 7.3).
+
+Each question comes with a short reasoning trace built from scene facts (``record.reasoning``),
+in the spirit of the paper's student traces.  Variants (all horizontal quantities on the
+gravity-aligned floor plane):
+
+* ``gap``: free space between A and B along the line joining their centres = centre distance
+  minus each box's half-extent along that line (``relations.gap_between``);
+  (A and B side by side: their vertical extents overlap by >= 0.10 m);
+* ``fit``: would C (at the same level) fit into that gap narrow side first: yes if C's smaller horizontal side is at
+  least 0.10 m below the gap, no if at least 0.10 m above (in between: not asked);
+* ``reach``: standing at A's side with arm reach R, can you touch B: the gap vs R, same margin;
+* ``stack``: height of A stacked on B = h_A + h_B;
+* ``path``: walking A -> B -> C in straight lines = |AB| + |BC| (horizontal centre distances);
+* ``around``: one lap around A's footprint = 2 (w + l).
+
+Questions can be rephrased by an LLM afterwards (``spatialforge.tasks.llm``, off by default);
+the answer always stays the computed one.
+"""
+
+from __future__ import annotations
+
+from .formats import emit, label_distractors, length_distractors, new_plan
+from .language import cap, format_length, unit_for
+from .plan import Plan, RealiseError, Skip
+from .registry import Task, register_task
+from .relations import gap_between, horizontal_distance
+from . import thresholds as T
+
+LEVEL = 3
+
+STEMS = {
+    "gap": (
+        "How much free space is there between {a} and {b}, measured along the line joining their centers?",
+        "What is the clear gap between {a} and {b}?",
+        "If you wanted to walk between {a} and {b}, how wide is the opening between them?",
+        "How far apart are the facing sides of {a} and {b}?",
+        "Estimate the empty space separating {a} from {b}.",
+    ),
+    "fit": (
+        "Would {c} fit in the gap between {a} and {b}, narrow side first?",
+        "Is there enough room to put {c} between {a} and {b}?",
+        "Could {c} be placed between {a} and {b} without moving either of them?",
+        "If you slid {c} into the space between {a} and {b}, narrow side first, would it fit?",
+        "Is the gap between {a} and {b} wide enough for {c}?",
+    ),
+    "reach": (
+        "A person standing right next to {a} can reach {r} beyond it. Can they touch {b} without moving?",
+        "If your arm reaches {r} from the edge of {a}, can you reach {b}?",
+        "Standing at the side of {a} with a reach of {r}, could you touch {b}?",
+        "Can someone at the side of {a} with an arm reach of {r} reach {b}?",
+        "Is {b} within {r} of the nearest side of {a}?",
+    ),
+    "stack": (
+        "If {a} were stacked on top of {b}, how tall would the stack be?",
+        "What would be the combined height of {a} placed on top of {b}?",
+        "Stacking {a} on {b}, how tall would the pile be?",
+        "How tall would {a} and {b} be together if one were placed on top of the other?",
+        "Estimate the total height of {a} stacked on {b}.",
+    ),
+    "path": (
+        "If you walked in straight lines from {a} to {b} and then to {c}, how far would you walk?",
+        "What is the total distance of a trip from {a} to {b} to {c}, measured along the floor?",
+        "How far is it from {a} to {b} plus from {b} to {c}, ignoring height?",
+        "Starting at {a}, you go to {b} and then to {c}. How long is the route, center to center?",
+        "Estimate the horizontal path length from {a} via {b} to {c}.",
+    ),
+    "around": (
+        "How far would you walk going once around {a}, staying right next to it?",
+        "What is the perimeter of the footprint of {a}?",
+        "If you circled {a} once along its sides, how far would you travel?",
+        "How long is one lap around the base of {a}?",
+        "Estimate the distance around {a} at floor level.",
+    ),
+}
+CLAIMS = {
+    "gap": ("the free space between {a} and {b} is about {value}", "the gap between {a} and {b} measures roughly {value}",
+            "{a} and {b} leave an opening of about {value} between them"),
+    "fit": ("{c} {would} fit in the gap between {a} and {b}", "there {is} enough room to put {c} between {a} and {b}",
+            "the gap between {a} and {b} {is} wide enough for {c}"),
+    "reach": ("a person next to {a} with a reach of {r} {can} touch {b}",
+              "with an arm reach of {r} from the side of {a}, {b} {is} within reach",
+              "{b} {is} within {r} of the nearest side of {a}"),
+    "stack": ("{a} stacked on {b} would be about {value} tall", "the combined height of {a} on {b} is roughly {value}",
+              "a stack of {a} on top of {b} reaches about {value}"),
+    "path": ("walking from {a} to {b} and then to {c} covers about {value}",
+             "the route from {a} via {b} to {c} is roughly {value} long",
+             "the trip {a} to {b} to {c} is about {value} along the floor"),
+    "around": ("one lap around {a} is about {value}", "the perimeter of the footprint of {a} is roughly {value}",
+               "circling {a} once means walking about {value}"),
+}
+NUMERIC = ("gap", "stack", "path", "around")
+BOOLEAN = ("fit", "reach")
+REACHES = (0.5, 0.7, 1.0)
+_M = lambda x: format_length(x, "m")  # noqa: E731  (reasoning traces are in metres)
+
+
+def _facts(view, sub, idx, params):
+    """(value, reasoning) computed from the scene; value None if degenerate."""
+    ref = view.ref
+    if sub == "gap" or sub == "fit" or sub == "reach":
+        a, b = idx[0], idx[1]
+        g = gap_between(view, a, b)
+        d = horizontal_distance(view, a, b)
+        base = (f"The centers of {ref(a)} and {ref(b)} are {_M(d)} apart horizontally; along that line "
+                f"{ref(a)} extends {_M(d - g - _ext(view, b, a))} and {ref(b)} extends {_M(_ext(view, b, a))} "
+                f"from their centers, so the free space is {_M(g)}.")
+        if g < T.MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
+            return None, ""
+        if sub == "gap":
+            return g, base
+        if sub == "fit":
+            c = idx[2]
+            side = min(view.size[c][0], view.size[c][2])
+            if abs(g - side) < T.FIT_MARGIN:
+                return None, ""
+            ok = side < g
+            return ok, base + (f" The narrow side of {ref(c)} is {_M(side)}, which is "
+                               f"{'less' if ok else 'more'} than the gap, so it {'fits' if ok else 'does not fit'}.")
+        r = params["reach"]
+        if abs(g - r) < T.FIT_MARGIN:
+            return None, ""
+        ok = g < r
+        return ok, base + (f" A reach of {_M(r)} is {'more' if ok else 'less'} than that, so {ref(b)} is "
+                           f"{'' if ok else 'not '}within reach.")
+    if sub == "stack":
+        a, b = idx
+        ha, hb = view.size[a][1], view.size[b][1]
+        return ha + hb, f"{cap(ref(a))} is {_M(ha)} tall and {ref(b)} is {_M(hb)} tall; stacked: {_M(ha)} + {_M(hb)} = {_M(ha + hb)}."
+    if sub == "path":
+        a, b, c = idx
+        d1, d2 = horizontal_distance(view, a, b), horizontal_distance(view, b, c)
+        if min(d1, d2) < T.MIN_BASELINE:
+            return None, ""
+        return d1 + d2, (f"From {ref(a)} to {ref(b)} is {_M(d1)} and from {ref(b)} to {ref(c)} is {_M(d2)} "
+                         f"(horizontal, center to center); in total {_M(d1 + d2)}.")
+    if sub == "around":
+        (a,) = idx
+        w, _, l = view.size[a]
+        return 2 * (w + l), f"The footprint of {ref(a)} is {_M(w)} by {_M(l)}; its perimeter is 2 x ({_M(w)} + {_M(l)}) = {_M(2 * (w + l))}."
+    raise ValueError(f"unknown problem {sub!r}")
+
+
+def _same_level(view, idx) -> bool:
+    """The boxes' vertical extents overlap pairwise by >= 0.1 m (side by side, not stacked)."""
+    spans = [(view.wz[i] - view.size[i][1] / 2, view.wz[i] + view.size[i][1] / 2) for i in idx]
+    return all(min(a[1], b[1]) - max(a[0], b[0]) >= T.MIN_GAP for k, a in enumerate(spans) for b in spans[k + 1:])
+
+
+def _ext(view, b: int, a: int) -> float:
+    from .relations import extent_along
+
+    dx, dy = view.wx[b] - view.wx[a], view.wy[b] - view.wy[a]
+    d = (dx * dx + dy * dy) ** 0.5 or 1.0
+    return extent_along(view, b, dx / d, dy / d)
+
+
+_NEED = {"gap": 2, "fit": 3, "reach": 2, "stack": 2, "path": 3, "around": 1}
+
+
+@register_task("problem_solving", level=3, ratio=0.0057)
+class ProblemSolving(Task):
+    description = "multi-step template problems (gap, fit, reach, stacking, path, perimeter) with a reasoning trace"
+
+    def unsupported(self, view):
+        return None if view.subjects else "no uniquely referable object"
+
+    def _plan(self, view, rs, fmt, key):
+        S = view.subjects
+        subs = [s for s in (NUMERIC if fmt == "mcq" else NUMERIC + BOOLEAN) if len(S) >= _NEED[s]]
+        if not subs:
+            return Skip("no uniquely referable object", permanent=True)
+        sub = rs.choice(subs)
+        for _ in range(10):
+            idx = rs.sample(S, _NEED[sub])
+            params = {"reach": rs.choice(REACHES)} if sub == "reach" else {}
+            v, _ = _facts(view, sub, idx, params)
+            if v is None:
+                continue
+            unit = unit_for(rs.random(), v if sub in NUMERIC else params.get("reach", 1.0))
+            return new_plan(rs, self.name, fmt, sub, [view.ids[i] for i in idx], n_stems=len(STEMS[sub]),
+                            n_claims=len(CLAIMS[sub]), unit=unit, params=params, key=key, hint=sub in NUMERIC)
+        return Skip(f"no objects for a clear {sub} problem")
+
+    def _realise(self, plan: Plan, view):
+        idx = [view.idx(o) for o in plan.objects]
+        sub = plan.sub
+        v, reasoning = _facts(view, sub, idx, plan.params)
+        if v is None:
+            raise RealiseError(f"{sub} problem became degenerate")
+        names = "abc"
+        slots = {names[k]: view.ref(i) for k, i in enumerate(idx)}
+        if sub == "reach":
+            slots["r"] = format_length(plan.params["reach"], plan.unit, plan.unit_long)
+        if sub in NUMERIC:
+            def render(x):
+                return format_length(x, plan.unit, plan.unit_long)
+
+            return emit(plan, view, LEVEL, stems=STEMS[sub], claims=CLAIMS[sub], slots=slots, kind="length",
+                        truth=v, render=render, distract=lambda k: length_distractors(v, plan.draws, k, render),
+                        reasoning=reasoning, uses_unit=True)
+
+        def claim_slots(b):
+            return {"would": "would" if b else "would not", "is": "is" if b else "is not",
+                    "can": "can" if b else "cannot"}
+
+        return emit(plan, view, LEVEL, stems=STEMS[sub], claims=CLAIMS[sub], slots=slots, kind="boolean", truth=v,
+                    render=lambda b: "Yes" if b else "No",
+                    distract=lambda k: label_distractors(v, (True, False), plan.draws, k),
+                    claim_slots=claim_slots, reasoning=reasoning,
+                    meta={"reach_m": plan.params["reach"]} if sub == "reach" else None)

@@ -1,0 +1,207 @@
+"""Spatial relations computed from a ``SceneView`` — the single definition of each.
+
+Every function returns ``None`` when the relation is degenerate (inside a threshold band of
+``thresholds.py``), so no question is asked about it.
+
+* left/right: camera-frame x of the centres (viewer's left/right, ``docs/conventions.md``),
+  |dx| >= 0.10 m, and the projected centres must be in the same order in the image;
+* front/behind: camera-frame z (depth) of the centres, |dz| >= 0.15 m ("in front of" = nearer
+  the camera);
+* above/below: world z (gravity) of the centres, |dh| >= 0.15 m;
+* facing (an object with a front, from the camera's view): the horizontal front compared with
+  the line of sight from the camera to the object's centre: within 35 deg of pointing back at
+  the camera -> "toward", within 35 deg of pointing along the line of sight -> "away", within
+  35 deg of the line of sight's right/left perpendicular -> "right"/"left" (the viewer's);
+  a front more than 44 deg above/below the horizontal -> "up"/"down";
+* relative orientation of two fronts: angle <= 30 same, 60-120 perpendicular, >= 150 opposite;
+* egocentric (perspective taking): in the horizontal plane, an observer at ``o`` facing unit
+  ``d``; lateral offset along the observer's right ``r = (d_y, -d_x)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import thresholds as T
+
+
+def left_right(view, a: int, b: int) -> str | None:
+    """'left' if a is to the left of b (viewer's), 'right', or None."""
+    dx = view.cx[a] - view.cx[b]
+    dt = (view.t[a] - view.t[b]) * view.fx
+    if abs(dx) < T.LR_MIN or abs(dt) < T.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
+        return None
+    return "left" if dx < 0 else "right"
+
+
+def front_behind(view, a: int, b: int) -> str | None:
+    dz = view.cz[a] - view.cz[b]
+    if abs(dz) < T.FB_MIN:
+        return None
+    return "front" if dz < 0 else "behind"
+
+
+def above_below(view, a: int, b: int) -> str | None:
+    dh = view.wz[a] - view.wz[b]
+    if abs(dh) < T.AB_MIN:
+        return None
+    return "above" if dh > 0 else "below"
+
+
+RELATIONS = {"left_right": left_right, "front_behind": front_behind, "above_below": above_below}
+
+
+def direction_vector(view, a: int, b: int) -> list[float] | None:
+    """Unit vector from a's centre to b's centre, camera frame."""
+    d = [view.cx[b] - view.cx[a], view.cy[b] - view.cy[a], view.cz[b] - view.cz[a]]
+    n = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
+    if n < T.MIN_VECTOR:
+        return None
+    return [d[0] / n, d[1] / n, d[2] / n]
+
+
+def facing(view, i: int) -> str | None:
+    """How object i faces, seen from the camera (see module docstring)."""
+    f = view.front_w[i]
+    if f is None:
+        return None
+    if abs(f[2]) >= T.FRONT_VERTICAL:
+        return "up" if f[2] > 0 else "down"
+    if abs(f[2]) > T.FRONT_LEVEL:
+        return None
+    h = math.hypot(f[0], f[1])
+    fx, fy = f[0] / h, f[1] / h
+    dn = math.hypot(view.wx[i], view.wy[i])
+    if dn < 1e-6:
+        return None
+    dx, dy = view.wx[i] / dn, view.wy[i] / dn  # line of sight camera -> object (horizontal)
+    along = fx * dx + fy * dy
+    side = fx * dy - fy * dx  # component along the viewer's right (dy, -dx)
+    ang = math.degrees(math.atan2(side, -along))  # 0 = pointing at the camera, +90 = viewer's right
+    a = abs(ang)
+    m = T.FACING_MARGIN
+    if a <= 45 - m:
+        return "toward"
+    if a >= 135 + m:
+        return "away"
+    if 45 + m <= a <= 135 - m:
+        return "right" if ang > 0 else "left"
+    return None
+
+
+def front_angle(view, a: int, b: int) -> float | None:
+    fa, fb = view.front_w[a], view.front_w[b]
+    if fa is None or fb is None:
+        return None
+    d = max(-1.0, min(1.0, fa[0] * fb[0] + fa[1] * fb[1] + fa[2] * fb[2]))
+    return math.degrees(math.acos(d))
+
+
+def orientation_relation(view, a: int, b: int) -> str | None:
+    ang = front_angle(view, a, b)
+    if ang is None:
+        return None
+    if ang <= T.SAME_MAX:
+        return "same"
+    if T.PERP_MIN <= ang <= T.PERP_MAX:
+        return "perpendicular"
+    if ang >= T.OPPOSITE_MIN:
+        return "opposite"
+    return None
+
+
+def observer_frame(view, obs: int, toward: int | None) -> tuple[float, float, float, float] | None:
+    """(ox, oy, dx, dy): observer position and unit facing in the horizontal world plane; facing
+    ``toward`` another object, or the observer object's own front when ``toward`` is None."""
+    ox, oy = view.wx[obs], view.wy[obs]
+    if toward is None:
+        h = view.horizontal_front(obs)
+        if h is None:
+            return None
+        return ox, oy, h[0], h[1]
+    dx, dy = view.wx[toward] - ox, view.wy[toward] - oy
+    n = math.hypot(dx, dy)
+    if n < T.MIN_BASELINE:
+        return None
+    return ox, oy, dx / n, dy / n
+
+
+def egocentric(view, frame: tuple[float, float, float, float], k: int) -> tuple[float, float] | None:
+    """(lateral, forward) offset of object k's centre in the observer's frame (metres)."""
+    ox, oy, dx, dy = frame
+    px, py = view.wx[k] - ox, view.wy[k] - oy
+    if math.hypot(px, py) < T.MIN_BASELINE:
+        return None
+    return px * dy - py * dx, px * dx + py * dy
+
+
+def ego_left_right(off: tuple[float, float]) -> str | None:
+    side, fwd = off
+    if abs(side) < T.SIDE_MIN or abs(side) < math.hypot(side, fwd) * math.sin(math.radians(T.SIDE_MIN_ANGLE)):
+        return None
+    return "right" if side > 0 else "left"
+
+
+def ego_front_behind(off: tuple[float, float]) -> str | None:
+    side, fwd = off
+    if abs(fwd) < T.SIDE_MIN:
+        return None
+    return "front" if fwd > 0 else "behind"
+
+
+def clock_hour(off: tuple[float, float]) -> int | None:
+    """1..12, 12 = straight ahead, 3 = right; None near a sector boundary."""
+    side, fwd = off
+    ang = math.degrees(math.atan2(side, fwd)) % 360.0  # clockwise from ahead
+    hour = round(ang / 30.0)
+    if abs(ang - hour * 30.0) > 15.0 - T.CLOCK_MARGIN:
+        return None
+    hour %= 12
+    return 12 if hour == 0 else hour
+
+
+def extent_along(view, i: int, ux: float, uy: float) -> float:
+    """Half-extent of object i's box along the horizontal unit direction (ux, uy)."""
+    w, _, l = view.size[i]
+    c, s = math.cos(view.yaw[i]), math.sin(view.yaw[i])
+    return 0.5 * w * abs(ux * c + uy * s) + 0.5 * l * abs(-ux * s + uy * c)
+
+
+def gap_between(view, a: int, b: int) -> float:
+    """Free space between a and b along the horizontal line joining their centres: centre
+    distance minus each box's half-extent along that line (may be negative: overlapping)."""
+    dx, dy = view.wx[b] - view.wx[a], view.wy[b] - view.wy[a]
+    d = math.hypot(dx, dy)
+    if d < 1e-9:
+        return -1.0
+    ux, uy = dx / d, dy / d
+    return d - extent_along(view, a, ux, uy) - extent_along(view, b, ux, uy)
+
+
+def horizontal_distance(view, a: int, b: int) -> float:
+    return math.hypot(view.wx[a] - view.wx[b], view.wy[a] - view.wy[b])
+
+
+def distance3d(view, a: int, b: int) -> float:
+    return math.sqrt((view.cx[a] - view.cx[b]) ** 2 + (view.cy[a] - view.cy[b]) ** 2 + (view.cz[a] - view.cz[b]) ** 2)
+
+
+# Reference keys (references.py) that already state the answer of a relation between two objects
+# of the same category: "the leftmost chair" is left of every other chair.
+LEAK_KEYS = {"left_right": ("left",), "front_behind": ("near",), "above_below": ("high",), "distance": ("near",),
+             "size": ("big", "tall")}
+
+
+def leaks(view, objs, keys) -> bool:
+    """True if two objects of the same category are in ``objs`` and one of them is referred to
+    by an ordering on one of ``keys`` (the reference would give the answer away)."""
+    if not keys:
+        return False
+    for k, i in enumerate(objs):
+        for j in objs[k + 1:]:
+            if view.cat[i] == view.cat[j]:
+                ri, rj = view.refs[i], view.refs[j]
+                if (ri is not None and ri.kind in ("extreme", "ordinal") and ri.key in keys) or \
+                   (rj is not None and rj.kind in ("extreme", "ordinal") and rj.key in keys):
+                    return True
+    return False

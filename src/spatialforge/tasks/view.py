@@ -1,0 +1,246 @@
+"""Per-scene precomputation shared by every task (computed once, cached).
+
+A ``SceneView`` holds, per object, the camera-frame centre (OpenCV: x right, y down,
+z forward), the world centre (gravity-aligned, z up), size, volume, distance to the
+camera, image position of the centre, front vectors, whether it may be asked about and
+its unique reference — as plain Python lists, so that planning and realising a question
+costs microseconds.  Depth maps are cached per file (a mirrored scene reads the same
+array with columns reversed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import thresholds as T
+from .references import Ref, _adjectives, compute_references, describe_unreferable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..scene import Scene
+
+
+def _norm_given(text: str) -> str:
+    t = " ".join(text.strip().split())
+    low = t.lower()
+    if not low.startswith(("the ", "a ", "an ")):
+        t = "the " + t
+    return t
+
+
+class SceneView:
+    """Read-only geometry of one scene, indexed by object position ``i`` (``ids[i]`` is the id)."""
+
+    def __init__(self, scene: "Scene") -> None:
+        cam = scene.camera
+        self.scene = scene
+        self.W, self.H = cam.width, cam.height
+        self.fx, self.fy, self.ppx, self.ppy = cam.fx, cam.fy, cam.cx, cam.cy
+        objs = scene.objects
+        n = self.n = len(objs)
+        self.ids = [o.id for o in objs]
+        self.index = {oid: i for i, oid in enumerate(self.ids)}
+        self.cat = [" ".join(o.category.replace("_", " ").split()).lower() for o in objs]
+        self.size = [o.box3d.size for o in objs]
+        self.yaw = [o.box3d.yaw for o in objs]
+        # Plain Python for the small per-object arithmetic (faster than numpy at N ~ 10).
+        R = cam.R_world_cam
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = R
+        wx, wy, wz, cx, cy, cz, dist, vol, logvol, logh, tt = ([] for _ in range(11))
+        for o in objs:
+            p0, p1, p2 = o.box3d.center
+            x = p0 * r00 + p1 * r10 + p2 * r20  # world_to_cam: p_cam = p_world @ R_world_cam
+            y = p0 * r01 + p1 * r11 + p2 * r21
+            z = p0 * r02 + p1 * r12 + p2 * r22
+            wx.append(p0), wy.append(p1), wz.append(p2)
+            cx.append(x), cy.append(y), cz.append(z)
+            dist.append(math.sqrt(x * x + y * y + z * z))
+            w, h, l = o.box3d.size
+            v = w * h * l
+            vol.append(v)
+            logvol.append(math.log(max(v, 1e-27)))
+            logh.append(math.log(max(h, 1e-9)))
+            tt.append(x / z if z > 0 else math.nan)
+        self.wx, self.wy, self.wz, self.cx, self.cy, self.cz = wx, wy, wz, cx, cy, cz
+        self.dist, self.vol, self.logvol, self.logh, self.t = dist, vol, logvol, logh, tt
+        self.front_w = [o.front for o in objs]
+        self.adj_list = [_adjectives(o.attributes) for o in objs]
+        self.adjs = [set(a) for a in self.adj_list]
+        self.given = [{_norm_given(r) for r in o.references if r and r.strip()} for o in objs]
+
+        self.in_view = [False] * n
+        self.ok = [False] * n
+        reasons: list[str | None] = [None] * n
+        for i, o in enumerate(objs):
+            where = f"object {o.id} ({self.cat[i]})"
+            z = self.cz[i]
+            if z <= T.MIN_DEPTH:
+                reasons[i] = f"{where}: centre behind or too close to the camera (z = {z:.2f} m)"
+                continue
+            u = self.fx * self.t[i] + self.ppx
+            v = self.fy * self.cy[i] / z + self.ppy
+            inside = 0.0 <= u <= self.W and 0.0 <= v <= self.H
+            if not inside and o.box2d is not None:
+                x0, y0, x1, y1 = o.box2d
+                inside = x1 > 0 and x0 < self.W and y1 > 0 and y0 < self.H and x1 > x0 and y1 > y0
+            if not inside:
+                reasons[i] = f"{where}: outside the image"
+                continue
+            self.in_view[i] = True
+            s = self.size[i]
+            if min(s) < T.MIN_BOX_SIDE or max(s) > T.MAX_BOX_SIDE:
+                reasons[i] = f"{where}: degenerate 3D box (size {tuple(round(v, 4) for v in s)} m)"
+            elif max(o.occlusion or 0.0, o.truncation or 0.0) >= T.HARDLY_VISIBLE:
+                reasons[i] = f"{where}: hardly visible (occlusion {o.occlusion}, truncation {o.truncation})"
+            else:
+                self.ok[i] = True
+        self.visible = [i for i in range(n) if self.in_view[i]]
+        self.groups: dict[str, list[int]] = {}
+        for i in self.visible:
+            self.groups.setdefault(self.cat[i], []).append(i)
+
+        self.refs: list[Ref | None] = [None] * n
+        compute_references(self)
+        self.ref_text = [None if r is None else r.text for r in self.refs]
+        for i in range(n):
+            if self.ok[i] and self.refs[i] is None:
+                reasons[i] = describe_unreferable(self, i)
+        self.subjects = [i for i in range(n) if self.ok[i] and self.refs[i] is not None]
+        self.fronted = [i for i in self.subjects if self.front_w[i] is not None]
+        self.skipped = [(f"{scene.id}/object-{self.ids[i]}", r) for i, r in enumerate(reasons) if r is not None]
+        self.ref_index: dict[str, Ref] | None = None
+        self._depth: tuple[np.ndarray, np.ndarray] | None = None
+        self._cache: dict[str, object] = {}  # per-task memo (e.g. usable pairs)
+
+    # ------------------------------------------------------------------ depth
+    @property
+    def has_depth(self) -> bool:
+        """A depth map, or a point map whose z channel is the depth."""
+        return self.scene.depth_path is not None or self.scene.point_map_path is not None
+
+    def depth(self) -> tuple[np.ndarray, np.ndarray]:
+        """(raw depth as stored on disk, flat indices of valid pixels); raises SceneError."""
+        if self._depth is None:
+            self._depth = _load_depth(self.scene)
+        return self._depth
+
+    def depth_at(self, col: int, row: int) -> float:
+        """z-depth of pixel [row, col] *of this view's image* (mirrored views read reversed columns)."""
+        raw = self.depth()[0]
+        c = self.W - 1 - col if self.scene.flipped else col
+        return float(raw[row, c])
+
+    def valid_pixel(self, u: float) -> tuple[int, int]:
+        """A valid-depth pixel (col, row) of this view's image chosen by a uniform draw ``u``."""
+        valid = self.depth()[1]
+        k = int(valid[min(int(u * len(valid)), len(valid) - 1)])
+        row, col = divmod(k, self.W)
+        return (self.W - 1 - col if self.scene.flipped else col), row
+
+    def unproject(self, col: int, row: int, z: float) -> tuple[float, float, float]:
+        """Camera-frame point of pixel [row, col]'s centre at z-depth ``z``."""
+        return ((col + 0.5 - self.ppx) / self.fx * z, (row + 0.5 - self.ppy) / self.fy * z, z)
+
+    # ------------------------------------------------------------------ helpers
+    def ref(self, i: int) -> str:
+        r = self.ref_text[i]
+        if r is None:
+            from .plan import RealiseError
+
+            raise RealiseError(f"scene {self.scene.id!r}: object {self.ids[i]} has no unique reference in this view")
+        return r
+
+    def idx(self, object_id: int) -> int:
+        try:
+            return self.index[object_id]
+        except KeyError:
+            from .plan import RealiseError
+
+            raise RealiseError(f"scene {self.scene.id!r} has no object {object_id}") from None
+
+    def center_cam(self, i: int) -> tuple[float, float, float]:
+        return (self.cx[i], self.cy[i], self.cz[i])
+
+    def horizontal_front(self, i: int) -> tuple[float, float] | None:
+        """Unit horizontal (world x, y) front of object i, or None if it has none or it is not level."""
+        f = self.front_w[i]
+        if f is None:
+            return None
+        h = math.hypot(f[0], f[1])
+        if h < math.sqrt(1 - T.FRONT_LEVEL**2):
+            return None
+        return (f[0] / h, f[1] / h)
+
+
+# ---------------------------------------------------------------------- caches
+_VIEWS: "OrderedDict[int, SceneView]" = OrderedDict()
+_VIEW_CACHE_SIZE = 64
+_DEPTHS: "OrderedDict[str, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
+_DEPTH_CACHE_SIZE = 8
+
+
+def get_view(scene: "Scene") -> SceneView:
+    """The (cached) view of ``scene``; the cache holds the scene, so ids are never reused."""
+    key = id(scene)
+    v = _VIEWS.get(key)
+    if v is not None and v.scene is scene:
+        _VIEWS.move_to_end(key)
+        return v
+    v = SceneView(scene)
+    _VIEWS[key] = v
+    if len(_VIEWS) > _VIEW_CACHE_SIZE:
+        _VIEWS.popitem(last=False)
+    return v
+
+
+def _load_depth(scene: "Scene") -> tuple[np.ndarray, np.ndarray]:
+    """(z-depth as stored on disk, flat indices of valid pixels), from the depth map or else
+    the z channel of the point map (camera frame), cached per file."""
+    from ..io import read_depth
+    from ..scene import SceneError
+
+    rel = scene.depth_path if scene.depth_path is not None else scene.point_map_path
+    if rel is None:
+        raise SceneError(f"scene {scene.id!r}: has no depth or point map file")
+    path = str(scene._path(rel))
+    try:
+        st = os.stat(path)
+        key = f"{path}|{st.st_mtime_ns}|{st.st_size}"
+    except OSError:
+        key = path  # the readers raise the proper error below
+    hit = _DEPTHS.get(key)
+    if hit is None:
+        hw = (scene.camera.height, scene.camera.width)
+        if scene.depth_path is not None:
+            raw = read_depth(path, scene.id, hw)
+        else:
+            raw = _read_point_map_z(path, scene.id, hw)
+        valid = np.flatnonzero(np.isfinite(raw) & (raw > 0))
+        hit = (raw, valid)
+        _DEPTHS[key] = hit
+        if len(_DEPTHS) > _DEPTH_CACHE_SIZE:
+            _DEPTHS.popitem(last=False)
+    else:
+        _DEPTHS.move_to_end(key)
+    return hit
+
+
+def _read_point_map_z(path: str, scene_id: str, hw: tuple[int, int]) -> np.ndarray:
+    from ..scene import SceneError
+
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise SceneError(f"scene {scene_id!r}: point map {path} is unreadable ({e})") from None
+    if arr.ndim != 3 or arr.shape[2] != 3 or tuple(arr.shape[:2]) != hw:
+        raise SceneError(f"scene {scene_id!r}: point map {path} must be {hw[0]}x{hw[1]}x3, got {arr.shape}")
+    return np.ascontiguousarray(arr[..., 2], dtype=np.float32)
+
+
+def clear_caches() -> None:
+    _VIEWS.clear()
+    _DEPTHS.clear()

@@ -1,0 +1,376 @@
+"""Independent truth: recompute every answer from the stored scene with code written here,
+separately from the generator (its own camera transform, distances, relations), driven only
+by ``record.task``, ``record.object_ids`` and the plan choices stored in ``record.meta``.
+Every record of a large sample (all tasks, all formats, both mirror views) must agree."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from taskscenes import random_scene, rich_scene
+from spatialforge.tasks import TASKS, generate_qa
+
+FT, INCH = 0.3048, 0.0254
+
+
+# ---------------------------------------------------------------- own geometry
+class Geo:
+    """Ground truth of one scene, from the raw records only."""
+
+    def __init__(self, scene):
+        self.scene = scene
+        self.R = np.array(scene.camera.R_world_cam, dtype=float)  # camera -> world
+        self.obj = {o.id: o for o in scene.objects}
+
+    def cam(self, oid):  # centre in the camera frame: R^T c_world
+        return self.R.T @ np.array(self.obj[oid].box3d.center, dtype=float)
+
+    def world(self, oid):
+        return np.array(self.obj[oid].box3d.center, dtype=float)
+
+    def size(self, oid):
+        return self.obj[oid].box3d.size
+
+    def vol(self, oid):
+        w, h, l = self.size(oid)
+        return w * h * l
+
+    def dcam(self, oid):
+        return float(np.linalg.norm(self.cam(oid)))
+
+    def u(self, oid):  # image column of the centre
+        c = self.cam(oid)
+        cam = self.scene.camera
+        return cam.fx * c[0] / c[2] + cam.cx
+
+    def in_view(self, oid):
+        c = self.cam(oid)
+        cam = self.scene.camera
+        if c[2] <= 0.1:
+            return False
+        u, v = cam.fx * c[0] / c[2] + cam.cx, cam.fy * c[1] / c[2] + cam.cy
+        return 0 <= u <= cam.width and 0 <= v <= cam.height
+
+
+def lr(g, a, b):
+    dx = g.cam(a)[0] - g.cam(b)[0]
+    assert abs(dx) >= 0.1 - 1e-9, "left/right asked for a degenerate pair"
+    assert (g.u(a) - g.u(b) < 0) == (dx < 0), "image order disagrees with camera x"
+    return "left" if dx < 0 else "right"
+
+
+def fb(g, a, b):
+    dz = g.cam(a)[2] - g.cam(b)[2]
+    assert abs(dz) >= 0.15 - 1e-9
+    return "front" if dz < 0 else "behind"
+
+
+def ab(g, a, b):
+    dh = g.world(a)[2] - g.world(b)[2]
+    assert abs(dh) >= 0.15 - 1e-9
+    return "above" if dh > 0 else "below"
+
+
+def facing(g, oid):
+    f = np.array(g.obj[oid].front)
+    if abs(f[2]) >= 0.7:
+        return "up" if f[2] > 0 else "down"
+    assert abs(f[2]) <= 0.3
+    h = f[:2] / np.linalg.norm(f[:2])
+    c = g.world(oid)[:2]
+    sight = c / np.linalg.norm(c)  # camera -> object
+    ang = math.degrees(math.acos(np.clip(h @ -sight, -1, 1)))  # 0: front points at the camera
+    if ang <= 35:
+        return "toward"
+    if ang >= 145:
+        return "away"
+    assert 55 <= ang <= 125, f"facing asked at {ang:.1f} deg"
+    right = np.array([sight[1], -sight[0]])
+    return "right" if h @ right > 0 else "left"
+
+
+def ego(g, obs, fwd2, target):
+    """(lateral to the right, forward) of target seen by an observer at obs facing fwd2."""
+    p = g.world(target)[:2] - g.world(obs)[:2]
+    right = np.array([fwd2[1], -fwd2[0]])
+    return float(p @ right), float(p @ fwd2)
+
+
+def gap(g, a, b):
+    ca, cb = g.world(a)[:2], g.world(b)[:2]
+    d = np.linalg.norm(cb - ca)
+    u = (cb - ca) / d
+
+    def half(o):
+        w, _, l = g.size(o)
+        yaw = g.obj[o].box3d.yaw
+        ax, ay = np.array([math.cos(yaw), math.sin(yaw)]), np.array([-math.sin(yaw), math.cos(yaw)])
+        return 0.5 * w * abs(u @ ax) + 0.5 * l * abs(u @ ay)
+
+    return d - half(a) - half(b)
+
+
+def truth_of(rec, g):
+    """(kind, value) of the true answer, recomputed."""
+    t, sub, ids, m = rec.task, rec.meta["sub"], rec.object_ids, rec.meta
+    if t == "point_query":
+        (col, row), = m["pixels"]
+        z = float(g.scene.load_depth()[row, col])
+        cam = g.scene.camera
+        return "point3d", [(col + 0.5 - cam.cx) / cam.fx * z, (row + 0.5 - cam.cy) / cam.fy * z, z]
+    if t == "depth_order":
+        d = g.scene.load_depth()
+        zs = [float(d[r, c]) for c, r in m["pixels"]]
+        closer = m["polarity"] == "closer"
+        best = min(range(len(zs)), key=lambda k: zs[k] if closer else -zs[k])
+        second = sorted(zs)[1] if closer else sorted(zs)[-2]
+        assert abs(zs[best] - second) >= max(0.1, 0.1 * min(zs[best], second)) - 1e-9
+        if sub == "pair":
+            return "label", "AB"[best]
+        return "label", f"pixel ({m['pixels'][best][0]}, {m['pixels'][best][1]})"
+    if t == "orientation":
+        return "label", facing(g, ids[0])
+    if t == "size":
+        return "length", g.size(ids[0])[{"width": 0, "height": 1, "length": 2}[sub]]
+    if t == "localization":
+        c = list(g.cam(ids[0]))
+        if sub == "center":
+            return "point3d", c
+        return "box3d", {"center": c, "size": list(g.size(ids[0])), "yaw": g.obj[ids[0]].box3d.yaw}
+    if t == "direction":
+        a, b = ids
+        if sub == "vector":
+            d = g.cam(b) - g.cam(a)
+            return "vector3d", list(d / np.linalg.norm(d))
+        f = {"left_right": lr, "front_behind": fb, "above_below": ab}
+        if sub == "combo":
+            x, y = m["axes"]
+            return "label", f"{f[x](g, a, b)}+{f[y](g, a, b)}"
+        return "label", f[sub](g, a, b)
+    if t == "distance":
+        a = ids[0]
+        if sub == "to_camera":
+            return "length", g.dcam(a)
+        b = ids[1]
+        d = g.world(a) - g.world(b)
+        v = {"euclidean": float(np.linalg.norm(g.cam(a) - g.cam(b))), "horizontal": float(np.hypot(d[0], d[1])),
+             "vertical": abs(float(d[2])), "depth": abs(float(g.cam(a)[2] - g.cam(b)[2]))}[sub]
+        return "length", v
+    if t == "comparison":
+        if sub == "orientation":
+            fa, fb_ = np.array(g.obj[ids[0]].front), np.array(g.obj[ids[1]].front)
+            ang = math.degrees(math.acos(np.clip(fa @ fb_, -1, 1)))
+            lab = "same" if ang <= 30 else ("perpendicular" if 60 <= ang <= 120 else ("opposite" if ang >= 150 else None))
+            assert lab is not None
+            return "label", lab
+        key = {"nearest": (g.dcam, False), "farthest": (g.dcam, True), "smallest": (g.vol, False),
+               "largest": (g.vol, True), "order_distance": (g.dcam, None), "order_size": (g.vol, None)}[sub]
+        fn, desc = key
+        if sub.startswith("order"):
+            desc = m["key"] in ("farthest", "largest")
+        order = sorted(ids, key=lambda o: -fn(o) if desc else fn(o))
+        vals = [fn(o) for o in order]
+        for v1, v2 in zip(vals, vals[1:]):  # clearly separated
+            if fn == g.dcam:
+                assert abs(v2 - v1) >= max(0.15, 0.1 * min(v1, v2)) - 1e-9
+            else:
+                assert max(v1, v2) / min(v1, v2) >= 1.25 - 1e-9
+            if not sub.startswith("order"):
+                break
+        if sub.startswith("order"):
+            return "order", order
+        return "object", order[0]
+    if t == "perspective":
+        if sub.startswith("observer"):
+            x, y, z = ids
+            f2 = g.world(y)[:2] - g.world(x)[:2]
+            f2 = f2 / np.linalg.norm(f2)
+        else:
+            x, z = ids
+            f2 = np.array(g.obj[x].front[:2])
+            f2 = f2 / np.linalg.norm(f2)
+        side, fwd = ego(g, x, f2, z)
+        kind = sub.split("_", 1)[1]
+        if kind == "clock":
+            ang = math.degrees(math.atan2(side, fwd)) % 360
+            h = round(ang / 30) % 12 or 12
+            assert min(abs(ang - k * 30) for k in range(13)) <= 10 + 1e-9
+            return "label", f"{h} o'clock"
+        lrl = "right" if side > 0 else "left"
+        fbl = "front" if fwd > 0 else "behind"
+        if kind in ("lr", "combo"):
+            assert abs(side) >= 0.2 - 1e-9
+        if kind in ("fb", "combo"):
+            assert abs(fwd) >= 0.2 - 1e-9
+        return "label", {"lr": lrl, "fb": fbl, "combo": f"{fbl}+{lrl}"}[kind]
+    if t == "counting":
+        (a,) = ids
+        rel, cat = m["rel"], m["category"]
+        n = 0
+        for o in g.scene.objects:
+            if o.id == a or not g.in_view(o.id) or (cat is not None and o.category != cat):
+                continue
+            if rel == "within":
+                d = float(np.linalg.norm(g.cam(o.id) - g.cam(a)))
+                assert abs(d - m["radius_m"]) >= 0.1 - 1e-9
+                n += d < m["radius_m"]
+            elif rel in ("left_of", "right_of"):
+                n += lr(g, o.id, a) == ("left" if rel == "left_of" else "right")
+            elif rel in ("in_front_of", "behind"):
+                n += fb(g, o.id, a) == ("front" if rel == "in_front_of" else "behind")
+            else:
+                r = g.vol(o.id) / g.vol(a)
+                assert max(r, 1 / r) >= 1.25 - 1e-9
+                n += r > 1
+        return "count", n
+    if t == "problem_solving":
+        if sub == "gap":
+            return "length", gap(g, *ids)
+        if sub == "fit":
+            a, b, c = ids
+            side = min(g.size(c)[0], g.size(c)[2])
+            gp = gap(g, a, b)
+            assert abs(gp - side) >= 0.1 - 1e-9
+            return "boolean", bool(side < gp)
+        if sub == "reach":
+            gp = gap(g, *ids)
+            assert abs(gp - m["reach_m"]) >= 0.1 - 1e-9
+            return "boolean", bool(gp < m["reach_m"])
+        if sub == "stack":
+            return "length", g.size(ids[0])[1] + g.size(ids[1])[1]
+        if sub == "path":
+            a, b, c = (g.world(o)[:2] for o in ids)
+            return "length", float(np.linalg.norm(b - a) + np.linalg.norm(c - b))
+        if sub == "around":
+            w, _, l = g.size(ids[0])
+            return "length", 2 * (w + l)
+    raise AssertionError(f"no independent truth for {t}/{sub}")
+
+
+# ---------------------------------------------------------------- matching
+def _close(a, b, tol=1e-6):
+    return all(abs(x - y) <= tol * max(1.0, abs(y)) for x, y in zip(a, b))
+
+
+def matches(kind, truth, typed):
+    """Does the stored typed value equal the recomputed truth?"""
+    v = typed["value"]
+    if kind == "length":
+        return typed["kind"] == "length" and abs(v - truth) <= 1e-9 * max(1.0, truth)
+    if kind in ("point3d", "vector3d"):
+        return typed["kind"] == kind and _close(v, truth)
+    if kind == "box3d":
+        return (_close(v["center"], truth["center"]) and _close(v["size"], truth["size"])
+                and abs(v["yaw"] - truth["yaw"]) < 1e-9)
+    if kind == "object":
+        return typed.get("object_id") == truth
+    if kind == "order":
+        return typed.get("object_ids") == list(truth)
+    if kind == "count":
+        return v == truth
+    if kind == "boolean":
+        return v is truth
+    return v == truth
+
+
+def clearly_wrong(kind, truth, typed):
+    """A distractor / false claim must be wrong by a margin, not by rounding."""
+    v = typed["value"]
+    if kind == "length":
+        return abs(v / truth - 1) >= 0.2 - 1e-9
+    if kind == "point3d":
+        return np.linalg.norm(np.subtract(v, truth)) >= max(0.2 * np.linalg.norm(truth), 0.1) - 1e-9
+    if kind == "vector3d":
+        return math.degrees(math.acos(np.clip(np.dot(v, truth), -1, 1))) >= 30 - 1e-6
+    return not matches(kind, truth, typed)
+
+
+_NUM = r"-?\d+(?:\.\d+)?"
+_UNIT_M = {"m": 1, "meter": 1, "meters": 1, "cm": 0.01, "centimeter": 0.01, "centimeters": 0.01, "ft": FT,
+           "foot": FT, "feet": FT, "in": INCH, "inch": INCH, "inches": INCH}
+
+
+def parse_length(text):
+    """(metres, tolerance) from our own answer text."""
+    m = re.fullmatch(rf"(\d+) (?:ft|feet|foot) (\d+) (?:in|inches|inch)", text)
+    if m:
+        return int(m[1]) * FT + int(m[2]) * INCH, 0.51 * INCH
+    m = re.fullmatch(rf"({_NUM}) ([a-z]+)", text)
+    assert m, f"unparsable length {text!r}"
+    dec = len(m[1].split(".")[1]) if "." in m[1] else 0
+    scale = _UNIT_M[m[2]]
+    return float(m[1]) * scale, 0.51 * 10 ** (-dec) * scale
+
+
+def parse_point(text):
+    m = re.fullmatch(rf"\(({_NUM}), ({_NUM}), ({_NUM})\) ([a-z]+)", text)
+    assert m, f"unparsable point {text!r}"
+    scale = _UNIT_M[m[4]]
+    dec = max(len(x.split(".")[1]) if "." in x else 0 for x in m.groups()[:3])
+    return [float(x) * scale for x in m.groups()[:3]], 0.51 * 10 ** (-dec) * scale
+
+
+# ---------------------------------------------------------------- the test
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = tmp_path_factory.mktemp("truth")
+    (root / "r").mkdir()
+    scenes = [rich_scene(root / "r")]
+    scenes += [random_scene(s, root if s % 2 == 0 else None) for s in range(60)]
+    ratios = {t: 1.0 for t in TASKS}
+    recs = []
+    for s in scenes:
+        res = generate_qa(s, seed=7, qa_per_scene=16, ratios=ratios, mirror=True)
+        recs += [(s, r) for r in res.records]
+    return recs
+
+
+def test_every_answer_recomputed_independently(sample):
+    mirrored_geo = {}
+    seen = Counter()
+    for scene, rec in sample:
+        if rec.view == "mirrored":
+            key = id(scene)
+            if key not in mirrored_geo:
+                mirrored_geo[key] = Geo(scene.mirrored())
+            g = mirrored_geo[key]
+        else:
+            g = Geo(scene)
+        kind, truth = truth_of(rec, g)
+        seen[(rec.task, rec.format)] += 1
+        st, m = rec.answer_struct, rec.meta
+        where = f"{rec.id} {rec.task}/{m['sub']}/{rec.format}: {rec.question!r} -> {rec.answer!r}"
+        if rec.format == "free":
+            if kind == "object":
+                assert m["answer_object_id"] == truth, where
+            else:
+                assert matches(kind, truth, {**st, "object_ids": st.get("object_ids")}), where
+            if kind == "length":
+                val, tol = parse_length(rec.answer)
+                assert abs(val - truth) <= tol + 1e-9, where
+            if kind == "point3d":
+                val, tol = parse_point(rec.answer)
+                assert all(abs(a - b) <= tol + 1e-9 for a, b in zip(val, truth)), where
+        elif rec.format == "mcq":
+            k = "ABCD".index(st["value"])
+            opts = m["options"]
+            assert len(opts) == len(rec.choices) == 4, where
+            assert matches(kind, truth, opts[k]), where
+            assert all(clearly_wrong(kind, truth, o) for j, o in enumerate(opts) if j != k), where
+            assert rec.answer == st["value"], where
+        else:
+            claim_true = bool(matches(kind, truth, m["claim"]))
+            assert st["value"] is claim_true, where
+            if not claim_true:
+                assert clearly_wrong(kind, truth, m["claim"]), where
+            assert rec.answer in (("True", "Yes") if claim_true else ("False", "No")), where
+    # the sample is large and covers every task in every format
+    assert sum(seen.values()) >= 500
+    for t in TASKS:
+        for f in ("free", "mcq", "tf"):
+            assert seen[(t, f)] > 0, f"no {t}/{f} record in the sample"
