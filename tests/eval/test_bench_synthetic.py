@@ -42,6 +42,7 @@ def test_scores_per_task_level_and_mirror_consistency(bench_samples):
     m = agg["metrics"]
     # pair p0: 1.7 m vs 3 m disagree (lengths do not change in a mirror); p1: yes/yes agree
     assert m["mirror_pairs"] == 2 and m["mirror_consistency"] == 0.5
+    assert m["mirror_both_correct"] == 1.0  # both pairs right in both views: correctness is not consistency
     assert m["numeric_success_rate"] == 1.0 and m["numeric_samples_completed"] == 1.0
     assert m["by_eval_type"]["numeric"]["accuracy"] == 1.0
 

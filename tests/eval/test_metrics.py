@@ -154,6 +154,10 @@ def _pair(kind, a, b, ga=None, gb=None, width=None, pid="p"):
     (_pair("length", 2.0, 2.1), True),
     (_pair("length", 2.0, 3.0), False),
     (_pair("count", 3, 3), True),
+    (_pair("count", 2, 0, 2, 0), True),  # "how many ... to the left" kept in the mirror: truths swap
+    (_pair("count", 2, 2, 2, 0), False),
+    (_pair("count", 1, 1, 2, 0), True),  # neither truth: stays
+    (_pair("count", 2, 2, 2, 2), True),
     (_pair("boolean", True, True), True),  # question rewritten: same answer
     (_pair("boolean", True, False, True, False), True),  # same question: answer flips with the truth
     (_pair("boolean", True, True, True, False), False),
@@ -169,6 +173,38 @@ def _pair(kind, a, b, ga=None, gb=None, width=None, pid="p"):
 ])
 def test_mirror_agreement(items, agree):
     assert M.mirror_agreements(items) == {"p": agree}
+
+
+def test_mirror_summary_consistency_and_both_correct():
+    def item(pid, view, value, correct):
+        return M.MirrorItem(pid, view, "label", value, correct=correct)
+
+    items = [item("a", "original", "left", True), item("a", "mirrored", "right", True),  # agree, both right
+             item("b", "original", "left", False), item("b", "mirrored", "right", False),  # agree, both wrong
+             item("c", "original", "left", True), item("c", "mirrored", "left", False)]  # disagree
+    s = M.mirror_summary(items)
+    assert s == {"mirror_consistency": pytest.approx(2 / 3), "mirror_pairs": 3,
+                 "mirror_both_correct": pytest.approx(1 / 3)}
+    assert M.mirror_consistency(items) == s["mirror_consistency"]
+    assert "mirror_both_correct" not in M.mirror_summary(_pair("label", "left", "right"))  # correctness unknown
+    assert M.mirror_summary([]) == {}
+
+
+def test_numeric_rules_per_sample_and_rates_agree():
+    p, g = [1.0, 1.99, 2.0, 0.5, 1.25, None, -1.0], [1.0] * 7
+    assert M.success_hits(p, g).tolist() == [True, True, False, False, True, False, False]  # 0.5: ratio 2
+    assert M.within_hits(p, g, 0.25).tolist() == [True, False, False, False, True, False, False]
+    assert M.distance_hits(p, g).tolist() == [True, True, True, True, True, False, False]
+    assert M.success_rate(p, g) == pytest.approx(3 / 7) and M.distance_accuracy(p, g) == pytest.approx(5 / 7)
+    assert M.numeric_correct(2.0, 1.0, "distance") and not M.numeric_correct(2.0, 1.0, "success")
+    assert M.numeric_correct(0.75, 1.0, "within_25pct") and not M.numeric_correct(0.5, 1.0, "within_25pct")
+    assert M.numeric_correct(0.5, 1.0, "within_50pct")
+    assert M.success_hits([3.0], [1.0], 4.0).tolist() == [True]  # another factor
+
+
+@pytest.mark.parametrize("a,b,off", [(3, 3, 0), (12, 1, 1), (1, 11, 2), (3, 9, 6), (12, 0, 0), (2, 5, 3)])
+def test_clock_hours_off(a, b, off):
+    assert M.clock_hours_off(a, b) == off == M.clock_hours_off(b, a)
 
 
 def test_mirror_consistency_share_and_incomplete_pairs():

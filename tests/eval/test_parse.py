@@ -211,6 +211,9 @@ LABEL = [  # (text, vocabulary, expected)
     ("It faces to the left", ("facing left", "facing right"), "facing left"),
     ("perpendicular", ("similar", "orthogonal", "opposite"), "orthogonal"),
     ("underneath the shelf", ("above", "below"), "below"),
+    ("facing the camera", ("toward", "away"), "toward"),  # the generator's text for "toward"
+    ("facing away from the camera", ("toward", "away"), "away"),
+    ("it is not facing the camera", ("toward", "away"), FAIL("no label")),
     ("in the middle", LR, FAIL("no label")),
     ("Left and right", LR, FAIL("none is marked")),
 ]
@@ -288,21 +291,58 @@ def test_parse_point2d(text, size, expected):
     check(parse_point2d(text, image_size=size), expected)
 
 
-POINT3D = [
-    ("(0.3, -0.1, 2.4)", (0.3, -0.1, 2.4)), ("x=0.3 m, y=-0.1 m, z=2.4 m", (0.3, -0.1, 2.4)),
-    ("[30 cm, -10 cm, 2.4 m]", (0.3, -0.1, 2.4)), ('{"x": 0.3, "y": -0.1, "z": 2.4}', (0.3, -0.1, 2.4)),
-    ("The point is at x: 0.3, y: -0.1", FAIL("only x, y")), ("somewhere", FAIL("no point")),
+POINT3D = [  # (text, default_unit, metres): a stated unit wins; default_unit only when none is stated
+    ("(0.3, -0.1, 2.4)", "m", (0.3, -0.1, 2.4)), ("x=0.3 m, y=-0.1 m, z=2.4 m", "m", (0.3, -0.1, 2.4)),
+    ("[30 cm, -10 cm, 2.4 m]", "m", (0.3, -0.1, 2.4)), ('{"x": 0.3, "y": -0.1, "z": 2.4}', "m", (0.3, -0.1, 2.4)),
+    ("The point is at x: 0.3, y: -0.1", "m", FAIL("only x, y")), ("somewhere", "m", FAIL("no point")),
+    # unit after the list: 27 in = 0.6858 m, 11 in = 0.2794 m, 114 in = 2.8956 m
+    ("(27, 11, 114) inches", "m", (27 * IN, 11 * IN, 114 * IN)),
+    ("(27, 11, 114) inches", "cm", (27 * IN, 11 * IN, 114 * IN)),  # stated beats default
+    ("The cup is at [27, 11, 114] in.", "m", (27 * IN, 11 * IN, 114 * IN)),
+    ("(0.9, -1.6, 17.8) ft", "m", (0.9 * FT, -1.6 * FT, 17.8 * FT)),
+    ("(123, -74, 465) cm", "m", (1.23, -0.74, 4.65)),
+    ("(27, 11, 114) in the camera frame", "cm", (0.27, 0.11, 1.14)),  # "in" the preposition: no unit stated
+    ("in centimeters: (27, 11, 114)", "m", (0.27, 0.11, 1.14)),
+    # units inside the list
+    ("(0.3 m, -0.1 m, 2.4 m)", "cm", (0.3, -0.1, 2.4)),
+    ('(27", 11", 114")', "m", (27 * IN, 11 * IN, 114 * IN)),
+    ("(30, -10, 240 cm)", "m", (0.3, -0.1, 2.4)),  # the one unit stated applies to the bare numbers
+    ("(0, -10 cm, 2.4 m)", "ft", (0.0, -0.1, 2.4)),  # zero needs no unit
+    ("(30 cm, -10, 2.4 m)", "m", FAIL("different units")),  # -10 of which?
+    ("(1 px, 2 px, 3 px)", "m", FAIL("not a length unit")),
+    # keyed
+    ("x=30 cm, y=-10 cm, z=240 cm", "m", (0.3, -0.1, 2.4)),
+    ("x=30, y=-10, z=240 cm", "m", (0.3, -0.1, 2.4)),
+    ("x = 1, y = 2, z = 3", "cm", (0.01, 0.02, 0.03)),
+    # JSON: a "unit" key or unit strings; bare numbers take the default
+    ('{"x": 30, "y": -10, "z": 240, "unit": "cm"}', "m", (0.3, -0.1, 2.4)),
+    ('{"x": "30 cm", "y": "-10 cm", "z": "2.4 m"}', "m", (0.3, -0.1, 2.4)),
+    ("[30, -10, 240]", "cm", (0.3, -0.1, 2.4)),
+    ("(30, -10, 240)", "cm", (0.3, -0.1, 2.4)),
+    ("(1, 2, 3)", "parsecs", FAIL("unknown default unit")),
 ]
 
 
-@pytest.mark.parametrize("text,expected", POINT3D)
-def test_parse_point3d(text, expected):
-    check(parse_point3d(text), expected)
+@pytest.mark.parametrize("text,default_unit,expected", POINT3D)
+def test_parse_point3d(text, default_unit, expected):
+    check(parse_point3d(text, default_unit=default_unit), expected)
 
 
-def test_parse_vector3d():
-    check(parse_vector3d("[0.6, 0, -0.8]"), (0.6, 0.0, -0.8))
-    check(parse_vector3d("(0, 0, 0)"), FAIL("zero vector"))
+VECTOR3D = [  # a direction has no unit: numbers as written unless the components mix units
+    ("[0.6, 0, -0.8]", (0.6, 0.0, -0.8)),
+    ("(0.6, 0, -0.8) m", (0.6, 0.0, -0.8)),
+    ("(0.6, 0, -0.8) inches", (0.6, 0.0, -0.8)),
+    ("(0.6 ft, 0 ft, -0.8 ft)", (0.6, 0.0, -0.8)),
+    ("[30 cm, 0, -0.8 m]", (0.3, 0.0, -0.8)),  # mixed: both in metres, so it points the way meant
+    ("x=0.6, y=0, z=-0.8", (0.6, 0.0, -0.8)),
+    ("(0, 0, 0)", FAIL("zero vector")),
+    ("(30 cm, 5, 1 m)", FAIL("different units")),
+]
+
+
+@pytest.mark.parametrize("text,expected", VECTOR3D)
+def test_parse_vector3d(text, expected):
+    check(parse_vector3d(text), expected)
 
 
 BOX3D = [
@@ -311,12 +351,29 @@ BOX3D = [
     ('{"bbox_3d": [1, 2, 0.5, 0.5, 1, 2]}', ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), 0.0)),
     ("center (1, 2, 0.5), size (50 cm, 1 m, 2 m), yaw 30°", ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), math.pi / 6)),
     ("[1, 2, 3, 0, 1, 1, 0]", FAIL("positive")),
+    # the generator's form: unit after each list, size as "w x h x l", signed yaw in degrees
+    ("center (-0.74, 0.74, 2.88) m, size 0.16 x 0.16 x 0.16 m (w x h x l), yaw 15°",
+     ((-0.74, 0.74, 2.88), (0.16, 0.16, 0.16), math.radians(15))),
+    ("center (2.1, -1.7, 7.8) ft, size 2.3 x 1.2 x 0.6 ft (w x h x l), yaw -84°",
+     ((2.1 * FT, -1.7 * FT, 7.8 * FT), (2.3 * FT, 1.2 * FT, 0.6 * FT), math.radians(-84))),
+    ("center (100, 200, 50) cm, size (50, 100, 200) cm, yaw: -0.5",
+     ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), -0.5)),
+    ("center (100, 200, 50) cm, size (50, 100, 200), yaw 0", ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), 0.0)),
+    ("center (1, 2, 0.5), size (0.5, 1, 2), yaw ≈ -30°", ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), -math.pi / 6)),
+    ("center (12, 8, 30) in, size 2 in x 3 in x 4 in, yaw 10 deg",
+     ((12 * IN, 8 * IN, 30 * IN), (2 * IN, 3 * IN, 4 * IN), math.radians(10))),
+    ("[100, 200, 50, 50, 100, 200, 30°] cm", ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), math.pi / 6)),
+    ('{"center": [100, 200, 50], "size": [50, 100, 200], "yaw": "30°", "unit": "cm"}',
+     ((1.0, 2.0, 0.5), (0.5, 1.0, 2.0), math.pi / 6)),
+    ("center (1, 2, 0.5) m, size (50 cm, 1, 2 m), yaw 0", FAIL("different units")),
+    ("[1, 2, 0.5, 0.5, 1, 2, 0.3 m]", FAIL("not an angle")),
 ]
 
 
 @pytest.mark.parametrize("text,expected", BOX3D)
 def test_parse_box3d(text, expected):
     got = parse_box3d(text)
+    assert got == parse_box3d(text, default_unit="m")
     if isinstance(expected, FAIL):
         check(got, expected)
     else:
@@ -383,6 +440,31 @@ def test_unit_asked(question, unit):
     assert unit_asked(question) == unit
 
 
+def test_box3d_default_unit_only_when_no_unit_is_stated():
+    assert parse_box3d("[100, 200, 50, 50, 100, 200]", default_unit="cm")["size"] == pytest.approx((0.5, 1.0, 2.0))
+    assert parse_box3d("[1, 2, 0.5, 0.5, 1, 2] m", default_unit="cm")["size"] == pytest.approx((0.5, 1.0, 2.0))
+    check(parse_box3d("[1, 2, 0.5, 0.5, 1, 2]", default_unit="parsecs"), FAIL("unknown default unit"))
+
+
+@pytest.mark.parametrize("text,metres", [
+    (r"\scalar{3.5} \distance_unit{feet}", 3.5 * FT),
+    (r"\scalar{1 - 2} \distance_unit{m}", 1.5),  # official: the mean of the numbers in the box
+    (r"\scalar{3} then \scalar{4} \distance_unit{ft}", 4 * FT),  # official: the last box
+    (r"\scalar{30} \distance_unit{furlongs}", FAIL("unknown unit")),
+])
+def test_length_reads_qspatial_markup_by_the_official_rule(text, metres):
+    check(parse_length(text), metres)
+
+
+def test_parse_yes_no_reads_every_svqa_r1_alias():
+    from spatialforge.eval.tasktypes import NO_ALIASES, YES_ALIASES
+
+    for alias in YES_ALIASES:
+        assert parse_yes_no(alias) is True, alias
+    for alias in NO_ALIASES:
+        assert parse_yes_no(alias) is False, alias
+
+
 def test_parse_failure_is_frozen_and_falsy():
     f = ParseFailure("x")
     assert not f and f.reason == "x"
@@ -391,8 +473,8 @@ def test_parse_failure_is_frozen_and_falsy():
 
 
 def test_parser_case_count():
-    n = sum(map(len, (LENGTH, YES_NO, CHOICE, COUNT, LABEL, ORDER, CLOCK, BOX2D, POINT2D, POINT3D, BOX3D,
-                      EXTRACT, FORMAT)))
+    n = sum(map(len, (LENGTH, YES_NO, CHOICE, COUNT, LABEL, ORDER, CLOCK, BOX2D, POINT2D, POINT3D, VECTOR3D,
+                      BOX3D, EXTRACT, FORMAT)))
     assert n >= 60
 
 

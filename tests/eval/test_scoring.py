@@ -35,10 +35,15 @@ def S(kind, value):
     ("lamp, table", S("order", ["table", "lamp"]), "order", {}, False, 0.0),
     ("at 9 o'clock", S("clock", 9), "clock", {}, True, 1.0),
     ("(0.3, 0, 2.0)", S("point3d", [0.0, 0.0, 2.0]), "point3d", {}, True, 1 - 0.15),  # 0.3 / 2 = 15 %
+    ("(0, 0, 78.74) inches", S("point3d", [0.0, 0.0, 2.0]), "point3d", {}, True, 1 - 0.000002),  # 78.74 in = 1.999996 m
+    ("(0, 0, 200)", S("point3d", [0.0, 0.0, 2.0]), "point3d", {"question": "Where is it, in centimeters?"}, True, 1.0),
+    ("(0, 0, 200)", S("point3d", [0.0, 0.0, 2.0]), "point3d", {}, False, 0.0),  # bare: metres, 100x off
     ("(1, 0, 1)", S("vector3d", [1, 0, 0]), "vector3d", {}, False, math.sqrt(0.5)),  # 45 deg > 30
     ("(1, 0, 1)", S("vector3d", [1, 0, 0]), "vector3d", {"angle_threshold_deg": 50}, True, math.sqrt(0.5)),
     ("[0.5, 0, 0, 1, 1, 1, 0]", S("box3d", {"center": [0, 0, 0], "size": [1, 1, 1], "yaw": 0}), "box3d", {},
      True, 1 / 3),
+    ("center (50, 0, 0) cm, size 100 x 100 x 100 cm (w x h x l), yaw 0°",
+     S("box3d", {"center": [0, 0, 0], "size": [1, 1, 1], "yaw": 0}), "box3d", {}, True, 1 / 3),
     ("[10, 10, 20, 20]", S("box2d", [10, 10, 20, 22]), "box2d", {}, True, 100 / 120),
     ("[0, 0, 0.5, 0.5]", S("box2d", [0, 0, 100, 100]), "box2d", {"image_size": (200, 200)}, True, 1.0),
     ("(15, 15)", S("box2d", [10, 10, 20, 20]), "point2d", {}, True, 1.0),
@@ -119,6 +124,7 @@ def test_aggregate_by_hand():
     # sMAPE over parsable: 100 * mean(0.5/2.25, 3/3.5)
     assert num["smape"] == pytest.approx(100 * (0.5 / 2.25 + 3 / 3.5) / 2)
     assert o["mirror_consistency"] == 0.5 and o["mirror_pairs"] == 2
+    assert o["mirror_both_correct"] == 0.5  # p1 right in both views; p2's mirrored "left" is wrong
     assert agg["eval_type"]["label"]["accuracy"] == 0.75
     assert agg["task"]["size"]["accuracy"] == pytest.approx(1 / 3)
     assert set(agg["level"]) == {"1", "2"} and agg["level"]["2"]["n"] == 5

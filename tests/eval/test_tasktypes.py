@@ -42,6 +42,6 @@ def test_yes_no_without_question_uses_answer_start():
 def test_cot_keyword_stats():
     stats = T.cot_keyword_stats(["First, I think it is likely 2 m. Therefore the answer is 2 m.", "So be it"])
     # first, I think, likely, therefore | so
-    assert stats["n"] == 2 and stats["mean_per_response"] == 2.5
+    assert stats["n_responses"] == 2 and stats["mean_per_response"] == 2.5 and stats["share_with_any"] == 1.0
     assert stats["counts"]["therefore"] == 1 and stats["counts"]["so"] == 1
     assert T.cot_keyword_counts("I’m not sure, let's say 3")["I’m not sure"] == 1

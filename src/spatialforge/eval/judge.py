@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .metrics import clock_hours_off, numeric_correct, ratio
 from .openai_api import ChatClient, EndpointError
 from .predictions import PredictionCache
 
@@ -217,8 +218,8 @@ def _score_distance(raw: str) -> tuple[float, dict[str, Any]]:
     if r is None:  # the judge read no measurement in the response: a wrong answer, not a failed judgement
         return 0.0, values
     values["relative_error"] = abs(r - a) / a
-    values["ratio"] = max(r / a, a / r) if r > 0 else math.inf
-    return float(0.75 * a <= r <= 1.25 * a), values
+    values["ratio"] = float(ratio(r, a)[0])
+    return float(numeric_correct(r, a, "within_25pct")), values
 
 
 def _score_direction(raw: str) -> tuple[float, dict[str, Any]]:
@@ -231,8 +232,7 @@ def _score_direction(raw: str) -> tuple[float, dict[str, Any]]:
         return 0.0, {"answer_direction": a, "response_direction": None}
     if not 0 <= r <= 12:
         raise JudgeParseError(f"response_direction must be 1..12, got {r}")
-    diff = abs(a - r) % 12
-    hours_off = min(diff, 12 - diff)
+    hours_off = clock_hours_off(a, r)
     return float(hours_off <= 1), {"answer_direction": a, "response_direction": r, "hours_off": hours_off}
 
 

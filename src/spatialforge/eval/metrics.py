@@ -16,6 +16,10 @@ Numeric metrics, with p the prediction and g the ground truth (metres):
   18.81 + 21.78 = 60/101 is one more than its 58.42 % = 59/101 success);
 * relative-error accuracy |p - g| / |g| <= tol (SpatialRGPT: 0.25; Q-Spatial "50 %": 0.5);
 * distance accuracy (SVQA-R1 App. B.3): p/g in [0.5, 2.0], both ends included.
+
+Each rule is defined once, per sample (``success_hits``, ``within_hits``, ``distance_hits``:
+boolean arrays); the rates are their means, and per-sample scorers (``scoring``, the
+benchmarks, the judge) call the same functions (``numeric_correct``).
 """
 
 from __future__ import annotations
@@ -62,9 +66,41 @@ def ratio(pred: Any, gt: Any) -> np.ndarray:
     return r
 
 
-def success_rate(preds: Sequence[Any], gts: Sequence[Any], factor: float = 2.0) -> float:
+def success_hits(preds: Sequence[Any], gts: Sequence[Any], factor: float = 2.0) -> np.ndarray:
+    """Per sample: max(p/g, g/p) < factor; a failed parse or p <= 0 is False."""
     p, g = _pair(preds, gts)
-    return _mean(ratio(p, g) < factor)
+    return ratio(p, g) < factor
+
+
+def within_hits(preds: Sequence[Any], gts: Sequence[Any], tol: float = 0.25) -> np.ndarray:
+    """Per sample: |p - g| <= tol * |g| (SpatialRGPT's 0.75 g <= p <= 1.25 g at tol 0.25)."""
+    p, g = _pair(preds, gts)
+    with np.errstate(invalid="ignore"):
+        return np.abs(p - g) <= tol * np.abs(g)
+
+
+def distance_hits(preds: Sequence[Any], gts: Sequence[Any]) -> np.ndarray:
+    """Per sample: p within 50-200 % of g, both ends included (g > 0)."""
+    p, g = _pair(preds, gts)
+    with np.errstate(invalid="ignore"):
+        return (p >= 0.5 * g) & (p <= 2.0 * g) & (g > 0)
+
+
+NUMERIC_RULES: dict[str, Callable[[Sequence[Any], Sequence[Any]], np.ndarray]] = {
+    "success": success_hits,
+    "within_25pct": lambda p, g: within_hits(p, g, 0.25),
+    "within_50pct": lambda p, g: within_hits(p, g, 0.5),
+    "distance": distance_hits,
+}
+
+
+def numeric_correct(pred: Any, gt: Any, rule: str = "success") -> bool:
+    """One sample under a rule of :data:`NUMERIC_RULES`."""
+    return bool(NUMERIC_RULES[rule]([pred], [gt])[0])
+
+
+def success_rate(preds: Sequence[Any], gts: Sequence[Any], factor: float = 2.0) -> float:
+    return _mean(success_hits(preds, gts, factor))
 
 
 def samples_completed(preds: Sequence[Any]) -> float:
@@ -96,16 +132,12 @@ def ratio_range_shares(preds: Sequence[Any], gts: Sequence[Any]) -> dict[str, fl
 
 def relative_error_accuracy(preds: Sequence[Any], gts: Sequence[Any], tol: float = 0.25) -> float:
     """|p - g| / |g| <= tol, over all samples."""
-    p, g = _pair(preds, gts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _mean(np.abs(p - g) <= tol * np.abs(g))
+    return _mean(within_hits(preds, gts, tol))
 
 
 def distance_accuracy(preds: Sequence[Any], gts: Sequence[Any]) -> float:
     """p within 50-200 % of g (both ends included), over all samples."""
-    p, g = _pair(preds, gts)
-    with np.errstate(invalid="ignore"):
-        return _mean((p >= 0.5 * g) & (p <= 2.0 * g) & (g > 0))
+    return _mean(distance_hits(preds, gts))
 
 
 def numeric_summary(preds: Sequence[Any], gts: Sequence[Any]) -> dict[str, float]:
@@ -331,6 +363,13 @@ def direction_accuracy(preds: Sequence[Any], gts: Sequence[Any], max_angle_deg: 
     return _mean(np.nan_to_num(angles, nan=np.inf) <= max_angle_deg)
 
 
+# ---------------------------------------------------------------- clock directions
+def clock_hours_off(a: float, b: float) -> float:
+    """Hours between two clock directions the short way round (12 and 1 are 1 apart)."""
+    d = abs(a - b) % 12
+    return min(d, 12 - d)
+
+
 # ---------------------------------------------------------------- mirror consistency
 _MIRROR_WORDS = {"left": "right", "leftmost": "rightmost", "leftward": "rightward",
                  "leftwards": "rightwards", "clockwise": "counterclockwise"}
@@ -353,7 +392,8 @@ class MirrorItem:
     ``value``: the parsed prediction (None or a ParseFailure when the parse failed);
     ``gt``: this view's ground truth (optional; when both views carry one, the expected
     change between the views is read from them, see :func:`mirror_agreements`);
-    ``image_width``: needed for 2D boxes and points (x -> W - x)."""
+    ``image_width``: needed for 2D boxes and points (x -> W - x); ``correct``: this view's
+    score, when known (for ``mirror_both_correct``)."""
 
     pair_id: str
     view: str
@@ -361,6 +401,7 @@ class MirrorItem:
     value: Any
     gt: Any = None
     image_width: float | None = None
+    correct: bool | None = None
 
 
 def _swap(a: Any, b: Any) -> Callable[[Any], Any]:
@@ -370,8 +411,10 @@ def _swap(a: Any, b: Any) -> Callable[[Any], Any]:
 def _expected_transform(kind: str, o: MirrorItem, m: MirrorItem) -> Callable[[Any], Any]:
     """The map a consistent answer follows from the original to the mirrored view."""
     has_gt = o.gt is not None and m.gt is not None
-    if kind in ("length", "count"):
+    if kind == "length":
         return lambda x: x
+    if kind == "count":  # "how many ... to the left of ..." asked again of the mirror counts the other side
+        return _swap(int(o.gt), int(m.gt)) if has_gt else (lambda x: x)
     if kind == "boolean":
         return (lambda x: not x) if has_gt and bool(o.gt) != bool(m.gt) else (lambda x: x)
     if kind == "choice":
@@ -440,8 +483,9 @@ def mirror_agreements(items: Iterable[MirrorItem], *, rel_tol: float = 0.1, angl
     that holds when the mirrored question is rewritten to stay true (left <-> right in the
     question, MCQ options mirrored in place), as the rule and LLM rewriters do. When both
     views carry ``gt``, the map is read from the ground truths instead: yes/no flips if the
-    truths differ, letters/labels swap the two true ones, orders follow the truths'
-    permutation, clock stays if the truths are equal.
+    truths differ, letters/labels/counts swap the two true ones (a count question about
+    "the left" kept word for word in the mirror counts the other side), orders follow the
+    truths' permutation, clock stays if the truths are equal. Lengths never change.
 
     Agreement: lengths within a factor 1 + rel_tol, 3D points within rel_tol of their norm,
     directions within angle_tol_deg, boxes at IoU >= iou_tol, the rest exactly. A failed
@@ -472,8 +516,30 @@ def mirror_agreements(items: Iterable[MirrorItem], *, rel_tol: float = 0.1, angl
     return out
 
 
+def mirror_summary(items: Iterable[MirrorItem], **tolerances: float) -> dict[str, float]:
+    """Mirror metrics over complete original/mirrored pairs ({} when there is none):
+
+    * ``mirror_consistency``: share of pairs whose answers agree after mirroring (see
+      :func:`mirror_agreements`), right or wrong -- the view-consistency score;
+    * ``mirror_pairs``: how many pairs;
+    * ``mirror_both_correct``: share of pairs answered correctly in both views (3DSRBench's
+      FlipEval rule), when every item carries ``correct``. Not reported: the agreement of
+      correctness alone (both right or both wrong), which a model wrong everywhere maxes.
+    """
+    items = list(items)
+    agree = mirror_agreements(items, **tolerances)
+    if not agree:
+        return {}
+    out = {"mirror_consistency": _mean(np.asarray(list(agree.values()), dtype=bool)), "mirror_pairs": len(agree)}
+    if all(it.correct is not None for it in items):
+        right: dict[str, list[bool]] = {}
+        for it in items:
+            right.setdefault(it.pair_id, []).append(bool(it.correct))
+        out["mirror_both_correct"] = _mean(np.asarray([all(right[pid]) for pid in agree], dtype=bool))
+    return out
+
+
 def mirror_consistency(items: Iterable[MirrorItem], **tolerances: float) -> float:
     """Share of complete original/mirrored pairs whose answers agree after mirroring
     (see :func:`mirror_agreements`); NaN when there is no complete pair."""
-    agree = mirror_agreements(items, **tolerances)
-    return _mean(np.asarray(list(agree.values()), dtype=bool))
+    return mirror_summary(items, **tolerances).get("mirror_consistency", math.nan)

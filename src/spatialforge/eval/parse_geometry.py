@@ -16,12 +16,16 @@ import math
 import re
 from typing import Any, Literal
 
-from .parse_common import NUM_PLAIN, ParseFailure, as_text, pick_stated, words_to_number
-from .parse_length import _UNIT_WORD, UNIT_METRES
+from .parse_common import NUM_PLAIN, ParseFailure, as_text, pick_stated, to_float, words_to_number
+from .parse_length import _UNIT_SYM, _UNIT_WORD, unit_asked, unit_factor
 
 Scale = Literal["auto", "pixel", "unit", "thousand"]
 _N = NUM_PLAIN
-_ITEM = re.compile(rf"(?<![A-Za-z_\d.])({_N})\s*({_UNIT_WORD}|px|pixels?)?", re.I)
+_ANGLE_UNIT = r"°|deg(?:rees?)?\b|rad(?:ians?)?\b"
+# one number of a list with the unit written after it, if any ("30 cm", "27\"", "15°", "120 px")
+_ITEM = re.compile(rf"(?<![A-Za-z_\d.])({_N})\s*({_UNIT_WORD}|{_UNIT_SYM}|{_ANGLE_UNIT}|px|pixels?)?", re.I)
+# a unit written once after a whole list: "(27, 11, 114) inches"
+_AFTER_UNIT = re.compile(rf"\s*({_UNIT_WORD})", re.I)
 _SEP_OK = re.compile(r"[\s,;]*(?:[A-Za-z_]\w*\s*[=:]\s*)?[\s,;]*")
 _BRACKET = re.compile(r"[\[(]([^\[\]()]*)[\])]")
 _BOX_FAST = re.compile(rf"\s*\[\s*({_N})\s*,\s*({_N})\s*,\s*({_N})\s*,\s*({_N})\s*\]\s*")
@@ -29,7 +33,7 @@ _BOX_ONE = re.compile(rf"\[\s*({_N})\s*,\s*({_N})\s*,\s*({_N})\s*,\s*({_N})\s*\]
 _LOC = re.compile(r"<loc(\d{4})>")
 _QWEN2_BOX = re.compile(rf"<\|box_start\|>\s*\(\s*({_N})\s*,\s*({_N})\s*\)\s*,\s*\(\s*({_N})\s*,\s*({_N})\s*\)")
 _MOLMO = re.compile(rf"<points?\b[^>]*?\bx1?\s*=\s*\"({_N})\"[^>]*?\by1?\s*=\s*\"({_N})\"", re.I)
-_KEYED = re.compile(rf"[\"']?\b([xyz])\b[\"']?\s*[=:]\s*({_N})\s*({_UNIT_WORD})?", re.I)
+_KEYED = re.compile(rf"[\"']?\b([xyz])\b[\"']?\s*[=:]\s*({_N})\s*({_UNIT_WORD}|{_UNIT_SYM})?", re.I)
 _BOX_KEYED = re.compile(rf"[\"']?\b(x0|y0|x1|y1|x_?min|y_?min|x_?max|y_?max)\b[\"']?\s*[=:]\s*({_N})", re.I)
 _BOX_SLOT = {"x0": 0, "xmin": 0, "x_min": 0, "y0": 1, "ymin": 1, "y_min": 1,
              "x1": 2, "xmax": 2, "x_max": 2, "y1": 3, "ymax": 3, "y_max": 3}
@@ -38,23 +42,24 @@ _BOX_KEYS = ("bbox_2d", "bbox", "box", "bounding_box", "box_2d")
 _POINT_KEYS = ("point_2d", "point", "coordinates")
 
 
-def _numbers_in(content: str, metres: bool = False, default_unit: str = "m") -> list[float] | None:
-    """Numbers of a bracket group ("0.3 m, -0.1, 2.4"), or None if it holds other text."""
-    values, pos = [], 0
+def _items_in(content: str) -> list[tuple[float, str | None]] | None:
+    """(number, unit written after it) of each item of a bracket group ("0.3 m, -0.1, 2.4"),
+    or None if the group holds other text or a non-finite number."""
+    items, pos = [], 0
     for m in _ITEM.finditer(content):
         if not _SEP_OK.fullmatch(content, pos, m.start()):
             return None
-        v = float(m.group(1).replace("−", "-"))
-        if metres:
-            unit = (m.group(2) or default_unit).lower()
-            if unit not in UNIT_METRES:
-                return None
-            v *= UNIT_METRES[unit]
-        values.append(v)
+        items.append((to_float(m.group(1)), m.group(2)))
         pos = m.end()
-    if not values or not _SEP_OK.fullmatch(content, pos):
+    if not items or not _SEP_OK.fullmatch(content, pos):
         return None
-    return values if all(math.isfinite(v) for v in values) else None
+    return items if all(math.isfinite(v) for v, _ in items) else None
+
+
+def _numbers_in(content: str) -> list[float] | None:
+    """The numbers of a bracket group, units dropped (2D coordinates: pixels or normalised)."""
+    items = _items_in(content)
+    return None if items is None else [v for v, _ in items]
 
 
 def _json(text: str) -> Any:
@@ -79,14 +84,118 @@ def _find_key(obj: Any, keys: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def _groups(text: str, size: int, metres: bool = False, default_unit: str = "m") -> list[tuple[int, int, tuple]]:
-    """Bracket groups with exactly ``size`` numbers, as (start, end, values)."""
+def _json_lists(obj: Any, keys: tuple[str, ...], size: int) -> list[tuple[int, int, tuple]]:
+    """Lists of ``size`` numbers under the first of ``keys`` (or the JSON list itself), as
+    candidates for :func:`pick_stated`."""
+    if obj is None:
+        return []
+    return [(0, 0, tuple(float(x) for x in v))
+            for v in _find_key(obj, keys) or ([obj] if isinstance(obj, list) else [])
+            if isinstance(v, list) and len(v) == size and all(isinstance(x, (int, float)) for x in v)]
+
+
+def _groups(text: str, size: int) -> list[tuple[int, int, tuple]]:
+    """Bracket groups with exactly ``size`` numbers, as (start, end, values); units dropped."""
     out = []
     for m in _BRACKET.finditer(text):
-        nums = _numbers_in(m.group(1), metres, default_unit)
+        nums = _numbers_in(m.group(1))
         if nums is not None and len(nums) == size:
             out.append((m.start(), m.end(), tuple(nums)))
     return out
+
+
+# ---------------------------------------------------------------- 3D lengths and their units
+Items = list[tuple[float, "str | None"]]
+
+
+def _length_factor(unit: str) -> float | ParseFailure:
+    f = unit_factor(unit)
+    return ParseFailure(f"{unit!r} is not a length unit") if f is None else f
+
+
+def _in_metres(parts: list[tuple[Items, str | None]], default_unit: str,
+               as_written: bool = False) -> list[tuple[float, ...]] | ParseFailure:
+    """Each part's numbers in metres. A part is a list: (items, unit written once for it).
+
+    Which unit a number takes, first that applies: its own ("30 cm"); its list's ("(27, 11,
+    114) inches", "in centimeters: (...)"); the one unit the other numbers of its list state
+    ("(30, -10, 240 cm)"); for a list that states no unit, the answer's unit when the answer
+    states exactly one ("center (1, 2, 3) m, size (0.5, 1, 2)"), else ``default_unit``. A
+    bare non-zero number in a list that states two different units is a failure (zero needs
+    no unit). ``as_written``: numbers come back unscaled unless the answer mixes units (a
+    direction has no unit of its own)."""
+    stated: list[set[float]] = []
+    for items, list_unit in parts:
+        st = set()
+        for u in [list_unit, *(u for _, u in items)]:
+            if u is not None:
+                f = _length_factor(u)
+                if isinstance(f, ParseFailure):
+                    return f
+                st.add(f)
+        stated.append(st)
+    every = set().union(*stated)
+    if as_written and len(every) <= 1:
+        return [tuple(v for v, _ in items) for items, _ in parts]
+    answer_unit = next(iter(every)) if len(every) == 1 else unit_factor(default_unit)
+    out = []
+    for (items, list_unit), st in zip(parts, stated):
+        if list_unit is not None:
+            bare = unit_factor(list_unit)
+        else:
+            bare = answer_unit if not st else next(iter(st)) if len(st) == 1 else None
+        values = []
+        for v, u in items:
+            f = unit_factor(u) if u is not None else bare
+            if f is None:
+                if v != 0:
+                    return ParseFailure(f"number {v:g} has no unit among numbers in different units")
+                f = 1.0  # zero is zero in every unit
+            values.append(v * f)
+        out.append(tuple(values))
+    return out
+
+
+def _unit_after(text: str, end: int) -> str | None:
+    m = _AFTER_UNIT.match(text, end)
+    return m.group(1) if m else None
+
+
+def _length_groups(text: str, size: int, default_unit: str,
+                   as_written: bool = False) -> tuple[list[tuple[int, int, tuple]], ParseFailure | None]:
+    """Bracket groups of ``size`` lengths in metres (a unit may follow the group), and the
+    first group's failure to resolve its units, if any."""
+    stated_for_text = unit_asked(text)  # "in centimeters: (27, 11, 114)"
+    out, failure = [], None
+    for m in _BRACKET.finditer(text):
+        items = _items_in(m.group(1))
+        if items is None or len(items) != size:
+            continue
+        after = _unit_after(text, m.end())
+        res = _in_metres([(items, after or stated_for_text)], default_unit, as_written)
+        if isinstance(res, ParseFailure):
+            failure = failure or res
+            continue
+        out.append((m.start(), m.end(), res[0]))
+    return out, failure
+
+
+def _json_items(values: Any) -> Items | None:
+    """(number, unit) of a JSON list/value of numbers or strings like "30 cm"; None if other."""
+    out: Items = []
+    for v in values if isinstance(values, list) else [values]:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out.append((float(v), None))
+        elif isinstance(v, str) and (items := _items_in(v)) is not None and len(items) == 1:
+            out.append(items[0])
+        else:
+            return None
+    return out
+
+
+def _json_unit(obj: Any) -> str | None:
+    u = obj.get("unit", obj.get("units")) if isinstance(obj, dict) else None
+    return u if isinstance(u, str) and u.strip() else None
 
 
 def _to_pixels(values: tuple[float, ...], scale: str, image_size, what: str) -> tuple[float, ...] | ParseFailure:
@@ -141,12 +250,7 @@ def _box_candidates(t: str, scale: str) -> tuple[Any, str]:
     q = _QWEN2_BOX.search(t)
     if q and scale == "auto":
         return tuple(float(g) for g in q.groups()), "thousand"
-    obj = _json(t)
-    cands: list[tuple[int, int, tuple]] = []
-    if obj is not None:
-        for v in _find_key(obj, _BOX_KEYS) or ([obj] if isinstance(obj, list) else []):
-            if isinstance(v, list) and len(v) == 4 and all(isinstance(x, (int, float)) for x in v):
-                cands.append((0, 0, tuple(float(x) for x in v)))
+    cands = _json_lists(_json(t), _BOX_KEYS, 4)
     if not cands:
         cands = _groups(t, 4)
         pairs = _groups(t, 2)
@@ -181,12 +285,7 @@ def parse_point2d(text: str | None, image_size: tuple[float, float] | None = Non
             return ParseFailure(f"{len(pts)} different points")
         pt, src = next(iter(pts)), "percent"
     else:
-        obj = _json(t)
-        cands: list[tuple[int, int, tuple]] = []
-        if obj is not None:
-            for v in _find_key(obj, _POINT_KEYS) or ([obj] if isinstance(obj, list) else []):
-                if isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v):
-                    cands.append((0, 0, (float(v[0]), float(v[1]))))
+        cands = _json_lists(_json(t), _POINT_KEYS, 2)
         if not cands:
             cands = _groups(t, 2)
         if not cands:
@@ -201,41 +300,57 @@ def parse_point2d(text: str | None, image_size: tuple[float, float] | None = Non
     return px if isinstance(px, ParseFailure) else (px[0], px[1])
 
 
-def _triple(text: str | None, what: str, default_unit: str) -> tuple[float, float, float] | ParseFailure:
+def _triple(text: str | None, what: str, default_unit: str,
+            as_written: bool = False) -> tuple[float, float, float] | ParseFailure:
+    """Three lengths in metres (see :func:`_in_metres` for which unit a number takes)."""
     t = as_text(text)
     if isinstance(t, ParseFailure):
         return t
     obj = _json(t)
     if isinstance(obj, dict) and all(k in obj for k in "xyz"):
-        try:
-            return tuple(float(obj[k]) for k in "xyz")
-        except (TypeError, ValueError):
+        items = _json_items([obj[k] for k in "xyz"])
+        if items is None:
             return ParseFailure(f"{what}: x/y/z are not numbers")
-    if isinstance(obj, list) and len(obj) == 3 and all(isinstance(v, (int, float)) for v in obj):
-        return tuple(float(v) for v in obj)
-    cands = _groups(t, 3, metres=True, default_unit=default_unit)
+        res = _in_metres([(items, _json_unit(obj))], default_unit, as_written)
+        return res if isinstance(res, ParseFailure) else res[0]
+    if isinstance(obj, list) and len(obj) == 3 and (items := _json_items(obj)) is not None:
+        res = _in_metres([(items, None)], default_unit, as_written)
+        return res if isinstance(res, ParseFailure) else res[0]
+    cands, failure = _length_groups(t, 3, default_unit, as_written)
     if not cands:
-        keyed: dict[str, float] = {}
+        keyed: dict[str, tuple[float, str | None]] = {}
         for k, v, u in _KEYED.findall(t):
-            keyed.setdefault(k.lower(), float(v) * UNIT_METRES[(u or default_unit).lower()])
+            keyed.setdefault(k.lower(), (to_float(v), u or None))
         if len(keyed) == 3:
-            return (keyed["x"], keyed["y"], keyed["z"])
+            res = _in_metres([([keyed[k] for k in "xyz"], unit_asked(t))], default_unit, as_written)
+            return res if isinstance(res, ParseFailure) else res[0]
         if keyed:
             return ParseFailure(f"{what}: only {', '.join(sorted(keyed))} given")
+        if failure is not None:
+            return ParseFailure(f"{what}: {failure.reason}")
     return pick_stated(cands, t, what)
 
 
+def _check_unit(default_unit: str) -> ParseFailure | None:
+    return None if unit_factor(default_unit) is not None else ParseFailure(f"unknown default unit {default_unit!r}")
+
+
 def parse_point3d(text: str | None, default_unit: str = "m") -> tuple[float, float, float] | ParseFailure:
-    """A 3D point in metres: "(0.3, -0.1, 2.4)", "[30 cm, -10 cm, 2.4 m]", "x=0.3 m, y=…",
-    JSON. Coordinates without a unit are in ``default_unit`` (metres: the camera frame's)."""
-    if default_unit.lower() not in UNIT_METRES:
-        return ParseFailure(f"unknown default unit {default_unit!r}")
-    return _triple(text, "point", default_unit)
+    """A 3D point in metres: "(0.3, -0.1, 2.4)", "(27, 11, 114) inches", "[30 cm, -10 cm,
+    2.4 m]", "(0.3 m, -0.1 m, 2.4 m)", "x=30 cm, y=-10 cm, z=240 cm", JSON (``"unit"`` key
+    allowed). A unit stated once applies to the coordinates without one; ``default_unit``
+    (metres: the camera frame's) only when the answer states no unit at all."""
+    bad = _check_unit(default_unit)
+    return bad if bad is not None else _triple(text, "point", default_unit)
 
 
 def parse_vector3d(text: str | None) -> tuple[float, float, float] | ParseFailure:
-    """A 3D direction as written (not normalised); the zero vector is a failure."""
-    v = _triple(text, "vector", "m")
+    """A 3D direction as written (not normalised); the zero vector is a failure.
+
+    A direction has no unit: numbers come back as written whether or not one unit is stated
+    for them ("(0.6, 0, -0.8) m"); only components in different units ("(30 cm, 0, 1 m)")
+    are converted to metres, so that they point the way the answer means."""
+    v = _triple(text, "vector", "m", as_written=True)
     if isinstance(v, ParseFailure):
         return v
     if not any(v):
@@ -243,59 +358,104 @@ def parse_vector3d(text: str | None) -> tuple[float, float, float] | ParseFailur
     return v
 
 
-_CENTER = re.compile(r"\b(?:center|centre|position|location)\b[^\[(\d]{0,12}([\[(][^\[\]()]*[\])])", re.I)
-_SIZE = re.compile(r"\b(?:size|dimensions?|extent)\b[^\[(\d]{0,12}([\[(][^\[\]()]*[\])])", re.I)
-_YAW = re.compile(rf"\b(?:yaw|heading|rotation|angle)\b\W{{0,4}}({_N})\s*(°|deg\w*|rad\w*)?", re.I)
+_BY = r"\s*(?:x|×|\*|by)\s*"
+_DIM_UNIT = rf"{_UNIT_WORD}|in(?={_BY})|{_UNIT_SYM}"  # "2 in x 3 in x 4 in": "in" before "x" is inches
+_DIMS = re.compile(rf"({_N})\s*({_DIM_UNIT})?{_BY}({_N})\s*({_DIM_UNIT})?{_BY}({_N})\s*({_DIM_UNIT})?", re.I)
+_CENTER = re.compile(r"\b(?:center|centre|position|location)\b[^\[(\d]{0,12}[\[(]([^\[\]()]*)[\])]", re.I)
+_SIZE = re.compile(rf"\b(?:size|dimensions?|extent)\b[^\[(\d+\-−.]{{0,12}}(?:[\[(]([^\[\]()]*)[\])]|(?={_N}))", re.I)
+# the sign belongs to the number: "yaw -84°" (a looser gap once read it as +84°)
+_YAW = re.compile(rf"\b(?:yaw|heading|rotation|angle)\b[\s:=≈~]*(?:(?:of|is|about)\s+)?({_N})\s*({_ANGLE_UNIT})?",
+                  re.I)
 
 
-def parse_box3d(text: str | None) -> dict[str, Any] | ParseFailure:
-    """A gravity-aligned 3D box {"center": (x, y, z), "size": (w, h, l), "yaw": rad}.
+def _radians(value: float, unit: str | None) -> float | ParseFailure:
+    """Yaw in radians: degrees when marked ° / deg, radians when unmarked or marked rad."""
+    if unit is None or unit.lower().startswith("rad"):
+        return value
+    if unit == "°" or unit.lower().startswith("deg"):
+        return math.radians(value)
+    return ParseFailure(f"box: yaw in {unit!r} is not an angle")
 
-    Forms: JSON with center/size/yaw (yaw optional, 0), JSON ``bbox_3d`` or a plain list of
-    7 numbers [x, y, z, w, h, l, yaw] (6: yaw 0; the record's size order), or text
-    "center (..), size (..), yaw 30°". Lengths may carry units; yaw is radians unless
-    marked deg / °.
+
+def _box_size(text: str, m: re.Match) -> tuple[Items, str | None] | None:
+    """The size items after "size": a bracket group "(0.5, 1, 2) m" or "0.5 x 1 x 2 m"."""
+    if m.group(1) is not None:
+        items = _items_in(m.group(1))
+        return None if items is None or len(items) != 3 else (items, _unit_after(text, m.end()))
+    d = _DIMS.match(text, m.end())
+    if d is None:
+        return None
+    items = [(to_float(d.group(i)), d.group(i + 1)) for i in (1, 3, 5)]
+    return items, _unit_after(text, d.end())
+
+
+def parse_box3d(text: str | None, default_unit: str = "m") -> dict[str, Any] | ParseFailure:
+    """A gravity-aligned 3D box {"center": (x, y, z), "size": (w, h, l), "yaw": rad}, metres.
+
+    Forms: JSON with center/size/yaw (yaw optional, 0; a ``"unit"`` key allowed), JSON
+    ``bbox_3d`` or a plain list of 7 numbers [x, y, z, w, h, l, yaw] (6: yaw 0; the record's
+    size order), or text "center (..) m, size (..) / size 0.5 x 1 x 2 m, yaw 30°". Lengths
+    take their units as in :func:`parse_point3d` (a unit after a list applies to it; one
+    unit stated in the box applies to bare numbers; ``default_unit`` when none is stated);
+    yaw is radians unless marked deg / °.
     """
+    bad = _check_unit(default_unit)
+    if bad is not None:  # a ParseFailure is falsy
+        return bad
     t = as_text(text)
     if isinstance(t, ParseFailure):
         return t
     obj = _json(t)
-    flat = None
+    flat, flat_unit = None, None
     if isinstance(obj, dict) and "center" in obj and ("size" in obj or "dimensions" in obj):
-        try:
-            c = tuple(float(v) for v in obj["center"])
-            s = tuple(float(v) for v in obj.get("size", obj.get("dimensions")))
-            return _box3d(c, s, float(obj.get("yaw", 0.0)))
-        except (TypeError, ValueError):
+        c, s = _json_items(obj["center"]), _json_items(obj.get("size", obj.get("dimensions")))
+        y = _json_items(obj.get("yaw", 0.0))
+        if c is None or s is None or y is None or len(y) != 1:
             return ParseFailure("box: center/size/yaw are not numbers")
+        res = _in_metres([(c, _json_unit(obj)), (s, _json_unit(obj))], default_unit)
+        if isinstance(res, ParseFailure):
+            return ParseFailure(f"box: {res.reason}")
+        return _box3d(res[0], res[1], _radians(*y[0]))
     if obj is not None:
         vals = _find_key(obj, ("bbox_3d", "box_3d", "box3d")) or [obj]
-        if len(vals) == 1 and isinstance(vals[0], list) and all(isinstance(v, (int, float)) for v in vals[0]):
-            flat = [float(v) for v in vals[0]]
+        if len(vals) == 1 and isinstance(vals[0], list) and (items := _json_items(vals[0])) is not None:
+            flat, flat_unit = items, _json_unit(obj)
     c, s = _CENTER.search(t), _SIZE.search(t)
+    size = _box_size(t, s) if s else None
     if flat is None and c and s:
-        cn, sn = _numbers_in(c.group(1)[1:-1], metres=True), _numbers_in(s.group(1)[1:-1], metres=True)
-        if cn is None or sn is None or len(cn) != 3 or len(sn) != 3:
+        cn = _items_in(c.group(1))
+        if cn is None or size is None or len(cn) != 3:
             return ParseFailure("box: center and size need 3 numbers each")
+        res = _in_metres([(cn, _unit_after(t, c.end()) or unit_asked(t)), (size[0], size[1] or unit_asked(t))],
+                         default_unit)
+        if isinstance(res, ParseFailure):
+            return ParseFailure(f"box: {res.reason}")
         y = _YAW.search(t)
-        yaw = 0.0
-        if y:
-            yaw = float(y.group(1))
-            if y.group(2) and not y.group(2).lower().startswith("rad"):
-                yaw = math.radians(yaw)
-        return _box3d(tuple(cn), tuple(sn), yaw)
+        return _box3d(res[0], res[1], _radians(to_float(y.group(1)), y.group(2)) if y else 0.0)
     if flat is None:
-        groups = _groups(t, 7, metres=False) or _groups(t, 6, metres=False)
+        groups = []
+        for n in (7, 6):
+            for m in _BRACKET.finditer(t):
+                items = _items_in(m.group(1))
+                if items is not None and len(items) == n:
+                    groups.append((m.start(), m.end(), (tuple(items), _unit_after(t, m.end()) or unit_asked(t))))
+            if groups:
+                break
         box = pick_stated(groups, t, "box")
         if isinstance(box, ParseFailure):
             return box
-        flat = list(box)
+        flat, flat_unit = list(box[0]), box[1]
     if len(flat) not in (6, 7):
         return ParseFailure(f"box: {len(flat)} numbers, need 7 (x, y, z, w, h, l, yaw) or 6")
-    return _box3d(tuple(flat[:3]), tuple(flat[3:6]), flat[6] if len(flat) == 7 else 0.0)
+    res = _in_metres([(flat[:6], flat_unit)], default_unit)
+    if isinstance(res, ParseFailure):
+        return ParseFailure(f"box: {res.reason}")
+    return _box3d(res[0][:3], res[0][3:], _radians(*flat[6]) if len(flat) == 7 else 0.0)
 
 
-def _box3d(center: tuple, size: tuple, yaw: float) -> dict[str, Any] | ParseFailure:
+def _box3d(center: tuple, size: tuple, yaw: float | ParseFailure) -> dict[str, Any] | ParseFailure:
+    if isinstance(yaw, ParseFailure):
+        return yaw
     if len(center) != 3 or len(size) != 3:
         return ParseFailure("box: center and size need 3 numbers each")
     if not all(math.isfinite(v) for v in (*center, *size, yaw)):

@@ -3,7 +3,8 @@
 Reads "3.5 m", "350 cm", "1,200 mm", ".5 m", "5'6\\"", "5 ft 6 in", "5 foot 6", "1 m 20 cm",
 "3-4 feet" / "3 to 4 feet" / "3 or 4 feet" / "between 3 and 4 feet" (midpoint), "two meters",
 "one and a half feet", "a foot and a half", "twenty-five centimetres", decimal commas
-("1,5 m"), and Q-Spatial's ``\\scalar{3.5} \\distance_unit{feet}``.
+("1,5 m"), and Q-Spatial's ``\\scalar{3.5} \\distance_unit{feet}`` (read by the official
+rule, :func:`qspatial_markup`).
 
 Rules (never guess):
 
@@ -21,7 +22,6 @@ import re
 
 from .parse_common import (
     FRACTIONS,
-    NUM_PLAIN,
     ONES,
     SCALES,
     TENS,
@@ -65,7 +65,11 @@ _ATOM_DIGITS = re.compile(_DIGIT_ATOM, re.I)
 _WORD = re.compile(r"[a-z]+")
 _NUMBER_WORDS = frozenset([*ONES, *TENS, *SCALES, *FRACTIONS])
 _UNIT_WORDS = frozenset(k for k in UNIT_METRES if k.isalpha())
-_QSPATIAL = re.compile(r"\\scalar\{([^{}]*)\}\s*\\distance_unit\{([^{}]*)\}")
+# Q-Spatial's answer markup, read as its official evaluation does (evaluate_success_rate.ipynb):
+# the last \scalar{...} (the mean of the numbers in it) and the last \distance_unit{...}.
+_QS_SCALAR = re.compile(r"scalar{([^}]*)}")
+_QS_UNIT = re.compile(r"distance_unit{([^}]*)}")
+_QS_NUMBER = re.compile(r"\d+\.?\d*")
 _FAST = re.compile(rf"\s*(?:about|approximately|approx\.?|around|roughly|~|≈)?\s*"
                    rf"(\d+(?:\.\d+)?)\s*({_UNIT_WORD})\.?\s*", re.I)
 # One number in the whole text, right before a unit word ("The distance is about 2.35 meters.").
@@ -84,6 +88,23 @@ _BETWEEN = re.compile(r"\bbetween\s*$", re.I)
 _NOT_UNITS = frozenset(("away", "apart", "from", "between", "or", "and", "to", "wide", "long",
                         "tall", "high", "deep", "across", "approximately", "roughly", "in", "of"))
 _ASKED = re.compile(rf"\b(?:in|how many|number of|using|\(in)\s+({_UNIT_WORD})", re.I)
+
+
+def qspatial_markup(text: str) -> tuple[float | None, str | None, str | None]:
+    """``(value, unit, error)`` of Q-Spatial's ``\\scalar{} \\distance_unit{}`` markup, by the
+    official rule: the last ``\\scalar`` box (the mean of the numbers in it, so "1 - 2" is
+    1.5) and the last ``\\distance_unit``. ``(None, None, None)`` when there is no markup."""
+    scalars = _QS_SCALAR.findall(text)
+    if not scalars:
+        return None, None, None
+    numbers = _QS_NUMBER.findall(scalars[-1])
+    if not numbers:
+        return None, None, "no number in \\scalar{}"
+    value = sum(float(n) for n in numbers) / len(numbers)
+    units = _QS_UNIT.findall(text)
+    if not units:
+        return value, None, "no \\distance_unit{}"
+    return value, units[-1], None
 
 
 def unit_factor(unit: str) -> float | None:
@@ -218,15 +239,11 @@ def parse_length(text: str, default_unit: str | None = None) -> float | ParseFai
 
 
 def _parse_general(t: str, default_unit: str | None, needs_words: bool) -> float | ParseFailure:
-    q = _QSPATIAL.search(t)
-    if q:
-        f = unit_factor(q.group(2))
-        num = re.fullmatch(rf"\s*({NUM_PLAIN})\s*", q.group(1))
-        if f is None:
-            return ParseFailure(f"unknown unit {q.group(2)!r}")
-        if num is None:
-            return ParseFailure(f"\\scalar{{{q.group(1)}}} is not a number")
-        return float(num.group(1)) * f
+    if "scalar{" in t:
+        value, unit, error = qspatial_markup(t)
+        if error is None:  # incomplete markup: the text is read like any other
+            f = unit_factor(unit)
+            return value * f if f is not None else ParseFailure(f"unknown unit {unit!r}")
     if default_unit is not None and unit_factor(default_unit) is None:
         return ParseFailure(f"unknown default unit {default_unit!r}")
     atoms = _atoms(t, needs_words)

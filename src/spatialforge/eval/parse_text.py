@@ -274,7 +274,9 @@ LABEL_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("orthogonal", "perpendicular", "at right angles", "at a right angle"),
     ("opposite", "opposite directions", "facing each other", "antiparallel"),
     ("facing", "faces", "facing towards", "facing toward", "pointing", "points", "oriented", "turned"),
-    ("towards", "toward"),
+    ("towards", "toward", "facing the camera", "facing toward the camera", "facing towards the camera",
+     "toward the camera", "towards the camera", "facing the viewer", "toward the viewer", "towards the viewer"),
+    ("away", "facing away", "away from the camera", "away from the viewer"),
 )
 _GROUP_OF = {p: g for g in LABEL_SYNONYMS for p in g}
 _NEGATED = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+){0,2}$", re.I)

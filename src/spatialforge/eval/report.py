@@ -20,27 +20,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .tasktypes import cot_keyword_stats  # SVQA-R1 Appendix G keyword statistics (one definition)
+
 SAMPLES_SHOWN = 20
 _RAW_KEYS = ("smape",)  # already percentages
-
-
-def cot_keyword_stats(texts: list[str]) -> dict[str, Any]:
-    """SVQA-R1 Appendix G keywords (``tasktypes.COT_KEYWORDS``): mean occurrences per response,
-    share of responses with at least one, and the counts of the keywords that occur."""
-    from .tasktypes import cot_keyword_counts
-
-    per_response = [cot_keyword_counts(t) for t in texts]
-    totals: dict[str, int] = {}
-    for counts in per_response:
-        for k, v in counts.items():
-            totals[k] = totals.get(k, 0) + v
-    n = len(texts)
-    return {
-        "n_responses": n,
-        "mean_per_response": (sum(totals.values()) / n) if n else None,
-        "share_with_any": (sum(1 for c in per_response if any(c.values())) / n) if n else None,
-        "counts": {k: v for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])) if v},
-    }
 
 
 # --------------------------------------------------------------------------- formatting

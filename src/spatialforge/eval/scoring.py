@@ -12,7 +12,9 @@ typed reward):
 
 * numeric (kind length, metres; kind count): success max(p/g, g/p) < 2 (``numeric_rule``
   picks another: "within_25pct", "within_50pct", "distance") / min(p/g, g/p);
-* point3d: ||p - g|| <= 25 % of ||g|| (HiSpatial's distance rule on the point) / 1 - rel. error;
+* point3d: ||p - g|| <= 25 % of ||g|| (HiSpatial's distance rule on the point) / 1 - rel. error
+  (point3d and box3d: numbers the answer states no unit for are in the unit the question
+  asks for, "... in centimeters?", else metres);
 * vector3d: angle <= ``angle_threshold_deg`` / max(0, cos angle);
 * box3d: 3D IoU >= 0.25 / IoU; box2d (pixels): IoU >= 0.75 (SVQA-R1 Acc@0.75) / IoU;
 * point2d (gt kind box2d: inside the box);
@@ -51,7 +53,7 @@ from .parse import (
 
 EVAL_TYPES = ("numeric", "point3d", "vector3d", "box3d", "box2d", "point2d", "choice", "yesno", "count",
               "label", "order", "clock", "open")
-NUMERIC_RULES = ("success", "within_25pct", "within_50pct", "distance")
+NUMERIC_RULES = tuple(M.NUMERIC_RULES)  # ("success", "within_25pct", "within_50pct", "distance")
 _MIRROR_KINDS = frozenset(("length", "count", "boolean", "choice", "label", "order", "clock", "point3d",
                            "vector3d", "box3d", "box2d", "point2d"))
 
@@ -89,10 +91,10 @@ def _failed(eval_type: str, kind: str, gt: Any, reason: str, tags: Mapping[str, 
 def _label_vocabulary(gt: str) -> list[str]:
     """The truth and its alternatives: each word of a synonym-table pair swapped for its
     counterpart ("facing left" -> "facing right"), so a wrong side parses as wrong."""
-    pairs = {("left", "right"), ("above", "below"), ("front", "behind"), ("closer", "farther"),
+    pairs = (("left", "right"), ("above", "below"), ("front", "behind"), ("closer", "farther"),
              ("bigger", "smaller"), ("taller", "shorter"), ("wider", "narrower"),
-             ("towards", "away"), ("up", "down")}
-    other = {a: b for a, b in pairs} | {b: a for a, b in pairs}
+             ("towards", "away"), ("toward", "away"), ("up", "down"))
+    other = {a: b for a, b in pairs} | {b: a for a, b in pairs}  # "away" -> "toward" (one synonym group)
     triads = ("similar", "orthogonal", "opposite")
     words = gt.lower().split()
     vocab = [gt]
@@ -135,23 +137,19 @@ def _numeric(ans, kind, gt, tags, o):
     if isinstance(p, ParseFailure):
         return _failed("numeric", kind, gt, p.reason, tags)
     g = float(gt)
-    ok = p > 0 and g > 0
-    ratio = max(p / g, g / p) if ok else math.inf
+    ratio = float(M.ratio(p, g)[0])
     rel = abs(p - g) / abs(g) if g else math.inf
-    rule = o["numeric_rule"]
-    if rule == "success":
-        correct = ratio < 2.0
-    elif rule == "within_25pct":
-        correct = rel <= 0.25
-    elif rule == "within_50pct":
-        correct = rel <= 0.5
-    else:  # "distance"
-        correct = ok and 0.5 <= p / g <= 2.0
+    correct = M.numeric_correct(p, g, o["numeric_rule"])
     return SampleScore("numeric", kind, correct, 1.0 / ratio, True, p, g, None, ratio, rel, tags=tags)
 
 
+def _default_unit(o) -> str:
+    """Bare coordinates are in the unit the question asks for ("... in centimeters?"), else metres."""
+    return unit_asked(o["question"]) or "m"
+
+
 def _point3d(ans, kind, gt, tags, o):
-    p = parse_point3d(ans)
+    p = parse_point3d(ans, default_unit=_default_unit(o))
     if isinstance(p, ParseFailure):
         return _failed("point3d", kind, gt, p.reason, tags)
     g = tuple(float(v) for v in gt)
@@ -171,23 +169,23 @@ def _vector3d(ans, kind, gt, tags, o):
                        True, p, g, None, angle_deg=ang, tags=tags)
 
 
-def _box3d(ans, kind, gt, tags, o):
-    p = parse_box3d(ans)
-    if isinstance(p, ParseFailure):
-        return _failed("box3d", kind, gt, p.reason, tags)
-    iou = M.box3d_iou(p, gt)
-    thr = 0.25 if o["iou_threshold"] is None else o["iou_threshold"]
-    return SampleScore("box3d", kind, iou >= thr, iou, True, p, gt, None, iou=iou, tags=tags)
+def _iou_scorer(eval_type, parse, truth, iou, default_threshold):
+    """Boxes: IoU >= threshold (``iou_threshold``, else the family's default) / IoU."""
+    def scorer(ans, kind, gt, tags, o):
+        p = parse(ans, o)
+        if isinstance(p, ParseFailure):
+            return _failed(eval_type, kind, gt, p.reason, tags)
+        g = truth(gt)
+        v = iou(p, g)
+        thr = default_threshold if o["iou_threshold"] is None else o["iou_threshold"]
+        return SampleScore(eval_type, kind, v >= thr, v, True, p, g, None, iou=v, tags=tags)
+    return scorer
 
 
-def _box2d(ans, kind, gt, tags, o):
-    p = parse_box2d(ans, image_size=o["image_size"])
-    if isinstance(p, ParseFailure):
-        return _failed("box2d", kind, gt, p.reason, tags)
-    g = tuple(map(float, gt))
-    iou = M.box_iou(p, g)
-    thr = 0.75 if o["iou_threshold"] is None else o["iou_threshold"]
-    return SampleScore("box2d", kind, iou >= thr, iou, True, p, g, None, iou=iou, tags=tags)
+_box3d = _iou_scorer("box3d", lambda a, o: parse_box3d(a, default_unit=_default_unit(o)), lambda g: g,
+                     M.box3d_iou, 0.25)
+_box2d = _iou_scorer("box2d", lambda a, o: parse_box2d(a, image_size=o["image_size"]),
+                     lambda g: tuple(map(float, g)), M.box_iou, 0.75)
 
 
 def _point2d(ans, kind, gt, tags, o):
@@ -302,14 +300,10 @@ def summarize(scores: Sequence[SampleScore]) -> dict[str, Any]:
         mean_of = lambda k: M._mean(np.asarray([getattr(s, k) for s in op if getattr(s, k) is not None], float))  # noqa: E731
         out["open"] = {"bleu1": mean_of("bleu1"), "bleu2": mean_of("bleu2"), "sbert": mean_of("sbert")}
     items = [M.MirrorItem(str(s.tags["pair_id"]), str(s.tags.get("view", "original")), s.kind,
-                          s.parsed if s.parsable else None, s.gt_value, s.tags.get("image_width"))
+                          s.parsed if s.parsable else None, s.gt_value, s.tags.get("image_width"), s.correct)
              for s in scores if s.tags.get("pair_id") and s.kind in _MIRROR_KINDS
              and (s.kind not in ("box2d", "point2d") or s.tags.get("image_width"))]
-    if items:
-        agree = M.mirror_agreements(items)
-        if agree:
-            out["mirror_consistency"] = M._mean(np.asarray(list(agree.values()), bool))
-            out["mirror_pairs"] = len(agree)
+    out.update(M.mirror_summary(items))
     return out
 
 

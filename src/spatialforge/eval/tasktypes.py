@@ -94,11 +94,18 @@ def cot_keyword_counts(text: str) -> dict[str, int]:
 
 
 def cot_keyword_stats(texts: Iterable[str]) -> dict[str, object]:
-    """App. G statistic: mean keyword occurrences per response, and totals per keyword."""
+    """App. G statistic: mean keyword occurrences per response (None without responses),
+    share of responses with at least one, and the counts of the keywords that occur (most
+    used first)."""
+    per_response = [cot_keyword_counts(t) for t in texts]
     totals = dict.fromkeys(COT_KEYWORDS, 0)
-    n = 0
-    for t in texts:
-        n += 1
-        for k, c in cot_keyword_counts(t).items():
+    for counts in per_response:
+        for k, c in counts.items():
             totals[k] += c
-    return {"n": n, "mean_per_response": (sum(totals.values()) / n) if n else float("nan"), "counts": totals}
+    n = len(per_response)
+    return {
+        "n_responses": n,
+        "mean_per_response": (sum(totals.values()) / n) if n else None,
+        "share_with_any": (sum(1 for c in per_response if any(c.values())) / n) if n else None,
+        "counts": {k: v for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])) if v},
+    }

@@ -15,19 +15,20 @@ reported in ``missing_sources``.
 
 from __future__ import annotations
 
-from .base import Benchmark, BenchSample, as_list, image_ref, register_benchmark
+from .base import BenchSample, as_list, image_ref, register_benchmark
 from .common import MCQ_SUFFIX, mean, rate, summary
-from .mcq import score_choice
+from .mcq import MCQBenchmark
 
 SOURCES_2D = ("ADE20K", "COCO")
 SOURCE_3D = "Omni3D"
 
 
 @register_benchmark("cvbench")
-class CVBench(Benchmark):
+class CVBench(MCQBenchmark):
     description = "CV-Bench 2D (relation, count) and 3D (depth, distance); official mean of 2D sources and 3D"
     hf_id = "nyu-visionx/CV-Bench"
     hf_split = "test"
+    score_fields = ("type", "source")
 
     def rows_to_samples(self, row, index, root):
         choices = [str(c) for c in as_list(row["choices"])]
@@ -47,12 +48,6 @@ class CVBench(Benchmark):
 
     def question_text(self, sample):
         return f"{sample.meta['prompt']}\n{MCQ_SUFFIX}"
-
-    def score(self, sample, prediction, judge=None):
-        rec = self.base_record(sample, prediction)
-        rec.update(score_choice(prediction, sample.choices, sample.answer))
-        rec.update(type=sample.meta["type"], source=sample.meta["source"])
-        return rec
 
     def aggregate(self, per_sample):
         by_source = {s: rate([r for r in per_sample if r.get("source") == s]) for s in (*SOURCES_2D, SOURCE_3D)}

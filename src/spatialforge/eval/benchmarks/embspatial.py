@@ -15,19 +15,20 @@ protocols we do not reproduce.
 
 from __future__ import annotations
 
-from .base import Benchmark, BenchSample, as_list, image_ref, register_benchmark
+from .base import BenchSample, as_list, image_ref, register_benchmark
 from .common import LETTERS, MCQ_SUFFIX, group_rates, rate, summary
-from .mcq import score_choice
+from .mcq import MCQBenchmark
 
 RELATION_GROUP = {"left": "direction", "right": "direction", "above": "direction", "under": "direction",
                   "close": "distance", "far": "distance"}
 
 
 @register_benchmark("embspatial")
-class EmbSpatialBench(Benchmark):
+class EmbSpatialBench(MCQBenchmark):
     description = "EmbSpatial-Bench: egocentric spatial relations in MP3D/ScanNet/AI2-THOR scenes (accuracy)"
     hf_id = "FlagEval/EmbSpatial-Bench"
     hf_split = "test"
+    score_fields = ("relation", "data_source")
 
     def rows_to_samples(self, row, index, root):
         options = [str(o) for o in as_list(row["answer_options"])]
@@ -53,12 +54,6 @@ class EmbSpatialBench(Benchmark):
     def question_text(self, sample):
         options = "\n".join(f"{LETTERS[i]}) {o}" for i, o in enumerate(sample.choices))
         return f"{sample.question}\n{options}\n{MCQ_SUFFIX}"
-
-    def score(self, sample, prediction, judge=None):
-        rec = self.base_record(sample, prediction)
-        rec.update(score_choice(prediction, sample.choices, sample.answer))
-        rec.update(relation=sample.meta["relation"], data_source=sample.meta["data_source"])
-        return rec
 
     def aggregate(self, per_sample):
         metrics = {

@@ -7,7 +7,9 @@ is B and never the T of "The".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from .base import Benchmark
 
 
 def score_choice(prediction: str | None, choices: list[str], answer_letter: str) -> dict[str, Any]:
@@ -20,3 +22,17 @@ def score_choice(prediction: str | None, choices: list[str], answer_letter: str)
         return {"parsed": None, "parsable": False, "correct": False, "error": parsed.reason}
     letter = parsed.upper()
     return {"parsed": letter, "parsable": True, "correct": letter == answer_letter.strip().upper()}
+
+
+class MCQBenchmark(Benchmark):
+    """A multiple-choice benchmark: ``sample.answer`` is the letter, ``sample.choices`` the
+    options; each per-sample dict is the base record, :func:`score_choice` and the ``meta``
+    fields named in ``score_fields`` (what the benchmark's aggregate groups by)."""
+
+    score_fields: ClassVar[tuple[str, ...]] = ()
+
+    def score(self, sample, prediction, judge=None):
+        rec = self.base_record(sample, prediction)
+        rec.update(score_choice(prediction, sample.choices, sample.answer))
+        rec.update({k: sample.meta[k] for k in self.score_fields})
+        return rec

@@ -62,7 +62,7 @@ class _OpenEnded(Benchmark):
         return sample.question
 
     def score(self, sample, prediction, judge=None):
-        from ..metrics import bleu, box_iou, sbert_cosine
+        from ..metrics import bleu, box_iou, numeric_correct, sbert_cosine
         from ..parse import ParseFailure, parse_box2d, parse_length, parse_yes_no
 
         rec = self.base_record(sample, prediction)
@@ -100,7 +100,7 @@ class _OpenEnded(Benchmark):
                 rec["gt_value"] = float(g)
                 rec["pred_value"] = None if isinstance(p, ParseFailure) else float(p)
                 rec["parsable"] = rec["pred_value"] is not None
-                rec["correct"] = rec["parsable"] and 0.5 * rec["gt_value"] <= rec["pred_value"] <= 2.0 * rec["gt_value"]
+                rec["correct"] = rec["parsable"] and numeric_correct(rec["pred_value"], rec["gt_value"], "distance")
         return rec
 
     def aggregate(self, per_sample):

@@ -9,9 +9,10 @@ Sources (read 2026-11):
 * prompts: ``prompt_templates/system_prompt.txt``, ``zero_shot_prompt.txt`` (our ``plain``)
   and ``spatial_prompt_steps.txt`` (our ``spatial``) of the same repo, verbatim;
 * scoring: ``examples/evaluate_success_rate.ipynb`` -- the answer is the mean of the numbers
-  in the last ``\\scalar{...}``, the unit is the last ``\\distance_unit{...}``; values go to
+  in the last ``\\scalar{...}``, the unit is the last ``\\distance_unit{...}``
+  (``parse_length.qspatial_markup``, which ``parse_length`` uses too); values go to
   centimetres with the table below; success iff ``max(pred/gt, gt/pred) < delta`` with
-  ``delta = 2``;
+  ``delta = 2`` (``metrics.success_hits``, the one definition of the factor rule);
 * SVQA-R1 section 4.3: success rate, samples completed, sMAPE over parsable answers and the
   share of answers in the 50-100 / 100-150 / 150-200 % ranges of the ground truth, computed
   by ``spatialforge.eval.metrics.numeric_summary`` (range boundaries documented there); also
@@ -27,13 +28,12 @@ prompt styles, which answer in ``<answer>`` tags, are still scored.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import numpy as np
-
+from ..parse_length import UNIT_METRES
+from ..parse_length import qspatial_markup as parse_official  # the official reading, shared with parse_length
 from .base import Benchmark, BenchSample, image_ref, register_benchmark
-from .common import final_answer, rate, summary
+from .common import clean, final_answer, rate, summary
 
 SYSTEM_PROMPT = (
     "You will be provided with a question and a 2D image. The question involves measuring the precise "
@@ -66,61 +66,39 @@ Step 3 **Propose a robust step-by-step plan to answer the question by using the 
 
 Step 4 **Focus on the image and follow the plan in Step 3 to answer the question**"""
 
-# Official multipliers to centimetres (QSpatialEvaluator._get_multiplier), here to metres.
-UNIT_TO_M = {
-    **dict.fromkeys(["meters", "meter", "m", "metre", "metres"], 1.0),
-    **dict.fromkeys(["centimeters", "centimeter", "cm"], 0.01),
-    **dict.fromkeys(["feet", "foot", "ft"], 0.3048),
-    **dict.fromkeys(["inch", "inches", "in"], 0.0254),
-    "mm": 0.001,
-}
+# The unit names the official evaluation knows (QSpatialEvaluator._get_multiplier); the factors
+# are ours (parse_length.UNIT_METRES), equal to the official multipliers / 100.
+OFFICIAL_UNITS = ("meters", "meter", "m", "metre", "metres", "centimeters", "centimeter", "cm",
+                  "feet", "foot", "ft", "inch", "inches", "in", "mm")
+UNIT_TO_M = {u: UNIT_METRES[u] for u in OFFICIAL_UNITS}
 DELTA = 2.0
-_SCALAR = re.compile(r"scalar{([^}]*)}")
-_UNIT = re.compile(r"distance_unit{([^}]*)}")
-_NUMBER = re.compile(r"\d+\.?\d*")
 
 
 def unit_to_metres(unit: str) -> float | None:
     return UNIT_TO_M.get(unit.strip().lower())
 
 
-def parse_official(text: str) -> tuple[float | None, str | None, str | None]:
-    """``(value, unit, error)`` from the official ``\\scalar{} \\distance_unit{}`` markup.
-
-    ``(None, None, None)`` when the markup is absent (the caller may fall back)."""
-    scalars = _SCALAR.findall(text)
-    if not scalars:
-        return None, None, None
-    numbers = _NUMBER.findall(scalars[-1])
-    if not numbers:
-        return None, None, "no number in \\scalar{}"
-    value = float(np.mean([float(n) for n in numbers]))  # official: mean of the numbers in the box
-    units = _UNIT.findall(text)
-    if not units:
-        return value, None, "no \\distance_unit{}"
-    return value, units[-1], None
-
-
 def numeric_record(pred_m: float | None, gt_m: float) -> dict[str, Any]:
-    """Per-sample fields of one parsed length (metres): success (factor 2) and its ratio."""
-    from ..metrics import ratio
+    """Per-sample fields of one parsed length (metres): success (factor ``DELTA``) and its ratio."""
+    import math
+
+    from ..metrics import ratio, success_hits
 
     if pred_m is None:
         return {"parsable": False, "success": False, "pred_value": None, "gt_value": gt_m, "ratio": None}
     r = float(ratio(pred_m, gt_m)[0])
-    return {"parsable": True, "success": r < DELTA, "pred_value": pred_m, "gt_value": gt_m,
-            "ratio": r if np.isfinite(r) else None}
+    return {"parsable": True, "success": bool(success_hits([pred_m], [gt_m], DELTA)[0]), "pred_value": pred_m,
+            "gt_value": gt_m, "ratio": r if math.isfinite(r) else None}
 
 
 def numeric_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """SVQA-R1 Table 2 metrics (``metrics.numeric_summary``): success over all samples; sMAPE
-    and the 50-100 / 100-150 / 150-200 % shares over parsable ones."""
+    and the 50-100 / 100-150 / 150-200 % shares over parsable ones (ranges defined there)."""
     from ..metrics import numeric_summary
 
     if not rows:
         return {}
-    out = numeric_summary([r.get("pred_value") for r in rows], [r["gt_value"] for r in rows])
-    return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in out.items()}
+    return clean(numeric_summary([r.get("pred_value") for r in rows], [r["gt_value"] for r in rows]))
 
 
 class _QSpatial(Benchmark):

@@ -115,6 +115,7 @@ class SpatialRGPTBench(Benchmark):
         return images
 
     def score(self, sample, prediction, judge=None):
+        from ..metrics import clock_hours_off, numeric_correct
         from ..parse import ParseFailure, parse_clock_direction, parse_length
 
         rec = self.base_record(sample, prediction)
@@ -129,8 +130,8 @@ class SpatialRGPTBench(Benchmark):
             elif isinstance(pred, ParseFailure):
                 rec.update(correct=False, error=pred.reason)
             else:
-                diff = abs(gt - pred)
-                rec.update(clock_error=min(diff, 12 - diff), correct=min(diff, 12 - diff) <= 1)
+                off = clock_hours_off(gt, pred)
+                rec.update(clock_error=off, correct=off <= 1)
         elif qtype == "quantitative":
             gt = parse_length(sample.answer)
             pred = parse_length(answer)
@@ -143,7 +144,8 @@ class SpatialRGPTBench(Benchmark):
                 rec.update(pred_value=None, parsable=False, correct=False, error=pred.reason)
             else:
                 p = float(pred)
-                rec.update(pred_value=p, parsable=True, correct=0.75 * gt <= p <= 1.25 * gt,
+                rec.update(pred_value=p, parsable=True,
+                           correct=numeric_correct(p, gt, "within_25pct"),  # 0.75 gt <= p <= 1.25 gt
                            abs_rel=abs(p - gt) / (gt + 1e-4))
         else:
             rec["group"] = qual_group(category)

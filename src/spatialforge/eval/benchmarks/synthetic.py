@@ -7,9 +7,15 @@ folder of such shards or one shard. Each row is a ``QARecord`` plus the view's P
 (``spatialforge.eval.scoring.score_sample``) -- our own text is never re-parsed.
 
 Reported overall, per task, per level, per eval type and format (``scoring.aggregate``); where
-rows carry ``pair_id`` and both views, the **mirror-consistency** score
-(``metrics.mirror_agreements``): the share of pairs whose mirrored answer equals the original
-answer mirrored (left <-> right, x -> -x, lengths unchanged), right or wrong.
+rows carry ``pair_id`` and both views (``metrics.mirror_summary``):
+
+* ``mirror_consistency``: the share of pairs whose mirrored answer equals the original answer
+  mirrored (left <-> right, x -> -x, lengths unchanged), right or wrong
+  (``metrics.mirror_consistency``, the one definition);
+* ``mirror_both_correct``: the share of pairs answered correctly in both views.
+
+Agreement of correctness alone (both right or both wrong) is not reported: a model that is
+wrong on every view scores 100 % on it, and answer agreement already measures consistency.
 """
 
 from __future__ import annotations
@@ -111,6 +117,7 @@ class SyntheticBench(Benchmark):
                 metrics[f"{family}_{k}"] = v
         metrics.setdefault("mirror_pairs", 0)
         metrics.setdefault("mirror_consistency", None)
+        metrics.setdefault("mirror_both_correct", None)
         metrics["by_eval_type"] = agg["eval_type"]
         metrics["by_format"] = agg["format"]
         out = summary(self.name, per_sample, overall.get("accuracy"), "accuracy", metrics)

@@ -24,9 +24,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .base import Benchmark, BenchmarkError, BenchSample, image_ref, read_local_rows, register_benchmark
+from .base import BenchmarkError, BenchSample, image_ref, read_local_rows, register_benchmark
 from .common import mean, summary
-from .mcq import score_choice
+from .mcq import MCQBenchmark
 
 CATEGORY_MAPPING = {
     "location": ["location_above", "location_closer_to_camera", "location_next_to"],
@@ -67,9 +67,10 @@ def group_accuracy(rows: list[dict[str, Any]], key) -> tuple[float | None, int]:
 
 
 @register_benchmark("threedsr")
-class ThreeDSRBench(Benchmark):
+class ThreeDSRBench(MCQBenchmark):
     description = "3DSRBench: height/location/orientation/multi-object 3D reasoning; circular + flip groups"
     hf_id = "ccvl/3DSRBench"
+    score_fields = ("qid",)
 
     def read_rows(self, source):
         if Path(source).exists() or source != self.hf_id:
@@ -112,9 +113,8 @@ class ThreeDSRBench(Benchmark):
         return f"Question: {sample.question}\nOptions:\n{opts}{POST_PROMPT}"
 
     def score(self, sample, prediction, judge=None):
-        rec = self.base_record(sample, prediction)
-        rec.update(score_choice(prediction, sample.choices, sample.answer))
-        rec.update(qid=sample.meta["qid"], main_type=MAIN_TYPE.get(sample.meta["category"], "other"))
+        rec = super().score(sample, prediction, judge)
+        rec["main_type"] = MAIN_TYPE.get(sample.meta["category"], "other")
         return rec
 
     def aggregate(self, per_sample):
