@@ -158,6 +158,15 @@ def _pair(kind, a, b, ga=None, gb=None, width=None, pid="p"):
     (_pair("count", 2, 2, 2, 0), False),
     (_pair("count", 1, 1, 2, 0), True),  # neither truth: stays
     (_pair("count", 2, 2, 2, 2), True),
+    (_pair("count", 3, 3, 2, 2), True),  # "left of" rewritten as "right of" (spatialforge.tasks): counts equal
+    (_pair("count", 3, 2, 2, 2), False),
+    (_pair("count", 3, 2), False),
+    (_pair("order", ("the leftmost chair", "the box"), ("the rightmost chair", "the box")), True),  # names mirror
+    (_pair("order", ("the leftmost chair", "the box"), ("the leftmost chair", "the box")), False),
+    (_pair("order", ("the box", "the leftmost chair"), ("the box", "the rightmost chair"),
+           ("the leftmost chair", "the box"), ("the rightmost chair", "the box")), True),  # both wrong, consistent
+    (_pair("order", ("the box", "the leftmost chair"), ("the rightmost chair", "the box"),
+           ("the leftmost chair", "the box"), ("the rightmost chair", "the box")), False),
     (_pair("boolean", True, True), True),  # question rewritten: same answer
     (_pair("boolean", True, False, True, False), True),  # same question: answer flips with the truth
     (_pair("boolean", True, True, True, False), False),

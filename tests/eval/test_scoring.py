@@ -34,6 +34,21 @@ def S(kind, value):
     ("farther", S("label", "closer"), "label", {"choices": ("closer", "farther")}, False, 0.0),
     ("lamp, table", S("order", ["table", "lamp"]), "order", {}, False, 0.0),
     ("at 9 o'clock", S("clock", 9), "clock", {}, True, 1.0),
+    ("nine o'clock", S("clock", "9 o'clock"), "clock", {}, True, 1.0),
+    ("It is at 3 o'clock.", S("clock", 9), "clock", {}, False, 0.0),
+    # a label of the truth's set that is not its pair: parsed, wrong (not unparsable)
+    ("It is facing left", S("label", "toward"), "label", {}, False, 0.0),
+    ("opposite directions", S("label", "same"), "label", {}, False, 0.0),
+    ("Point B", S("label", "A"), "label", {}, False, 0.0),
+    # the record's own label set (answer_struct["labels"], spatialforge.tasks)
+    ("facing the camera", {"kind": "label", "value": "toward", "labels": ["toward", "away", "left", "right"]},
+     "label", {}, True, 1.0),
+    ("It faces right.", {"kind": "label", "value": "toward", "labels": ["toward", "away", "left", "right"]},
+     "label", {}, False, 0.0),
+    ("The white mug.", {"kind": "label", "value": "the red mug", "labels": ["the red mug", "the white mug"]},
+     "label", {}, False, 0.0),
+    ("the red mug", {"kind": "label", "value": "the red mug", "labels": ["the red mug", "the white mug"]},
+     "label", {}, True, 1.0),
     ("(0.3, 0, 2.0)", S("point3d", [0.0, 0.0, 2.0]), "point3d", {}, True, 1 - 0.15),  # 0.3 / 2 = 15 %
     ("(0, 0, 78.74) inches", S("point3d", [0.0, 0.0, 2.0]), "point3d", {}, True, 1 - 0.000002),  # 78.74 in = 1.999996 m
     ("(0, 0, 200)", S("point3d", [0.0, 0.0, 2.0]), "point3d", {"question": "Where is it, in centimeters?"}, True, 1.0),
@@ -53,6 +68,29 @@ def test_score_sample(pred, struct, eval_type, kw, correct, score):
     assert s.parsable and s.error is None
     assert s.correct is correct
     assert s.score == pytest.approx(score)
+
+
+@pytest.mark.parametrize("pred,gt,off", [("3 o'clock", 9, 6), ("10 o'clock", 12, 2), ("about 1 o'clock", 12, 1),
+                                          ("12 o'clock", 12, 0)])
+def test_clock_hours_off(pred, gt, off):
+    s = score_sample(pred, S("clock", gt), "clock")
+    assert s.parsable and s.parsed == (gt if off == 0 else s.parsed) and s.hours_off == off
+    assert s.correct is (off == 0) and s.hours_off == M.clock_hours_off(s.parsed, gt)
+
+
+def test_clock_summary_and_mirror():
+    recs = [(_record(0, "clock", S("clock", 3), "perspective", 3, "p", "original"), "3 o'clock"),
+            (_record(1, "clock", S("clock", 9), "perspective", 3, "p", "mirrored"), "8 o'clock"),
+            (_record(2, "clock", S("clock", 2), "perspective", 3, "q", "original"), "2 o'clock"),
+            (_record(3, "clock", S("clock", 10), "perspective", 3, "q", "mirrored"), "10 o'clock")]
+    o = aggregate([score_record(p, r) for r, p in recs])["overall"]
+    assert o["clock"] == {"accuracy": 0.75, "mean_hours_off": 0.25}
+    assert o["mirror_pairs"] == 2 and o["mirror_consistency"] == 0.5  # 3 -> 9 expected, 8 said
+
+
+def test_unknown_label_is_unparsable():
+    s = score_sample("the blue cup", S("label", "toward"), "label")
+    assert not s.parsable and s.correct is False
 
 
 def test_numeric_fields():

@@ -200,7 +200,7 @@ def truth_of(rec, g):
             ang = math.degrees(math.atan2(side, fwd)) % 360
             h = round(ang / 30) % 12 or 12
             assert min(abs(ang - k * 30) for k in range(13)) <= 10 + 1e-9
-            return "label", f"{h} o'clock"
+            return "clock", h
         lrl = "right" if side > 0 else "left"
         fbl = "front" if fwd > 0 else "behind"
         if kind in ("lr", "combo"):

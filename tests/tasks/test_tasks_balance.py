@@ -70,8 +70,16 @@ def test_units_mix(records):
 
 def test_eval_types_follow_answer_kinds(records):
     expect = {"length": "numeric", "point3d": "point3d", "vector3d": "vector3d", "box3d": "box3d",
-              "label": "label", "count": "count", "order": "order", "boolean": "yesno", "choice": "choice"}
+              "label": "label", "count": "count", "order": "order", "boolean": "yesno", "choice": "choice",
+              "clock": "clock"}
+    kinds = set()
     for r in records:
+        kinds.add(r.answer_struct["kind"])
+        if r.answer_struct["kind"] == "label" and r.format == "free":  # the task's label set, for scoring
+            assert r.answer_struct["value"] in r.answer_struct["labels"], r.id
+        if r.answer_struct["kind"] == "clock":
+            assert r.answer == f"{r.answer_struct['value']} o'clock" and 1 <= r.answer_struct["value"] <= 12
         assert r.eval_type == expect[r.answer_struct["kind"]]
         if r.format == "tf":
             assert r.eval_type == "yesno"
+    assert {"clock", "label", "count"} <= kinds

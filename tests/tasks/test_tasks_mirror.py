@@ -6,13 +6,30 @@ import numpy as np
 import pytest
 
 from taskscenes import W, random_scene, rich_scene
+from spatialforge.eval.metrics import MirrorItem, mirror_agreements
+from spatialforge.scene import swap_left_right
 from spatialforge.tasks import TASKS, Skip, generate_qa
+from spatialforge.tasks.level3 import mirror_hour
+from spatialforge.tasks.plan import mirror_side
 
 SWAP = {"left": "right", "right": "left"}
 
 
 def _swap_label(v: str) -> str:
     return "+".join(SWAP.get(p, p) for p in v.split("+"))
+
+
+def _mirror_typed(t: dict) -> dict:
+    """A typed answer value as the mirrored view must state it (labels and object references
+    left <-> right, clock h -> 12 - h; counts, lengths unchanged)."""
+    v = t["value"]
+    if t["kind"] == "clock":
+        return {**t, "value": mirror_hour(v)}
+    if t["kind"] == "label":
+        return {**t, "value": swap_left_right(v)}
+    if t["kind"] == "order":
+        return {**t, "value": [swap_left_right(x) for x in v]}
+    return t
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +50,7 @@ def test_pairs_share_ids_and_plan_choices(pairs):
     for o, m in pairs:
         assert m.id == o.id + "-m" and o.pair_id == m.pair_id == o.id
         assert (o.view, m.view, o.flipped, m.flipped) == ("original", "mirrored", False, True)
-        assert (o.task, o.format, o.object_ids, o.meta["sub"], o.meta["template"]) == \
+        assert (o.task, o.format, o.object_ids, mirror_side(o.meta["sub"]), o.meta["template"]) == \
                (m.task, m.format, m.object_ids, m.meta["sub"], m.meta["template"])
         assert o.scene_id == m.scene_id and o.image_path == m.image_path
         if o.format == "mcq":
@@ -50,9 +67,7 @@ def test_mirrored_answers(pairs):
         truth_m = m.meta.get("truth", b)
         k = truth_o["kind"]
         kinds.add((o.task, k))
-        if o.task == "counting" and o.meta["rel"] in ("left_of", "right_of"):
-            pass  # the mirrored count is the count on the other side: recomputed, may differ
-        elif k in ("length", "count", "boolean"):
+        if k in ("length", "count", "boolean"):  # counting "left of" is asked as "right of": same count
             assert truth_o == truth_m and (o.format != "free" or o.answer == m.answer)
         elif k in ("point3d", "vector3d"):
             vo, vm = np.array(truth_o["value"]), np.array(truth_m["value"])
@@ -62,10 +77,11 @@ def test_mirrored_answers(pairs):
             assert truth_m["value"]["size"] == truth_o["value"]["size"]
             yo, ym = truth_o["value"]["yaw"], truth_m["value"]["yaw"]
             assert ym == -yo or abs(abs(yo) - np.pi / 2) < 1e-12
-        elif k == "label" and o.task in ("direction", "orientation") or o.task == "perspective" and "clock" not in o.meta["sub"]:
+        elif k == "label" and o.task in ("direction", "orientation", "perspective"):
             assert truth_m["value"] == _swap_label(truth_o["value"])
-        elif o.task == "perspective":  # clock directions mirror: h -> 12 - h
-            ho, hm = o.meta["hour"], m.meta["hour"]
+        elif k == "clock":  # clock directions mirror: h -> 12 - h
+            ho, hm = truth_o["value"], truth_m["value"]
+            assert o.task == "perspective" and (ho, hm) == (o.meta["hour"], m.meta["hour"])
             assert hm == (12 - ho) % 12 or (ho == 12 and hm == 12)
         elif k == "label" and o.task == "comparison":
             assert truth_o.get("object_id") == truth_m.get("object_id")
@@ -74,6 +90,51 @@ def test_mirrored_answers(pairs):
             if o.task == "depth_order":
                 assert m.meta["depths"] == o.meta["depths"]
     assert ("direction", "label") in kinds and ("point_query", "point3d") in kinds and ("distance", "length") in kinds
+    assert ("perspective", "clock") in kinds and ("counting", "count") in kinds
+
+
+def test_counting_sides_flip_and_counts_agree(pairs):
+    """SVQA-R1: "how many ... to the left of X" is asked of the flipped image as "... to the
+    right of X", with the same answer (plan.mirrored swaps the side)."""
+    n = 0
+    for o, m in pairs:
+        if o.task != "counting":
+            continue
+        assert o.answer == m.answer and o.answer_struct == m.answer_struct
+        assert o.meta.get("truth", o.answer_struct) == m.meta.get("truth", m.answer_struct)
+        if o.meta["rel"] in ("left_of", "right_of"):
+            other = {"left_of": "right_of", "right_of": "left_of"}[o.meta["rel"]]
+            assert m.meta["rel"] == m.meta["sub"] == other
+            a, b = ("left", "right") if o.meta["rel"] == "left_of" else ("right", "left")
+            assert f"to the {a} of" in o.question and f"to the {b} of" in m.question
+            n += 1
+        else:
+            assert m.meta["rel"] == o.meta["rel"]
+        assert m.question == swap_left_right(o.question)  # references mirror too ("leftmost" -> "rightmost")
+    assert n >= 10
+
+
+def test_mcq_options_mirror_in_place(pairs):
+    """The mirrored question's options are the original's, mirrored, at the same letters."""
+    n = 0
+    for o, m in pairs:
+        # (depth order's options are pixels, mirrored; vectors and points are checked above)
+        if o.format == "mcq" and o.task != "depth_order" and o.meta["truth"]["kind"] in \
+                ("label", "clock", "count", "length", "order"):
+            assert m.meta["options"] == [_mirror_typed(t) for t in o.meta["options"]], o.id
+            n += o.meta["truth"]["kind"] in ("label", "clock")
+    assert n >= 20
+
+
+def test_truths_are_mirror_consistent_without_special_cases(pairs):
+    """The truths of every pair agree under metrics.mirror_agreements, also with no ground
+    truths given (the plain default maps: counts, letters and yes/no equal)."""
+    items = []
+    for o, m in pairs:
+        for r in (o, m):
+            items.append(MirrorItem(r.pair_id, r.view, r.answer_struct["kind"], r.answer_struct["value"]))
+    agree = mirror_agreements(items)
+    assert len(agree) == len(pairs) and all(agree.values())
 
 
 def test_left_right_questions_swap(pairs):

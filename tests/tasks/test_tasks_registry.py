@@ -105,7 +105,8 @@ def test_tiny_scene_distances_by_hand():
 
 
 def test_tiny_scene_other_answers_by_hand():
-    assert _realise("direction", "left_right", (0, 1)).answer_struct == {"kind": "label", "value": "left"}
+    assert _realise("direction", "left_right", (0, 1)).answer_struct == {"kind": "label", "value": "left",
+                                                                          "labels": ["left", "right"]}
     assert _realise("direction", "left_right", (1, 0)).answer == "to the right"
     v = _realise("direction", "vector", (0, 1))
     assert v.answer == "(1.00, 0.00, 0.00)" and v.answer_struct["value"] == pytest.approx([1, 0, 0])
@@ -114,6 +115,8 @@ def test_tiny_scene_other_answers_by_hand():
     assert c.answer_struct["value"] == pytest.approx([1.5, 0.0, 5.0]) and c.answer == "(1.50, 0.00, 5.00) m"
     comp = _realise("comparison", "largest", (1, 0))
     assert comp.answer == "the box" and comp.meta["answer_object_id"] == 0
+    assert comp.answer_struct == {"kind": "label", "value": "the box", "object_id": 0,
+                                  "labels": ["the ball", "the box"]}  # the candidates, in question order
     tf = _realise("distance", "euclidean", (0, 1), fmt="tf", truth=False, draws=(0.0, 0.0, 0.0, 0.0))
     assert tf.answer_struct == {"kind": "boolean", "value": False} and "1.2 m" in tf.question  # 3 m x 0.4
     mcq = _realise("distance", "euclidean", (0, 1), fmt="mcq", letter=2, draws=(0.0, 0.0, 0.0, 0.0))

@@ -413,8 +413,13 @@ def _expected_transform(kind: str, o: MirrorItem, m: MirrorItem) -> Callable[[An
     has_gt = o.gt is not None and m.gt is not None
     if kind == "length":
         return lambda x: x
-    if kind == "count":  # "how many ... to the left of ..." asked again of the mirror counts the other side
-        return _swap(int(o.gt), int(m.gt)) if has_gt else (lambda x: x)
+    if kind == "count":
+        # Equal: a question rewritten for the flipped image ("left of" -> "right of", as
+        # spatialforge.tasks and the rewriters do) keeps its count. Only truths that differ (a
+        # side kept word for word, so the mirror counts the other side) swap the two true counts.
+        if has_gt and int(o.gt) != int(m.gt):
+            return _swap(int(o.gt), int(m.gt))
+        return lambda x: x
     if kind == "boolean":
         return (lambda x: not x) if has_gt and bool(o.gt) != bool(m.gt) else (lambda x: x)
     if kind == "choice":
@@ -425,11 +430,14 @@ def _expected_transform(kind: str, o: MirrorItem, m: MirrorItem) -> Callable[[An
             return lambda x: mirror_label(str(x))
         return _swap(norm(o.gt), norm(m.gt))
     if kind == "order":
+        # items are names that mirror too ("the leftmost chair" -> "the rightmost chair")
         if not has_gt:
-            return lambda x: tuple(x)
-        go, gm = list(o.gt), list(m.gt)
-        perm = [go.index(item) for item in gm]  # gm[i] == go[perm[i]]
-        return lambda x: tuple(x[j] for j in perm) if len(x) == len(perm) else tuple(x)
+            return lambda x: tuple(mirror_label(str(i)) for i in x)
+        perm = _order_perm([str(i) for i in o.gt], [str(i) for i in m.gt])  # gm[i] names go[perm[i]]
+        if perm is None:
+            return lambda x: tuple(mirror_label(str(i)) for i in x)
+        return lambda x: (tuple(mirror_label(str(x[j])) for j in perm) if len(x) == len(perm)
+                          else tuple(mirror_label(str(i)) for i in x))
     if kind == "clock":
         from .parse_geometry import mirror_clock
 
@@ -447,6 +455,20 @@ def _expected_transform(kind: str, o: MirrorItem, m: MirrorItem) -> Callable[[An
             return lambda b: (w - b[2], b[1], w - b[0], b[3])
         return lambda p: (w - p[0], p[1])
     raise ValueError(f"mirror consistency: unknown kind {kind!r}")
+
+
+def _order_perm(go: list[str], gm: list[str]) -> list[int] | None:
+    """``perm`` with gm[i] naming the item go[perm[i]]: its mirrored name first (a name with
+    a side flips), else the same name; None when the truths do not pair up."""
+    norm = lambda s: " ".join(s.lower().split())  # noqa: E731
+    mirrored, same = [mirror_label(g) for g in go], [norm(g) for g in go]
+    perm = []
+    for item in map(norm, gm):
+        j = mirrored.index(item) if item in mirrored else same.index(item) if item in same else None
+        if j is None or j in perm:
+            return None
+        perm.append(j)
+    return perm
 
 
 def _agree(kind: str, a: Any, b: Any, rel_tol: float, angle_tol_deg: float, iou_tol: float,
@@ -469,7 +491,8 @@ def _agree(kind: str, a: Any, b: Any, rel_tol: float, angle_tol_deg: float, iou_
     if kind == "point2d":
         return math.dist(a, b) <= rel_tol * (width or 1.0)
     if kind == "order":
-        return tuple(a) == tuple(b)
+        norm = lambda s: " ".join(str(s).lower().split())  # noqa: E731
+        return tuple(map(norm, a)) == tuple(map(norm, b))
     return a == b
 
 
@@ -478,14 +501,17 @@ def mirror_agreements(items: Iterable[MirrorItem], *, rel_tol: float = 0.1, angl
     """Per pair id: does the mirrored answer equal the mirrored original answer?
 
     Default maps (no ground truths given): labels left <-> right; vectors and points x -> -x;
-    3D boxes x -> -x, yaw -> -yaw; 2D boxes/points x -> W - x; clock h -> mirror_clock(h);
-    lengths and counts unchanged. Yes/no, choice letters and orders are expected EQUAL:
-    that holds when the mirrored question is rewritten to stay true (left <-> right in the
-    question, MCQ options mirrored in place), as the rule and LLM rewriters do. When both
-    views carry ``gt``, the map is read from the ground truths instead: yes/no flips if the
-    truths differ, letters/labels/counts swap the two true ones (a count question about
-    "the left" kept word for word in the mirror counts the other side), orders follow the
-    truths' permutation, clock stays if the truths are equal. Lengths never change.
+    3D boxes x -> -x, yaw -> -yaw; 2D boxes/points x -> W - x; clock h -> mirror_clock(h)
+    (3 <-> 9); lengths unchanged. Counts, yes/no, choice letters and orders are expected
+    EQUAL: that holds when the mirrored question is rewritten to stay true (left <-> right in
+    the question -- "how many ... to the left of X" becomes "... to the right of X" --, MCQ
+    options mirrored in place), as ``spatialforge.tasks`` and the rule and LLM rewriters do.
+    When both views carry ``gt``, the map is read from the ground truths instead: yes/no flips
+    if the truths differ, letters/labels swap the two true ones, counts stay when the truths
+    are equal (our data) and swap the two true ones when they differ (a side kept word for
+    word in the mirror counts the other side), orders follow the truths' permutation (items
+    are names: "the leftmost chair" is "the rightmost chair" in the mirror), clock
+    stays if the truths are equal, else mirror_clock. Lengths never change.
 
     Agreement: lengths within a factor 1 + rel_tol, 3D points within rel_tol of their norm,
     directions within angle_tol_deg, boxes at IoU >= iou_tol, the rest exactly. A failed

@@ -18,7 +18,11 @@ typed reward):
 * vector3d: angle <= ``angle_threshold_deg`` / max(0, cos angle);
 * box3d: 3D IoU >= 0.25 / IoU; box2d (pixels): IoU >= 0.75 (SVQA-R1 Acc@0.75) / IoU;
 * point2d (gt kind box2d: inside the box);
-* choice, yesno, count, label, order, clock: exact / 0 or 1;
+* choice, yesno, count, label, order: exact / 0 or 1; labels are read against the truth's
+  label set (``answer_struct["labels"]`` when the record has it, else ``LABEL_SETS``), so a
+  wrong label of the set ("facing left" for "toward") is parsed and wrong, not unparsable;
+* clock (kind clock, int hour 1-12; ``parse_clock_direction``): the hour matches / 0 or 1,
+  with ``hours_off`` = ``metrics.clock_hours_off`` (the short way round, 0-6);
 * open: no rule (``correct`` None); BLEU-1/2 always, sBERT when asked / sBERT else BLEU-1.
 """
 
@@ -75,6 +79,7 @@ class SampleScore:
     rel_error: float | None = None  # numeric: |p - g| / |g|; point3d: ||p - g|| / ||g||
     iou: float | None = None
     angle_deg: float | None = None
+    hours_off: float | None = None  # clock: hours between the stated and the true direction
     bleu1: float | None = None
     bleu2: float | None = None
     sbert: float | None = None
@@ -88,19 +93,29 @@ def _failed(eval_type: str, kind: str, gt: Any, reason: str, tags: Mapping[str, 
     return SampleScore(eval_type, kind, False, 0.0, False, None, gt, reason, tags=tags)
 
 
+#: Label sets: the task label sets of ``spatialforge.tasks`` (direction and perspective sides,
+#: orientation's facing, comparison's relative orientation, depth order's points) and their
+#: usual counterparts. Records that carry ``answer_struct["labels"]`` use those instead.
+LABEL_SETS: tuple[tuple[str, ...], ...] = (
+    ("left", "right"), ("front", "behind"), ("above", "below"),
+    ("toward", "away", "left", "right", "up", "down"), ("towards", "away"),
+    ("same", "perpendicular", "opposite"), ("similar", "orthogonal", "opposite"),
+    ("a", "b"), ("closer", "farther"), ("bigger", "smaller"), ("taller", "shorter"), ("wider", "narrower"),
+)
+_ALTERNATIVES: dict[str, list[str]] = {}
+for _set in LABEL_SETS:
+    for _w in _set:
+        _ALTERNATIVES.setdefault(_w, []).extend(a for a in _set if a != _w and a not in _ALTERNATIVES[_w])
+
+
 def _label_vocabulary(gt: str) -> list[str]:
-    """The truth and its alternatives: each word of a synonym-table pair swapped for its
-    counterpart ("facing left" -> "facing right"), so a wrong side parses as wrong."""
-    pairs = (("left", "right"), ("above", "below"), ("front", "behind"), ("closer", "farther"),
-             ("bigger", "smaller"), ("taller", "shorter"), ("wider", "narrower"),
-             ("towards", "away"), ("toward", "away"), ("up", "down"))
-    other = {a: b for a, b in pairs} | {b: a for a, b in pairs}  # "away" -> "toward" (one synonym group)
-    triads = ("similar", "orthogonal", "opposite")
+    """The truth and the other labels of its label sets, word by word ("facing left" ->
+    "facing right", "facing toward", ...; "toward" -> "away", "left", "right", "up", "down"),
+    so a wrong label of the set parses as wrong."""
     words = gt.lower().split()
     vocab = [gt]
     for i, w in enumerate(words):
-        alts = [other[w]] if w in other else [t for t in triads if t != w] if w in triads else []
-        vocab += [" ".join(words[:i] + [a] + words[i + 1:]) for a in alts]
+        vocab += [" ".join(words[:i] + [a] + words[i + 1:]) for a in _ALTERNATIVES.get(w, ())]
     return list(dict.fromkeys(vocab))
 
 
@@ -123,7 +138,8 @@ def score_sample(prediction_text: str | None, answer_struct: Mapping[str, Any], 
     ans = extract_answer(prediction_text)
     if isinstance(ans, ParseFailure):
         return _failed(eval_type, kind, gt, ans.reason, tags)
-    opts = dict(question=question, choices=choices, reference_text=reference_text, image_size=image_size,
+    opts = dict(question=question, choices=choices, labels=answer_struct.get("labels"),
+                reference_text=reference_text, image_size=image_size,
                 numeric_rule=numeric_rule, angle_threshold_deg=angle_threshold_deg,
                 iou_threshold=iou_threshold, sbert=sbert, sbert_model=sbert_model)
     return _SCORERS[eval_type](ans, kind, gt, tags, opts)
@@ -209,10 +225,36 @@ def _exact(eval_type, parse):
     return scorer
 
 
-def _parse_label_lower(ans: str, gt: Any, choices: Sequence[str] | None) -> str | ParseFailure:
-    """The stated label, lower case; the vocabulary is the options, else the truth's family."""
-    p = parse_label(ans, list(choices) if choices else _label_vocabulary(str(gt)))
+def _parse_label_lower(ans: str, gt: Any, choices: Sequence[str] | None,
+                       labels: Sequence[str] | None = None) -> str | ParseFailure:
+    """The stated label, lower case. The vocabulary: the options, else the record's label set
+    (``answer_struct["labels"]``), else the truth's label sets (``_label_vocabulary``)."""
+    if choices:
+        vocab = list(choices)
+    elif labels:
+        vocab = list(dict.fromkeys([str(gt), *map(str, labels)]))
+    else:
+        vocab = _label_vocabulary(str(gt))
+    p = parse_label(ans, vocab)
     return p.lower() if isinstance(p, str) else p
+
+
+def _clock_gt(gt: Any) -> int:
+    if isinstance(gt, str):  # "3 o'clock"
+        v = parse_clock_direction(gt)
+        if isinstance(v, ParseFailure):
+            raise ValueError(f"clock ground truth {gt!r}: {v.reason}")
+        return v
+    return int(gt)
+
+
+def _clock(ans, kind, gt, tags, o):
+    p = parse_clock_direction(ans)
+    g = _clock_gt(gt)
+    if isinstance(p, ParseFailure):
+        return _failed("clock", kind, g, p.reason, tags)
+    ok = p == g
+    return SampleScore("clock", kind, ok, float(ok), True, p, g, None, hours_off=M.clock_hours_off(p, g), tags=tags)
 
 
 def _yesno_gt(gt: Any) -> bool:
@@ -230,9 +272,10 @@ _SCORERS = {
     "choice": _exact("choice", lambda a, k, g, o: (parse_choice(a, o["choices"] or None), str(g).strip().upper())),
     "yesno": _exact("yesno", lambda a, k, g, o: (parse_yes_no(a), _yesno_gt(g))),
     "count": _exact("count", lambda a, k, g, o: (parse_count(a), int(g))),
-    "label": _exact("label", lambda a, k, g, o: (_parse_label_lower(a, g, o["choices"]), str(g).lower())),
+    "label": _exact("label", lambda a, k, g, o: (_parse_label_lower(a, g, o["choices"], o["labels"]),
+                                                 str(g).lower())),
     "order": _exact("order", lambda a, k, g, o: (parse_order(a, list(g)), tuple(g))),
-    "clock": _exact("clock", lambda a, k, g, o: (parse_clock_direction(a), int(g))),
+    "clock": _clock,
 }
 
 
@@ -295,6 +338,9 @@ def summarize(scores: Sequence[SampleScore]) -> dict[str, Any]:
         out["vector3d"] = {"accuracy": M.accuracy(s.correct for s in fam["vector3d"]),
                            "mean_angle_deg": M._mean(ang),
                            "median_angle_deg": float(np.median(ang)) if ang.size else math.nan}
+    if fam.get("clock"):
+        off = np.asarray([s.hours_off for s in fam["clock"] if s.hours_off is not None], float)
+        out["clock"] = {"accuracy": M.accuracy(s.correct for s in fam["clock"]), "mean_hours_off": M._mean(off)}
     if fam.get("open"):
         op = fam["open"]
         mean_of = lambda k: M._mean(np.asarray([getattr(s, k) for s in op if getattr(s, k) is not None], float))  # noqa: E731

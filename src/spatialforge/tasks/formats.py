@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 from . import thresholds as T
 from .language import UNIT_NAMES, cap
-from .plan import Plan, RealiseError, Stream, iter_pick, pick
+from .plan import Plan, RealiseError, Stream, iter_pick, mirror_side, pick
 from .record import QARecord
 
 LETTERS = ("A", "B", "C", "D")
@@ -41,7 +41,7 @@ TF_WRAPPERS = (
 )
 UNIT_HINTS = ("Answer in {u}.", "Give the answer in {u}.", "Use {u}.")
 EVAL_OF_KIND = {"length": "numeric", "point3d": "point3d", "vector3d": "vector3d", "box3d": "box3d",
-                "label": "label", "count": "count", "order": "order", "boolean": "yesno"}
+                "label": "label", "count": "count", "order": "order", "boolean": "yesno", "clock": "clock"}
 
 
 def new_plan(rs: Stream, task: str, fmt: str, sub: str, objects: Sequence[int] = (), *, n_stems: int,
@@ -92,13 +92,17 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
          kind: str, truth: Any, render: Callable[[Any], str], distract: Callable[[int], list],
          to_value: Callable[[Any], Any] | None = None, claim_slots: Callable[[Any], dict] | None = None,
          eval_free: str | None = None, meta: dict | None = None, reasoning: str = "",
-         uses_unit: bool = False, extra: Callable[[Any], dict] | None = None) -> QARecord:
+         uses_unit: bool = False, extra: Callable[[Any], dict] | None = None,
+         labels: Sequence[Any] | None = None) -> QARecord:
     """Build the record for ``plan.fmt`` from the truth computed on ``view``.
 
     ``render(v)`` is the text of a value, ``distract(k)`` returns ``k`` wrong values,
     ``to_value(v)`` the JSON value stored (default ``v``), ``claim_slots(v)`` extra template
     slots for a TF claim of ``v`` (default ``{"value": render(v)}``), ``extra(v)`` extra keys
-    of a typed value (e.g. the object id behind a reference).
+    of a typed value (e.g. the object id behind a reference), ``labels`` the task's label set
+    (values like ``truth``): a free-form label answer stores ``to_value`` of each in
+    ``answer_struct["labels"]``, the vocabulary evaluation parses an answer against (so a
+    wrong label of the set scores as wrong, not as unparsable).
     """
     tv = to_value or (lambda v: v)
 
@@ -120,7 +124,10 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
         if uses_unit and plan.params.get("hint"):
             q += " " + UNIT_HINTS[plan.template % len(UNIT_HINTS)].format(u=UNIT_NAMES[plan.unit])
             m["unit_hint"] = True
-        rec = make_record(plan, view, level, q, render(truth), typed(truth), eval_free or EVAL_OF_KIND[kind],
+        struct = typed(truth)
+        if labels is not None:
+            struct["labels"] = [tv(v) for v in labels]
+        rec = make_record(plan, view, level, q, render(truth), struct, eval_free or EVAL_OF_KIND[kind],
                           reasoning=reasoning, meta=m)
         return rec
     if fmt == "mcq":
@@ -227,9 +234,23 @@ def vector_distractors(v: Sequence[float], draws: Sequence[float], k: int,
     return out
 
 
-def label_distractors(truth: Any, pool: Sequence[Any], draws: Sequence[float], k: int) -> list[Any]:
-    """``k`` other labels from ``pool`` (canonical order, so mirrored twins map index to index)."""
-    return pick([x for x in pool if x != truth], draws, k)
+def label_distractors(truth: Any, pool: Sequence[Any], draws: Sequence[float], k: int,
+                      mirror: Callable[[Any], Any] | None = None) -> list[Any]:
+    """``k`` other labels from ``pool``, picked by the draws in the pool's canonical order.
+
+    ``mirror`` (on a mirrored view: the flip's label map, ``side_mirror(plan)``; the pool must
+    be closed under it): the options are picked for the original view's truth and mapped, so
+    a mirrored twin's options are the original's mirrored in place."""
+    if mirror is None:
+        return pick([x for x in pool if x != truth], draws, k)
+    t0 = mirror(truth)
+    return [mirror(x) for x in pick([x for x in pool if x != t0], draws, k)]
+
+
+def side_mirror(plan: Plan) -> Callable[[str], str] | None:
+    """``mirror_side`` when ``plan`` is realised on the mirrored view, else None (for
+    ``label_distractors``)."""
+    return mirror_side if plan.view == "mirrored" else None
 
 
 def count_distractors(n: int, draws: Sequence[float], k: int) -> list[int]:

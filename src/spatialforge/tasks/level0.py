@@ -187,7 +187,7 @@ class DepthOrder(_PixelTask):
             named = {"A": f"A {a}", "B": f"B {b}"}
             return emit(plan, view, LEVEL, stems=PAIR_STEMS, claims=PAIR_CLAIMS, slots=slots, kind="label",
                         truth=truth, render=lambda v: f"Point {v}",
-                        distract=lambda k: label_distractors(truth, ("A", "B"), plan.draws, k),
+                        distract=lambda k: label_distractors(truth, ("A", "B"), plan.draws, k), labels=("A", "B"),
                         claim_slots=lambda v: {"x": named[v], "y": named["B" if v == "A" else "A"]}, meta=meta)
         # four pixels, multiple choice: the option letter is the pixel's position
         order = sorted(range(4), key=lambda k: zs[k] if closer else -zs[k])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ..scene import wrap_yaw
-from .formats import emit, label_distractors, length_distractors, new_plan, point_distractors
+from .formats import emit, label_distractors, length_distractors, new_plan, point_distractors, side_mirror
 from .language import POINT_UNITS, format_box, format_length, format_point, unit_for
 from .plan import Plan, RealiseError, Skip, pick
 from .registry import Task, register_task
@@ -86,7 +86,8 @@ class Orientation(Task):
         pool = FACING_LABELS if lab in ("up", "down") else LEVEL_LABELS
         return emit(plan, view, LEVEL, stems=ORIENT_STEMS, claims=ORIENT_CLAIMS, slots={"obj": view.ref(i)},
                     kind="label", truth=lab, render=FACING_TEXT.__getitem__,
-                    distract=lambda k: label_distractors(lab, pool, plan.draws, k))
+                    distract=lambda k: label_distractors(lab, pool, plan.draws, k, side_mirror(plan)),
+                    labels=FACING_LABELS)
 
 
 # ---------------------------------------------------------------------- size

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from itertools import permutations
 
-from .formats import emit, label_distractors, length_distractors, new_plan, vector_distractors
+from .formats import emit, label_distractors, length_distractors, new_plan, side_mirror, vector_distractors
 from .language import format_length, format_vector, join_and, unit_for
 from .plan import Plan, RealiseError, Skip, pick
 from .registry import Task, register_task
@@ -182,7 +182,8 @@ class Direction(Task):
 
             return emit(plan, view, LEVEL, stems=DIR_STEMS["combo"], claims=DIR_CLAIMS["relation"], slots=slots,
                         kind="label", truth=truth, render=render,
-                        distract=lambda k: label_distractors(truth, pool, plan.draws, k),
+                        distract=lambda k: label_distractors(truth, pool, plan.draws, k, side_mirror(plan)),
+                        labels=pool,
                         claim_slots=lambda v: {"value": " and ".join(REL_OF[x] for x in v.split("+"))},
                         meta={"axes": [ax1, ax2]})
         lab = RELATIONS[sub](view, a, b)
@@ -190,7 +191,8 @@ class Direction(Task):
             raise RealiseError("relation became degenerate")
         return emit(plan, view, LEVEL, stems=DIR_STEMS[sub], claims=DIR_CLAIMS["relation"], slots=slots,
                     kind="label", truth=lab, render=lambda v: REL_TEXT[v],
-                    distract=lambda k: label_distractors(lab, AXIS_LABELS[sub], plan.draws, k),
+                    distract=lambda k: label_distractors(lab, AXIS_LABELS[sub], plan.draws, k, side_mirror(plan)),
+                    labels=AXIS_LABELS[sub],
                     claim_slots=lambda v: {"value": REL_OF[v]})
 
 
@@ -462,7 +464,8 @@ class Comparison(Task):
             return emit(plan, view, LEVEL, stems=ORIENT_REL_STEMS, claims=ORIENT_REL_CLAIMS,
                         slots={"a": refs[0], "b": refs[1]}, kind="label", truth=lab,
                         render=ORIENT_REL_TEXT.__getitem__,
-                        distract=lambda k: label_distractors(lab, tuple(ORIENT_REL_TEXT), plan.draws, k))
+                        distract=lambda k: label_distractors(lab, tuple(ORIENT_REL_TEXT), plan.draws, k),
+                        labels=tuple(ORIENT_REL_TEXT))
         if sub.startswith("order"):
             first = plan.params["first"]
             if sub == "order_distance":
@@ -493,5 +496,5 @@ class Comparison(Task):
         stems = EXT_STEMS["dist" if sub in ("nearest", "farthest") else "size"]
         return emit(plan, view, LEVEL, stems=stems, claims=EXT_CLAIMS, slots=slots, kind="label", truth=best,
                     render=view.ref, to_value=view.ref, extra=extra,
-                    distract=lambda n: pick(others, plan.draws, n), claim_slots=claim_slots,
+                    distract=lambda n: pick(others, plan.draws, n), claim_slots=claim_slots, labels=objs,
                     meta={"answer_object_id": view.ids[best]})

@@ -10,14 +10,18 @@ Counting counts the objects in view (other than the anchor, optionally of one ca
 satisfy a relation to the anchor: within r metres (3D centre distance), left / right of it
 (camera x, as in ``direction``), in front of / behind it (camera depth), larger than it (box
 volume).  If any object lies inside a relation's threshold band, or one that would count is
-hardly visible or has a degenerate box, the question is ambiguous and not asked.
+hardly visible or has a degenerate box, the question is ambiguous and not asked.  The plan fixes
+the side (``sub`` = ``params["rel"]``), so ``Plan.mirrored`` swaps ``left_of`` <-> ``right_of``:
+the mirrored partner asks about the other side of the flipped image and has the same count
+(SVQA-R1's rewrite rule).  Clock directions are answers of kind ``clock`` (int hour 1-12);
+their mirror is ``mirror_hour`` (3 <-> 9).
 """
 
 from __future__ import annotations
 
 import math
 
-from .formats import count_distractors, emit, label_distractors, new_plan
+from .formats import count_distractors, emit, label_distractors, new_plan, side_mirror
 from .language import plural, unit_for
 from .plan import Plan, RealiseError, Skip, pick
 from .registry import Task, register_task
@@ -100,6 +104,23 @@ def _hour_text(h: int) -> str:
     return f"{h} o'clock"
 
 
+def mirror_hour(h: int) -> int:
+    """A clock direction after a horizontal flip: 3 <-> 9, 12 and 6 stay."""
+    return (12 - h) % 12 or 12
+
+
+_CLOCK_OFFSETS = (3, 6, 9, 2, -2, 4, -4)
+
+
+def _clock_distractors(h: int, plan: Plan, k: int) -> list[int]:
+    """``k`` other hours (>= 2 hours off), drawn for the original view's hour; on the mirrored
+    view they are mirrored, so the mirrored options are the original ones mirrored in place."""
+    m = plan.view == "mirrored"
+    h0 = mirror_hour(h) if m else h
+    out = pick([((h0 + d - 1) % 12) + 1 for d in _CLOCK_OFFSETS], plan.draws, k)
+    return [mirror_hour(x) for x in out] if m else out
+
+
 def _persp_label(view, sub: str, x: int, y: int | None, z: int):
     frame = observer_frame(view, x, y)
     if frame is None:
@@ -169,20 +190,20 @@ class Perspective(Task):
         claims = OBS_CLAIMS if observer else OBJ_CLAIMS
         if kind == "clock":
             h = lab
-            pool = [((h + d - 1) % 12) + 1 for d in (3, 6, 9, 2, -2, 4, -4)]
-            return emit(plan, view, LEVEL, stems=stems, claims=CLOCK_CLAIMS, slots=slots, kind="label", truth=h,
-                        render=_hour_text, to_value=_hour_text, distract=lambda k: pick(pool, plan.draws, k),
-                        meta={"hour": h})
+            return emit(plan, view, LEVEL, stems=stems, claims=CLOCK_CLAIMS, slots=slots, kind="clock", truth=h,
+                        render=_hour_text, distract=lambda k: _clock_distractors(h, plan, k), meta={"hour": h})
         if kind == "combo":
             def render(v):
                 fb, lr = v.split("+")
                 return f"{words[fb]} and {words[lr]}"
 
             return emit(plan, view, LEVEL, stems=stems, claims=claims, slots=slots, kind="label", truth=lab,
-                        render=render, distract=lambda k: label_distractors(lab, COMBO_POOL, plan.draws, k))
+                        render=render, labels=COMBO_POOL,
+                        distract=lambda k: label_distractors(lab, COMBO_POOL, plan.draws, k, side_mirror(plan)))
         pool = ("left", "right") if kind == "lr" else ("front", "behind")
         return emit(plan, view, LEVEL, stems=stems, claims=claims, slots=slots, kind="label", truth=lab,
-                    render=words.__getitem__, distract=lambda k: label_distractors(lab, pool, plan.draws, k))
+                    render=words.__getitem__, labels=pool,
+                    distract=lambda k: label_distractors(lab, pool, plan.draws, k, side_mirror(plan)))
 
 
 # ---------------------------------------------------------------------- counting

@@ -3,9 +3,12 @@
 ``plan(scene, rng) -> Plan | Skip`` draws the choices (objects, template, unit, pixels,
 option letter, true/false target, distractor draws); ``realise(plan, scene)`` computes the
 text and the answer from whichever scene it is given.  A mirrored partner is
-``realise(plan.mirrored(W), scene.mirrored())``: only pixel columns change
-(``col -> W - 1 - col``); every other choice is identical, and left/right follow from the
-mirrored geometry.
+``realise(plan.mirrored(W), scene.mirrored())`` (SVQA-R1: question and answer rewritten so they
+are true for the flipped image): pixel columns change (``col -> W - 1 - col``) and a side the
+plan fixes is swapped (``sub`` or ``params["rel"]`` / ``params["side"]``: counting's
+``"left_of"`` becomes ``"right_of"``), so "how many ... to the left of X" is asked as "... to
+the right of X" of the mirror, with the same count.  Every other choice is identical;
+left/right *answers* and references follow from the mirrored geometry.
 """
 
 from __future__ import annotations
@@ -15,6 +18,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
+
+_SIDE_SWAP = {"left": "right", "right": "left", "left_of": "right_of", "right_of": "left_of",
+              "leftmost": "rightmost", "rightmost": "leftmost"}
+#: plan params that hold a side fixed by the plan (swapped by ``Plan.mirrored``)
+SIDED_PARAMS = ("rel", "side")
+
+
+def mirror_side(value: str) -> str:
+    """A side-bearing plan value or label after a horizontal flip: left <-> right, left_of <->
+    right_of (each part of a "+"-joined label: "front+left" -> "front+right"); others unchanged."""
+    if "+" in value:
+        return "+".join(_SIDE_SWAP.get(p, p) for p in value.split("+"))
+    return _SIDE_SWAP.get(value, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +69,19 @@ class Plan:
     view: str = "original"
 
     def mirrored(self, width: int) -> "Plan":
-        """The same plan for the horizontally flipped image of width ``width``."""
+        """The same plan for the horizontally flipped image of width ``width``: pixel columns
+        flipped and a side fixed by the plan swapped (``sub``, ``params["rel"]``,
+        ``params["side"]``), so the question is rewritten for the flipped image and its
+        answer stays the same.  An involution: ``p.mirrored(W).mirrored(W) == p``."""
+        params = self.params
+        if any(isinstance(params.get(k), str) and mirror_side(params[k]) != params[k] for k in SIDED_PARAMS):
+            params = {k: mirror_side(v) if k in SIDED_PARAMS and isinstance(v, str) else v
+                      for k, v in params.items()}
         return replace(
             self,
+            sub=mirror_side(self.sub),
             pixels=tuple((width - 1 - c, r) for c, r in self.pixels),
+            params=params,
             view="mirrored" if self.view == "original" else "original",
         )
 

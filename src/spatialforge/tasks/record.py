@@ -13,13 +13,21 @@ box3d          {"center": [x, y, z], "size": [w, h, l], "yaw": rad}
 choice         letter "A".."D" (the options are in ``choices``)
 boolean        true / false
 count          int
-label          str (a category-free word such as "left", "closer", "facing left")
+label          str (a label of the task's set, such as "left", "toward", "A", or an object
+               reference); free-form records also store the set in ``labels``
+clock          int hour 1..12 (12 = straight ahead, 3 = right; "3 o'clock")
 order          list of str (object references, first to last)
 =============  ==========================================================
 
+Extra keys beside ``kind`` and ``value``: ``labels`` (label answers, free format: every label
+of the task's label set, the vocabulary evaluation parses an answer against, so a wrong label
+of the set scores as wrong rather than unparsable), ``object_id`` / ``object_ids`` (answers
+naming objects).
+
 ``eval_type`` names the metric family evaluation uses (see ``spatialforge.eval``):
 ``numeric`` (ratio/sMAPE), ``point3d``, ``vector3d`` (angle), ``box3d`` (IoU), ``choice``,
-``yesno``, ``count``, ``label``, ``order``, ``open`` (judge / sBERT).
+``yesno``, ``count``, ``label``, ``order``, ``clock`` (exact hour; also hours off),
+``open`` (judge / sBERT).
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from typing import Any, Literal
 Format = Literal["free", "mcq", "tf"]
 View = Literal["original", "mirrored"]
 FORMATS: tuple[str, ...] = ("free", "mcq", "tf")
-EVAL_TYPES = ("numeric", "point3d", "vector3d", "box3d", "choice", "yesno", "count", "label", "order", "open")
+EVAL_TYPES = ("numeric", "point3d", "vector3d", "box3d", "choice", "yesno", "count", "label", "order", "clock",
+              "open")
 
 
 @dataclass(frozen=True)
