@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from spatialforge import Camera, SceneError
+from spatialforge.geometry.masks import instance_pixels, rle_pixels
+from spatialforge.geometry.pointmap import depth_to_point_map, unproject_pixels
+from spatialforge.scene import MaskRLE
+
+
+def test_unproject_project_round_trip():
+    cam = Camera(300.0, 310.0, 161.3, 118.7, 320, 240)
+    rng = np.random.default_rng(0)
+    depth = rng.uniform(0.5, 8.0, (240, 320)).astype(np.float32)
+    points_cam, valid = depth_to_point_map(depth, cam)
+    assert points_cam.shape == (240, 320, 3) and points_cam.dtype == np.float32 and valid.all()
+    uv = cam.project(points_cam.reshape(-1, 3))
+    rows, cols = np.mgrid[0:240, 0:320]
+    expected = np.stack([cols.ravel() + 0.5, rows.ravel() + 0.5], 1)  # pixel centres
+    np.testing.assert_allclose(uv, expected, atol=1e-3)
+    np.testing.assert_allclose(points_cam[..., 2], depth)
+    # the per-pixel helper agrees with the map and with Camera.unproject
+    r, c = rows.ravel()[:500], cols.ravel()[:500]
+    pts = unproject_pixels(r, c, depth[r, c], cam)
+    np.testing.assert_allclose(pts, points_cam[r, c], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(pts, cam.unproject(expected[:500], depth[r, c]), rtol=1e-6, atol=1e-6)
+
+
+def test_invalid_depth_is_masked_not_fatal():
+    cam = Camera(50.0, 50.0, 8.0, 6.0, 16, 12)
+    depth = np.full((12, 16), 2.0, np.float32)
+    depth[0, 0], depth[1, 1], depth[2, 2], depth[3, 3], depth[4, 4] = np.nan, np.inf, 0.0, -1.0, -np.inf
+    points_cam, valid = depth_to_point_map(depth, cam)
+    assert valid.sum() == 16 * 12 - 5
+    assert np.isnan(points_cam[~valid]).all() and np.isfinite(points_cam[valid]).all()
+
+
+def test_depth_shape_mismatch_raises():
+    cam = Camera(50.0, 50.0, 8.0, 6.0, 16, 12)
+    with pytest.raises(SceneError, match="12x16"):
+        depth_to_point_map(np.ones((10, 16), np.float32), cam)
+
+
+def test_rle_and_instance_pixels_match_decoded_masks():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        mask = rng.random((23, 17)) < rng.uniform(0, 1)
+        rows, cols = rle_pixels(MaskRLE.encode(mask))
+        out = np.zeros_like(mask)
+        out[rows, cols] = True
+        assert (out == mask).all() and rows.size == mask.sum()
+    ids = rng.integers(-1, 4, (23, 17))
+    got = instance_pixels(ids)
+    assert set(got) == set(np.unique(ids[ids >= 0]).tolist())
+    for k, (rows, cols) in got.items():
+        assert (ids[rows, cols] == k).all() and rows.size == (ids == k).sum()
