@@ -20,7 +20,6 @@ occluded/truncated ones:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections import Counter
@@ -28,8 +27,7 @@ from collections import Counter
 import numpy as np
 
 from spatialforge.geometry.estimate import GeometryConfig, estimate_scene
-from spatialforge.geometry.evaluate import NON_SQUARE, box_errors, gravity_angle_deg
-from spatialforge.scene import Box3D
+from spatialforge.geometry.evaluate import box_errors, gravity_angle_deg
 
 def _median(values: list[float]) -> str:
     return f"{np.median(values):.4f}" if values else "   n/a"
