@@ -78,3 +78,8 @@ def read_instance_mask(path: str | Path, scene_id: str = "?", expected_hw: tuple
 def write_instance_mask(path: str | Path, ids: np.ndarray) -> None:
     """``ids``: (H, W) ints, -1 background, else object id (< 65535)."""
     Image.fromarray(np.ascontiguousarray(ids + 1, dtype=np.uint16)).save(path, format="PNG", optimize=False)
+
+
+def list_scene_files(folder: str | Path) -> list[Path]:
+    """Scene JSON files of a folder, sorted; run manifests are not scenes."""
+    return sorted(p for p in Path(folder).glob("*.json") if p.name != "manifest.json")

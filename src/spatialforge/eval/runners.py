@@ -114,6 +114,7 @@ class TransformersRunner:
         system_prompt: str | None = None,
         seed: int | None = 0,
         local_files_only: bool | None = None,
+        point_map_estimator: Callable[[Image.Image], Any] | None = None,
     ):
         import torch
 
@@ -136,6 +137,7 @@ class TransformersRunner:
         self.name = name
         self.system_prompt = system_prompt
         self.seed = seed
+        self.point_map_estimator = point_map_estimator  # RGB-D models: image -> point map when extra has none
 
     def _generation_config(self, max_new_tokens: int, temperature: float):
         # Keep the checkpoint's eos ids and repetition penalty; the sampling mode is ours: greedy, or
@@ -165,12 +167,19 @@ class TransformersRunner:
     def _generate(self, requests: list[GenRequest], max_new_tokens: int, temperature: float) -> list[str]:
         import torch
 
+        from ..models.rgbd import takes_point_maps
+        from ..models.rgbd_processor import point_maps_for_requests
+
         texts = [render_prompt(self.processor, r, self.system_prompt) for r in requests]
         images = [list(r.images) for r in requests] if requests[0].images else None
         inputs = self.processor(text=texts, images=images, padding=True, padding_side="left", return_tensors="pt")
         inputs.pop("labels", None)  # PaliGemma's processor adds them for training
+        if images is not None and takes_point_maps(self.model):  # RGB-D model: GenRequest.extra["point_map"]
+            inputs["point_maps"] = point_maps_for_requests(self.processor, requests, inputs, self.point_map_estimator)
         device, dtype = self.model.device, self.model.dtype
-        inputs = {k: v.to(device, dtype) if torch.is_floating_point(v) else v.to(device) for k, v in inputs.items()}
+        # Point maps stay float32 (metres at cm resolution); the model encodes them in float32.
+        inputs = {k: v.to(device, dtype) if torch.is_floating_point(v) and k != "point_maps" else v.to(device)
+                  for k, v in inputs.items()}
         if temperature > 0 and self.seed is not None:
             torch.manual_seed(self.seed)
         with torch.inference_mode():

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import read_instance_mask
+from ..io import list_scene_files, read_instance_mask
 from ..runlog import RunManifest
 from ..scene import Scene, SceneError
 from .boxes import fit_box3d, hull_candidates, hull_points
@@ -324,7 +324,7 @@ def estimate_folder(
     for key in ("outputs", "dropped", "gravity_source", "seconds"):
         stats.setdefault(key, {})
 
-    files = sorted(p for p in folder.glob("*.json") if p.name != "manifest.json")
+    files = list_scene_files(folder)
     claimed = {v: k for k, v in stats["outputs"].items()}  # output name -> input file
     bar = None
     if progress:

@@ -1,0 +1,10 @@
+"""Vision-language models: loading, tiny offline builders, the RGB-D point-map variants.
+
+Importing the package registers the RGB-D model types (``spatialforge_rgbd_*``) with the
+transformers Auto classes, so ``load_vlm`` / ``AutoModelForImageTextToText`` load saved RGB-D
+checkpoints like any other.
+"""
+
+from .rgbd import register_auto_classes as _register_rgbd
+
+_register_rgbd()

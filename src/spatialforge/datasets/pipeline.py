@@ -1,0 +1,404 @@
+"""``generate_dataset``: scenes -> hierarchical QA -> sharded Parquet, resumable.
+
+Flow: collect scene JSONs under ``out/scenes/`` (render synthetic ones there, or copy a
+folder of scenes written by ``spatialforge scenes`` with the files they point to), then
+for each scene not already done: generate its QA (and mirrored partners), encode the
+image once per view, buffer the rows; a shard is written when the next scene would
+overflow it, and only then are its scenes marked done in ``out/manifest.json``.  A
+crashed run therefore resumes at scene granularity, rewrites the same shards with the
+same bytes, and never duplicates a record.  A bad scene (unreadable JSON, missing image,
+generation error) is skipped with its reason; nothing else is lost.
+
+Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from ..runlog import RunManifest
+from ..scene import Scene, SceneError
+from .parquet import DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, record_row, shard_name, write_shard
+
+COMMAND = "generate"
+COUNT_KEYS = ("task", "level", "format", "view", "eval_type")
+Generator = Callable[..., Any]  # generate_qa(scene, *, seed, qa_per_scene, tasks, ratios, formats, mirror)
+
+
+class DatasetError(RuntimeError):
+    """The run cannot start or go on; the message says why and what to do."""
+
+
+def scene_seed(seed: int, scene_id: str) -> int:
+    """Per-scene seed from the run seed and the scene id: independent of order and resume."""
+    digest = hashlib.sha256(f"{seed}:{scene_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+# --------------------------------------------------------------------------- one scene
+@dataclass
+class SceneOutcome:
+    file: str  # the scene JSON's name under out/scenes
+    key: str  # scene id when the scene loaded, else the file name
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason) inside the scene
+    error: str | None = None  # set: the whole scene was skipped for this reason
+    fatal: bool = False  # the error is not a data problem (a bug): surface it if nothing works
+
+
+def _default_generator() -> Generator:
+    from ..tasks import generate_qa
+
+    return generate_qa
+
+
+def process_scene(
+    scene_path: Path,
+    root: Path,
+    *,
+    seed: int,
+    gen_kwargs: dict[str, Any],
+    generator: Generator | None = None,
+) -> SceneOutcome:
+    """Generate one scene's rows (the unit of work, local or on Ray).  Never raises."""
+    scene_path, root = Path(scene_path), Path(root)
+    try:
+        scene = Scene.load(scene_path)
+    except SceneError as e:
+        return SceneOutcome(scene_path.name, scene_path.name, error=str(e))
+    try:
+        image = scene.mirrored().load_image() if scene.flipped else scene.load_image()
+    except SceneError as e:
+        return SceneOutcome(scene_path.name, scene.id, error=str(e))
+    gen = generator or _default_generator()
+    try:
+        result = gen(scene, seed=scene_seed(seed, scene.id), **gen_kwargs)
+    except (SceneError, OSError) as e:
+        return SceneOutcome(scene_path.name, scene.id, error=f"generation failed: {e}")
+    except Exception as e:  # noqa: BLE001 - one scene must not kill the run; see `fatal`
+        return SceneOutcome(scene_path.name, scene.id, error=f"generation failed: {type(e).__name__}: {e}", fatal=True)
+    pngs: dict[bool, bytes] = {}
+    rows = []
+    for rec in result.records:
+        flip = bool(rec.flipped)
+        if flip not in pngs:  # encode once per view, reuse across the view's records
+            pngs[flip] = encode_png(image[:, ::-1] if flip else image)
+        rows.append(record_row(rec, scene, root=root, scene_path=scene_path, png=pngs[flip]))
+    return SceneOutcome(scene_path.name, scene.id, rows=rows, skipped=[(str(a), str(b)) for a, b in result.skipped])
+
+
+# --------------------------------------------------------------------------- scene sources
+def _copy_file(src: Path, dst: Path) -> None:
+    if src.resolve() == dst.resolve():
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def import_scene(src_json: Path, scenes_out: Path) -> Path:
+    """Copy a scene JSON and the files it points to into ``scenes_out``; returns the new JSON.
+
+    Relative paths inside the source folder keep their layout; others go to
+    ``<kind>/<scene id>__<name>``.  Missing files are left for the later read to report.
+    Raises ``SceneError`` for an unreadable record.
+    """
+    scene = Scene.load(src_json)
+    src_dir = src_json.parent
+    updates: dict[str, str] = {}
+    for attr, kind in (("image_path", "images"), ("depth_path", "depth"), ("point_map_path", "point_maps")):
+        rel = getattr(scene, attr)
+        if rel is None:
+            continue
+        p = Path(rel)
+        inside = not p.is_absolute() and ".." not in p.parts
+        src = p if p.is_absolute() else src_dir / p
+        new_rel = p.as_posix() if inside else f"{kind}/{scene.id}__{p.name}"
+        if src.is_file():
+            _copy_file(src, scenes_out / new_rel)
+        updates[attr] = new_rel
+    d = scene.to_dict()
+    d.update(updates)
+    dst = scenes_out / src_json.name
+    if src_json.resolve() != dst.resolve():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_text(Scene.from_dict(d).to_json())
+    return dst
+
+
+def _list_scene_jsons(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.json") if p.name != "manifest.json")
+
+
+# --------------------------------------------------------------------------- executors
+def _iter_local(paths: Sequence[Path], fn: Callable[[Path], SceneOutcome]) -> Iterator[SceneOutcome]:
+    for p in paths:
+        yield fn(p)
+
+
+def _ray_map_row(row: dict[str, Any], fn: Callable[[Path], SceneOutcome]) -> dict[str, Any]:
+    import pickle
+
+    return {"i": row["i"], "outcome": pickle.dumps(fn(Path(row["path"])))}
+
+
+def _iter_ray(paths: Sequence[Path], fn: Callable[[Path], SceneOutcome]) -> Iterator[SceneOutcome]:
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise DatasetError(
+            "use_ray/--ray needs Ray Data, which is not installed: pip install 'spatialforge[ray]' "
+            "(or 'ray[data]'), or drop --ray to run locally"
+        ) from None
+    import pickle
+
+    if not paths:
+        return
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # shards must not depend on scheduling
+    items = [{"i": i, "path": str(p)} for i, p in enumerate(paths)]
+    ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))  # ~one scene per task
+    for row in ds.map(partial(_ray_map_row, fn=fn)).iter_rows():
+        yield pickle.loads(row["outcome"])
+
+
+# --------------------------------------------------------------------------- the run
+def _norm(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for name in ("spatialforge", "numpy", "pyarrow", "datasets", "pillow"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def _open_manifest(out: Path, params: dict[str, Any], overwrite: bool) -> RunManifest:
+    path = out / "manifest.json"
+    if path.exists() and not overwrite:
+        try:
+            old = json.loads(path.read_text())
+        except (json.JSONDecodeError, OSError):
+            old = None
+        if old and old.get("command") == COMMAND and old.get("params") != params:
+            diff = {k: (old["params"].get(k), params.get(k)) for k in params if old["params"].get(k) != params.get(k)}
+            raise DatasetError(
+                f"{out} holds a run with other parameters {diff} (old, new): resume it with the same "
+                "parameters, pick another --out, or pass overwrite=True / --overwrite to start over"
+            )
+    if overwrite:
+        path.unlink(missing_ok=True)
+        shutil.rmtree(out / DATA_DIR, ignore_errors=True)
+    manifest = RunManifest.open(path, COMMAND, params, resume=not overwrite)
+    manifest.stats.setdefault("shards", [])
+    # A crash between writing a shard and recording it leaves a stray file: drop it.
+    known = {s["file"] for s in manifest.stats["shards"]}
+    for p in (out / DATA_DIR).glob(SHARD_GLOB):
+        if p.name not in known:
+            p.unlink()
+    for p in (out / DATA_DIR).glob("*.tmp"):
+        p.unlink()
+    return manifest
+
+
+def _recount(manifest: RunManifest) -> None:
+    shards = manifest.stats["shards"]
+    totals: dict[str, Counter] = {k: Counter() for k in COUNT_KEYS}
+    for s in shards:
+        for k in COUNT_KEYS:
+            totals[k].update(s["counts"].get(k, {}))
+    manifest.stats["counts"] = {k: dict(sorted(v.items())) for k, v in totals.items()}
+    manifest.stats["num_records"] = sum(s["records"] for s in shards)
+    manifest.stats["num_scenes"] = sum(len(s["scenes"]) for s in shards)
+    manifest.stats["num_shards"] = len(shards)
+    manifest.stats["versions"] = _versions()
+
+
+def _prepare_scenes(
+    out: Path, manifest: RunManifest, *, source: str, num_scenes: int | None, scenes_dir: Path | None,
+    seed: int, size: tuple[int, int], progress: bool,
+) -> list[Path]:
+    scenes_out = out / SCENES_DIR
+    if source == "synthetic":
+        listed = manifest.stats.get("scene_files")
+        if listed and all((scenes_out / n).is_file() for n in listed):
+            return [scenes_out / n for n in listed]  # resume: already rendered
+        from ..sources.synthetic import write_scenes
+
+        paths = [Path(p) for p in write_scenes(scenes_out, num=num_scenes, seed=seed, size=size, progress=progress)]
+        try:  # scenes the renderer skipped (its own manifest) are listed here too
+            rendered = json.loads((scenes_out / "manifest.json").read_text())
+            for item, reason in rendered.get("skipped", {}).items():
+                manifest.skip(f"render/{item}", reason, flush=False)
+        except (OSError, json.JSONDecodeError, AttributeError):
+            pass
+    else:
+        paths = []
+        for src in _list_scene_jsons(scenes_dir)[: num_scenes or None]:
+            try:
+                paths.append(import_scene(src, scenes_out))
+            except SceneError as e:
+                manifest.skip(src.name, str(e), flush=False)
+    manifest.stats["scene_files"] = [os.path.relpath(p, scenes_out) for p in paths]
+    manifest.write()
+    return paths
+
+
+def generate_dataset(
+    out: str | Path,
+    *,
+    source: str = "synthetic",
+    num_scenes: int | None = None,
+    scenes_dir: str | Path | None = None,
+    seed: int = 0,
+    qa_per_scene: int = 20,
+    tasks: Sequence[str] | None = None,
+    ratios: dict[str, float] | None = None,
+    formats: Sequence[str] = ("free", "mcq", "tf"),
+    mirror: bool = False,
+    size: tuple[int, int] = (640, 480),
+    shard_size: int = 1000,
+    progress: bool = False,
+    use_ray: bool = False,
+    export: str | None = None,
+    think: bool = False,
+    overwrite: bool = False,
+    generator: Generator | None = None,
+) -> RunManifest:
+    """Build a QA dataset under ``out`` and return its manifest (also at ``out/manifest.json``).
+
+    ``source="synthetic"`` renders ``num_scenes`` scenes (default 10) into ``out/scenes``;
+    ``source="folder"`` copies the scene JSONs of ``scenes_dir`` (first ``num_scenes`` by
+    name, all when None) and their files there.  Rerunning on the same ``out`` with the
+    same parameters resumes; other parameters raise ``DatasetError`` unless ``overwrite``.
+    ``shard_size`` bounds records per shard (a scene's records are never split, so one
+    scene bigger than it makes one bigger shard).  ``export``: "trl" or "llava" after the
+    run.  ``generator`` replaces ``spatialforge.tasks.generate_qa`` (tests, custom tasks).
+    """
+    out = Path(out)
+    if source not in ("synthetic", "folder"):
+        raise DatasetError(f"source must be 'synthetic' or 'folder', got {source!r}")
+    if source == "folder":
+        if scenes_dir is None or not Path(scenes_dir).is_dir():
+            raise DatasetError(f"source 'folder' needs scenes_dir / --scenes pointing to a folder, got {scenes_dir}")
+        scenes_dir = Path(scenes_dir)
+    elif num_scenes is None:
+        num_scenes = 10
+    if shard_size < 1:
+        raise DatasetError(f"shard_size must be >= 1, got {shard_size}")
+    if export not in (None, "trl", "llava"):
+        raise DatasetError(f"export must be 'trl' or 'llava', got {export!r}")
+    gen_kwargs = {
+        "qa_per_scene": qa_per_scene,
+        "tasks": None if tasks is None else list(tasks),
+        "ratios": None if ratios is None else dict(ratios),
+        "formats": tuple(formats),
+        "mirror": mirror,
+    }
+    params = _norm({
+        "source": source, "num_scenes": num_scenes,
+        "scenes_dir": None if scenes_dir is None else str(Path(scenes_dir).resolve()),
+        "seed": seed, "size": list(size), "shard_size": shard_size, **gen_kwargs,
+    })
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = _open_manifest(out, params, overwrite)
+    paths = _prepare_scenes(out, manifest, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir,
+                            seed=seed, size=size, progress=progress)
+    done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
+    pending = [p for p in paths if p.name not in done_files]
+    fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator)
+    outcomes = (_iter_ray if use_ray else _iter_local)(pending, fn)
+    _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
+    if export:
+        from .export import export_llava, export_trl
+
+        (export_trl(out, think=think) if export == "trl" else export_llava(out, think=think))
+    return manifest
+
+
+def _write_outcomes(
+    outcomes: Iterable[SceneOutcome], manifest: RunManifest, out: Path, shard_size: int, *, total: int, progress: bool,
+) -> None:
+    buf_rows: list[dict[str, Any]] = []
+    buf_scenes: list[str] = []
+    buf_files: list[str] = []
+    seen = set(manifest.done)
+    ok = 0
+    first_fatal: str | None = None
+
+    def flush() -> None:
+        if not buf_scenes:
+            return
+        shards = manifest.stats["shards"]
+        name = shard_name(len(shards))
+        if buf_rows:
+            write_shard(buf_rows, out / DATA_DIR / name)
+        counts = {k: dict(sorted(Counter(str(r[k]) for r in buf_rows).items())) for k in COUNT_KEYS}
+        shards.append({"file": name if buf_rows else None, "records": len(buf_rows),
+                       "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts})
+        for s in buf_scenes:
+            manifest.mark_done(s, flush=False)
+        _recount(manifest)
+        manifest.write()
+        buf_rows.clear()
+        buf_scenes.clear()
+        buf_files.clear()
+
+    bar = _progress_bar(progress, total)
+    try:
+        for oc in outcomes:
+            if bar is not None:
+                bar[0].advance(bar[1])
+            if oc.error is not None:
+                manifest.skip(oc.key, oc.error, flush=False)
+                if oc.fatal and first_fatal is None:
+                    first_fatal = f"{oc.key}: {oc.error}"
+                continue
+            if oc.key in seen:
+                manifest.skip(oc.file, f"duplicate scene id {oc.key!r} (another scene file has it)", flush=False)
+                continue
+            seen.add(oc.key)
+            ok += 1
+            for item, reason in oc.skipped:
+                manifest.skip(f"{oc.key}/{item}", reason, flush=False)
+            if buf_rows and len(buf_rows) + len(oc.rows) > shard_size:
+                flush()
+            buf_rows.extend(oc.rows)
+            buf_scenes.append(oc.key)
+            buf_files.append(oc.file)
+        flush()
+    finally:
+        if bar is not None:
+            bar[0].stop()
+        _recount(manifest)
+        manifest.write()
+    if ok == 0 and first_fatal is not None:
+        raise DatasetError(f"every scene failed; first error: {first_fatal}")
+
+
+def _progress_bar(enabled: bool, total: int):
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    p = Progress(TextColumn("generating QA"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                 console=Console(stderr=True))
+    p.start()
+    return p, p.add_task("scenes", total=total)

@@ -1,0 +1,193 @@
+"""Training recipes: one YAML file = model + data + (LoRA) + trainer arguments.
+
+::
+
+    kind: grpo                      # or sft
+    model: {name_or_path: Qwen/Qwen2.5-VL-3B-Instruct, dtype: bfloat16}
+    data: {train: data/spatial, prompt: think, task_ratios: null}
+    lora: null                      # or {r: 16, alpha: 32, dropout: 0.05, target_modules: all-linear}
+    training:                       # SpatialGRPOConfig (grpo) / trl.SFTConfig (sft) keyword arguments
+      output_dir: runs/grpo
+      consistency: paper
+
+``--override key=value`` edits any entry by its dotted path (``training.learning_rate=1e-5``,
+``data.train=/data/x``, ``lora=null``); values are parsed as YAML scalars.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import DataConfig, LoraOptions, ModelConfig
+
+RECIPE_KINDS = ("sft", "grpo")
+_SECTIONS = ("kind", "model", "data", "lora", "training")
+_NO_STRATEGIES = ("save_strategy", "eval_strategy", "logging_strategy", "hub_strategy", "report_to")
+
+
+class RecipeError(ValueError):
+    """A recipe file or override is malformed; the message says where and how to fix it."""
+
+
+@dataclass
+class Recipe:
+    kind: str
+    model: ModelConfig
+    data: DataConfig
+    training: dict[str, Any] = field(default_factory=dict)
+    lora: LoraOptions | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in RECIPE_KINDS:
+            raise RecipeError(f"recipe kind must be one of {RECIPE_KINDS}, got {self.kind!r}")
+        if "output_dir" not in self.training:
+            raise RecipeError("training.output_dir is required (where checkpoints and the final model go)")
+
+    def training_args(self):
+        """The trainer arguments: ``SpatialGRPOConfig`` (grpo) or ``trl.SFTConfig`` (sft)."""
+        kw = dict(self.training)
+        kw.pop("resume_from_checkpoint", None)  # passed to Trainer.train, see resume_arg
+        for key in _NO_STRATEGIES:  # YAML reads a bare `no` as False
+            if kw.get(key) is False:
+                kw[key] = "none" if key == "report_to" else "no"
+        if self.kind == "grpo":
+            from .config import SpatialGRPOConfig
+
+            cls = SpatialGRPOConfig
+        else:
+            from trl import SFTConfig
+
+            cls = SFTConfig
+        try:
+            return cls(**kw)
+        except TypeError as e:
+            raise RecipeError(f"training section: {e} (see {cls.__name__} for the valid keys)") from None
+
+    @property
+    def resume_arg(self) -> bool | str | None:
+        """``Trainer.train(resume_from_checkpoint=...)``: ``true``/``last`` -> latest checkpoint, a path, or None."""
+        v = self.training.get("resume_from_checkpoint")
+        if v in (None, False, "", "none", "null"):
+            return None
+        if v is True or str(v).lower() in ("true", "last", "latest"):
+            return True
+        return str(v)
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    node = tree
+    for k in keys[:-1]:
+        if node.get(k) is None:
+            node[k] = {}
+        if not isinstance(node[k], dict):
+            raise RecipeError(f"override {dotted!r}: {k!r} is not a section")
+        node = node[k]
+    node[keys[-1]] = value
+
+
+def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """A copy of ``tree`` with ``key.path=value`` overrides applied (values parsed as YAML)."""
+    tree = copy.deepcopy(tree)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise RecipeError(f"override {item!r} must look like key.path=value (e.g. training.max_steps=10)")
+        key = key.strip()
+        if key.split(".")[0] not in _SECTIONS:
+            raise RecipeError(f"override {item!r}: the first key must be one of {_SECTIONS}")
+        _set_dotted(tree, key, yaml.safe_load(raw) if raw.strip() else None)
+    return tree
+
+
+def recipe_from_dict(tree: dict[str, Any], source: str = "<dict>") -> Recipe:
+    unknown = sorted(set(tree) - set(_SECTIONS))
+    if unknown:
+        raise RecipeError(f"{source}: unknown top-level key(s) {unknown}; expected {list(_SECTIONS)}")
+    for name in ("kind", "model", "data", "training"):
+        if tree.get(name) is None:
+            raise RecipeError(f"{source}: missing section {name!r}")
+    try:
+        model = ModelConfig(**tree["model"])
+        data = DataConfig(**tree["data"])
+        lora = LoraOptions(**tree["lora"]) if tree.get("lora") else None
+    except TypeError as e:
+        raise RecipeError(f"{source}: {e}") from None
+    return Recipe(kind=tree["kind"], model=model, data=data, training=dict(tree["training"]), lora=lora)
+
+
+def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Recipe:
+    """Read a recipe YAML, apply ``overrides``, validate every section."""
+    path = Path(path)
+    try:
+        tree = yaml.safe_load(path.read_text()) or {}
+    except OSError as e:
+        raise RecipeError(f"cannot read recipe {path}: {e}") from None
+    if not isinstance(tree, dict):
+        raise RecipeError(f"{path}: a recipe is a YAML mapping with sections {list(_SECTIONS)}")
+    return recipe_from_dict(apply_overrides(tree, overrides), str(path))
+
+
+def load_model_and_processor(model_cfg: ModelConfig):
+    """``(model, processor)`` for a vision-language checkpoint (hub id or local folder).
+
+    Call after building the training arguments, so DeepSpeed ZeRO-3 can shard at load time.
+    """
+    from transformers import AutoModelForImageTextToText
+
+    from ..models.loading import load_processor
+
+    name = resolve_model_path(model_cfg.name_or_path)
+    kw = model_cfg.load_kwargs()
+    model = AutoModelForImageTextToText.from_pretrained(name, **kw)
+    processor = load_processor(resolve_model_path(model_cfg.processor or name),
+                               trust_remote_code=model_cfg.trust_remote_code)
+    ensure_chat_template(processor, model.config)
+    return model, processor
+
+
+def ensure_chat_template(processor, config) -> None:
+    """PaliGemma checkpoints ship no chat template, which TRL's conversational data needs:
+    give them the minimal one of :mod:`spatialforge.models.tiny` (image tokens, then the text)."""
+    if getattr(processor, "chat_template", None) or getattr(config, "model_type", "") != "paligemma":
+        return
+    from ..models.tiny import PALIGEMMA_CHAT_TEMPLATE
+
+    processor.chat_template = PALIGEMMA_CHAT_TEMPLATE
+
+
+TINY_MODELS = ("qwen2_5_vl", "paligemma2")
+
+
+def resolve_model_path(name: str) -> str:
+    """``tiny:qwen2_5_vl`` / ``tiny:paligemma2`` build (once) the offline tiny model and return
+    its folder (under ``$SPATIALFORGE_CACHE``, default ``~/.cache/spatialforge``); other names
+    are returned unchanged."""
+    if not str(name).startswith("tiny:"):
+        return str(name)
+    import os
+
+    from ..models import tiny
+
+    which = str(name)[len("tiny:"):]
+    if which not in TINY_MODELS:
+        raise RecipeError(f"unknown tiny model {name!r}; choose from {[f'tiny:{t}' for t in TINY_MODELS]}")
+    root = Path(os.environ.get("SPATIALFORGE_CACHE", Path.home() / ".cache" / "spatialforge")) / "tiny_models"
+    builder = tiny.build_tiny_qwen2_5_vl if which == "qwen2_5_vl" else tiny.build_tiny_paligemma
+    return str(builder(root / which))
+
+
+def run_recipe(recipe: Recipe):
+    """Train with a recipe; returns the trainer (its ``state.log_history`` holds the metrics)."""
+    if recipe.kind == "sft":
+        from .sft import run_sft
+
+        return run_sft(recipe)
+    from .grpo import run_grpo
+
+    return run_grpo(recipe)
