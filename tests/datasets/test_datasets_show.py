@@ -57,3 +57,9 @@ def test_show_page_is_self_contained(tmp_path, scene_folder, stub):
     assert len(imgs) == 10
     im = Image.open(io.BytesIO(base64.b64decode(imgs[0])))
     assert im.size == (64, 48)
+
+
+def test_draw_record_marks_query_pixels():
+    scene = Scene("s", "x.png", Camera(150.0, 150.0, 100.0, 75.0, 200, 150))
+    a = np.asarray(draw_record(Image.new("RGB", (200, 150)), scene, [], pixels=[[20, 30]]))
+    assert (a[30, 20] == (255, 0, 160)).all() and not a[:, 100:].any()

@@ -375,8 +375,9 @@ def _write_outcomes(
                 continue
             seen.add(oc.key)
             ok += 1
-            for item, reason in oc.skipped:
-                manifest.skip(f"{oc.key}/{item}", reason, flush=False)
+            for item, reason in oc.skipped:  # keyed by scene (unless the generator already did)
+                key = item if item == oc.key or item.startswith(f"{oc.key}/") else f"{oc.key}/{item}"
+                manifest.skip(key, reason, flush=False)
             if buf_rows and len(buf_rows) + len(oc.rows) > shard_size:
                 flush()
             buf_rows.extend(oc.rows)

@@ -51,16 +51,22 @@ def box3d_edges_2d(scene: Scene, obj_box, near: float = NEAR) -> list[tuple[tupl
     return segs
 
 
-def draw_record(image, scene: Scene, object_ids: Sequence[int]):
-    """Copy of the PIL ``image`` with the objects' 2D boxes (solid) and 3D boxes (thin) drawn.
+def draw_record(image, scene: Scene, object_ids: Sequence[int], pixels: Sequence[Sequence[int]] = ()):
+    """Copy of the PIL ``image`` with the objects' 2D boxes (solid) and 3D boxes (thin) drawn,
+    and the queried ``pixels`` ([col, row] of the view, level-0 tasks) marked A, B, ...
 
     ``scene`` must be the record's view (``view_scene``), so boxes match the pixels.
     """
-    from PIL import ImageDraw
+    from PIL import ImageDraw, ImageFont
 
     im = image.convert("RGB").copy()
     d = ImageDraw.Draw(im)
     lw = max(1, round(im.width / 320))
+    fs = max(10, round(im.width / 40))  # label size in pixels, readable after downscaling
+    try:
+        font = ImageFont.load_default(size=fs)
+    except TypeError:  # Pillow < 10.1: fixed-size bitmap font
+        font = ImageFont.load_default()
     for k, oid in enumerate(object_ids):
         try:
             obj = scene.object(int(oid))
@@ -73,11 +79,25 @@ def draw_record(image, scene: Scene, object_ids: Sequence[int]):
             x0, y0, x1, y1 = obj.box2d
             d.rectangle([x0, y0, x1, y1], outline=color, width=lw + 1)
             label = f"{obj.category} #{obj.id}"
-            tw = d.textlength(label)
-            ty = max(0, y0 - 12)
-            d.rectangle([x0, ty, x0 + tw + 4, ty + 12], fill=color)
-            d.text((x0 + 2, ty), label, fill=(0, 0, 0) if sum(color) > 400 else (255, 255, 255))
+            tw = d.textlength(label, font=font)
+            ty = max(0, y0 - fs - 2)
+            d.rectangle([x0, ty, x0 + tw + 4, ty + fs + 2], fill=color)
+            d.text((x0 + 2, ty), label, font=font, fill=(0, 0, 0) if sum(color) > 400 else (255, 255, 255))
+    r = max(3, fs // 3)
+    for k, px in enumerate(pixels):
+        u, v = float(px[0]) + 0.5, float(px[1]) + 0.5  # pixel centre
+        d.ellipse([u - r, v - r, u + r, v + r], outline=(255, 255, 255), fill=(255, 0, 160), width=max(1, lw))
+        d.text((u + r + 2, v - fs / 2), chr(ord("A") + k % 26), font=font, fill=(255, 0, 160),
+               stroke_width=max(1, lw), stroke_fill=(255, 255, 255))
     return im
+
+
+def _meta_pixels(meta: str | None) -> list:
+    try:
+        px = json.loads(meta or "{}").get("pixels") or []
+        return [p for p in px if isinstance(p, (list, tuple)) and len(p) == 2]
+    except (json.JSONDecodeError, AttributeError):
+        return []
 
 
 def _png_b64(im, max_width: int) -> str:
@@ -192,7 +212,8 @@ def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = No
         im = Image.open(io.BytesIO(images[row["_loc"]]))
         sc = scene_for(row)
         if sc is not None:
-            im = draw_record(im, view_scene(sc, bool(row["flipped"])), row["object_ids"] or [])
+            im = draw_record(im, view_scene(sc, bool(row["flipped"])), row["object_ids"] or [],
+                             _meta_pixels(row.get("meta")))
         return _view_html(row, _png_b64(im, max_width))
 
     e = html.escape
