@@ -61,6 +61,7 @@ def _renderer(width: int, height: int) -> Any:
             except Exception as e:  # noqa: BLE001 - any failure means "try the next platform"
                 errors.append(f"{platform}: {type(e).__name__}: {e}")
                 continue
+            renderer._renderer._sorted_mesh_nodes = _sorted_mesh_nodes
             _state.update(pyrender=pyrender, renderer=renderer, pid=os.getpid())
             break
         else:
@@ -72,6 +73,19 @@ def _renderer(width: int, height: int) -> Any:
     r = _state["renderer"]
     r.viewport_width, r.viewport_height = int(width), int(height)
     return r
+
+
+def _sorted_mesh_nodes(scene: Any) -> list:
+    """pyrender's draw order (far to near) with ties broken by node name.  pyrender keeps
+    mesh nodes in a set and its stable sort leaves equal distances (floor and walls share a
+    pose) in set order, which varies between runs and flips z-fighting pixels: same seed,
+    different bytes.  A total order keeps renders byte-identical."""
+    cam = scene.get_pose(scene.main_camera_node)[:3, 3]
+
+    def key(n: Any) -> tuple:
+        return (n.mesh.is_transparent, -float(np.linalg.norm(scene.get_pose(n)[:3, 3] - cam)), n.name or "")
+
+    return sorted(scene.mesh_nodes, key=key)
 
 
 def backend() -> str:
@@ -192,11 +206,11 @@ class SceneRenderer:
         lighting = Lighting(sun, fill)
         white = pr.MetallicRoughnessMaterial(baseColorFactor=(1.0, 1.0, 1.0, 1.0), metallicFactor=0.0)
         self.scene = pr.Scene(bg_color=_BACKGROUND)
-        self.static_nodes = [self.scene.add(pr.Mesh(_floor_primitives(pr, layout, lighting, white)))]
-        for box, color in _wall_boxes(layout):
+        self.static_nodes = [self.scene.add(pr.Mesh(_floor_primitives(pr, layout, lighting, white)), name="floor")]
+        for k, (box, color) in enumerate(_wall_boxes(layout)):
             prim = _primitive(pr, np.asarray(box.vertices), np.asarray(box.faces), False, color, lighting,
                               np.eye(3), white)
-            self.static_nodes.append(self.scene.add(pr.Mesh([prim])))
+            self.static_nodes.append(self.scene.add(pr.Mesh([prim]), name=f"wall-{k}"))
         self.object_nodes = []
         for obj in layout.objects:
             parts = object_parts(obj.category, obj.size, obj.color,
@@ -204,7 +218,7 @@ class SceneRenderer:
             pose = obj.pose()
             prims = [_primitive(pr, v, f, smooth, color, lighting, pose[:3, :3], white)
                      for v, f, color, smooth in _merge(parts)]
-            self.object_nodes.append(self.scene.add(pr.Mesh(prims), pose=pose))
+            self.object_nodes.append(self.scene.add(pr.Mesh(prims), pose=pose, name=f"object-{obj.id:04d}"))
         self.cam = pr.IntrinsicsCamera(1.0, 1.0, 0.0, 0.0, znear=ZNEAR, zfar=ZFAR)
         pose = np.eye(4)
         pose[:3, :3] = layout.rig.rotation() @ np.diag([1.0, -1.0, -1.0])  # OpenCV -> OpenGL camera axes
