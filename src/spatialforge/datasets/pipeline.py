@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from ..io import list_scene_files
 from ..runlog import RunManifest
 from ..scene import Scene, SceneError
 from .parquet import DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, record_row, shard_name, write_shard
@@ -131,10 +132,6 @@ def import_scene(src_json: Path, scenes_out: Path) -> Path:
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_text(Scene.from_dict(d).to_json())
     return dst
-
-
-def _list_scene_jsons(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.json") if p.name != "manifest.json")
 
 
 # --------------------------------------------------------------------------- executors
@@ -250,7 +247,7 @@ def _prepare_scenes(
             pass
     else:
         paths = []
-        for src in _list_scene_jsons(scenes_dir)[: num_scenes or None]:
+        for src in list_scene_files(scenes_dir)[: num_scenes or None]:
             try:
                 paths.append(import_scene(src, scenes_out))
             except SceneError as e:
