@@ -73,21 +73,42 @@ def generate(
     think: bool = typer.Option(False, "--think", help="Exports: add the <think>/<answer> instruction."),
     use_ray: bool = typer.Option(False, "--ray", help="Run per-scene generation on Ray Data (needs ray)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over instead of resuming a run in --out."),
+    llm_base_url: Optional[str] = typer.Option(
+        None, "--llm-base-url", help="OpenAI-compatible endpoint of an LLM that rewrites problem-solving questions "
+        "(off unless this or --llm-model is given)."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name for the LLM writer."),
+    llm_key_env: str = typer.Option("OPENAI_API_KEY", "--llm-key-env",
+                                    help="Environment variable holding the LLM writer's API key (never logged)."),
 ) -> None:
     """Generate a hierarchical spatial QA dataset (sharded Parquet), resuming a crashed run."""
     from .datasets import DatasetError, generate_dataset
+
+    llm_writer = None
+    if llm_base_url is not None or llm_model is not None:
+        from .tasks.llm import LLMWriterConfig
+
+        defaults = LLMWriterConfig()
+        try:
+            llm_writer = LLMWriterConfig(enabled=True, base_url=llm_base_url or defaults.base_url,
+                                         model=llm_model or defaults.model, api_key_env=llm_key_env)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
 
     try:
         m = generate_dataset(
             out, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir, seed=seed, qa_per_scene=qa_per_scene,
             tasks=None if tasks is None else [t.strip() for t in tasks.split(",") if t.strip()], mirror=mirror,
             size=_size(size), shard_size=shard_size, progress=True, use_ray=use_ray, export=export, think=think,
-            overwrite=overwrite,
+            overwrite=overwrite, llm_writer=llm_writer,
         )
     except DatasetError as e:
         raise typer.BadParameter(str(e)) from None
     console.print(f"{m.stats.get('num_records', 0)} records from {m.stats.get('num_scenes', 0)} scenes in "
                   f"{m.stats.get('num_shards', 0)} shards, {len(m.skipped)} skipped; manifest: {m.path}")
+    if "llm_writer" in m.stats:
+        w = m.stats["llm_writer"]
+        console.print(f"LLM writer: {w['rewritten']} problem-solving records rewritten, {w['failed']} kept the "
+                      "template (reasons in the manifest's skipped)")
 
 
 @app.command()

@@ -22,12 +22,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..io import list_scene_files
 from ..runlog import RunManifest
 from ..scene import Scene, SceneError
 from .parquet import DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, record_row, shard_name, write_shard
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..tasks.llm import LLMWriterConfig
 
 COMMAND = "generate"
 COUNT_KEYS = ("task", "level", "format", "view", "eval_type")
@@ -53,12 +56,30 @@ class SceneOutcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason) inside the scene
     error: str | None = None  # set: the whole scene was skipped for this reason
     fatal: bool = False  # the error is not a data problem (a bug): surface it if nothing works
+    llm: dict[str, int] = field(default_factory=dict)  # LLM writer counts: rewritten / failed
 
 
 def _default_generator() -> Generator:
     from ..tasks import generate_qa
 
     return generate_qa
+
+
+def build_rows(
+    records: Sequence[Any], scene: Scene, image: Any, *, root: Path, scene_path: Path,
+    pngs: dict[bool, bytes] | None = None,
+) -> list[dict[str, Any]]:
+    """Shard rows of one scene's records: the image is PNG-encoded once per view (original /
+    mirrored) and the bytes are shared by that view's rows.  ``pngs`` (flipped -> bytes) is the
+    encoding cache; pass a filled one to reuse encodings."""
+    pngs = {} if pngs is None else pngs
+    rows = []
+    for rec in records:
+        flip = bool(rec.flipped)
+        if flip not in pngs:  # encode once per view, reuse across the view's records
+            pngs[flip] = encode_png(image[:, ::-1] if flip else image)
+        rows.append(record_row(rec, scene, root=root, scene_path=scene_path, png=pngs[flip]))
+    return rows
 
 
 def process_scene(
@@ -68,6 +89,7 @@ def process_scene(
     seed: int,
     gen_kwargs: dict[str, Any],
     generator: Generator | None = None,
+    llm_writer: "LLMRewriter | None" = None,
 ) -> SceneOutcome:
     """Generate one scene's rows (the unit of work, local or on Ray).  Never raises."""
     scene_path, root = Path(scene_path), Path(root)
@@ -86,14 +108,93 @@ def process_scene(
         return SceneOutcome(scene_path.name, scene.id, error=f"generation failed: {e}")
     except Exception as e:  # noqa: BLE001 - one scene must not kill the run; see `fatal`
         return SceneOutcome(scene_path.name, scene.id, error=f"generation failed: {type(e).__name__}: {e}", fatal=True)
-    pngs: dict[bool, bytes] = {}
-    rows = []
-    for rec in result.records:
-        flip = bool(rec.flipped)
-        if flip not in pngs:  # encode once per view, reuse across the view's records
-            pngs[flip] = encode_png(image[:, ::-1] if flip else image)
-        rows.append(record_row(rec, scene, root=root, scene_path=scene_path, png=pngs[flip]))
-    return SceneOutcome(scene_path.name, scene.id, rows=rows, skipped=[(str(a), str(b)) for a, b in result.skipped])
+    skipped = [(str(a), str(b)) for a, b in result.skipped]
+    records = list(result.records)
+    llm_counts: dict[str, int] = {}
+    if llm_writer is not None:
+        records, notes, llm_counts = llm_writer.rewrite_scene(scene, records)
+        skipped.extend(notes)
+    disk = scene.mirrored() if scene.flipped else scene
+    image_file = disk._path(disk.image_path)
+    # The unflipped view's PNG is already on disk: reuse its bytes instead of re-encoding.
+    pngs = {False: image_file.read_bytes()} if image_file.suffix.lower() == ".png" else {}
+    rows = build_rows(records, scene, image, root=root, scene_path=scene_path, pngs=pngs)
+    return SceneOutcome(scene_path.name, scene.id, rows=rows, skipped=skipped, llm=llm_counts)
+
+
+# --------------------------------------------------------------------------- optional LLM writer
+class LLMRewriter:
+    """Passes a scene's free-form problem-solving records through ``tasks.llm.rewrite_record``.
+
+    A failed rewrite (server down, HTTP error, bad reply, a dropped object reference, no API
+    key) keeps the template record and returns an ``(item, reason)`` note for the manifest.
+    After ``max_consecutive_failures`` transport failures in a row the writer stops calling
+    the server for the rest of this worker's run (one note says so).  The API key is read
+    from the environment by ``rewrite_record`` and scrubbed from every reason.
+    """
+
+    def __init__(self, config: "LLMWriterConfig", max_consecutive_failures: int = 5) -> None:
+        self.config = config
+        self.max_consecutive_failures = max_consecutive_failures
+        self._fails = 0
+        self._disabled: str | None = None
+
+    def _scrub(self, text: str) -> str:
+        key = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
+        text = text.replace(key, "***") if key else text
+        return text[:300]
+
+    def rewrite_scene(self, scene: Scene, records: list[Any]) -> tuple[list[Any], list[tuple[str, str]], dict[str, int]]:
+        from ..tasks.llm import _http_post, rewrite_record
+        from ..tasks.view import get_view
+
+        out, notes, counts = [], [], {"rewritten": 0, "failed": 0}
+        views: dict[bool, Any] = {}
+        for rec in records:
+            if rec.task != "problem_solving" or rec.format != "free":
+                out.append(rec)
+                continue
+            item = f"{rec.id}/llm_writer"
+            if self._disabled is not None:
+                counts["failed"] += 1
+                notes.append((item, f"LLM writer not called, kept the template question: {self._disabled}"))
+                out.append(rec)
+                continue
+            flip = bool(rec.flipped)
+            if flip not in views:  # the view the record talks about (its references are that view's)
+                views[flip] = get_view(scene.mirrored() if flip != bool(scene.flipped) else scene)
+            v = views[flip]
+            errors: list[str] = []
+
+            def transport(url, headers, body, timeout, _errors=errors):
+                try:
+                    return _http_post(url, headers, body, timeout)
+                except Exception as e:  # noqa: BLE001 - reported below, rewrite_record keeps the record
+                    _errors.append(f"{type(e).__name__}: {e}")
+                    raise
+
+            try:
+                refs = [v.ref_text[v.idx(o)] for o in rec.object_ids]
+                new = rewrite_record(rec, refs, self.config, transport=transport)
+            except Exception as e:  # noqa: BLE001 - e.g. the key's environment variable is unset
+                new, errors = rec, [f"{type(e).__name__}: {e}"]
+                self._disabled = self._scrub(errors[0])
+            if new is not rec:
+                self._fails = 0
+                counts["rewritten"] += 1
+                out.append(new)
+                continue
+            counts["failed"] += 1
+            if errors:
+                reason = f"request failed ({self._scrub(errors[-1])})"
+                self._fails += 1
+                if self._fails >= self.max_consecutive_failures and self._disabled is None:
+                    self._disabled = f"{self._fails} requests in a row failed, last: {self._scrub(errors[-1])}"
+            else:
+                reason = "reply rejected (not JSON with a question, or an object reference was dropped)"
+            notes.append((item, f"LLM writer failed, kept the template question: {reason}"))
+            out.append(rec)
+        return out, notes, counts
 
 
 # --------------------------------------------------------------------------- scene sources
@@ -225,6 +326,11 @@ def _recount(manifest: RunManifest) -> None:
     manifest.stats["num_scenes"] = sum(len(s["scenes"]) for s in shards)
     manifest.stats["num_shards"] = len(shards)
     manifest.stats["versions"] = _versions()
+    llm = Counter()
+    for s in shards:
+        llm.update(s.get("llm", {}))
+    if llm or "llm_writer" in manifest.params:
+        manifest.stats["llm_writer"] = {"rewritten": llm.get("rewritten", 0), "failed": llm.get("failed", 0)}
 
 
 def _prepare_scenes(
@@ -277,6 +383,7 @@ def generate_dataset(
     think: bool = False,
     overwrite: bool = False,
     generator: Generator | None = None,
+    llm_writer: "LLMWriterConfig | None" = None,
 ) -> RunManifest:
     """Build a QA dataset under ``out`` and return its manifest (also at ``out/manifest.json``).
 
@@ -287,6 +394,14 @@ def generate_dataset(
     ``shard_size`` bounds records per shard (a scene's records are never split, so one
     scene bigger than it makes one bigger shard).  ``export``: "trl" or "llava" after the
     run.  ``generator`` replaces ``spatialforge.tasks.generate_qa`` (tests, custom tasks).
+
+    ``llm_writer`` (off when None or not ``enabled``): free-form problem-solving records are
+    passed through ``tasks.llm.rewrite_record`` (an OpenAI-compatible endpoint rephrases the
+    question and writes a reasoning trace; answers stay computed from the scene).  A failed
+    rewrite keeps the template record and is listed in the manifest's ``skipped`` as
+    ``<scene>/<record id>/llm_writer`` with the reason; ``stats["llm_writer"]`` counts
+    rewritten / failed records.  The API key comes from the environment variable
+    ``llm_writer.api_key_env`` and is never written anywhere.
     """
     out = Path(out)
     if source not in ("synthetic", "folder"):
@@ -308,10 +423,16 @@ def generate_dataset(
         "formats": tuple(formats),
         "mirror": mirror,
     }
+    if llm_writer is not None and not llm_writer.enabled:
+        llm_writer = None
     params = _norm({
         "source": source, "num_scenes": num_scenes,
         "scenes_dir": None if scenes_dir is None else str(Path(scenes_dir).resolve()),
         "seed": seed, "size": list(size), "shard_size": shard_size, **gen_kwargs,
+        # only when on, so manifests of runs without the writer resume unchanged; never the key
+        **({} if llm_writer is None else {"llm_writer": {
+            "base_url": llm_writer.base_url, "model": llm_writer.model, "api_key_env": llm_writer.api_key_env,
+            "temperature": llm_writer.temperature}}),
     })
     out.mkdir(parents=True, exist_ok=True)
     manifest = _open_manifest(out, params, overwrite)
@@ -319,7 +440,8 @@ def generate_dataset(
                             seed=seed, size=size, progress=progress)
     done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
     pending = [p for p in paths if p.name not in done_files]
-    fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator)
+    fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator,
+                 llm_writer=None if llm_writer is None else LLMRewriter(llm_writer))
     outcomes = (_iter_ray if use_ray else _iter_local)(pending, fn)
     _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
     if export:
@@ -335,6 +457,7 @@ def _write_outcomes(
     buf_rows: list[dict[str, Any]] = []
     buf_scenes: list[str] = []
     buf_files: list[str] = []
+    buf_llm: Counter = Counter()
     seen = set(manifest.done)
     ok = 0
     first_fatal: str | None = None
@@ -347,8 +470,11 @@ def _write_outcomes(
         if buf_rows:
             write_shard(buf_rows, out / DATA_DIR / name)
         counts = {k: dict(sorted(Counter(str(r[k]) for r in buf_rows).items())) for k in COUNT_KEYS}
-        shards.append({"file": name if buf_rows else None, "records": len(buf_rows),
-                       "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts})
+        entry = {"file": name if buf_rows else None, "records": len(buf_rows),
+                 "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts}
+        if buf_llm:
+            entry["llm"] = dict(sorted(buf_llm.items()))
+        shards.append(entry)
         for s in buf_scenes:
             manifest.mark_done(s, flush=False)
         _recount(manifest)
@@ -356,6 +482,7 @@ def _write_outcomes(
         buf_rows.clear()
         buf_scenes.clear()
         buf_files.clear()
+        buf_llm.clear()
 
     bar = _progress_bar(progress, total)
     try:
@@ -380,6 +507,7 @@ def _write_outcomes(
             buf_rows.extend(oc.rows)
             buf_scenes.append(oc.key)
             buf_files.append(oc.file)
+            buf_llm.update(oc.llm)
         flush()
     finally:
         if bar is not None:
