@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--eval-pairs", type=int, default=96)
     p.add_argument("--sft-steps", type=int, default=200)
     p.add_argument("--sft-lr", type=float, default=3e-3)
-    p.add_argument("--grpo-steps", type=int, default=100)
+    p.add_argument("--grpo-steps", type=int, default=200)
     p.add_argument("--grpo-lr", type=float, default=2e-4)
     p.add_argument("--prompts-per-step", type=int, default=4, help="even: 2 views per pair")
     p.add_argument("--num-generations", type=int, default=4)
