@@ -8,10 +8,11 @@ Importing this package does not import pyrender/PyOpenGL; rendering does (EGL, e
 """
 
 from .catalog import CATEGORIES, COLORS, Category
-from .generate import SyntheticSample, render_synthetic, scene_id, write_scenes
+from .generate import SyntheticSample, render_layout, render_synthetic, sample_visible_layout, scene_id, write_scenes
 from .layout import Layout, LayoutError, PlacedObject, footprints_overlap, sample_layout
 
 __all__ = [
     "CATEGORIES", "COLORS", "Category", "Layout", "LayoutError", "PlacedObject", "SyntheticSample",
-    "footprints_overlap", "render_synthetic", "sample_layout", "scene_id", "write_scenes",
+    "footprints_overlap", "render_layout", "render_synthetic", "sample_layout", "sample_visible_layout",
+    "scene_id", "write_scenes",
 ]

@@ -128,12 +128,50 @@ def _objects(layout: Layout, ids: np.ndarray, occlusion, truncation) -> tuple[Ob
     return tuple(out)
 
 
-def render_synthetic(seed: int, index: int, size: tuple[int, int] = (640, 480)) -> SyntheticSample:
-    """Generate and render scene ``index`` of ``seed`` at ``size`` = (width, height)."""
+def render_layout(layout: Layout, size: tuple[int, int], sid: str, renderer=None,
+                  metadata: dict | None = None) -> SyntheticSample:
+    """Render a given layout with its exact ground truth (used by ``render_synthetic``, and
+    by tests and benchmarks that build layouts by hand).  ``renderer`` reuses a
+    ``SceneRenderer`` already built for this layout."""
     from .render import SceneRenderer  # imports pyrender/PyOpenGL only when rendering
 
+    W, H = _check_args(0, 0, size)
+    sr = renderer if renderer is not None else SceneRenderer(layout)
+    camera = layout.rig.camera(W, H)
+    ids, depth = sr.segment(camera)
+    rgb = sr.rgb(camera)
+    occlusion, truncation = _occlusion_truncation(sr, camera, ids, layout)
+    rig, room = layout.rig, layout.room
+    meta = {
+        "instance_mask_path": f"masks/{sid}.png",
+        "generator": "spatialforge.sources.synthetic",
+        "camera_height": rig.height,
+        "pitch_deg": math.degrees(rig.pitch),
+        "roll_deg": math.degrees(rig.roll),
+        "hfov_deg": math.degrees(rig.hfov),
+        "floor_z": room.floor_z,
+        "walls": list(room.walls),
+        "room": {"xmin": room.xmin, "xmax": room.xmax, "ymin": room.ymin, "ymax": room.ymax,
+                 "wall_height": room.wall_height},
+        "supports": [[o.id, o.support] for o in layout.objects if o.support is not None],
+    }
+    meta.update(metadata or {})
+    scene = Scene(
+        id=sid, image_path=f"images/{sid}.png", camera=camera,
+        objects=_objects(layout, ids, occlusion, truncation),
+        depth_path=f"depth/{sid}.npy", source="synthetic", metadata=meta,
+    )
+    return SyntheticSample(scene, rgb, depth, ids)
+
+
+def sample_visible_layout(seed: int, index: int, size: tuple[int, int] = (640, 480)):
+    """The accepted layout of scene ``index`` of ``seed`` and the renderer built for it.
+
+    Attempts draw from one stream, so the accepted layout is deterministic; the visibility
+    check renders at the reference area, so it does not depend on the resolution."""
+    from .render import SceneRenderer
+
     W, H = _check_args(seed, index, size)
-    sid = scene_id(seed, index)
     rng = np.random.default_rng([int(seed), int(index)])
     ref = _reference_size(W, H)
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -141,39 +179,19 @@ def render_synthetic(seed: int, index: int, size: tuple[int, int] = (640, 480)) 
         if len(layout.objects) < MIN_VISIBLE_OBJECTS:
             continue
         sr = SceneRenderer(layout)
-        ids, depth = sr.segment(layout.rig.camera(*ref))
+        ids, _ = sr.segment(layout.rig.camera(*ref))
         counts = np.bincount(ids[ids >= 0].ravel(), minlength=len(layout.objects))
         if np.count_nonzero(counts >= MIN_VISIBLE_PIXELS) >= MIN_VISIBLE_OBJECTS:
-            break
-    else:
-        raise LayoutError(f"scene {sid!r}: no layout with {MIN_VISIBLE_OBJECTS} objects of "
-                          f">= {MIN_VISIBLE_PIXELS} visible pixels in {MAX_ATTEMPTS} attempts")
-    camera = layout.rig.camera(W, H)
-    if (W, H) != ref:
-        ids, depth = sr.segment(camera)
-    rgb = sr.rgb(camera)
-    occlusion, truncation = _occlusion_truncation(sr, camera, ids, layout)
-    rig, room = layout.rig, layout.room
-    metadata = {
-        "instance_mask_path": f"masks/{sid}.png",
-        "generator": "spatialforge.sources.synthetic",
-        "seed": int(seed),
-        "index": int(index),
-        "layout_attempts": attempt,
-        "camera_height": rig.height,
-        "pitch_deg": math.degrees(rig.pitch),
-        "roll_deg": math.degrees(rig.roll),
-        "hfov_deg": math.degrees(rig.hfov),
-        "floor_z": room.floor_z,
-        "walls": list(room.walls),
-        "supports": [[o.id, o.support] for o in layout.objects if o.support is not None],
-    }
-    scene = Scene(
-        id=sid, image_path=f"images/{sid}.png", camera=camera,
-        objects=_objects(layout, ids, occlusion, truncation),
-        depth_path=f"depth/{sid}.npy", source="synthetic", metadata=metadata,
-    )
-    return SyntheticSample(scene, rgb, depth, ids)
+            return layout, sr, attempt
+    raise LayoutError(f"scene {scene_id(seed, index)!r}: no layout with {MIN_VISIBLE_OBJECTS} objects of "
+                      f">= {MIN_VISIBLE_PIXELS} visible pixels in {MAX_ATTEMPTS} attempts")
+
+
+def render_synthetic(seed: int, index: int, size: tuple[int, int] = (640, 480)) -> SyntheticSample:
+    """Generate and render scene ``index`` of ``seed`` at ``size`` = (width, height)."""
+    layout, sr, attempts = sample_visible_layout(seed, index, size)
+    return render_layout(layout, size, scene_id(seed, index), sr,
+                         {"seed": int(seed), "index": int(index), "layout_attempts": attempts})
 
 
 def _complete(json_path: Path) -> Scene | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...scene import Box3D, Camera
-from .catalog import (CATEGORIES, COLORS, FLOOR_CATEGORIES, MAX_SUPPORT_TOP, SURFACE_CATEGORIES,
+from .catalog import (CATEGORIES, FLOOR_CATEGORIES, MAX_SUPPORT_TOP, SURFACE_CATEGORIES,
                       allowed_on, category)
 
 FLOOR_GAP = 0.05  # metres between floor footprints
@@ -304,4 +304,4 @@ def references(objects: tuple[PlacedObject, ...]) -> dict[int, tuple[str, ...]]:
 
 
 __all__ = ["CameraRig", "Room", "PlacedObject", "Layout", "LayoutError", "sample_layout", "footprint",
-           "footprints_overlap", "references", "COLORS"]
+           "footprints_overlap", "references"]

@@ -226,6 +226,7 @@ class SceneRenderer:
         seg = {n: (0, 0, 0) for n in self.static_nodes}  # floor and walls: drawn (they hide) as id -1
         seg.update({n: ((k + 1) % 256, (k + 1) // 256, 0) for k, n in enumerate(self.object_nodes)})
         self._seg_map = seg
+        self._seg_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def _set(self, camera: Camera, scale: float = 1.0, shift: tuple[int, int] = (0, 0),
              viewport: tuple[int, int] | None = None) -> Any:
@@ -242,10 +243,13 @@ class SceneRenderer:
 
     def segment(self, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
         """(ids (H, W) int32 with -1 for floor/walls/background, depth (H, W) float32 metres, 0 = empty)."""
-        flags = self.pr.RenderFlags.SEG
-        color, depth = self._set(camera).render(self.scene, flags, self._seg_map)
-        ids = color[:, :, 0].astype(np.int32) + 256 * color[:, :, 1].astype(np.int32) - 1
-        return ids, np.ascontiguousarray(depth, dtype=np.float32)
+        key = (camera.fx, camera.fy, camera.cx, camera.cy, camera.width, camera.height)
+        if key not in self._seg_cache:  # the visibility check and the output often share a size
+            flags = self.pr.RenderFlags.SEG
+            color, depth = self._set(camera).render(self.scene, flags, self._seg_map)
+            ids = color[:, :, 0].astype(np.int32) + 256 * color[:, :, 1].astype(np.int32) - 1
+            self._seg_cache[key] = (ids, np.ascontiguousarray(depth, dtype=np.float32))
+        return self._seg_cache[key]
 
     def silhouette(self, object_id: int, camera: Camera, scale: float, shift: tuple[int, int],
                    viewport: tuple[int, int]) -> np.ndarray:
