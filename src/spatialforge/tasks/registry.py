@@ -6,6 +6,7 @@ Default ratios are HiSpatial Table 7's training sampling ratios (as fractions).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .plan import Plan, Skip, Stream
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .view import SceneView
 
 
-class Task:
+class Task(ABC):
     """One question type.  Subclasses implement ``_plan(view, rs, fmt, key)`` and
     ``_realise(plan, view)``; the public ``plan``/``realise`` accept a ``Scene``."""
 
@@ -53,11 +54,13 @@ class Task:
         """Why the scene can never support this task (cheap; checked once per scene), or None."""
         return None
 
-    def _plan(self, view: "SceneView", rs: Stream, fmt: str, key: str) -> Plan | Skip:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _plan(self, view: "SceneView", rs: Stream, fmt: str, key: str) -> Plan | Skip:
+        """The random choices of one question (see ``plan``)."""
 
-    def _realise(self, plan: Plan, view: "SceneView") -> "QARecord":  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _realise(self, plan: Plan, view: "SceneView") -> "QARecord":
+        """One record from a plan (see ``realise``)."""
 
 
 TASKS: dict[str, Task] = {}
