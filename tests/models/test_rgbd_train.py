@@ -59,13 +59,17 @@ class Snapshot(TrainerCallback):
         self.steps.append({n: p.detach().clone() for n, p in self.model.named_parameters()})
 
 
-def test_sft_steps_with_point_maps_train_the_point_branch(tmp_path, tiny_qwen_path):
-    model_dir = convert_base_checkpoint(tiny_qwen_path, tmp_path / "rgbd")
+@pytest.mark.parametrize("fixture", ["tiny_qwen_path", "tiny_paligemma_path"])
+def test_sft_steps_with_point_maps_train_the_point_branch(fixture, request, tmp_path):
+    model_dir = convert_base_checkpoint(request.getfixturevalue(fixture), tmp_path / "rgbd")
     data_dir = write_depth_dataset(tmp_path / "ds")
     trainer = build_sft_trainer(sft_recipe(model_dir, data_dir, tmp_path / "out"))
     batch = next(iter(trainer.get_train_dataloader()))
     pm = batch["point_maps"]
-    assert pm.shape[1:] == (4, 28, 28) and pm.shape[0] == int((batch["image_grid_thw"].prod(-1) // 4).sum())
+    if "image_grid_thw" in batch:  # Qwen: one 28 px unit per image token
+        assert pm.shape[1:] == (4, 28, 28) and pm.shape[0] == int((batch["image_grid_thw"].prod(-1) // 4).sum())
+    else:  # PaliGemma: one map per image, at the processed size
+        assert pm.shape == (batch["pixel_values"].shape[0], 4, *batch["pixel_values"].shape[-2:])
     share_valid = pm[:, 3].mean().item()
     assert 0.5 < share_valid < 0.95  # the zero-depth band is invalid, the rest valid
 
@@ -79,9 +83,10 @@ def test_sft_steps_with_point_maps_train_the_point_branch(tmp_path, tiny_qwen_pa
     assert not torch.equal(first[point_half], before[point_half])  # step 1: the zero point half moves
     assert torch.equal(first[conv], before[conv])  # (its gradient passes through the zero point half)
     assert not torch.equal(second[conv], before[conv])  # step 2: now the conv learns too
-    for name in ("model.visual.merger.mlp.0.weight", "lm_head.weight"):
-        assert not torch.equal(second[name], before[name])
-    frozen = [n for n in before if n.startswith("model.visual.") and ".merger." not in n]
+    projector = "model.visual.merger.mlp.0.weight" if "image_grid_thw" in batch else "model.multi_modal_projector.linear.weight"
+    for name in (projector, "model.language_model.layers.0.mlp.up_proj.weight"):
+        assert not torch.equal(second[name], before[name]), name
+    frozen = [n for n in before if n.startswith(("model.visual.", "model.vision_tower.")) and ".merger." not in n]
     assert frozen and all(torch.equal(second[n], before[n]) for n in frozen)
 
 

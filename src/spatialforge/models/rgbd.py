@@ -113,6 +113,16 @@ class _RGBDInit:
         else:
             super()._init_weights(module)
 
+    def encode_images(self, pixel_values, point_maps, mm_encoder_outputs, **image_kwargs):
+        """``(None, {"image": features})`` with the point maps fused in, or the inputs unchanged
+        when there are no pixels or they are already encoded.  ``forward`` then takes the base
+        model's path for pre-encoded images (``mm_encoder_outputs``)."""
+        if pixel_values is None or mm_encoder_outputs is not None:
+            return pixel_values, mm_encoder_outputs
+        # (the outer models' get_image_features hands the point maps on to the inner model's)
+        feats = self.get_image_features(pixel_values, point_maps=point_maps, return_dict=True, **image_kwargs)
+        return None, {"image": feats}
+
 
 def _missing(settings: PointBranchSettings) -> None:
     if settings.missing_point_maps == "error":
@@ -128,14 +138,10 @@ class _RGBDGeneration:
 
     ``forward`` encodes images with their point maps into ``mm_encoder_outputs`` (the hook the
     transformers VLMs offer for pre-encoded images) and calls the base ``forward``; ``generate``
-    does the same itself through ``get_image_features(pixel_values, point_maps=...)``.
+    does the same itself through ``get_image_features(pixel_values, point_maps=...)``.  The
+    inner models' ``forward`` takes ``point_maps`` as well, for callers that skip the outer one
+    (TRL's fused-LM-head loss calls the backbone directly).
     """
-
-    def _encode_images(self, pixel_values, point_maps, mm_encoder_outputs, **image_kwargs):
-        if pixel_values is None or mm_encoder_outputs is not None:
-            return pixel_values, mm_encoder_outputs
-        feats = self.model.get_image_features(pixel_values, point_maps=point_maps, return_dict=True, **image_kwargs)
-        return None, {"image": feats}
 
     def point_branch_parameters(self) -> dict[str, nn.Parameter]:
         """The parameters the branch adds: patchify conv and the point half of the projector."""
@@ -164,6 +170,27 @@ class RGBDPaliGemmaModel(_RGBDInit, PaliGemmaModel):
         self.point_encoder = PointMapEncoder(s, vc.patch_size, s.hidden_size)
         self.point_projector = ZeroLinear(s.hidden_size, vc.projection_dim, bias=False)
         self.post_init()  # initialises just the new modules
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values=None,
+        token_type_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        mm_encoder_outputs: dict[str, BaseModelOutputWithPooling] | None = None,
+        point_maps: torch.Tensor | None = None,
+        **kwargs,
+    ):
+        pixel_values, mm_encoder_outputs = self.encode_images(pixel_values, point_maps, mm_encoder_outputs)
+        return super().forward(
+            input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask, position_ids=position_ids,
+            past_key_values=past_key_values, token_type_ids=token_type_ids, inputs_embeds=inputs_embeds,
+            use_cache=use_cache, mm_encoder_outputs=mm_encoder_outputs, **kwargs,
+        )  # fmt: skip
 
     @can_return_tuple
     def get_image_features(self, pixel_values: torch.Tensor, point_maps: torch.Tensor | None = None, **kwargs):
@@ -216,7 +243,7 @@ class RGBDPaliGemmaForConditionalGeneration(_RGBDGeneration, _RGBDInit, PaliGemm
         point_maps: torch.Tensor | None = None,
         **kwargs,
     ):
-        pixel_values, mm_encoder_outputs = self._encode_images(pixel_values, point_maps, mm_encoder_outputs)
+        pixel_values, mm_encoder_outputs = self.encode_images(pixel_values, point_maps, mm_encoder_outputs)
         return super().forward(
             input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask, position_ids=position_ids,
             past_key_values=past_key_values, token_type_ids=token_type_ids, inputs_embeds=inputs_embeds,
@@ -271,6 +298,35 @@ class RGBDQwen2_5_VLModel(_RGBDInit, Qwen2_5_VLModel):
         image_index = torch.repeat_interleave(torch.arange(len(counts), device=device), torch.tensor(counts, device=device))
         points = self.point_encoder(point_maps.to(device), image_index).flatten(1)  # (N, C_p)
         return self.point_projector(points)
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values=None,
+        inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        pixel_values: torch.Tensor | None = None,
+        pixel_values_videos: torch.Tensor | None = None,
+        image_grid_thw: torch.LongTensor | None = None,
+        video_grid_thw: torch.LongTensor | None = None,
+        mm_token_type_ids: torch.IntTensor | None = None,
+        second_per_grid_ts: torch.Tensor | None = None,
+        mm_encoder_outputs: dict[str, BaseModelOutputWithPooling] | None = None,
+        point_maps: torch.Tensor | None = None,
+        **kwargs,
+    ):
+        pixel_values, mm_encoder_outputs = self.encode_images(
+            pixel_values, point_maps, mm_encoder_outputs, image_grid_thw=image_grid_thw
+        )
+        return super().forward(
+            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+            past_key_values=past_key_values, inputs_embeds=inputs_embeds, use_cache=use_cache,
+            pixel_values=pixel_values, pixel_values_videos=pixel_values_videos, image_grid_thw=image_grid_thw,
+            video_grid_thw=video_grid_thw, mm_token_type_ids=mm_token_type_ids,
+            second_per_grid_ts=second_per_grid_ts, mm_encoder_outputs=mm_encoder_outputs, **kwargs,
+        )  # fmt: skip
 
     @can_return_tuple
     def get_image_features(
@@ -333,7 +389,7 @@ class RGBDQwen2_5_VLForConditionalGeneration(_RGBDGeneration, _RGBDInit, Qwen2_5
         point_maps: torch.Tensor | None = None,
         **kwargs,
     ):
-        pixel_values, mm_encoder_outputs = self._encode_images(
+        pixel_values, mm_encoder_outputs = self.encode_images(
             pixel_values, point_maps, mm_encoder_outputs, image_grid_thw=image_grid_thw
         )
         return super().forward(
@@ -355,6 +411,13 @@ VARIANTS: dict[str, tuple[type, type]] = {
 RGBD_MODEL_TYPES = {cfg.model_type: base for base, (cfg, _) in VARIANTS.items()}
 # Keys of a base config that must not be copied into the RGB-D config.
 _DROP_KEYS = ("model_type", "architectures", "transformers_version", "auto_map")
+
+
+def base_model_type(config: Any) -> str:
+    """The base architecture's ``model_type`` ("paligemma" for an RGB-D PaliGemma), else the
+    config's own: code that special-cases a base (prefix-LM collation, chat templates) asks this."""
+    model_type = getattr(config, "model_type", "") or ""
+    return RGBD_MODEL_TYPES.get(model_type, model_type)
 
 
 def takes_point_maps(model: Any) -> bool:

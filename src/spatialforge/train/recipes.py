@@ -154,7 +154,9 @@ def load_model_and_processor(model_cfg: ModelConfig):
 def ensure_chat_template(processor, config) -> None:
     """PaliGemma checkpoints ship no chat template, which TRL's conversational data needs:
     give them the minimal one of :mod:`spatialforge.models.tiny` (image tokens, then the text)."""
-    if getattr(processor, "chat_template", None) or getattr(config, "model_type", "") != "paligemma":
+    from ..models.rgbd import base_model_type  # RGB-D PaliGemma checkpoints too
+
+    if getattr(processor, "chat_template", None) or base_model_type(config) != "paligemma":
         return
     from ..models.tiny import PALIGEMMA_CHAT_TEMPLATE
 

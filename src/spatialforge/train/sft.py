@@ -65,8 +65,10 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
 
         processor = load_processor(recipe.model.processor or recipe.model.name_or_path)
     train, evald = prepare_datasets(recipe.data, "sft")
+    from ..models.rgbd import base_model_type  # an RGB-D PaliGemma is a prefix-LM too
+
     collator = None
-    if getattr(model.config, "model_type", "") == "paligemma":
+    if base_model_type(model.config) == "paligemma":
         collator = PrefixLMCollator(processor, args.max_length)
         args.remove_unused_columns = False
     trainer = SFTTrainer(
