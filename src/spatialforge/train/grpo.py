@@ -198,18 +198,12 @@ def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_
                        callbacks: list | None = None) -> SpatialGRPOTrainer:
     """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`."""
     from .data import prepare_datasets
-    from .recipes import load_model_and_processor
+    from .recipes import model_and_processor
 
     if recipe.kind != "grpo":
         raise ValueError(f"build_grpo_trainer needs a grpo recipe, got kind={recipe.kind!r}")
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it
-    if model is None:
-        model, loaded_processor = load_model_and_processor(recipe.model)
-        processor = processor or loaded_processor
-    if processor is None:
-        from ..models.loading import load_processor
-
-        processor = load_processor(recipe.model.processor or recipe.model.name_or_path)
+    model, processor = model_and_processor(recipe.model, model, processor)
     train, evald = prepare_datasets(recipe.data, "grpo")
     return SpatialGRPOTrainer(
         model=model,

@@ -151,6 +151,18 @@ def load_model_and_processor(model_cfg: ModelConfig):
     return model, processor
 
 
+def model_and_processor(model_cfg: ModelConfig, model: Any = None, processor: Any = None):
+    """``(model, processor)``, loading from ``model_cfg`` whichever was not given."""
+    if model is None:
+        model, loaded = load_model_and_processor(model_cfg)
+        processor = processor or loaded
+    if processor is None:
+        from ..models.loading import load_processor
+
+        processor = load_processor(resolve_model_path(model_cfg.processor or model_cfg.name_or_path))
+    return model, processor
+
+
 def ensure_chat_template(processor, config) -> None:
     """PaliGemma checkpoints ship no chat template, which TRL's conversational data needs:
     give them the minimal one of :mod:`spatialforge.models.tiny` (image tokens, then the text)."""

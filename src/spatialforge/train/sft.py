@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .data import prepare_datasets
-from .recipes import Recipe, load_model_and_processor
+from .recipes import Recipe, model_and_processor
 
 
 class PrefixLMCollator:
@@ -57,13 +57,7 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
     if recipe.kind != "sft":
         raise ValueError(f"build_sft_trainer needs an sft recipe, got kind={recipe.kind!r}")
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it
-    if model is None:
-        model, loaded_processor = load_model_and_processor(recipe.model)
-        processor = processor or loaded_processor
-    if processor is None:
-        from ..models.loading import load_processor
-
-        processor = load_processor(recipe.model.processor or recipe.model.name_or_path)
+    model, processor = model_and_processor(recipe.model, model, processor)
     train, evald = prepare_datasets(recipe.data, "sft")
     from ..models.rgbd import base_model_type  # an RGB-D PaliGemma is a prefix-LM too
 
