@@ -12,7 +12,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="spatialforge: teach vision-language models 3D spatial reasoning, data to evaluation.")
 console = Console(stderr=True)
 
 
