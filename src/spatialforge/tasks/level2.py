@@ -14,6 +14,8 @@ distance of the centre to the camera and the box volume, with the margins of ``t
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import math
 from itertools import permutations
 
@@ -33,6 +35,21 @@ def _pairs_skip(view, need: int = 2) -> Skip | None:
         n = len(view.subjects)
         return Skip(f"needs {need} uniquely referable objects, the scene has {n}", permanent=True)
     return None
+
+
+class _PairTask(Task):
+    """A task about two or more uniquely referable objects."""
+
+    def unsupported(self, view):
+        s = _pairs_skip(view)
+        return s.reason if s else None
+
+    def _plan(self, view, rs, fmt, key):
+        return _pairs_skip(view) or self._plan_pair(view, rs, fmt, key)
+
+    @abstractmethod
+    def _plan_pair(self, view, rs, fmt, key):
+        """The plan, given that the scene has enough referable objects."""
 
 
 def _random_pair(view, rs, ok, pool=None, tries: int = 10):
@@ -121,17 +138,10 @@ def _other_directions(view, a: int, b: int) -> list[list[float]]:
 
 
 @register_task("direction", level=2, ratio=0.2609)
-class Direction(Task):
+class Direction(_PairTask):
     description = "left/right, front/behind, above/below of two objects (camera view), or a 3D direction vector"
 
-    def unsupported(self, view):
-        s = _pairs_skip(view)
-        return s.reason if s else None
-
-    def _plan(self, view, rs, fmt, key):
-        skip = _pairs_skip(view)
-        if skip:
-            return skip
+    def _plan_pair(self, view, rs, fmt, key):
         if fmt == "mcq":
             sub = "vector" if rs.coin(0.25) else "combo"
         else:
@@ -397,17 +407,10 @@ def _extreme(view, objs: list[int], key: str) -> int | None:
 
 
 @register_task("comparison", level=2, ratio=0.1153)
-class Comparison(Task):
+class Comparison(_PairTask):
     description = "nearest/farthest, smallest/largest, ordering of 3 objects, relative orientation of two fronts"
 
-    def unsupported(self, view):
-        s = _pairs_skip(view)
-        return s.reason if s else None
-
-    def _plan(self, view, rs, fmt, key):
-        skip = _pairs_skip(view)
-        if skip:
-            return skip
+    def _plan_pair(self, view, rs, fmt, key):
         n = len(view.subjects)
         subs = []
         if fmt == "mcq":
