@@ -83,6 +83,28 @@ def test_mask_rle_matches_coco_layout():
     assert (MaskRLE.encode(m).decode() == m).all()
 
 
+def test_mask_mirror_on_runs_matches_dense_flip():
+    rng = np.random.default_rng(3)
+    for t in range(400):
+        h, w = (int(v) for v in rng.integers(1, 14, 2))
+        mask = rng.random((h, w)) < rng.random()
+        if t % 2:  # one solid blob, possibly touching the borders
+            mask = np.zeros((h, w), bool)
+            mask[rng.integers(0, h):, rng.integers(0, w):rng.integers(0, w + 1)] = True
+        rle = MaskRLE.encode(mask)
+        m = rle.mirrored()
+        assert m == MaskRLE.encode(mask[:, ::-1]) and hash(m) == hash(MaskRLE.encode(mask[:, ::-1]))
+        assert (m.decode() == mask[:, ::-1]).all() and m.area == rle.area
+        assert m.mirrored() == rle and m.mirrored().mirrored() == m
+    import pickle
+
+    assert pickle.loads(pickle.dumps(rle.mirrored())) == rle.mirrored()
+    with pytest.raises(AttributeError, match="immutable"):
+        rle.height = 3
+    with pytest.raises(SceneError, match="sum to"):
+        MaskRLE(2, 2, (1, 2))
+
+
 @pytest.mark.parametrize("yaw", [0.0, 1.0, -1.0, math.pi / 2, -math.pi / 2, 3.0, -3.0, 7.5, 1e-300])
 def test_yaw_wrap_and_mirror_involution(yaw):
     w = wrap_yaw(yaw)

@@ -62,22 +62,51 @@ def wrap_yaw(yaw: float) -> float:
 
 
 # --------------------------------------------------------------------------- masks
-@dataclass(frozen=True)
 class MaskRLE:
     """Binary mask as uncompressed COCO RLE: run lengths over the column-major (Fortran)
-    flattening, starting with a run of zeros."""
+    flattening, starting with a run of zeros.  Immutable; compares by value.
 
-    height: int
-    width: int
-    counts: tuple[int, ...]
+    Not a dataclass so that ``mirrored()`` can be O(1): the flipped runs are computed the first
+    time ``counts`` is read (QA generation mirrors whole scenes but never reads their masks).
+    """
 
-    def __post_init__(self) -> None:
-        if self.height <= 0 or self.width <= 0:
-            raise SceneError(f"mask size must be positive, got {self.height}x{self.width}")
-        if any(c < 0 for c in self.counts) or sum(self.counts) != self.height * self.width:
-            raise SceneError(
-                f"mask RLE counts sum to {sum(self.counts)}, expected {self.height * self.width}"
-            )
+    __slots__ = ("height", "width", "_counts", "_source")
+
+    def __init__(self, height: int, width: int, counts: tuple[int, ...]) -> None:
+        counts = tuple(counts)
+        if height <= 0 or width <= 0:
+            raise SceneError(f"mask size must be positive, got {height}x{width}")
+        if (counts and min(counts) < 0) or sum(counts) != height * width:
+            raise SceneError(f"mask RLE counts sum to {sum(counts)}, expected {height * width}")
+        self._set(height, width, counts, None)
+
+    def _set(self, height: int, width: int, counts: tuple[int, ...] | None, source: "MaskRLE | None") -> None:
+        for k, v in (("height", height), ("width", width), ("_counts", counts), ("_source", source)):
+            object.__setattr__(self, k, v)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"MaskRLE is immutable (cannot set {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaskRLE):
+            return NotImplemented
+        return (self.height, self.width, self.counts) == (other.height, other.width, other.counts)
+
+    def __hash__(self) -> int:
+        return hash((self.height, self.width, self.counts))
+
+    def __repr__(self) -> str:
+        return f"MaskRLE(height={self.height}, width={self.width}, counts={self.counts})"
+
+    def __reduce__(self):
+        return (MaskRLE, (self.height, self.width, self.counts))
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        if self._counts is None:
+            object.__setattr__(self, "_counts", _mirror_runs(self._source.counts, self.height, self.width))
+            object.__setattr__(self, "_source", None)
+        return self._counts
 
     @classmethod
     def encode(cls, mask: np.ndarray) -> "MaskRLE":
@@ -91,7 +120,7 @@ class MaskRLE:
         runs = np.diff(bounds).tolist()
         if flat.size and flat[0]:
             runs = [0] + runs
-        return cls(int(mask.shape[0]), int(mask.shape[1]), tuple(int(r) for r in runs))
+        return cls(int(mask.shape[0]), int(mask.shape[1]), tuple(runs))
 
     def decode(self) -> np.ndarray:
         values = np.zeros(len(self.counts), dtype=bool)
@@ -104,8 +133,13 @@ class MaskRLE:
         return int(sum(self.counts[1::2]))
 
     def mirrored(self) -> "MaskRLE":
-        # Column-major runs: flipping columns reverses the order of column blocks.
-        return MaskRLE.encode(self.decode()[:, ::-1])
+        """The horizontally flipped mask (its runs are computed when first read)."""
+        m = MaskRLE.__new__(MaskRLE)
+        if self._counts is None:  # mirroring a lazy mirror gives its source back
+            m._set(self.height, self.width, self._source.counts, None)
+        else:
+            m._set(self.height, self.width, None, self)
+        return m
 
     def to_dict(self) -> dict[str, Any]:
         return {"size": [self.height, self.width], "counts": list(self.counts)}
@@ -114,6 +148,40 @@ class MaskRLE:
     def from_dict(cls, d: dict[str, Any]) -> "MaskRLE":
         h, w = d["size"]
         return cls(int(h), int(w), tuple(int(c) for c in d["counts"]))
+
+
+def _mirror_runs(counts: tuple[int, ...], H: int, W: int) -> tuple[int, ...]:
+    """Column-major runs of the horizontally flipped mask, computed on the runs (no dense decode).
+
+    Flipping reverses the order of the H-pixel column blocks and keeps each block's contents,
+    so every foreground run is cut at column borders, each piece is moved to column W - 1 - c,
+    and the pieces are sorted and joined again.
+    """
+    ends = np.cumsum(counts, dtype=np.int64)
+    starts = ends - np.asarray(counts, dtype=np.int64)
+    s, e = starts[1::2], ends[1::2]
+    keep = e > s
+    s, e = s[keep], e[keep]
+    if s.size == 0:
+        return (H * W,)
+    c0, c1 = s // H, (e - 1) // H
+    k = c1 - c0 + 1  # columns each run touches
+    col = np.repeat(c0, k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
+    a = np.maximum(np.repeat(s, k), col * H)
+    b = np.minimum(np.repeat(e, k), (col + 1) * H)
+    shift = (W - 1 - 2 * col) * H
+    a, b = a + shift, b + shift
+    order = np.argsort(a, kind="stable")
+    a, b = a[order], b[order]
+    join = a[1:] == b[:-1]  # pieces that touch across a column border form one run again
+    a = a[np.concatenate(([True], ~join))]
+    b = b[np.concatenate((~join, [True]))]
+    bounds = np.empty(2 * a.size + 2, dtype=np.int64)
+    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, a, b, H * W
+    runs = np.diff(bounds).tolist()
+    if runs[-1] == 0:  # ends on foreground: ``encode`` writes no empty last run
+        runs.pop()
+    return tuple(runs)
 
 
 # --------------------------------------------------------------------------- camera
@@ -423,10 +491,10 @@ class Scene:
 
     def load_image(self) -> np.ndarray:
         """(H, W, 3) uint8 RGB, flipped if the scene is mirrored."""
-        from .io import read_image
+        from .io import flip_horizontal, read_image
 
         img = read_image(self._path(self.image_path), self.id, (self.camera.height, self.camera.width))
-        return img[:, ::-1].copy() if self.flipped else img
+        return flip_horizontal(img) if self.flipped else img
 
     def load_depth(self) -> np.ndarray:
         """(H, W) float32 z-depth in metres; invalid pixels are 0 or non-finite."""
@@ -439,13 +507,19 @@ class Scene:
 
     # -- transforms
     def mirrored(self) -> "Scene":
-        W = self.camera.width
-        return replace(
-            self,
-            camera=self.camera.mirrored(),
-            objects=tuple(o.mirrored(W) for o in self.objects),
-            flipped=not self.flipped,
-        )
+        """The horizontally flipped scene; computed once and linked both ways (an exact involution)."""
+        m = self.__dict__.get("_mirror")
+        if m is None:
+            W = self.camera.width
+            m = replace(
+                self,
+                camera=self.camera.mirrored(),
+                objects=tuple(o.mirrored(W) for o in self.objects),
+                flipped=not self.flipped,
+            )
+            object.__setattr__(self, "_mirror", m)
+            object.__setattr__(m, "_mirror", self)
+        return m
 
     def with_objects(self, objects: Iterable[Object3D]) -> "Scene":
         return replace(self, objects=tuple(objects))

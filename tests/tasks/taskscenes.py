@@ -64,6 +64,28 @@ def rich_scene(root: Path | None = None, scene_id: str = "rich", pitch: float = 
                  root=None if root is None else str(root))
 
 
+def twin_scene(root: Path | None = None, scene_id: str = "twin") -> Scene:
+    """Objects that no reference tells apart: two identical red chairs 3 cm apart (0: no box2d,
+    its 3D box is projected; 1: a box2d), two identical vases 2 cm apart whose box2d are only
+    5 px wide (no usable 2D box: still unreferable), plus uniquely named objects (a sofa and a
+    table with fronts, a lamp, a box).  Floor at z = -1.4 (world)."""
+    f = -1.4
+    objects = (
+        obj(0, "chair", (0.4, 3.0, f + 0.45), (0.5, 0.9, 0.5), 0.0, "red", front=(0.0, -1.0, 0.0)),
+        obj(1, "chair", (0.43, 3.02, f + 0.45), (0.5, 0.9, 0.5), 0.0, "red", front=(0.0, -1.0, 0.0),
+            box2d=(330.5, 240.0, 421.25, 372.0)),
+        obj(2, "lamp", (1.6, 4.0, f + 0.75), (0.4, 1.5, 0.4), 0.0, "black"),
+        obj(3, "vase", (-1.2, 3.5, f + 0.9), (0.2, 0.3, 0.2), box2d=(150.0, 200.0, 155.0, 230.0)),
+        obj(4, "vase", (-1.22, 3.51, f + 0.9), (0.2, 0.3, 0.2), box2d=(149.0, 200.0, 154.0, 230.0)),
+        obj(5, "sofa", (-1.8, 5.0, f + 0.42), (2.0, 0.84, 0.9), 0.1, "blue", front=(1.0, 0.0, 0.0)),
+        obj(6, "table", (1.0, 2.6, f + 0.37), (1.2, 0.74, 0.7), 0.0, "brown", front=(-1.0, 0.0, 0.0)),
+        obj(7, "box", (-0.6, 2.2, f + 0.2), (0.5, 0.4, 0.4), 0.3, "brown"),
+    )
+    depth = write_depth(Path(root), "twin_depth.npy") if root is not None else None
+    return Scene(scene_id, "image.png", camera(10.0), objects, depth_path=depth,
+                 root=None if root is None else str(root))
+
+
 def tiny_scene() -> Scene:
     """Two boxes 3 m apart along camera x, same height and depth: distance 3.0 m exactly."""
     cam = Camera(500.0, 500.0, 320.0, 240.0, W, H)

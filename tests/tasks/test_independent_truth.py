@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from taskscenes import random_scene, rich_scene
+from taskscenes import random_scene, rich_scene, twin_scene
 from spatialforge.tasks import TASKS, generate_qa
 
 FT, INCH = 0.3048, 0.0254
@@ -252,6 +252,53 @@ def truth_of(rec, g):
     raise AssertionError(f"no independent truth for {t}/{sub}")
 
 
+# ---------------------------------------------------------------- highlight references
+def own_box(g, oid):
+    """The 2D box an object is highlighted with, recomputed: its box2d, else its 3D box's
+    eight corners through a plain pinhole; clipped to the image."""
+    o, cam = g.obj[oid], g.scene.camera
+    if o.box2d is not None:
+        x0, y0, x1, y1 = o.box2d
+    else:
+        w, h, l = o.box3d.size
+        c, s = math.cos(o.box3d.yaw), math.sin(o.box3d.yaw)
+        pts = [g.R.T @ (np.array(o.box3d.center) + [a * w * c - b * l * s, a * w * s + b * l * c, e * h])
+               for a in (-0.5, 0.5) for b in (-0.5, 0.5) for e in (-0.5, 0.5)]
+        assert all(p[2] > 0.1 for p in pts), "a highlighted box with a corner behind the camera"
+        us = [cam.fx * p[0] / p[2] + cam.cx for p in pts]
+        vs = [cam.fy * p[1] / p[2] + cam.cy for p in pts]
+        x0, y0, x1, y1 = min(us), min(vs), max(us), max(vs)
+    return [max(x0, 0.0), max(y0, 0.0), min(x1, cam.width), min(y1, cam.height)]
+
+
+_HL = re.compile(r"highlighted by the ([a-z]+) box")
+
+
+def check_highlights(rec, g):
+    """Highlight references ("the chair highlighted by the red box") are resolved through
+    ``meta["highlight"]``: each names an object of the record, of that category, whose box
+    (recomputed here) is the one drawn in that colour.  Returns how many were resolved."""
+    texts = [rec.question, rec.answer, rec.reasoning, *rec.choices]
+    hits = [(t, m) for t in texts for m in _HL.finditer(t)]
+    hl = rec.meta.get("highlight")
+    if not hits:
+        assert hl is None, f"{rec.id}: meta['highlight'] without a highlight reference"
+        return 0
+    assert hl, f"{rec.id}: a highlight reference without meta['highlight']"
+    ids = [h["object_id"] for h in hl]
+    assert ids == sorted(set(ids)) and len({h["color"] for h in hl}) == len(hl)
+    for h in hl:  # every box drawn on the image is the box of its object
+        assert _close(h["box2d"], own_box(g, h["object_id"]), 1e-6), (rec.id, h)
+        assert min(h["box2d"][2] - h["box2d"][0], h["box2d"][3] - h["box2d"][1]) >= 8 - 1e-6
+    by_color = {h["color"]: h["object_id"] for h in hl}
+    for t, m in hits:
+        oid = by_color[m[1]]
+        cat = " ".join(g.obj[oid].category.replace("_", " ").split()).lower()
+        assert t[:m.start()].lower().endswith(f"the {cat} "), (rec.id, t)
+        assert oid in rec.object_ids, (rec.id, t)
+    return len(hits)
+
+
 # ---------------------------------------------------------------- matching
 def _close(a, b, tol=1e-6):
     return all(abs(x - y) <= tol * max(1.0, abs(y)) for x, y in zip(a, b))
@@ -320,7 +367,8 @@ def parse_point(text):
 def sample(tmp_path_factory):
     root = tmp_path_factory.mktemp("truth")
     (root / "r").mkdir()
-    scenes = [rich_scene(root / "r")]
+    (root / "t").mkdir()
+    scenes = [rich_scene(root / "r"), twin_scene(root / "t")]  # twin: highlight references
     scenes += [random_scene(s, root if s % 2 == 0 else None) for s in range(60)]
     ratios = {t: 1.0 for t in TASKS}
     recs = []
@@ -333,6 +381,7 @@ def sample(tmp_path_factory):
 def test_every_answer_recomputed_independently(sample):
     mirrored_geo = {}
     seen = Counter()
+    highlighted = 0
     for scene, rec in sample:
         if rec.view == "mirrored":
             key = id(scene)
@@ -342,6 +391,7 @@ def test_every_answer_recomputed_independently(sample):
         else:
             g = Geo(scene)
         kind, truth = truth_of(rec, g)
+        highlighted += check_highlights(rec, g)
         seen[(rec.task, rec.format)] += 1
         st, m = rec.answer_struct, rec.meta
         where = f"{rec.id} {rec.task}/{m['sub']}/{rec.format}: {rec.question!r} -> {rec.answer!r}"
@@ -371,6 +421,7 @@ def test_every_answer_recomputed_independently(sample):
             assert rec.answer in (("True", "Yes") if claim_true else ("False", "No")), where
     # the sample is large and covers every task in every format
     assert sum(seen.values()) >= 500
+    assert highlighted >= 10  # highlight references are checked, not left out
     for t in TASKS:
         for f in ("free", "mcq", "tf"):
             assert seen[(t, f)] > 0, f"no {t}/{f} record in the sample"

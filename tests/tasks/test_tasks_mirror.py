@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from taskscenes import W, random_scene, rich_scene
+from taskscenes import W, random_scene, rich_scene, twin_scene
 from spatialforge.eval.metrics import MirrorItem, mirror_agreements
 from spatialforge.scene import swap_left_right
 from spatialforge.tasks import TASKS, Skip, generate_qa
@@ -36,7 +38,9 @@ def _mirror_typed(t: dict) -> dict:
 def pairs(tmp_path_factory):
     root = tmp_path_factory.mktemp("mir")
     (root / "r").mkdir()
-    scenes = [rich_scene(root / "r")] + [random_scene(s, root if s % 2 else None) for s in range(40)]
+    (root / "t").mkdir()
+    scenes = [rich_scene(root / "r"), twin_scene(root / "t")]  # twin: highlight references
+    scenes += [random_scene(s, root if s % 2 else None) for s in range(40)]
     out = []
     for s in scenes:
         recs = generate_qa(s, seed=11, qa_per_scene=20, ratios={t: 1.0 for t in TASKS}, mirror=True).records
@@ -114,6 +118,20 @@ def test_counting_sides_flip_and_counts_agree(pairs):
     assert n >= 10
 
 
+def test_highlight_boxes_mirror(pairs):
+    """Highlighted objects keep their colour; their boxes flip (x -> W - x) exactly."""
+    n = 0
+    for o, m in pairs:
+        assert ("highlight" in o.meta) == ("highlight" in m.meta), o.id
+        if "highlight" in o.meta:
+            mirrored = [{**h, "box2d": [W - h["box2d"][2], h["box2d"][1], W - h["box2d"][0], h["box2d"][3]]}
+                        for h in o.meta["highlight"]]
+            assert m.meta["highlight"] == mirrored, o.id
+            assert swap_left_right(o.question).count("highlighted by the") == m.question.count("highlighted by the")
+            n += 1
+    assert n >= 5
+
+
 def test_mcq_options_mirror_in_place(pairs):
     """The mirrored question's options are the original's, mirrored, at the same letters."""
     n = 0
@@ -159,6 +177,10 @@ def test_plan_mirror_is_an_involution(tmp_path):
                 continue
             back = plan.mirrored(W).mirrored(W)
             assert back == plan
+            # every field is carried over; only the flip-dependent ones may change
+            m = plan.mirrored(W)
+            changed = {f.name for f in dataclasses.fields(plan) if getattr(m, f.name) != getattr(plan, f.name)}
+            assert changed <= {"sub", "pixels", "params", "view"} and "view" in changed
             assert task.realise(back, scene.mirrored().mirrored()) == task.realise(plan, scene)
 
 

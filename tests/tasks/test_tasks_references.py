@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from taskscenes import camera, obj, random_scene, rich_scene
+from taskscenes import camera, obj, random_scene, rich_scene, twin_scene
 from spatialforge.scene import Scene
 from spatialforge.tasks import generate_qa, get_view, resolve_reference
 
@@ -33,8 +33,9 @@ def test_references_mirror_by_geometry():
 
 def test_every_reference_resolves_back_to_its_object():
     checked = 0
-    for seed in range(80):
-        for scene in (random_scene(seed), random_scene(seed).mirrored()):
+    scenes = [random_scene(seed) for seed in range(80)] + [twin_scene()]
+    for s in scenes:
+        for scene in (s, s.mirrored()):
             for oid, text in _refs(scene).items():
                 if text is not None:
                     assert resolve_reference(text, scene) == [oid], (scene.id, oid, text)
@@ -57,20 +58,42 @@ def _scene(*objects, sid="amb"):
     return Scene(sid, "i.png", camera(10.0), tuple(objects))
 
 
-def test_ambiguous_objects_are_skipped_with_a_reason():
+def test_ambiguous_objects_are_highlighted():
     f = -1.4
-    # two identical red chairs 3 cm apart, one lamp
+    # two identical red chairs 3 cm apart, one lamp: no words tell the chairs apart, so they
+    # are named by the box drawn around them (SPEC §3 fallback), in object-index order
     scene = _scene(obj(0, "chair", (0.0, 3.0, f + 0.45), (0.5, 0.9, 0.5), color="red"),
                    obj(1, "chair", (0.03, 3.02, f + 0.45), (0.5, 0.9, 0.5), color="red"),
+                   obj(2, "lamp", (1.0, 4.0, f + 0.75), (0.4, 1.5, 0.4)))
+    refs = _refs(scene)
+    assert refs == {0: "the chair highlighted by the red box", 1: "the chair highlighted by the green box",
+                    2: "the lamp"}
+    assert resolve_reference(refs[0], scene) == [0] and resolve_reference(refs[1], scene) == [1]
+    res = generate_qa(scene, seed=0, qa_per_scene=30)
+    assert not any(k.startswith("amb/object") for k, _ in res.skipped)
+    chair_recs = [r for r in res.records if re.search(r"\bchair\b", r.question)]
+    assert chair_recs and all(r.meta["highlight"][0]["object_id"] == 0 for r in chair_recs)
+    assert all("highlight" not in r.meta for r in res.records if r not in chair_recs)
+
+
+def test_ambiguous_objects_without_a_usable_box_are_skipped_with_a_reason():
+    f = -1.4
+    # the same two chairs, but their 2D boxes are 4 px wide: too small to highlight
+    scene = _scene(obj(0, "chair", (0.0, 3.0, f + 0.45), (0.5, 0.9, 0.5), color="red",
+                       box2d=(300.0, 250.0, 304.0, 380.0)),
+                   obj(1, "chair", (0.03, 3.02, f + 0.45), (0.5, 0.9, 0.5), color="red",
+                       box2d=(305.0, 250.0, 309.0, 380.0)),
                    obj(2, "lamp", (1.0, 4.0, f + 0.75), (0.4, 1.5, 0.4)))
     refs = _refs(scene)
     assert refs == {0: None, 1: None, 2: "the lamp"}
     res = generate_qa(scene, seed=0, qa_per_scene=30)
     reasons = dict(res.skipped)
     assert "no unique reference" in reasons["amb/object-0"] and "amb/object-1" in reasons
+    assert "no usable 2D box" in reasons["amb/object-0"] and "box2d" in reasons["amb/object-0"]
     # never a reference to one chair (counting may still say "chairs")
     assert res.records and not any(re.search(r"\bchair\b", r.question) for r in res.records)
     assert all(set(r.object_ids) <= {2} for r in res.records)
+    assert not any("highlight" in r.meta for r in res.records)
 
 
 def test_attribute_then_geometry_then_given_reference():
@@ -85,8 +108,11 @@ def test_attribute_then_geometry_then_given_reference():
     refs = _refs(scene)
     assert refs[2] == "the blue mug"
     assert refs[0] == "the leftmost mug" and refs[1] == "the rightmost mug"
-    assert refs[4] == "the vase on the left shelf" and refs[3] is None
+    # the given reference names 4; nothing in words names 3, so it falls back to a highlight box
+    assert refs[4] == "the vase on the left shelf" and refs[3] == "the vase highlighted by the red box"
     assert resolve_reference("the vase on the left shelf", scene) == [4]
+    assert resolve_reference("the vase highlighted by the red box", scene) == [3]
+    assert [h.object_id for h in get_view(scene).highlights] == [3]
     assert resolve_reference("the mug", scene) == [0, 1, 2]  # a category alone is ambiguous here
     m = _refs(scene.mirrored())
     assert m[4] == "the vase on the right shelf"  # given references are mirrored word by word

@@ -25,23 +25,24 @@ data_files=...)`` decodes ``image`` to PIL.  Writing is byte-deterministic.
 
 from __future__ import annotations
 
-import io
 import json
 import os
+import struct
+import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from ..scene import Scene
-from ..tasks.record import QARecord
+from ..tasks.record import QARecord, to_json
 
 SHARD_GLOB = "shard-*.parquet"
 DATA_DIR = "data"
 SCENES_DIR = "scenes"
-PNG_COMPRESS_LEVEL = 3  # ~5x faster than PIL's default 6 for ~7 % larger files
-ROW_GROUP_SIZE = 100  # rows: bounds reader memory (each row holds its view's PNG)
+ROW_GROUP_ROWS = 1000
+ROW_GROUP_BYTES = 64 << 20  # image bytes per row group (as decoded by a reader)
 
 
 def shard_name(index: int) -> str:
@@ -88,14 +89,41 @@ def features():
     )
 
 
-def encode_png(rgb: np.ndarray) -> bytes:
-    from PIL import Image
+@lru_cache(maxsize=1)
+def shard_schema():
+    """The Arrow schema of a shard (``features()`` with the ``huggingface`` metadata)."""
+    return features().arrow_schema
 
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(
-        buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL
-    )
-    return buf.getvalue()
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """Lossless RGB PNG: every row "Up"-filtered, deflated by ISA-L at level 1.
+
+    Written here because no library fits: Pillow (and libpng/libspng behind imagecodecs) try
+    every filter on every row, which makes a 640x480 view cost 6-7 ms; one vectorised filter
+    plus ISA-L deflate costs ~0.4 ms for files within ~7 % of Pillow's level-3 size
+    (``benchmarks/qa_speed.py``).  "Up" is the filter that keeps natural photos small too.
+    """
+    from isal import isal_zlib
+
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"encode_png: need an (H, W, 3) uint8 image, got {rgb.dtype} {rgb.shape}")
+    h, w, _ = rgb.shape
+    flat = rgb.reshape(h, w * 3)
+    raw = np.empty((h, w * 3 + 1), np.uint8)
+    raw[:, 0] = 2  # filter type Up: byte - byte above (mod 256)
+    raw[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=raw[1:, 1:])
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, deflate, no interlace
+    return b"".join((_PNG_SIGNATURE, _png_chunk(b"IHDR", ihdr),
+                     _png_chunk(b"IDAT", isal_zlib.compress(raw.data, 1)), _png_chunk(b"IEND", b"")))
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(tag)))
 
 
 def disk_scene(scene: Scene) -> Scene:
@@ -105,8 +133,9 @@ def disk_scene(scene: Scene) -> Scene:
 
 def view_scene(scene: Scene, flipped: bool) -> Scene:
     """The scene a record with this ``flipped`` flag talks about (flags are relative to the files)."""
-    base = disk_scene(scene)
-    return base.mirrored() if flipped else base
+    if bool(scene.flipped) == bool(flipped):
+        return scene
+    return scene.mirrored()
 
 
 def _rel(path: str | None, scene_dir: Path, root: Path) -> str | None:
@@ -117,74 +146,188 @@ def _rel(path: str | None, scene_dir: Path, root: Path) -> str | None:
     return Path(os.path.relpath(p, root)).as_posix()
 
 
-def record_row(
-    record: QARecord,
-    scene: Scene,
-    *,
-    root: Path,
-    scene_path: Path,
-    png: bytes,
-) -> dict[str, Any]:
-    """One shard row: the record, its view's PNG bytes, its view's camera and file references."""
-    cam = view_scene(scene, record.flipped).camera
-    scene_dir = scene_path.parent
-    depth = _rel(scene.depth_path, scene_dir, root)
-    if depth is not None and not (root / depth).is_file():
-        depth = None
-    point_map = _rel(scene.point_map_path, scene_dir, root)
-    if point_map is not None and not (root / point_map).is_file():
-        point_map = None
-    row = record.to_row()
-    row.update(
-        scene_id=record.scene_id or scene.id,
-        scene_path=Path(os.path.relpath(scene_path, root)).as_posix(),
-        image={"bytes": png, "path": None},
-        image_path=_rel(scene.image_path, scene_dir, root),
-        width=cam.width,
-        height=cam.height,
-        fx=cam.fx,
-        fy=cam.fy,
-        cx=cam.cx,
-        cy=cam.cy,
-        R_world_cam=[v for r in cam.R_world_cam for v in r],
-        depth_path=depth,
-        point_map_path=point_map,
-    )
-    return row
+def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
+                 shared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The columns every row of one scene view shares: its camera and file references.
+    ``shared``: another view's columns of the same scene, whose file references are reused."""
+    cam = view_scene(scene, flipped).camera
+    if shared is None:
+        scene_dir = scene_path.parent
+        shared = dict(scene_id=scene.id, scene_path=Path(os.path.relpath(scene_path, root)).as_posix(),
+                      image_path=_rel(scene.image_path, scene_dir, root))
+        for col, rel in (("depth_path", scene.depth_path), ("point_map_path", scene.point_map_path)):
+            p = _rel(rel, scene_dir, root)
+            shared[col] = p if p is not None and (root / p).is_file() else None
+    return {**shared, "width": cam.width, "height": cam.height, "fx": cam.fx, "fy": cam.fy, "cx": cam.cx,
+            "cy": cam.cy, "R_world_cam": [v for r in cam.R_world_cam for v in r]}
 
 
-def write_shard(rows: list[dict[str, Any]], path: str | Path) -> Path:
-    """Write rows atomically (tmp file + rename) with the HF schema; deterministic bytes.
+_RECORD_COLUMNS = ("id", "pair_id", "view", "flipped", "question", "answer", "task", "level", "format",
+                   "eval_type", "reasoning")
 
-    Rows are converted one row group at a time, so memory stays at ~``ROW_GROUP_SIZE``
-    images whatever the shard size (rows of one view share one ``bytes`` object).
+
+def scene_table(records: Sequence[QARecord], view_cols: Sequence[dict[str, Any]], image_index: Sequence[int],
+                images: Sequence[bytes]):
+    """One scene's shard rows as an Arrow table (``write_schema()``), built column by column.
+
+    ``view_cols[j]`` holds the columns record ``j`` shares with its view (``view_columns``) and
+    ``images[image_index[j]]`` its image bytes.  The image bytes stay a dictionary over the
+    scene's few distinct images: no per-row copies, and ``write_shard`` writes the dictionary
+    as Parquet's own (each image stored once per row group).
     """
     import pyarrow as pa
 
+    schema = write_schema()
+    n = len(records)
+    cols: dict[str, list] = {k: [getattr(r, k) for r in records] for k in _RECORD_COLUMNS}
+    cols["answer_struct"] = [to_json(r.answer_struct) for r in records]
+    cols["meta"] = [to_json(r.meta) for r in records]
+    cols["object_ids"] = [list(r.object_ids) for r in records]
+    cols["choices"] = [list(r.choices) for r in records]
+    for k in _VIEW_COLUMNS:
+        cols[k] = [v[k] for v in view_cols]
+    cols["scene_id"] = [r.scene_id or v["scene_id"] for r, v in zip(records, view_cols)]
+    png = pa.DictionaryArray.from_arrays(pa.array(image_index, pa.int32()), pa.array(list(images), pa.binary()))
+    image = pa.StructArray.from_arrays([png, pa.nulls(n, pa.string())], fields=list(schema.field("image").type))
+    arrays = [image if f.name == "image" else pa.array(cols[f.name], f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_VIEW_COLUMNS = ("scene_path", "image_path", "width", "height", "fx", "fy", "cx", "cy", "R_world_cam", "depth_path",
+                 "point_map_path")
+
+
+@lru_cache(maxsize=1)
+def write_schema():
+    """``shard_schema()`` with the image bytes as an Arrow dictionary: how shards are built.
+
+    The file itself is plain Parquet (a dictionary-encoded binary column, read back as
+    ``binary``) with the ``huggingface`` metadata of ``shard_schema()``; see ``write_shard``.
+    """
+    import pyarrow as pa
+
+    s = shard_schema()
+    image = pa.struct([pa.field("bytes", pa.dictionary(pa.int32(), pa.binary())), pa.field("path", pa.string())])
+    return s.set(s.get_field_index("image"), pa.field("image", image))
+
+
+def write_shard(table, path: str | Path) -> Path:
+    """Write a ``scene_table`` (or a concatenation of them, or a list of row dicts) atomically
+    (tmp file + rename); deterministic bytes.
+
+    Row groups end at a scene (chunk) boundary once they hold ``ROW_GROUP_ROWS`` rows or
+    ``ROW_GROUP_BYTES`` of image bytes as a reader decodes them, since readers decode a row
+    group at a time and every row carries its view's image.  Each row group's image dictionary
+    is the union of its scenes' dictionaries, passed to Parquet as is: images are neither
+    copied per row nor hashed.  The file stores no Arrow schema (it would say "dictionary");
+    the ``huggingface`` metadata is added as key-value metadata, so ``datasets`` still decodes
+    ``image`` as an ``Image``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = write_schema()
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pylist(list(table), schema=shard_schema())
+    if table.schema.field("image").type != schema.field("image").type:
+        img = table.column("image").combine_chunks()
+        png = pc.dictionary_encode(img.field("bytes")).cast(schema.field("image").type.field("bytes").type)
+        image = pa.StructArray.from_arrays([png, img.field("path")], fields=list(schema.field("image").type))
+        table = table.set_column(table.schema.get_field_index("image"), schema.field("image"), image)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    schema = features().arrow_schema
-    with open_writer(tmp, schema) as w:
-        for i in range(0, max(len(rows), 1), ROW_GROUP_SIZE):
-            w.write_table(pa.Table.from_pylist(rows[i : i + ROW_GROUP_SIZE], schema=schema))
+    with open_writer(tmp, schema, store_schema=False) as w:
+        for group in _row_groups(table):
+            w.write_table(group)
+        if table.num_rows == 0:
+            w.write_table(table)
+        w.add_key_value_metadata(shard_schema().metadata)
     os.replace(tmp, path)
     return path
 
 
-def open_writer(path: str | Path, schema):
-    """A Parquet writer with the settings every shard and export uses."""
+def _row_groups(table):
+    """Tables of whole chunks (scenes) up to the row-group limits, each with one image dictionary."""
+    import pyarrow.compute as pc
+
+    pieces = []  # (table slice, expanded image bytes)
+    for batch in table.to_batches(max_chunksize=ROW_GROUP_ROWS):
+        png = batch.column(batch.schema.get_field_index("image")).field("bytes")
+        sizes = pc.binary_length(png.dictionary).to_numpy(zero_copy_only=False)
+        pieces.append((batch, int(sizes[np.asarray(png.indices)].sum())))
+    group, rows, size = [], 0, 0
+    for batch, nbytes in pieces:
+        if group and (rows + batch.num_rows > ROW_GROUP_ROWS or size + nbytes > ROW_GROUP_BYTES):
+            yield _one_dictionary(group)
+            group, rows, size = [], 0, 0
+        group.append(batch)
+        rows += batch.num_rows
+        size += nbytes
+    if group:
+        yield _one_dictionary(group)
+
+
+def _one_dictionary(batches):
+    """One table of ``batches`` whose image column shares one dictionary (the concatenation)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = batches[0].schema
+    i = schema.get_field_index("image")
+    dicts, indices, paths, offset = [], [], [], 0
+    for b in batches:
+        img = b.column(i)
+        png = img.field("bytes")
+        dicts.append(png.dictionary)
+        indices.append(pc.add(png.indices, pa.scalar(offset, pa.int32())))
+        paths.append(img.field("path"))
+        offset += len(png.dictionary)
+    png = pa.DictionaryArray.from_arrays(pa.concat_arrays(indices), pa.concat_arrays(dicts))
+    image = pa.StructArray.from_arrays([png, pa.concat_arrays(paths)], fields=list(schema.field(i).type))
+    cols = [image if k == i else pa.concat_arrays([b.column(k) for b in batches]) for k in range(len(schema))]
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def open_writer(path: str | Path, schema, *, store_schema: bool = True):
+    """A Parquet writer with the settings every shard and export uses: zstd, except for
+    image bytes (PNG/JPEG are compressed already; zstd would cost time for nothing)."""
     import pyarrow.parquet as pq
 
+    leaves = _leaf_paths(schema)
+    compression = {".".join(p): "none" if p[-1] == "bytes" else "zstd" for p in leaves}
+    # Dictionary-encode what repeats (images, views, tasks, cameras); per-record text is unique,
+    # and hashing it into a dictionary that never pays off costs more than the rest of the write.
+    dictionary = [".".join(p) for p in leaves if p[0] not in _UNIQUE_COLUMNS]
     # Large dictionary pages let Parquet store each scene view's PNG once per row group
     # (every record of a view repeats the same bytes), so files stay small.
     return pq.ParquetWriter(
         str(path),
         schema,
-        compression="zstd",
+        compression=compression,
+        use_dictionary=dictionary,
         dictionary_pagesize_limit=256 << 20,
         write_statistics=False,
+        store_schema=store_schema,
     )
+
+
+_UNIQUE_COLUMNS = frozenset({"id", "pair_id", "question", "answer_struct", "meta", "choices", "prompt", "completion"})
+
+
+def _leaf_paths(schema) -> list[tuple[str, ...]]:
+    """Parquet column paths of an Arrow schema's leaves (``("image", "bytes")``, ...)."""
+    import pyarrow as pa
+
+    def walk(field, prefix):
+        t = field.type
+        if pa.types.is_struct(t):
+            return [p for k in range(t.num_fields) for p in walk(t.field(k), prefix + (field.name,))]
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            return [prefix + (field.name, "list", "element")]  # pyarrow's compliant list naming
+        return [prefix + (field.name,)]
+
+    return [p for f in schema for p in walk(f, ())]
 
 
 def iter_batches(path: str | Path, columns: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:

@@ -14,20 +14,22 @@ Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=T
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-from ..io import list_scene_files
+from ..io import flip_horizontal, list_scene_files
 from ..runlog import RunManifest
 from ..scene import Scene, SceneError
-from .parquet import DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, record_row, shard_name, write_shard
+from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, scene_table, shard_name, view_columns,
+                      write_shard)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..tasks.llm import LLMWriterConfig
@@ -52,7 +54,7 @@ def scene_seed(seed: int, scene_id: str) -> int:
 class SceneOutcome:
     file: str  # the scene JSON's name under out/scenes
     key: str  # scene id when the scene loaded, else the file name
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    table: Any = None  # pyarrow.Table of the scene's shard rows (``build_table``)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason) inside the scene
     error: str | None = None  # set: the whole scene was skipped for this reason
     fatal: bool = False  # the error is not a data problem (a bug): surface it if nothing works
@@ -65,21 +67,42 @@ def _default_generator() -> Generator:
     return generate_qa
 
 
-def build_rows(
+def build_table(
     records: Sequence[Any], scene: Scene, image: Any, *, root: Path, scene_path: Path,
-    pngs: dict[bool, bytes] | None = None,
-) -> list[dict[str, Any]]:
-    """Shard rows of one scene's records: the image is PNG-encoded once per view (original /
-    mirrored) and the bytes are shared by that view's rows.  ``pngs`` (flipped -> bytes) is the
-    encoding cache; pass a filled one to reuse encodings."""
+    pngs: dict[tuple[bool, bool], bytes] | None = None,
+):
+    """Shard rows of one scene's records as an Arrow table (``parquet.scene_table``).
+
+    Each distinct image is PNG-encoded once and shared by its records: one per view (original /
+    mirrored) and, for records that name an object by a highlighted box
+    (``meta["highlight"]``), one more per view with those boxes drawn.  ``pngs`` maps
+    ``(flipped, highlighted)`` to encoded bytes; pass a filled one to reuse encodings (the
+    original view's PNG as read from disk)."""
     pngs = {} if pngs is None else pngs
-    rows = []
+    views: dict[bool, dict[str, Any]] = {}
+    keys: dict[tuple[bool, bool], int] = {}
+    images: list[bytes] = []
+    view_cols, index = [], []
     for rec in records:
         flip = bool(rec.flipped)
-        if flip not in pngs:  # encode once per view, reuse across the view's records
-            pngs[flip] = encode_png(image[:, ::-1] if flip else image)
-        rows.append(record_row(rec, scene, root=root, scene_path=scene_path, png=pngs[flip]))
-    return rows
+        boxes = rec.meta.get("highlight")
+        key = (flip, bool(boxes))
+        if flip not in views:
+            views[flip] = view_columns(scene, flip, root=root, scene_path=scene_path,
+                                       shared=next(iter(views.values()), None))
+        if key not in keys:
+            if key not in pngs:
+                view_image = flip_horizontal(image) if flip else image
+                if boxes:
+                    from ..tasks.highlight import draw_highlights
+
+                    view_image = draw_highlights(view_image, boxes)
+                pngs[key] = encode_png(view_image)
+            keys[key] = len(images)
+            images.append(pngs[key])
+        view_cols.append(views[flip])
+        index.append(keys[key])
+    return scene_table(records, view_cols, index, images)
 
 
 def process_scene(
@@ -117,9 +140,9 @@ def process_scene(
     disk = scene.mirrored() if scene.flipped else scene
     image_file = disk._path(disk.image_path)
     # The unflipped view's PNG is already on disk: reuse its bytes instead of re-encoding.
-    pngs = {False: image_file.read_bytes()} if image_file.suffix.lower() == ".png" else {}
-    rows = build_rows(records, scene, image, root=root, scene_path=scene_path, pngs=pngs)
-    return SceneOutcome(scene_path.name, scene.id, rows=rows, skipped=skipped, llm=llm_counts)
+    pngs = {(False, False): image_file.read_bytes()} if image_file.suffix.lower() == ".png" else {}
+    table = build_table(records, scene, image, root=root, scene_path=scene_path, pngs=pngs)
+    return SceneOutcome(scene_path.name, scene.id, table=table, skipped=skipped, llm=llm_counts)
 
 
 # --------------------------------------------------------------------------- optional LLM writer
@@ -275,6 +298,7 @@ def _norm(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
+@lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -325,7 +349,7 @@ def _recount(manifest: RunManifest) -> None:
     manifest.stats["num_records"] = sum(s["records"] for s in shards)
     manifest.stats["num_scenes"] = sum(len(s["scenes"]) for s in shards)
     manifest.stats["num_shards"] = len(shards)
-    manifest.stats["versions"] = _versions()
+    manifest.stats["versions"] = dict(_versions())
     llm = Counter()
     for s in shards:
         llm.update(s.get("llm", {}))
@@ -454,7 +478,8 @@ def generate_dataset(
 def _write_outcomes(
     outcomes: Iterable[SceneOutcome], manifest: RunManifest, out: Path, shard_size: int, *, total: int, progress: bool,
 ) -> None:
-    buf_rows: list[dict[str, Any]] = []
+    buf_tables: list[Any] = []  # one pyarrow.Table per scene
+    buf_n = 0
     buf_scenes: list[str] = []
     buf_files: list[str] = []
     buf_llm: Counter = Counter()
@@ -463,14 +488,19 @@ def _write_outcomes(
     first_fatal: str | None = None
 
     def flush() -> None:
+        nonlocal buf_n
         if not buf_scenes:
             return
         shards = manifest.stats["shards"]
         name = shard_name(len(shards))
-        if buf_rows:
-            write_shard(buf_rows, out / DATA_DIR / name)
-        counts = {k: dict(sorted(Counter(str(r[k]) for r in buf_rows).items())) for k in COUNT_KEYS}
-        entry = {"file": name if buf_rows else None, "records": len(buf_rows),
+        counts = {k: {} for k in COUNT_KEYS}
+        if buf_n:
+            import pyarrow as pa
+
+            table = pa.concat_tables(buf_tables)
+            write_shard(table, out / DATA_DIR / name)
+            counts = {k: dict(sorted(Counter(map(str, table.column(k).to_pylist())).items())) for k in COUNT_KEYS}
+        entry = {"file": name if buf_n else None, "records": buf_n,
                  "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts}
         if buf_llm:
             entry["llm"] = dict(sorted(buf_llm.items()))
@@ -479,12 +509,16 @@ def _write_outcomes(
             manifest.mark_done(s, flush=False)
         _recount(manifest)
         manifest.write()
-        buf_rows.clear()
+        buf_tables.clear()
+        buf_n = 0
         buf_scenes.clear()
         buf_files.clear()
         buf_llm.clear()
 
     bar = _progress_bar(progress, total)
+    # Everything alive now (imported libraries: ~10^5 objects) lives for the whole run; freezing
+    # it keeps the cyclic GC from rescanning it in every full collection (~0.1 s each).
+    gc.freeze()
     try:
         for oc in outcomes:
             if bar is not None:
@@ -502,14 +536,18 @@ def _write_outcomes(
             for item, reason in oc.skipped:  # keyed by scene (unless the generator already did)
                 key = item if item == oc.key or item.startswith(f"{oc.key}/") else f"{oc.key}/{item}"
                 manifest.skip(key, reason, flush=False)
-            if buf_rows and len(buf_rows) + len(oc.rows) > shard_size:
+            n = 0 if oc.table is None else oc.table.num_rows
+            if buf_n and buf_n + n > shard_size:
                 flush()
-            buf_rows.extend(oc.rows)
+            if n:
+                buf_tables.append(oc.table)
+                buf_n += n
             buf_scenes.append(oc.key)
             buf_files.append(oc.file)
             buf_llm.update(oc.llm)
         flush()
     finally:
+        gc.unfreeze()
         if bar is not None:
             bar[0].stop()
         _recount(manifest)

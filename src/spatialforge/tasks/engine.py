@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from .highlight import attach_highlights
 from .plan import RealiseError, Skip, Stream
 from .record import FORMATS, QARecord
 from .registry import DEFAULT_RATIOS, TASKS
@@ -127,10 +128,10 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
                 t[res.reason] = t.get(res.reason, 0) + 1
             continue
         try:
-            rec = task._realise(res, view)
+            rec = attach_highlights(task._realise(res, view), view)
             if rec.question in questions:
                 continue
-            mrec = task._realise(res.mirrored(W), mview) if mview is not None else None
+            mrec = attach_highlights(task._realise(res.mirrored(W), mview), mview) if mview is not None else None
         except RealiseError as e:
             t = transient.setdefault(name, {})
             t[str(e)] = t.get(str(e), 0) + 1

@@ -14,7 +14,7 @@ left/right *answers* and references follow from the mirrored geometry.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -77,13 +77,9 @@ class Plan:
         if any(isinstance(params.get(k), str) and mirror_side(params[k]) != params[k] for k in SIDED_PARAMS):
             params = {k: mirror_side(v) if k in SIDED_PARAMS and isinstance(v, str) else v
                       for k, v in params.items()}
-        return replace(
-            self,
-            sub=mirror_side(self.sub),
-            pixels=tuple((width - 1 - c, r) for c, r in self.pixels),
-            params=params,
-            view="mirrored" if self.view == "original" else "original",
-        )
+        return Plan(self.task, self.fmt, mirror_side(self.sub), self.objects, self.template, self.wrap, self.unit,
+                    self.unit_long, tuple((width - 1 - c, r) for c, r in self.pixels), self.letter, self.truth,
+                    self.draws, params, self.key, "mirrored" if self.view == "original" else "original")
 
 
 class Stream:

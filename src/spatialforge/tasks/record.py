@@ -33,8 +33,10 @@ naming objects).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+
+import orjson
 
 Format = Literal["free", "mcq", "tf"]
 View = Literal["original", "mirrored"]
@@ -43,8 +45,24 @@ EVAL_TYPES = ("numeric", "point3d", "vector3d", "box3d", "choice", "yesno", "cou
               "open")
 
 
-@dataclass(frozen=True)
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def to_json(value: Any) -> str:
+    """Canonical JSON (sorted keys) of a record's nested value, as stored in Parquet.
+
+    orjson, not ``json``: records carry float-heavy metadata (typed options, claims), which
+    ``json.dumps`` writes ~6x slower; both give the same values back through ``json.loads``.
+    """
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
+@dataclass
 class QARecord:
+    """One QA record.  Treated as immutable (build changed copies with ``dataclasses.replace``);
+    not ``frozen`` only because frozen dataclasses construct ~4x slower and the engine builds
+    tens of thousands a second."""
+
     id: str
     scene_id: str
     question: str
@@ -75,9 +93,9 @@ class QARecord:
 
     def to_row(self) -> dict[str, Any]:
         """Flat row for Parquet: nested values as JSON strings (stable across readers)."""
-        row = asdict(self)
-        row["answer_struct"] = json.dumps(self.answer_struct, sort_keys=True)
-        row["meta"] = json.dumps(self.meta, sort_keys=True)
+        row = {k: getattr(self, k) for k in _FIELDS}  # not asdict: it deep-copies every value
+        row["answer_struct"] = to_json(self.answer_struct)
+        row["meta"] = to_json(self.meta)
         row["object_ids"] = list(self.object_ids)
         row["choices"] = list(self.choices)
         return row
@@ -91,3 +109,6 @@ class QARecord:
         d["object_ids"] = tuple(d.get("object_ids") or ())
         d["choices"] = tuple(d.get("choices") or ())
         return cls(**d)
+
+
+_FIELDS = tuple(f.name for f in fields(QARecord))

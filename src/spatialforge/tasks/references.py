@@ -10,12 +10,16 @@ For each object, the simplest reference that picks it out alone among the object
    a line across the image: PCA of the centres, 2nd principal std < 0.3 x the 1st, dominant axis
    left-right; "from the top" likewise for a vertical line), "the second-closest chair";
 5. references given with the scene (``Object3D.references``), when no other object in view has
-   the same text.
+   the same text;
+6. the fallback (SPEC §3): "the chair highlighted by the red box", with that 2D box drawn on the
+   image (``assign_highlights``; boxes, palette and records in ``highlight.py``).
 
 Every candidate is checked by *resolving it back* against the scene: resolution returns every
 object the words could mean, i.e. the target plus each object that is not clearly separated
 from it along the reference's key (thresholds in ``thresholds.py``); a reference is used only if
-it resolves to exactly its object.  Objects with no such reference are unreferable and skipped.
+it resolves to exactly its object.  Objects with no such reference get a highlight (a colour of
+``highlight.HIGHLIGHT_COLORS``, in object-index order) when they have a usable 2D box; the rest
+are unreferable and skipped.
 Left/right use camera-frame x (and the image order of the centres must agree), so mirroring
 turns "leftmost" into "rightmost" by itself.
 """
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from . import thresholds as T
+from .highlight import HIGHLIGHT_COLORS, Highlight, highlight_box, highlight_text
 from .language import ORDINALS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,10 +44,10 @@ ADJ_KEYS = ("size_word", "shape", "color", "colour", "material", "pattern", "tex
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    kind: str  # category | attribute | extreme | ordinal | given
+    kind: str  # category | attribute | extreme | ordinal | given | highlight
     category: str  # display category
     text: str
-    key: str = ""  # left | near | high | big | tall; attribute words joined by " "
+    key: str = ""  # left | near | high | big | tall; attribute words joined by " "; highlight colour
     descending: bool = False
     rank: int = 0
 
@@ -143,6 +148,8 @@ def resolve(ref: Ref, view: "SceneView") -> list[int]:
         return resolve_ordered(view, group, ref.key, ref.descending, ref.rank)
     if ref.kind == "given":
         return [i for i in view.visible if ref.text in view.given[i]]
+    if ref.kind == "highlight":
+        return [h.index for h in view.highlights if h.text == ref.text]
     raise ValueError(f"unknown reference kind {ref.kind!r}")
 
 
@@ -245,6 +252,8 @@ def candidate_texts(view: "SceneView") -> dict[str, Ref]:
     for i in view.visible:
         for text in view.given[i]:
             out.setdefault(text, Ref("given", view.cat[i], text))
+    for h in view.highlights:
+        out[h.text] = Ref("highlight", view.cat[h.index], h.text, h.color)
     return out
 
 
@@ -258,10 +267,46 @@ def resolve_text(text: str, view: "SceneView") -> list[int]:
     return [view.ids[i] for i in resolve(ref, view)]
 
 
+def assign_highlights(view: "SceneView") -> None:
+    """The fallback reference: every askable object (``ok``) that ``compute_references`` left
+    without a reference and that has a usable 2D box in this view gets
+    ``Ref("highlight", cat, "the {cat} highlighted by the {colour} box")``; colours in
+    object-index order (so both mirror views agree).  Fills ``view.highlights`` and
+    ``view.no_box`` (objects left unreferable because they have no usable box)."""
+    hl: list[Highlight] = []
+    no_box: set[int] = set()
+    for i in range(view.n):
+        if not view.ok[i] or view.refs[i] is not None:
+            continue
+        if len(hl) >= len(HIGHLIGHT_COLORS):
+            break
+        box = highlight_box(view.scene, i)
+        if box is None:
+            no_box.add(i)
+            continue
+        name, rgb = HIGHLIGHT_COLORS[len(hl)]
+        cat = view.cat[i]
+        text = highlight_text(cat, name)
+        view.refs[i] = Ref("highlight", cat, text, name)
+        hl.append(Highlight(i, view.ids[i], name, rgb, box, text))
+    view.highlights = hl
+    view.highlight_cores = tuple(h.text[4:] for h in hl)  # without "the " (also matches "The ...")
+    view.no_box = no_box
+
+
 def describe_unreferable(view: "SceneView", i: int) -> str:
     cat = view.cat[i]
     n = len(view.groups.get(cat, []))
+    if i in view.no_box:
+        side = f"a side under {T.HIGHLIGHT_MIN_SIDE:g} px inside the image"
+        if view.scene.objects[i].box2d is not None:
+            why = f"and no usable 2D box to highlight it (its box2d has {side})"
+        else:
+            why = (f"and no usable 2D box to highlight it (no box2d, and its projected 3D box has a corner behind "
+                   f"the camera or {side})")
+    else:
+        why = f"and all {len(HIGHLIGHT_COLORS)} highlight box colours are taken"
     return (f"object {view.ids[i]} ({cat}): no unique reference — {n} {cat} objects in view and no attribute, "
             f"position or size tells it apart (thresholds: {T.REF_LR_GAP} m / "
             f"{math.floor(T.REF_IMAGE_GAP * 100)}% image width left-right, {T.REF_DIST_GAP_ABS} m distance, "
-            f"volume x{T.REF_VOLUME_RATIO})")
+            f"volume x{T.REF_VOLUME_RATIO}), {why}")

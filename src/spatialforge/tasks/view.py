@@ -3,9 +3,9 @@
 A ``SceneView`` holds, per object, the camera-frame centre (OpenCV: x right, y down,
 z forward), the world centre (gravity-aligned, z up), size, volume, distance to the
 camera, image position of the centre, front vectors, whether it may be asked about and
-its unique reference — as plain Python lists, so that planning and realising a question
-costs microseconds.  Depth maps are cached per file (a mirrored scene reads the same
-array with columns reversed).
+its unique reference (or its highlight box, ``highlights``) — as plain Python lists, so
+that planning and realising a question costs microseconds.  Depth maps are cached per file
+(a mirrored scene reads the same array with columns reversed).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import thresholds as T
-from .references import Ref, _adjectives, compute_references, describe_unreferable
+from .highlight import Highlight
+from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -105,6 +106,11 @@ class SceneView:
 
         self.refs: list[Ref | None] = [None] * n
         compute_references(self)
+        # fallback "the chair highlighted by the red box" (SPEC §3); see highlight.py
+        self.highlights: list[Highlight] = []  # in object-index order
+        self.highlight_cores: tuple[str, ...] = ()  # highlight texts without "the "
+        self.no_box: set[int] = set()
+        assign_highlights(self)
         self.ref_text = [None if r is None else r.text for r in self.refs]
         for i in range(n):
             if self.ok[i] and self.refs[i] is None:

@@ -1,0 +1,155 @@
+"""The fallback reference "the [class] highlighted by the [colour] box" (HiSpatial 3.2).
+
+An object that may be asked about but has no unique referring expression is named by a
+coloured 2D box drawn on the image (``references.assign_highlights`` picks the objects and
+colours; this module holds the palette, the box of an object in a view, the record side
+and the drawing):
+
+* ``highlight_box(scene, i)`` — the usable 2D box of object ``i`` in the scene's own image
+  (its ``box2d``, else its projected 3D box), clipped to the image, or None.  A mirrored
+  scene's box is computed on the unflipped scene and mirrored (``x -> W - x``), so the two
+  views' boxes are exact mirror images.
+* ``attach_highlights(record, view)`` — a record whose question, answer, choices or
+  reasoning mentions a highlight reference of its view gets ``meta["highlight"]``: every
+  highlight of the view, ``[{"object_id", "color", "rgb", "box2d"}, ...]`` sorted by object
+  id (all of them, as the dataset writer draws all of them on one image per view).
+* ``draw_highlights(rgb, highlights)`` — a copy of the image with each box's outline drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import thresholds as T
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..scene import Scene
+    from .record import QARecord
+    from .view import SceneView
+
+# Clearly distinct colour names, in assignment order (object-index order in the view).
+HIGHLIGHT_COLORS: tuple[tuple[str, tuple[int, int, int]], ...] = (
+    ("red", (255, 0, 0)),
+    ("green", (0, 200, 0)),
+    ("blue", (0, 64, 255)),
+    ("yellow", (255, 230, 0)),
+    ("magenta", (255, 0, 255)),
+    ("cyan", (0, 230, 255)),
+    ("orange", (255, 140, 0)),
+    ("purple", (140, 40, 200)),
+    ("white", (255, 255, 255)),
+    ("black", (0, 0, 0)),
+)
+MARKER = " highlighted by the "  # every highlight text contains it (fast mention check)
+
+
+def highlight_text(category: str, color: str) -> str:
+    return f"the {category}{MARKER}{color} box"
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """One highlighted object of a view: index ``i`` in the view, its id, colour and box."""
+
+    index: int
+    object_id: int
+    color: str
+    rgb: tuple[int, int, int]
+    box2d: tuple[float, float, float, float]  # x0, y0, x1, y1 in this view's pixels
+    text: str
+
+    def to_meta(self) -> dict[str, Any]:
+        return {"object_id": self.object_id, "color": self.color, "rgb": list(self.rgb), "box2d": list(self.box2d)}
+
+
+def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None:
+    """Box of object ``i`` in an *unflipped* scene's image, clipped; None if not usable."""
+    from ..scene import snap_pixel
+
+    cam = scene.camera
+    W, H = cam.width, cam.height
+    o = scene.objects[i]
+    if o.box2d is not None:
+        x0, y0, x1, y1 = o.box2d
+    else:
+        pts = o.box3d.corners() @ np.asarray(cam.R_world_cam, dtype=float)  # world -> camera frame
+        z = pts[:, 2]
+        if not np.all(z > T.MIN_DEPTH):
+            return None  # a corner behind (or at) the camera: the projection is not a box
+        u = cam.fx * pts[:, 0] / z + cam.cx
+        v = cam.fy * pts[:, 1] / z + cam.cy
+        x0, x1, y0, y1 = (snap_pixel(float(a)) for a in (u.min(), u.max(), v.min(), v.max()))
+    x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(W)), min(y1, float(H))
+    if not (math.isfinite(x0 + y0 + x1 + y1) and x1 - x0 >= T.HIGHLIGHT_MIN_SIDE
+            and y1 - y0 >= T.HIGHLIGHT_MIN_SIDE):
+        return None
+    return (x0, y0, x1, y1)
+
+
+def highlight_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None:
+    """Usable 2D box (x0, y0, x1, y1, this view's pixels, clipped to the image) of object
+    ``i`` of ``scene``, or None (no box2d and a 3D box corner behind the camera, or a side
+    shorter than ``thresholds.HIGHLIGHT_MIN_SIDE`` px after clipping)."""
+    if not scene.flipped:
+        return _raw_box(scene, i)
+    b = _raw_box(scene.mirrored(), i)  # exact: coordinates are multiples of 2**-20 px
+    if b is None:
+        return None
+    W = float(scene.camera.width)
+    return (W - b[2], b[1], W - b[0], b[3])
+
+
+# ---------------------------------------------------------------------- records
+def _mentions(rec: "QARecord", cores: tuple[str, ...]) -> bool:
+    for s in (rec.question, rec.answer, rec.reasoning, *rec.choices):
+        if MARKER in s:
+            for c in cores:
+                if c in s:
+                    return True
+    return False
+
+
+def attach_highlights(rec: "QARecord", view: "SceneView") -> "QARecord":
+    """``rec`` with ``meta["highlight"]`` (every highlight of ``view``, sorted by object id)
+    if its text mentions a highlight reference of ``view``; otherwise ``rec`` itself."""
+    if not view.highlights:
+        return rec
+    if not _mentions(rec, view.highlight_cores):
+        return rec
+    hl = [h.to_meta() for h in sorted(view.highlights, key=lambda h: h.object_id)]
+    return replace(rec, meta={**rec.meta, "highlight": hl})
+
+
+# ---------------------------------------------------------------------- drawing
+def line_width(image_width: int) -> int:
+    return max(2, round(image_width / 200))
+
+
+def draw_highlights(rgb: np.ndarray, highlights: list[dict[str, Any]]) -> np.ndarray:
+    """A copy of the (H, W, 3) uint8 image with each highlight's box outline drawn in its
+    ``rgb`` (line width ``max(2, round(W / 200))`` px, drawn inside the box)."""
+    from PIL import Image, ImageDraw
+
+    arr = np.asarray(rgb)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        raise ValueError(f"draw_highlights needs an (H, W, 3) uint8 image, got {arr.shape} {arr.dtype}")
+    if not highlights:
+        return arr.copy()
+    H, W = arr.shape[:2]
+    img = Image.fromarray(np.ascontiguousarray(arr))
+    d = ImageDraw.Draw(img)
+    lw = line_width(W)
+    for h in highlights:
+        x0, y0, x1, y1 = h["box2d"]
+        # pixel columns covered by [x0, x1): the outline's outer edge lies on the box
+        c0, r0 = int(math.floor(x0)), int(math.floor(y0))
+        c1, r1 = int(math.ceil(x1)) - 1, int(math.ceil(y1)) - 1
+        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, W - 1), min(r1, H - 1)
+        if c1 < c0 or r1 < r0:
+            continue
+        d.rectangle((c0, r0, c1, r1), outline=tuple(int(v) for v in h["rgb"]), width=lw)
+    return np.array(img)

@@ -1,0 +1,110 @@
+"""Image bytes in shards: our PNG writer, shared per-view images, highlighted-box images, row groups."""
+
+import gc
+import io
+import json
+from dataclasses import replace
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from spatialforge.datasets import generate_dataset, load_hf_dataset, shard_paths
+from spatialforge.datasets import parquet as P
+from spatialforge.datasets.parquet import encode_png, iter_rows
+from spatialforge.io import flip_horizontal
+from spatialforge.tasks.highlight import draw_highlights
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (7, 13), (48, 64), (3, 200)])
+def test_encode_png_is_lossless_and_decodes_everywhere(hw):
+    rgb = np.random.default_rng(sum(hw)).integers(0, 256, (*hw, 3), dtype=np.uint8)
+    png = encode_png(rgb)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    back = np.asarray(Image.open(io.BytesIO(png)))
+    assert back.dtype == np.uint8 and (back == rgb).all()
+    assert encode_png(rgb) == png  # same pixels, same bytes
+    assert (np.asarray(Image.open(io.BytesIO(encode_png(rgb[:, ::-1])))) == rgb[:, ::-1]).all()  # strided input
+
+
+def test_encode_png_rejects_what_it_cannot_write():
+    with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
+        encode_png(np.zeros((4, 4), np.uint8))
+    with pytest.raises(ValueError, match="float32"):
+        encode_png(np.zeros((4, 4, 3), np.float32))
+
+
+def test_flip_horizontal_matches_numpy():
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 9, 3), dtype=np.uint8)
+    depth = np.random.default_rng(1).random((5, 9), dtype=np.float32)
+    for a in (rgb, depth):
+        f = flip_horizontal(a)
+        assert f.flags.c_contiguous and (f == a[:, ::-1]).all()
+
+
+def _highlight_gen(stub):
+    """The stub generator, with every mirrored pair's first record naming a highlighted object."""
+
+    def gen(scene, **kw):
+        res = stub(scene, **kw)
+        out = []
+        for r in res.records:
+            if r.id.startswith(f"{scene.id}-000"):
+                o = scene.mirrored().object(1) if r.flipped else scene.object(1)
+                box = [float(v) for v in o.box2d]
+                hl = [{"object_id": 1, "color": "red", "rgb": [255, 0, 0], "box2d": box}]
+                r = replace(r, question="Where is the chair highlighted by the red box?", meta={**r.meta, "highlight": hl})
+            out.append(r)
+        return type(res)(records=out, skipped=res.skipped)
+
+    return gen
+
+
+def test_views_share_one_image_and_highlights_get_their_own(tmp_path, scene_folder, stub):
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, mirror=True,
+                     generator=_highlight_gen(stub))
+    assert gc.get_freeze_count() == 0  # the run unfreezes the GC it froze
+    rows = list(iter_rows(out))
+    by_key: dict[tuple, set] = {}
+    for r in rows:
+        by_key.setdefault((r["scene_id"], r["flipped"], "highlight" in r["meta"]), set()).add(r["image"]["bytes"])
+    assert all(len(v) == 1 for v in by_key.values())  # one image per scene view (and highlight)
+    assert {k[2] for k in by_key} == {True, False}
+    ds = load_hf_dataset(out, cache_dir=tmp_path / "hf")
+    seen = 0
+    for i, r in enumerate(rows):
+        src = np.asarray(Image.open(scene_folder / "images" / f"{r['scene_id']}.png").convert("RGB"))
+        view = src[:, ::-1] if r["flipped"] else src
+        img = np.asarray(ds[i]["image"].convert("RGB"))
+        if '"highlight"' not in r["meta"]:
+            assert (img == view).all()
+            continue
+        seen += 1
+        x0, y0, x1, y1 = (int(v) for v in json.loads(r["meta"])["highlight"][0]["box2d"])
+        assert (img[y0, x0:x1] == (255, 0, 0)).all() and (img[y0:y1, x0] == (255, 0, 0)).all()  # the outline
+        assert (img[y0 + 3:y1 - 3, x0 + 3:x1 - 3] == view[y0 + 3:y1 - 3, x0 + 3:x1 - 3]).all()  # inside untouched
+        drawn = draw_highlights(view, json.loads(r["meta"])["highlight"])
+        assert (img == drawn).all()
+    assert seen == 6  # 3 scenes x (original + mirrored)
+
+
+def test_row_groups_end_at_scenes_within_the_byte_limit(tmp_path, scene_folder, stub, monkeypatch):
+    monkeypatch.setattr(P, "ROW_GROUP_BYTES", 1)  # every scene in a row group of its own
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, mirror=True, generator=stub)
+    (shard,) = shard_paths(out)
+    pf = pq.ParquetFile(shard)
+    assert pf.num_row_groups == 3 and all(pf.metadata.row_group(g).num_rows == 8 for g in range(3))
+    assert pf.schema_arrow.field("image").type.field("bytes").type == "binary"  # plain binary to readers
+    for g in range(3):
+        scenes = set(pf.read_row_group(g, columns=["scene_id"]).column(0).to_pylist())
+        assert len(scenes) == 1
+    # each view's PNG is stored once (Parquet dictionary), not once per row
+    pngs = [r["image"]["bytes"] for r in iter_rows(out)]
+    unique = sum(len(b) for b in set(pngs))
+    assert len(set(pngs)) == 6 and unique > 30_000
+    assert shard.stat().st_size < unique + 20_000 < sum(map(len, pngs)) / 2
+    meta = pf.metadata.metadata
+    assert b"huggingface" in meta and b"ARROW:schema" not in meta
