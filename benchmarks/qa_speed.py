@@ -32,6 +32,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
     os.environ[_v] = "1"
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
@@ -64,11 +65,13 @@ def _timed_run(loaded, out: Path, gen_kwargs: dict, pngs_per_scene: list[dict]) 
     for scene, *_ in loaded:  # depth reads are file I/O: cached before timing ...
         view_mod._load_depth(scene)
     view_mod._VIEWS.clear()  # ... but per-scene views (references etc.) are timed
+    # fresh Scene objects, as process_scene loads them: the mirrored scene a Scene caches is timed
+    scenes = [dataclasses.replace(scene) for scene, *_ in loaded]
     n = 0
 
     def outcomes():
         nonlocal n
-        for i, (scene, image, path, _) in enumerate(loaded):
+        for i, (scene, (_, image, path, _)) in enumerate(zip(scenes, loaded)):
             res = generate_qa(scene, seed=scene_seed(0, scene.id), **gen_kwargs)
             table = build_table(res.records, scene, image, root=out, scene_path=path, pngs=dict(pngs_per_scene[i]))
             n += table.num_rows

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 
 @dataclass
 class RunManifest:
@@ -77,5 +79,8 @@ class RunManifest:
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True, default=str))
+        # orjson: the manifest is rewritten after every shard and grows with the run; the
+        # stdlib encoder with ``indent`` runs in pure Python
+        tmp.write_bytes(orjson.dumps(self.to_dict(), default=str,
+                                     option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
         os.replace(tmp, self.path)

@@ -44,6 +44,20 @@ def _finite(name: str, values: Iterable[float], where: str) -> tuple[float, ...]
     return out
 
 
+def _mirror_of(obj: Any, **changes: Any) -> Any:
+    """A copy of a validated frozen dataclass with mirrored fields, without re-validating.
+
+    Mirroring keeps every invariant ``__post_init__`` checks (finite values, positive sizes,
+    unit fronts, snapped pixels), and QA generation mirrors every scene, where validation
+    and ``dataclasses.replace`` were most of the cost.  Only ``mirrored()`` methods use this.
+    """
+    out = object.__new__(type(obj))
+    d = {k: v for k, v in obj.__dict__.items() if not k.startswith("_")}  # fields, not caches
+    d.update(changes)
+    out.__dict__.update(d)
+    return out
+
+
 def snap_pixel(x: float) -> float:
     """Round a pixel coordinate to a multiple of 2**-20 px.  Then ``W - x`` is exact in
     floating point, so horizontal mirroring (u -> W - u) is an exact involution; the
@@ -185,7 +199,6 @@ def _mirror_runs(counts: tuple[int, ...], H: int, W: int) -> tuple[int, ...]:
 
 
 # --------------------------------------------------------------------------- camera
-_MIRROR = np.diag([-1.0, 1.0, 1.0])
 
 
 @dataclass(frozen=True)
@@ -247,8 +260,8 @@ class Camera:
         return np.asarray(points_world, dtype=float) @ self.R
 
     def mirrored(self) -> "Camera":
-        R = _MIRROR @ self.R @ _MIRROR  # exact: only sign flips
-        return replace(self, cx=self.width - self.cx, R_world_cam=tuple(map(tuple, R.tolist())))
+        (a, b, c), (d, e, f), (g, h, i) = self.R_world_cam  # diag(-1,1,1) R diag(-1,1,1): sign flips only
+        return _mirror_of(self, cx=self.width - self.cx, R_world_cam=((a, -b, -c), (-d, e, f), (-g, h, i)))
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -314,7 +327,7 @@ class Box3D:
 
     def mirrored(self) -> "Box3D":
         x, y, z = self.center
-        return Box3D((-x, y, z), self.size, -self.yaw)
+        return _mirror_of(self, center=(-x, y, z), yaw=wrap_yaw(-self.yaw))
 
     def to_dict(self) -> dict[str, Any]:
         return {"center": list(self.center), "size": list(self.size), "yaw": self.yaw}
@@ -392,12 +405,13 @@ class Object3D:
             x0, y0, x1, y1 = self.box2d
             box2d = (image_width - x1, y0, image_width - x0, y1)
         front = None if self.front is None else (-self.front[0], self.front[1], self.front[2])
-        return replace(
+        return _mirror_of(
             self,
             box3d=self.box3d.mirrored(),
             box2d=box2d,
             mask=None if self.mask is None else self.mask.mirrored(),
             front=front,
+            attributes=dict(self.attributes),
             references=tuple(swap_left_right(r) for r in self.references),
         )
 
@@ -511,7 +525,7 @@ class Scene:
         m = self.__dict__.get("_mirror")
         if m is None:
             W = self.camera.width
-            m = replace(
+            m = _mirror_of(
                 self,
                 camera=self.camera.mirrored(),
                 objects=tuple(o.mirrored(W) for o in self.objects),

@@ -11,7 +11,9 @@ A dataset folder looks like this::
 Each row is ``QARecord.to_row()`` plus
 
 * ``image``: ``datasets.Image()`` (PNG bytes of the record's view: the mirrored view
-  holds the horizontally flipped pixels);
+  holds the horizontally flipped pixels; a record naming an object by a highlighted box,
+  ``meta["highlight"]``, gets its view with those boxes drawn).  Rows of one view share
+  one image, stored once per row group (Parquet dictionary encoding);
 * ``scene_path``: the scene JSON relative to the dataset root (``show`` reads it);
 * ``image_path`` / ``depth_path`` / ``point_map_path``: files relative to the dataset root
   as stored on disk, never flipped; ``flipped`` says the view must flip them;
@@ -19,7 +21,7 @@ Each row is ``QARecord.to_row()`` plus
   the view* (mirrored view: ``cx -> W - cx``), so ``point_map_from_row`` gives the view's
   metric point map from the depth file.
 
-The schema carries the ``huggingface`` metadata, so ``datasets.load_dataset("parquet",
+The file carries the ``huggingface`` metadata, so ``datasets.load_dataset("parquet",
 data_files=...)`` decodes ``image`` to PIL.  Writing is byte-deterministic.
 """
 
@@ -138,12 +140,11 @@ def view_scene(scene: Scene, flipped: bool) -> Scene:
     return scene.mirrored()
 
 
-def _rel(path: str | None, scene_dir: Path, root: Path) -> str | None:
+def _rel(path: str | None, scene_dir: str, root: str) -> str | None:
     if path is None:
         return None
-    p = Path(path)
-    p = p if p.is_absolute() else scene_dir / p
-    return Path(os.path.relpath(p, root)).as_posix()
+    p = path if os.path.isabs(path) else os.path.join(scene_dir, path)
+    return os.path.relpath(p, root).replace(os.sep, "/")
 
 
 def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
@@ -152,12 +153,12 @@ def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
     ``shared``: another view's columns of the same scene, whose file references are reused."""
     cam = view_scene(scene, flipped).camera
     if shared is None:
-        scene_dir = scene_path.parent
-        shared = dict(scene_id=scene.id, scene_path=Path(os.path.relpath(scene_path, root)).as_posix(),
+        root, scene_dir = os.fspath(root), os.path.dirname(os.fspath(scene_path))
+        shared = dict(scene_id=scene.id, scene_path=_rel(os.fspath(scene_path), scene_dir, root),
                       image_path=_rel(scene.image_path, scene_dir, root))
         for col, rel in (("depth_path", scene.depth_path), ("point_map_path", scene.point_map_path)):
             p = _rel(rel, scene_dir, root)
-            shared[col] = p if p is not None and (root / p).is_file() else None
+            shared[col] = p if p is not None and os.path.isfile(os.path.join(root, p)) else None
     return {**shared, "width": cam.width, "height": cam.height, "fx": cam.fx, "fy": cam.fy, "cx": cam.cx,
             "cy": cam.cy, "R_world_cam": [v for r in cam.R_world_cam for v in r]}
 

@@ -174,10 +174,6 @@ def length_distractors(v: float, draws: Sequence[float], k: int, render: Callabl
     return out
 
 
-def _dist(a: Sequence[float], b: Sequence[float]) -> float:
-    return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)))
-
-
 def point_distractors(p: Sequence[float], draws: Sequence[float], k: int) -> list[list[float]]:
     """Points along the same viewing ray at other depths, or with a coordinate's sign flipped;
     each >= 20 % of |p| (and >= 0.1 m, visible in every unit's rounding) from the truth and
@@ -188,7 +184,7 @@ def point_distractors(p: Sequence[float], draws: Sequence[float], k: int) -> lis
     r = max(T.MCQ_MIN_REL * math.sqrt(x * x + y * y + z * z), 0.1)
     out: list[list[float]] = []
     for c in iter_pick(cands, draws):
-        if _dist(c, p) < r or any(_dist(c, o) < r for o in out):
+        if math.dist(c, p) < r or any(math.dist(c, o) < r for o in out):
             continue
         out.append(c)
         if len(out) == k:

@@ -9,6 +9,7 @@ inch (``4 ft 0 in``).  Each unit has a short and a long spelling.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Sequence
 
 FOOT = 0.3048
@@ -51,10 +52,10 @@ def unit_for(u: float, meters: float, units: Sequence[str] = UNITS) -> str:
 
 
 def _num(x: float, nd: int, strip: bool = True) -> str:
-    s = f"{x:.{nd}f}"
+    s = "%.*f" % (nd, x)
     if strip and "." in s:
         s = s.rstrip("0").rstrip(".")
-    if s.startswith("-") and float(s) == 0.0:
+    if s[0] == "-" and float(s) == 0.0:
         s = s[1:]
     return s
 
@@ -66,6 +67,7 @@ def _word(unit: str, s: str, long: bool) -> str:
     return one if s in ("1", "1.0") else many
 
 
+@lru_cache(maxsize=1024)  # a multiple-choice question renders each value 2-3 times (distractor checks, options)
 def format_length(meters: float, unit: str = "m", long: bool = False) -> str:
     """``format_length(1.234, "m") == "1.23 m"``; ``format_length(1.2192, "ftin") == "4 ft 0 in"``."""
     m = float(meters)
