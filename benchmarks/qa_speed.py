@@ -120,7 +120,8 @@ def main() -> None:
         print(f"setup (untimed): rendered + loaded {len(loaded)} synthetic scenes at {W}x{H} "
               f"in {time.time() - t0:.1f} s wall")
         print(f"settings: mirror={args.mirror} shard_size=1000, one thread, CPU time (time.process_time), "
-              f"median of {args.repeats} interleaved runs per pass")
+              f"median of {args.repeats} interleaved runs per pass "
+              f"(the median is the figure; the range shows how much runs drift)")
 
         on_disk = [{(False, False): png} for *_, png in loaded]  # what process_scene reads from disk
         # [B] reuses each scene's mirrored PNG, encoded beforehand (untimed)
@@ -144,9 +145,11 @@ def main() -> None:
             per_with, per_without = statistics.median(runs["A"]), statistics.median(runs["B"])
             spread = {k: f"{1 / max(v):,.0f}-{1 / min(v):,.0f}" for k, v in runs.items()}
             print(f"\n--qa-per-scene {budget}: {n} records/run ({n / len(loaded):.0f} per scene), shards {size / 1e6:.1f} MB")
-            print(f"  [A] WITH PNG encoding (what generate_dataset pays): {1 / per_with:,.0f} QA/s/core "
-                  f"({1e6 * per_with:.1f} us/record; runs {spread['A']})  "
-                  f"target >= {target:,}: {'MET' if 1 / per_with >= target else 'NOT MET'}")
+            best = 1 / min(runs["A"])
+            print(f"  [A] WITH PNG encoding (what generate_dataset pays): median {1 / per_with:,.0f} QA/s/core "
+                  f"({1e6 * per_with:.1f} us/record; runs {spread['A']})  target >= {target:,}: "
+                  f"{'MET' if 1 / per_with >= target else 'NOT MET'} by the median, "
+                  f"{'met' if best >= target else 'not met'} by the best run")
             print(f"  [B] WITHOUT PNG encoding (mirrored PNGs pre-encoded, bytes still written): "
                   f"{1 / per_without:,.0f} QA/s/core ({1e6 * per_without:.1f} us/record; runs {spread['B']})")
 

@@ -24,6 +24,7 @@ from .plan import Plan, RealiseError, Stream, iter_pick, mirror_side, pick
 from .record import QARecord
 
 LETTERS = ("A", "B", "C", "D")
+_MCQ_LAYOUT = "{}\nA. {}\nB. {}\nC. {}\nD. {}\n{}"  # stem, the four options, the instruction
 MCQ_INSTRUCTIONS = (
     "Answer with the option's letter.",
     "Choose the correct option (A, B, C or D).",
@@ -126,11 +127,10 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
         if len(set(texts)) < 4:
             raise RealiseError(f"{plan.task}/{plan.sub}: options are not distinct")
         stem = stems[plan.template % len(stems)].format(**slots)
-        q = (stem + "\n" + "\n".join(f"{L}. {t}" for L, t in zip(LETTERS, texts)) + "\n"
-             + MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
+        q = _MCQ_LAYOUT.format(stem, *texts, MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
         m["wrap"] = plan.wrap
-        m["truth"] = typed(truth)
         m["options"] = [typed(o) for o in opts]
+        m["truth"] = m["options"][plan.letter]
         letter = LETTERS[plan.letter]
         return make_record(plan, view, level, q, letter, {"kind": "choice", "value": letter}, "choice",
                            choices=texts, reasoning=reasoning, meta=m)
