@@ -50,6 +50,24 @@ def read_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, in
     return arr
 
 
+def probe_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> tuple[str, str]:
+    """(format, mode) of an image file, e.g. ("PNG", "RGB"), after checking it the way
+    ``read_image`` does (exists, whole, readable, expected size) without decoding its pixels:
+    PIL's ``verify`` reads every chunk and checks its CRC, ~60x cheaper than a decode."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            fmt, mode, (w, h) = im.format, im.mode, im.size
+            im.verify()
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable ({e})") from None
+    if expected_hw is not None and (h, w) != tuple(expected_hw):
+        raise SceneError(f"scene {scene_id!r}: image {path} is {h}x{w}, expected {expected_hw[0]}x{expected_hw[1]}")
+    return fmt, mode
+
+
 def write_image(path: str | Path, rgb: np.ndarray) -> None:
     Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(path, format="PNG", optimize=False)
 

@@ -108,3 +108,35 @@ def test_row_groups_end_at_scenes_within_the_byte_limit(tmp_path, scene_folder, 
     assert shard.stat().st_size < unique + 20_000 < sum(map(len, pngs)) / 2
     meta = pf.metadata.metadata
     assert b"huggingface" in meta and b"ARROW:schema" not in meta
+
+
+def test_pixels_are_decoded_only_when_a_view_must_be_encoded(tmp_path, scene_folder, stub, monkeypatch):
+    import spatialforge.datasets.pipeline as pipeline
+
+    calls = []
+    real = pipeline.read_image
+    monkeypatch.setattr(pipeline, "read_image", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    generate_dataset(tmp_path / "plain", source="folder", scenes_dir=scene_folder, qa_per_scene=4, generator=stub)
+    assert calls == []  # original views reuse the PNG files as they are
+    rows = list(iter_rows(tmp_path / "plain"))
+    assert rows and all(r["image"]["bytes"] == (scene_folder / "images" / f"{r['scene_id']}.png").read_bytes()
+                        for r in rows)
+    generate_dataset(tmp_path / "mirror", source="folder", scenes_dir=scene_folder, qa_per_scene=4, mirror=True,
+                     generator=stub)
+    assert len(calls) == 3  # once per scene, for its flipped view
+
+
+def test_broken_and_non_rgb_images(tmp_path, scene_folder, stub, manifest_of):
+    img = scene_folder / "images" / "scene_001.png"
+    img.write_bytes(img.read_bytes()[: len(img.read_bytes()) // 2])  # truncated file
+    rgba = scene_folder / "images" / "scene_002.png"
+    Image.open(rgba).convert("RGBA").save(rgba)
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, generator=stub)
+    d = manifest_of(out)
+    assert "scene_001" in d["skipped"] and "unreadable" in d["skipped"]["scene_001"]
+    rows = [r for r in iter_rows(out) if r["scene_id"] == "scene_002"]
+    decoded = Image.open(io.BytesIO(rows[0]["image"]["bytes"]))
+    assert decoded.mode == "RGB"  # re-encoded as RGB, not the RGBA file as is
+    assert (np.asarray(decoded) == np.asarray(Image.open(rgba).convert("RGB"))).all()
+    assert sorted(d["done"]) == ["scene_000", "scene_002"]
