@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal
 
 import numpy as np
+import orjson
 
 SCHEMA_VERSION = 1
 Provenance = Literal["ground_truth", "estimated"]
@@ -554,7 +555,10 @@ class Scene:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, indent=1)
+        # orjson: the stdlib encoder with ``indent`` runs in pure Python, ~4 ms for a scene
+        # whose masks hold thousands of run lengths
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+                            | orjson.OPT_SERIALIZE_NUMPY).decode()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], root: str | None = None) -> "Scene":
