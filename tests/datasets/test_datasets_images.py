@@ -108,6 +108,14 @@ def test_row_groups_end_at_scenes_within_the_byte_limit(tmp_path, scene_folder, 
     assert shard.stat().st_size < unique + 20_000 < sum(map(len, pngs)) / 2
     meta = pf.metadata.metadata
     assert b"huggingface" in meta and b"ARROW:schema" not in meta
+    # a scene larger than a row group is cut; every row keeps its own view's image
+    monkeypatch.setattr(P, "ROW_GROUP_BYTES", 64 << 20)
+    monkeypatch.setattr(P, "ROW_GROUP_ROWS", 3)
+    before = [(r["id"], r["image"]["bytes"]) for r in iter_rows(out)]
+    P.write_shard(pq.read_table(shard), tmp_path / "cut.parquet")
+    cut = pq.ParquetFile(tmp_path / "cut.parquet")
+    assert cut.num_row_groups == 9
+    assert [(r["id"], r["image"]["bytes"]) for b in P.iter_batches(tmp_path / "cut.parquet") for r in b] == before
 
 
 def test_pixels_are_decoded_only_when_a_view_must_be_encoded(tmp_path, scene_folder, stub, monkeypatch):
