@@ -123,3 +123,12 @@ def random_scene(seed: int, root: Path | None = None, n: int | None = None) -> S
     depth = write_depth(Path(root), f"d{seed}.npy", seed) if root is not None else None
     return Scene(f"rnd{seed}", "image.png", cam, tuple(objs), depth_path=depth,
                  root=None if root is None else str(root))
+
+
+def sample_scenes(root: Path, n_random: int, depth_parity: int) -> list[Scene]:
+    """The rich scene, the twin scene (highlight references) and ``n_random`` random scenes;
+    those whose seed has parity ``depth_parity`` get a depth map under ``root``."""
+    (root / "r").mkdir()
+    (root / "t").mkdir()
+    scenes = [rich_scene(root / "r"), twin_scene(root / "t")]
+    return scenes + [random_scene(s, root if s % 2 == depth_parity else None) for s in range(n_random)]

@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from taskscenes import random_scene, rich_scene, twin_scene
+from taskscenes import sample_scenes
 from spatialforge.tasks import TASKS, generate_qa
 
 FT, INCH = 0.3048, 0.0254
@@ -365,11 +365,7 @@ def parse_point(text):
 # ---------------------------------------------------------------- the test
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("truth")
-    (root / "r").mkdir()
-    (root / "t").mkdir()
-    scenes = [rich_scene(root / "r"), twin_scene(root / "t")]  # twin: highlight references
-    scenes += [random_scene(s, root if s % 2 == 0 else None) for s in range(60)]
+    scenes = sample_scenes(tmp_path_factory.mktemp("truth"), 60, depth_parity=0)
     ratios = {t: 1.0 for t in TASKS}
     recs = []
     for s in scenes:

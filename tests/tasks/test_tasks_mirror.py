@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from taskscenes import W, random_scene, rich_scene, twin_scene
+from taskscenes import W, rich_scene, sample_scenes
 from spatialforge.eval.metrics import MirrorItem, mirror_agreements
 from spatialforge.scene import swap_left_right
 from spatialforge.tasks import TASKS, Skip, generate_qa
@@ -36,11 +36,7 @@ def _mirror_typed(t: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mir")
-    (root / "r").mkdir()
-    (root / "t").mkdir()
-    scenes = [rich_scene(root / "r"), twin_scene(root / "t")]  # twin: highlight references
-    scenes += [random_scene(s, root if s % 2 else None) for s in range(40)]
+    scenes = sample_scenes(tmp_path_factory.mktemp("mir"), 40, depth_parity=1)
     out = []
     for s in scenes:
         recs = generate_qa(s, seed=11, qa_per_scene=20, ratios={t: 1.0 for t in TASKS}, mirror=True).records
