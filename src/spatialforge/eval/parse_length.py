@@ -3,7 +3,8 @@
 Reads "3.5 m", "350 cm", "1,200 mm", ".5 m", "5'6\\"", "5 ft 6 in", "5 foot 6", "1 m 20 cm",
 "3-4 feet" / "3 to 4 feet" / "3 or 4 feet" / "between 3 and 4 feet" (midpoint), "two meters",
 "one and a half feet", "a foot and a half", "twenty-five centimetres", decimal commas
-("1,5 m"), and Q-Spatial's ``\\scalar{3.5} \\distance_unit{feet}`` (read by the official
+("1,5 m"), fractions ("1/2 m", "1 1/2 m", "2-1/2 ft", "1 and 1/2 m", "½ m", "1½ m", "3/4 of a
+meter", 5' 3 1/2"), and Q-Spatial's ``\\scalar{3.5} \\distance_unit{feet}`` (read by the official
 rule, :func:`qspatial_markup`).
 
 Rules (never guess):
@@ -11,6 +12,8 @@ Rules (never guess):
 * a number needs a unit; a bare number is a failure unless ``default_unit`` is given
   (``unit_asked(question)`` finds one when the question names it: "... in centimeters?");
 * a number followed by a word that is not a known unit ("3 parsecs") is a failure;
+* a slash that does not make a fraction (a date "3/4/2020", "1/0", "0.5/1", "1 3/2") never
+  yields a number: next to a unit it is a failure, elsewhere it is ignored;
 * several different lengths: :func:`spatialforge.eval.parse_common.pick_stated` takes the
   one stated as the answer (asides in parentheses dropped; first after the last "answer /
   therefore / so / ="; else first after the first "is / about / of"); none marked -> failure.
@@ -19,6 +22,7 @@ Rules (never guess):
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .parse_common import (
     FRACTIONS,
@@ -54,8 +58,14 @@ _UNIT_WORD = (r"(?:kilomet(?:er|re)s?|centimet(?:er|re)s?|millimet(?:er|re)s?|de
               r"|met(?:er|re)s?|feet|foot|inch(?:es)?|yards?|miles?|km|cm|mm|dm|ft|yds?|m"
               r"|in(?=\s*(?:$|[^\w\s]|\d)))(?![\w²³])")  # "in" only where it cannot be the preposition
 _UNIT_SYM = r"(?:''|[\"”″'’′])"
-# digits: thousands commas ("1,200"), a decimal comma before a unit ("1,5 m"), ".5"
-_NUM_LEN = r"(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+,\d{1,2}(?![\d,])|\d+(?:\.\d+)?|\.\d+)"
+_SLASH = "[/⁄∕]"
+_VULGAR = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒"
+# "1/2", never a piece of "3/4/2020" or "1/2.5": no slash or digit may touch it on either side
+_FRAC = rf"(?<!{_SLASH})(?<!{_SLASH}\s)\d+\s?{_SLASH}\s?\d+(?![.,]?\d)(?!\s?{_SLASH})"
+# mixed numbers first ("1 1/2", "2-1/2", "1 and 1/2", "1½", "1 ½"), then "1/2", then "½"
+_NUM_FRAC = rf"\d+(?:\s+and\s+|\s+|-)(?:{_FRAC}|[{_VULGAR}])|{_FRAC}|\d+\s?[{_VULGAR}]|[{_VULGAR}]"
+# digits: fractions, thousands commas ("1,200"), a decimal comma before a unit ("1,5 m"), ".5"
+_NUM_LEN = rf"(?:{_NUM_FRAC}|\d{{1,3}}(?:,\d{{3}})+(?!\d)(?:\.\d+)?|\d+,\d{{1,2}}(?![\d,])|\d+(?:\.\d+)?|\.\d+)"
 _Q_DIGIT = rf"(?<![\w.,])(?:[-−](?=\.?\d))?{_NUM_LEN}(?:\s+and\s+(?:a|one)\s+(?:half|quarter)\b)?"
 
 # one "atom" = a number (digits or words) with an optional unit right after it
@@ -83,6 +93,7 @@ _RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|or)\s*", re.I)
 _AND_SPLIT = re.compile(r"\s+and\s+", re.I)
 _AND_GAP = re.compile(r"\s*and\s+", re.I)
 _COMPOUND_GAP = re.compile(r"\s*(?:,\s*|and\s+)?", re.I)
+_MIXED_GAP = re.compile(r"\s*(?:and\s+|-)?", re.I)
 _BETWEEN = re.compile(r"\bbetween\s*$", re.I)
 # words that may follow a bare number without being a unit ("3 away", "2 or 3")
 _NOT_UNITS = frozenset(("away", "apart", "from", "between", "or", "and", "to", "wide", "long",
@@ -130,8 +141,41 @@ def _canon(unit: str) -> str:
     return {1.0: "m", 0.01: "cm", 0.001: "mm", 0.1: "dm", 1000.0: "km", 0.9144: "yd"}.get(f, u)
 
 
-def _digits(s: str) -> float:
+_MIXED = re.compile(rf"(?:(\d+)(?:\s+and\s+|\s+|-))?(\d+)\s?{_SLASH}\s?(\d+)|(?:(\d+)\s*(?:and\s+|-)?)?([{_VULGAR}])", re.I)
+# a digit run that a slash touches but that is not a fraction ("3/4/2020", "1/0", "0.5/1")
+_SLASH_BEFORE = re.compile(rf"{_SLASH}\s?$")
+_SLASH_AFTER = re.compile(rf"\s?{_SLASH}\s?[\d.]")
+_SLASH_RUN = re.compile(r"[\d.,/⁄∕ ]*$")
+_FRACTION_CHARS = re.compile(rf"{_SLASH}|[{_VULGAR}]")
+# "3/4 of a meter", "½ a foot": the article is the unit's, the fraction is the number
+_ARTICLE_UNIT = re.compile(rf"(?:of\s+)?an?[\s-]*{_UNIT_WORD}", re.I)
+
+
+def _fraction(s: str) -> float | None:
+    """Value of "1/2", "1 1/2", "2-1/2", "1 and 1/2", "½", "1½"; None for "1/0" or "1 3/2"
+    (a mixed number's fraction must be proper)."""
+    m = _MIXED.fullmatch(s)
+    if m is None:
+        return None
+    whole, num, den, whole_v, vulgar = m.groups()
+    if vulgar is not None:
+        whole, frac = whole_v, unicodedata.numeric(vulgar)
+    else:
+        if int(den) == 0:
+            return None
+        frac = int(num) / int(den)
+    if whole is None:
+        return frac
+    return int(whole) + frac if frac < 1 else None
+
+
+def _digits(s: str) -> float | None:
+    """Value of a digit number as ``_Q_DIGIT`` matched it; None where it is not a number."""
     s = s.replace("−", "-")
+    if _FRACTION_CHARS.search(s):
+        neg = s.startswith("-")
+        v = _fraction(s[1:] if neg else s)
+        return None if v is None else (-v if neg else v)
     half = re.search(r"\s+and\s+(?:a|one)\s+(half|quarter)", s, re.I)
     extra = 0.0
     if half:
@@ -144,24 +188,37 @@ def _digits(s: str) -> float:
 
 
 class _Atom:
-    __slots__ = ("start", "end", "value", "unit", "digits")
+    __slots__ = ("start", "end", "value", "unit", "digits", "frac")
 
-    def __init__(self, start: int, end: int, value: float, unit: str | None, digits: bool):
+    def __init__(self, start: int, end: int, value: float, unit: str | None, digits: bool,
+                 frac: bool = False):
         self.start, self.end, self.value, self.unit, self.digits = start, end, value, unit, digits
+        self.frac = frac  # a pure fraction ("1/2", "½"): no whole part
 
 
-def _atoms(text: str, needs_words: bool) -> list[_Atom]:
-    """Numbers with their units; ``needs_words``: the text holds a number word (or "a" and
-    a unit word) -- trying the word alternative at every position is most of the parse
-    time, so it runs only where it can match something."""
+def _atoms(text: str, needs_words: bool) -> tuple[list[_Atom], str | None]:
+    """Numbers with their units, and the reason the text cannot be read when a slash that
+    is no fraction touches a number with a unit ("1/0 m").  ``needs_words``: the text holds
+    a number word (or "a" and a unit word) -- trying the word alternative at every position
+    is most of the parse time, so it runs only where it can match something."""
     out = []
     for m in (_ATOM if needs_words else _ATOM_DIGITS).finditer(text):
         if m.group("d") is not None:
             unit = m.group("du")
             if unit and m.start() > 0 and (text[m.start() - 1], unit[0]) in _QUOTE_PAIRS:
                 unit = None  # a quoted number ("3", '3'), not feet/inches
-            out.append(_Atom(m.start(), m.end() if unit else m.end("d"), _digits(m.group("d")),
-                             unit, True))
+            d = m.group("d")
+            value = _digits(d)
+            if value is None or (not _FRACTION_CHARS.search(d) and (
+                    _SLASH_BEFORE.search(text, 0, m.start()) or _SLASH_AFTER.match(text, m.end("d")))):
+                if unit:  # a number with a unit that we cannot read: fail, never guess
+                    head = _SLASH_RUN.search(text, 0, m.start()).group().lstrip()
+                    shown = (head + text[m.start():m.end()]).strip()
+                    return [], f"{shown!r} is not a length (a slash that makes no fraction)"
+                continue  # a date, a score "3/4/2020": not a length
+            pure = value is not None and bool(_FRACTION_CHARS.search(d)) and abs(value) < 1 \
+                and not re.match(r"[-−]?\d+(?:\s|-|and|$)", d)
+            out.append(_Atom(m.start(), m.end() if unit else m.end("d"), value, unit, True, pure))
         elif needs_words:
             run, unit = m.group("w"), m.group("wu")
             v = words_to_number(run)
@@ -174,7 +231,7 @@ def _atoms(text: str, needs_words: bool) -> list[_Atom]:
                         break
             elif unit or run.strip().lower() not in ("a", "an", "and", "of"):
                 out.append(_Atom(m.start(), m.end(), v, unit, False))
-    return out
+    return out, None
 
 
 def _merge(text: str, atoms: list[_Atom]) -> list[tuple[int, int, float]]:
@@ -201,12 +258,22 @@ def _merge(text: str, atoms: list[_Atom]) -> list[tuple[int, int, float]]:
                 i += 2
                 continue
         if a.unit is None:
+            if b is not None and b.frac and b.unit and float(a.value).is_integer() and a.value >= 0 \
+                    and _MIXED_GAP.fullmatch(text, a.end, b.start):  # "one and 1/2 m", "two ½ m"
+                mentions.append((a.start, b.end, (a.value + b.value) * UNIT_METRES[b.unit.lower()]))
+                i += 2
+                continue
+            if a.frac and b is not None and b.unit and not b.digits and not gap.strip() \
+                    and _ARTICLE_UNIT.fullmatch(text, b.start, b.end):  # "3/4 of a meter"
+                mentions.append((a.start, b.end, a.value * UNIT_METRES[b.unit.lower()]))
+                i += 2
+                continue
             i += 1
             continue
         v = a.value * UNIT_METRES[a.unit.lower()]
         end = a.end
         if b is not None and b.unit is None and b.digits and _canon(a.unit) == "ft" and not gap.strip() \
-                and float(b.value).is_integer() and 0 <= b.value < 12 \
+                and not b.frac and 0 <= b.value < 12 \
                 and not _NEXT_WORD.match(text, b.end):  # 5'6 / "5 foot 6": inches implied
             mentions.append((a.start, b.end, v + b.value * INCH))
             i += 2
@@ -231,7 +298,7 @@ def parse_length(text: str, default_unit: str | None = None) -> float | ParseFai
     vocab = set(_WORD.findall(t.lower()))
     needs_words = not vocab.isdisjoint(_NUMBER_WORDS) or (
         not vocab.isdisjoint(("a", "an")) and not vocab.isdisjoint(_UNIT_WORDS))
-    if not needs_words:
+    if not needs_words and not _FRACTION_CHARS.search(t):
         m = _ONE_NUMBER.fullmatch(t)
         if m and not _RANGE_BEFORE.search(m.group(1)) and not _HALF_AFTER.match(m.group(4)):
             return float(m.group(2)) * UNIT_METRES[m.group(3).lower()]
@@ -246,7 +313,9 @@ def _parse_general(t: str, default_unit: str | None, needs_words: bool) -> float
             return value * f if f is not None else ParseFailure(f"unknown unit {unit!r}")
     if default_unit is not None and unit_factor(default_unit) is None:
         return ParseFailure(f"unknown default unit {default_unit!r}")
-    atoms = _atoms(t, needs_words)
+    atoms, unreadable = _atoms(t, needs_words)
+    if unreadable:
+        return ParseFailure(unreadable)
     mentions = _merge(t, atoms)
     used = [(s, e) for s, e, _ in mentions]
     bare = [a for a in atoms if a.unit is None and not any(s <= a.start < e for s, e in used)]
