@@ -25,8 +25,8 @@ class FakeJudge:
         self.scores = list(scores)
         self.calls = []
 
-    def qualitative(self, question, answer, response):
-        self.calls.append((question, answer, response))
+    def qualitative(self, question, answer, response, category=None):
+        self.calls.append((question, answer, response, category))
         s = self.scores.pop(0)
         return JudgeResult(ok=False, reason="endpoint down") if s is None else JudgeResult(ok=True, score=float(s))
 
@@ -76,6 +76,7 @@ def test_judge_marks_qualitative_and_failures_are_counted(bench_samples):
     judge = FakeJudge([1, None])
     rows = [bench.score(s, p, judge=judge) for s, p in zip(samples, PREDS)]
     assert len(judge.calls) == 2 and judge.calls[0][2] == "Yes, it is on the left."
+    assert [c[3] for c in judge.calls] == [s.meta["category"] for s in samples[3:]]  # per-category prompts
     assert [r.get("status") for r in rows[3:]] == ["judged", "judge_failed"]
     m = bench.aggregate(rows)["metrics"]
     assert m["qualitative_accuracy"] == 1.0 and m["n_qualitative_judge_failed"] == 1

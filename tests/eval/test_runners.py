@@ -159,7 +159,9 @@ def test_openai_runner_down_endpoint_counts_failures(down_url, tmp_path):
     cache = PredictionCache(tmp_path / "p.jsonl")
     res = run_requests(runner, _requests(3), cache, batch_size=2, progress=False)
     assert res.n_failed == 3 and res.outputs == {} and len(cache) == 0
-    assert all("after 3 attempts" in reason for reason in res.failed.values())
+    # 3 connection failures in a row open the circuit breaker: the rest are not even sent
+    assert all("circuit open" in reason for reason in res.failed.values())
+    assert runner.client.breaker.failures >= 3 and runner.client.breaker.rejected >= 1
 
 
 def test_openai_runner_retries_timeouts(fake_openai):

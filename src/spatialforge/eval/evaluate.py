@@ -224,6 +224,8 @@ def score_predictions(
     known = {s.id for s in samples}
     unknown = sorted(set(preds) - known)
     aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates)
+    if judge is not None and hasattr(judge, "summary"):  # judge failures in the output, not only on stderr
+        aggregate["judge_stats"] = judge.summary()
     result = {"benchmark": benchmark, "aggregate": aggregate, "per_sample": per_sample}
     if out is not None:
         from .report import write_reports

@@ -14,10 +14,24 @@ The last three follow the structure of the SpatialRGPT-Bench GPT-4 judge (instru
 conversion, JSON keys, few-shot examples, "Your Turn"), in our own words: override any
 template with ``templates={kind: text}`` to reproduce a paper's exact wording.
 
-A judgement that cannot be made (endpoint down after retries, unparsable output) comes back
-as ``JudgeResult(ok=False, reason=...)`` and is counted in ``stats``; it is never replaced
-by a guess.  Model output is parsed with ``json``/``float`` only.  Completions are cached
-by a hash of (model, system prompt, prompt, decoding settings); the API key is never stored.
+SpatialRGPT-Bench qualitative questions are judged with the official per-category prompts
+(``qualitative(..., category=...)``): the official instruction, then the few-shot examples of
+the category (``judge_templates/<category>.txt``, the official files, see their NOTICE.md;
+``choice.txt`` for every ``*choice*`` category) with ``{question}`` filled in, then "Your
+Turn", exactly as ``evaluate_qual_question`` in ``scripts/srgpt/eval/
+evaluate_spatial_with_gpt4.py`` builds them, read from the ``your_mark`` key.  One
+difference, stated: fields are substituted literally, once, so braces in an answer are
+text (the official double ``str.format`` fails or rewrites them).  ``template_dir`` reads
+the category files from another folder (e.g. a checkout of the official repository).
+
+A judgement that cannot be made (endpoint down after retries, circuit breaker open, no
+template for the category, unparsable output) comes back as ``JudgeResult(ok=False,
+reason=...)`` and is counted in ``stats`` by kind (``summary()["failed_by"]``); it is never
+replaced by a guess.  A dead endpoint costs seconds: the client's circuit breaker
+(:class:`~spatialforge.eval.openai_api.CircuitBreaker`) fails every request at once after a
+few consecutive connection failures.  Model output is parsed with ``json``/``float`` only.
+Completions are cached by a hash of (model, system prompt, prompt, decoding settings); the
+API key is never stored.
 """
 
 from __future__ import annotations
@@ -33,10 +47,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .metrics import clock_hours_off, numeric_correct, ratio
-from .openai_api import ChatClient, EndpointError
+from .openai_api import ChatClient, CircuitOpenError, EndpointError
 from .predictions import PredictionCache
 
 log = logging.getLogger(__name__)
@@ -131,6 +148,63 @@ Response: {response}
 """
 
 
+# SpatialRGPT-Bench's qualitative judge (evaluate_qual_question), verbatim: the instruction,
+# the category's examples, then "Your Turn" (the official f-string's layout, trailing spaces
+# included).
+SPATIALRGPT_QUAL_HEAD = """
+You should help me to evaluate the response given the question and the correct answer.
+To mark a response, you should output a single integer between 0 and 1.
+1 means that the response perfectly matches the answer.
+0 means that the response is completely different from the answer.
+The output should be in JSON format.
+
+"""
+SPATIALRGPT_QUAL_TAIL = """
+
+Your Turn:
+Question: {question}
+Answer: {answer}
+Response: {response}
+    """
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]+")
+
+
+def spatialrgpt_template_name(category: str) -> str:
+    """The official template file stem for a qualitative category: "choice" for every category
+    whose name contains "choice", else the category itself ("left_predicate")."""
+    return "choice" if "choice" in category else category
+
+
+@lru_cache(maxsize=None)
+def _shipped_template(name: str) -> str | None:
+    path = resources.files(__package__).joinpath("judge_templates", f"{name}.txt")
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def spatialrgpt_examples(category: str, template_dir: str | os.PathLike | None = None) -> str:
+    """The few-shot examples for ``category`` (stripped, as the official code reads them).
+    Raises ``KeyError`` naming the category when there is no template for it."""
+    name = spatialrgpt_template_name(str(category))
+    if not _TEMPLATE_NAME.fullmatch(name):  # a category from the data never becomes a path
+        raise KeyError(f"no SpatialRGPT judge template for category {category!r}")
+    if template_dir is not None:
+        path = Path(template_dir) / f"{name}.txt"
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
+    else:
+        text = _shipped_template(name)
+    if text is None:
+        raise KeyError(f"no SpatialRGPT judge template for category {category!r} ({name}.txt)")
+    return text.strip()
+
+
+def spatialrgpt_prompt(category: str, question: str, answer: str, response: str,
+                       template_dir: str | os.PathLike | None = None) -> str:
+    """The official SpatialRGPT-Bench qualitative judge prompt for one sample."""
+    examples = fill(spatialrgpt_examples(category, template_dir), question=question)
+    return SPATIALRGPT_QUAL_HEAD + examples + fill(SPATIALRGPT_QUAL_TAIL, question=question, answer=answer,
+                                                     response=response)
+
+
 @dataclass(frozen=True)
 class JudgeResult:
     """``ok=False``: no judgement (see ``reason``); ``score`` is then None, never a guess."""
@@ -208,6 +282,10 @@ def _score_qualitative(raw: str) -> tuple[float, dict[str, Any]]:
     return parse_binary(raw, "score"), {}
 
 
+def _score_your_mark(raw: str) -> tuple[float, dict[str, Any]]:
+    return parse_binary(raw, "your_mark"), {}
+
+
 def _score_distance(raw: str) -> tuple[float, dict[str, Any]]:
     obj = parse_json_object(raw)
     a = _number(obj.get("answer_in_meters"), "answer_in_meters")
@@ -253,10 +331,12 @@ JUDGE_KINDS: dict[str, JudgeKind] = {
 
 
 def fill(template: str, **fields: str) -> str:
-    """Substitute ``{name}`` placeholders literally (templates hold JSON braces; values may too)."""
-    for name, value in fields.items():
-        template = template.replace("{" + name + "}", str(value))
-    return template
+    """Substitute ``{name}`` placeholders literally and in one pass: templates hold JSON braces,
+    and a value holding "{answer}" stays as it is."""
+    if not fields:
+        return template
+    pattern = re.compile("{(" + "|".join(re.escape(k) for k in fields) + ")}")
+    return pattern.sub(lambda m: str(fields[m.group(1)]), template)
 
 
 class LLMJudge:
@@ -265,6 +345,9 @@ class LLMJudge:
     ``api_key``: None reads ``$SPATIALFORGE_API_KEY`` / ``$OPENAI_API_KEY``.  ``cache_dir``:
     completions are cached in ``cache_dir/judge_cache.jsonl`` (None: no cache).
     ``json_mode``: send ``response_format={"type": "json_object"}`` for the JSON kinds.
+    ``template_dir``: read the SpatialRGPT category templates from here instead of the shipped
+    copies.  ``breaker_after`` / ``breaker_cooldown``: the client's circuit breaker (consecutive
+    connection failures that stop all calls; seconds before one probe; 0 turns it off).
     """
 
     def __init__(
@@ -281,8 +364,13 @@ class LLMJudge:
         max_tokens: int = 256,
         json_mode: bool = True,
         templates: Mapping[str, str] | None = None,
+        template_dir: str | os.PathLike | None = None,
+        breaker_after: int = 3,
+        breaker_cooldown: float = 30.0,
     ):
-        self.client = ChatClient(base_url, api_key, timeout=timeout, max_retries=max_retries, backoff=backoff)
+        self.client = ChatClient(base_url, api_key, timeout=timeout, max_retries=max_retries, backoff=backoff,
+                                 breaker_after=breaker_after, breaker_cooldown=breaker_cooldown)
+        self.template_dir = template_dir
         self.model = model
         self.temperature = temperature
         self.max_tokens = max_tokens
@@ -338,31 +426,49 @@ class LLMJudge:
         if missing:
             raise TypeError(f"judge kind {kind!r} needs fields {spec.fields}; missing {missing}")
         prompt = fill(self.templates[kind], **{f: fields[f] for f in spec.fields})
-        try:
-            raw, cached = self.complete(prompt, json_mode=spec.json_mode and self.json_mode)
-        except EndpointError as e:
-            return self._record(JudgeResult(ok=False, reason=f"endpoint: {e}"))
-        try:
-            score, values = spec.score(raw)
-        except JudgeParseError as e:
-            return self._record(JudgeResult(ok=False, raw=raw, reason=f"unparsable judge output: {e}", cached=cached))
-        return self._record(JudgeResult(ok=True, score=score, values=values, raw=raw, cached=cached))
+        return self._run(prompt, spec.score, spec.json_mode)
 
-    def _record(self, result: JudgeResult) -> JudgeResult:
+    def _run(self, prompt: str, score: Callable[[str], tuple[float, dict[str, Any]]], json_mode: bool) -> JudgeResult:
+        try:
+            raw, cached = self.complete(prompt, json_mode=json_mode and self.json_mode)
+        except CircuitOpenError as e:
+            return self._record(JudgeResult(ok=False, reason=f"endpoint: {e}"), "circuit_open")
+        except EndpointError as e:
+            return self._record(JudgeResult(ok=False, reason=f"endpoint: {e}"), "endpoint")
+        try:
+            value, values = score(raw)
+        except JudgeParseError as e:
+            return self._record(JudgeResult(ok=False, raw=raw, reason=f"unparsable judge output: {e}", cached=cached),
+                                "unparsable")
+        return self._record(JudgeResult(ok=True, score=value, values=values, raw=raw, cached=cached))
+
+    def _record(self, result: JudgeResult, failure: str | None = None) -> JudgeResult:
+        """Count a result; ``failure``: the kind of a failed one (endpoint, circuit_open, ...)."""
+        repeat = False
         with self._lock:
             self.stats["ok" if result.ok else "failed"] += 1
             self.stats["cached"] += result.cached
             if not result.ok:
+                self.stats[f"failed_{failure}"] += 1
                 self.failures.append(result.reason or "")
-        if not result.ok:
-            log.warning("judge failed: %s", result.reason)
+                repeat = failure == "circuit_open" and self.stats["failed_circuit_open"] > 1
+        if not result.ok:  # once for an open circuit, not once per sample
+            log.log(logging.DEBUG if repeat else logging.WARNING, "judge failed: %s", result.reason)
         return result
 
     def yes_no(self, pred: str, gt: str) -> JudgeResult:
         return self.judge("yes_no", pred=pred, gt=gt)
 
-    def qualitative(self, question: str, answer: str, response: str) -> JudgeResult:
-        return self.judge("qualitative", question=question, answer=answer, response=response)
+    def qualitative(self, question: str, answer: str, response: str, category: str | None = None) -> JudgeResult:
+        """Same meaning as the correct answer?  With ``category`` (a SpatialRGPT-Bench qualitative
+        category): the official prompt with that category's examples; else the generic template."""
+        if category is None:
+            return self.judge("qualitative", question=question, answer=answer, response=response)
+        try:
+            prompt = spatialrgpt_prompt(category, question, answer, response, self.template_dir)
+        except KeyError as e:
+            return self._record(JudgeResult(ok=False, reason=str(e.args[0])), "no_template")
+        return self._run(prompt, _score_your_mark, True)
 
     def distance(self, question: str, answer: str, response: str) -> JudgeResult:
         return self.judge("distance", question=question, answer=answer, response=response)
@@ -376,6 +482,10 @@ class LLMJudge:
         with ThreadPoolExecutor(max(1, min(max_workers, len(rows) or 1))) as pool:
             return list(pool.map(lambda row: self.judge(kind, **row), rows))
 
-    def summary(self) -> dict[str, int]:
-        """Counts of ok / failed / cached judgements so far (report the failures, don't hide them)."""
-        return {"ok": self.stats["ok"], "failed": self.stats["failed"], "cached": self.stats["cached"]}
+    def summary(self) -> dict[str, Any]:
+        """Counts of ok / failed / cached judgements so far, and the failures by kind (endpoint,
+        circuit_open, unparsable, no_template): report the failures, don't hide them."""
+        failed_by = {k.removeprefix("failed_"): v for k, v in sorted(self.stats.items())
+                     if k.startswith("failed_") and v}
+        return {"ok": self.stats["ok"], "failed": self.stats["failed"], "cached": self.stats["cached"],
+                "failed_by": failed_by}

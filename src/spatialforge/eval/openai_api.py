@@ -2,6 +2,11 @@
 
 Used by the ``openai`` runner and the LLM judge.  Retries 429, 5xx, timeouts and connection
 errors with exponential backoff (honouring ``Retry-After``); other HTTP errors fail at once.
+A circuit breaker stops calling an endpoint that does not answer: after ``breaker_after``
+consecutive connection failures (refused, reset, unreachable, timed out) every request fails
+at once with :class:`CircuitOpenError` for ``breaker_cooldown`` seconds, then a single request
+probes the endpoint again -- so a dead endpoint costs seconds per run, not a full retry
+schedule (~15 s) per request.
 The API key goes into the ``Authorization`` header only: it is never logged, never put in an
 exception message (server error bodies are redacted too), and ``repr`` hides it.
 """
@@ -13,6 +18,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +41,58 @@ class EndpointError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.attempts = attempts
+
+
+class CircuitOpenError(EndpointError):
+    """Not sent: the endpoint failed to connect too often in a row (see :class:`CircuitBreaker`)."""
+
+
+class CircuitBreaker:
+    """Counts consecutive connection failures across requests (and threads).
+
+    ``threshold`` failures in a row open it; while open, :meth:`blocked` says why a request must
+    not go out.  After ``cooldown`` seconds one request (the probe) is let through: success
+    closes the breaker, another connection failure opens it again for ``cooldown``.  Answers
+    with any HTTP status count as success: a server that answers is up.
+    """
+
+    def __init__(self, threshold: int = 3, cooldown: float = 30.0):
+        if threshold < 1 or cooldown < 0:
+            raise ValueError(f"circuit breaker needs threshold >= 1 and cooldown >= 0, got {threshold}, {cooldown}")
+        self.threshold, self.cooldown = threshold, cooldown
+        self.failures = 0  # consecutive connection failures
+        self.rejected = 0  # requests refused while open
+        self.last_error = ""
+        self._opened_at: float | None = None
+        self._probing = False
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    def blocked(self) -> str | None:
+        """None when a request may go out (closed, or the probe after the cooldown), else why not."""
+        with self._lock:
+            if self._opened_at is None:
+                return None
+            if not self._probing and time.monotonic() - self._opened_at >= self.cooldown:
+                self._probing = True
+                return None
+            self.rejected += 1
+            return (f"circuit open after {self.failures} consecutive connection failures "
+                    f"(last: {self.last_error}); not calling for {self.cooldown:g} s")
+
+    def record(self, connected: bool, error: str = "") -> None:
+        with self._lock:
+            probing, self._probing = self._probing, False
+            if connected:
+                self.failures, self._opened_at = 0, None
+                return
+            self.failures += 1
+            self.last_error = error
+            if probing or self.failures >= self.threshold:
+                self._opened_at = time.monotonic()
 
 
 def resolve_api_key(api_key: str | None = None) -> str | None:
@@ -71,6 +129,8 @@ class ChatClient:
     """POSTs chat-completion payloads to ``{base_url}/chat/completions`` with retries.
 
     ``backoff``: seconds before the first retry, doubled each time (capped at ``max_backoff``).
+    ``breaker_after``: consecutive connection failures that open the circuit breaker (0: no
+    breaker); ``breaker_cooldown``: seconds before an open breaker lets one probe through.
     """
 
     base_url: str | None = None
@@ -79,12 +139,19 @@ class ChatClient:
     max_retries: int = 4
     backoff: float = 1.0
     max_backoff: float = 30.0
+    breaker_after: int = 3
+    breaker_cooldown: float = 30.0
+    breaker: CircuitBreaker | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = resolve_base_url(self.base_url)
         self.api_key = resolve_api_key(self.api_key)
         if self.max_retries < 0 or self.backoff < 0 or self.timeout <= 0:
             raise ValueError("max_retries and backoff must be >= 0 and timeout > 0")
+        if self.breaker_after < 0:
+            raise ValueError(f"breaker_after must be >= 0 (0: no breaker), got {self.breaker_after}")
+        if self.breaker_after:
+            self.breaker = CircuitBreaker(self.breaker_after, self.breaker_cooldown)
 
     @property
     def url(self) -> str:
@@ -114,10 +181,15 @@ class ChatClient:
         for attempt in range(1, attempts + 1):
             status: int | None = None
             retry_after: float | None = None
+            if self.breaker is not None and (why := self.breaker.blocked()) is not None:
+                raise CircuitOpenError(f"{self.url}: {why}", None, attempt - 1)
+            connection_failed = False
             try:
                 req = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     raw = resp.read()
+                if self.breaker is not None:
+                    self.breaker.record(True)
                 try:
                     return json.loads(raw)
                 except ValueError:
@@ -132,7 +204,13 @@ class ChatClient:
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
                 err = getattr(e, "reason", e)
                 reason = f"{type(err).__name__}: {self._redact(str(err))}"
-                retryable = True
+                retryable = connection_failed = True
+            if self.breaker is not None:
+                self.breaker.record(not connection_failed, reason)
+                if self.breaker.is_open:  # no retry schedule against an endpoint that is down
+                    raise EndpointError(f"{self.url}: {reason} (after {attempt} attempt{'s' * (attempt > 1)}); "
+                                           f"circuit open after {self.breaker.failures} consecutive connection "
+                                           f"failures", status, attempt)
             if not retryable or attempt == attempts:
                 raise EndpointError(f"{self.url}: {reason} (after {attempt} attempt{'s' * (attempt > 1)})", status, attempt)
             delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)

@@ -141,7 +141,8 @@ def _canon(unit: str) -> str:
     return {1.0: "m", 0.01: "cm", 0.001: "mm", 0.1: "dm", 1000.0: "km", 0.9144: "yd"}.get(f, u)
 
 
-_MIXED = re.compile(rf"(?:(\d+)(?:\s+and\s+|\s+|-))?(\d+)\s?{_SLASH}\s?(\d+)|(?:(\d+)\s*(?:and\s+|-)?)?([{_VULGAR}])", re.I)
+_MIXED = re.compile(rf"(?:(\d+)(?:\s+and\s+|\s+|-))?(\d+)\s?{_SLASH}\s?(\d+)"
+                    rf"|(?:(\d+)\s*(?:and\s+|-)?)?([{_VULGAR}])", re.I)
 # a digit run that a slash touches but that is not a fraction ("3/4/2020", "1/0", "0.5/1")
 _SLASH_BEFORE = re.compile(rf"{_SLASH}\s?$")
 _SLASH_AFTER = re.compile(rf"\s?{_SLASH}\s?[\d.]")

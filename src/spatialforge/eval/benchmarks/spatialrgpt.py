@@ -14,7 +14,7 @@ Sources (read 2026-11), github.com/AnjieCheng/SpatialRGPT:
 
 Our changes, stated: numbers and units are read with our length parser instead of asking
 GPT-4 to convert them; clock directions are read with our clock parser. Qualitative samples need an
-LLM judge (``LLMJudge.qualitative``, the official prompt's structure in our words): without
+LLM judge (``LLMJudge.qualitative`` with the official per-category prompt): without
 one they are reported as ``not_judged`` and left out of every qualitative rate -- never
 guessed; a failed judgement is ``judge_failed``, counted, and also left out.
 
@@ -152,7 +152,8 @@ class SpatialRGPTBench(Benchmark):
             if judge is None:
                 rec.update(correct=None, judged=False, status="not_judged")
             else:
-                res = judge.qualitative(question=sample.question, answer=str(sample.answer), response=answer)
+                res = judge.qualitative(question=sample.question, answer=str(sample.answer), response=answer,
+                                        category=category)  # the official per-category prompt
                 rec.update(judged=res.ok, correct=bool(res.score) if res.ok else None,
                            status="judged" if res.ok else "judge_failed")
                 if not res.ok:
