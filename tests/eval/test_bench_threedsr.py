@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from spatialforge.eval.benchmarks import get_benchmark
@@ -37,16 +39,49 @@ def test_circular_flip_groups_hand_computed(bench_samples):
     assert [r["correct"] for r in rows] == [True, True, True, True, True, False]
     agg = bench.aggregate(rows)
     m = agg["metrics"]
-    assert agg["overall"] == m["circular_flip_accuracy"] == 0.5  # 1 of 2 groups
-    assert m["circular_accuracy"] == pytest.approx(2 / 3)  # VIN6MS3J, VIN6MS3J-flip right; K2P7QX1A wrong
+    # the headline is the official one: flip variants are separate circular groups
+    assert agg["metric"] == "circular_accuracy"
+    assert agg["overall"] == m["circular_accuracy"] == pytest.approx(2 / 3)  # VIN6MS3J, VIN6MS3J-flip right; K2P7QX1A wrong
+    assert m["circular_flip_accuracy"] == 0.5  # stricter, flips joined: 1 of 2 groups
     assert m["vanilla_accuracy"] == pytest.approx(5 / 6)
-    assert m["by_type"] == {"height": {"n": 1, "accuracy": 1.0}, "orientation": {"n": 1, "accuracy": 0.0}}
+    assert m["by_type"] == {"height": {"n": 2, "accuracy": 1.0}, "orientation": {"n": 1, "accuracy": 0.0}}
     assert m["hispatial_3dsr_l2"] == 1.0 and m["hispatial_3dsr_l3"] == 0.0
-    assert agg["by_level"] == {"L2": {"n": 1, "accuracy": 1.0}, "L3": {"n": 1, "accuracy": 0.0}}
+    assert agg["by_level"] == {"L2": {"n": 2, "accuracy": 1.0}, "L3": {"n": 1, "accuracy": 0.0}}
 
 
 def test_one_wrong_flip_sinks_the_group(bench_samples):
     bench, samples = bench_samples
     preds = ["B", "A", "A", "A", "A", "B"]  # VIN6MS3J-flip answered wrong
     agg = bench.aggregate([bench.score(s, p) for s, p in zip(samples, preds)])
-    assert agg["overall"] == 0.5 and agg["metrics"]["circular_accuracy"] == pytest.approx(2 / 3)
+    assert agg["overall"] == pytest.approx(2 / 3)  # the VIN6MS3J-flip circular group fails alone
+    assert agg["metrics"]["circular_flip_accuracy"] == 0.5  # joined with its flip, VIN6MS3J fails
+    # flip pairs: VIN6MS3J + -flip wrong; -1 + -flip-1 right; K2P7QX1A and K2P7QX1A-1 alone, right
+    assert agg["metrics"]["flip_accuracy"] == 0.75
+
+
+def test_official_rules_differ_and_are_hand_computed(tmp_path):
+    """A VLMEvalKit-format prediction file where ours and VLMEvalKit's exact matching differ."""
+    from spatialforge.eval.evaluate import score_predictions
+
+    src = write_threedsr(tmp_path)
+    preds = [  # index -> output
+        "<think>red hat is higher</think><answer>B</answer>",  # ours B; VLMEvalKit: no bare letter, too long for text -> Z
+        "A",  # both right
+        "The answer is B",  # both B (right)
+        "A. red hat",  # both A (right)
+        "I think A is right, not B, so",  # VLMEvalKit: two letters -> Z; ours: not one clear letter
+        "B",  # both right
+    ]
+    f = tmp_path / "preds.jsonl"
+    f.write_text("".join(json.dumps({"id": str(i), "prediction": p}) + "\n" for i, p in enumerate(preds)))
+    res = score_predictions(f, "threedsr", src, rules="official")
+    rows = res["per_sample"]
+    assert [r["official_correct"] for r in rows] == [False, True, True, True, False, True]
+    assert [r["correct"] for r in rows] == [True, True, True, True, False, True]
+    agg = res["aggregate"]
+    # official circular groups: VIN6MS3J {0, 1} wrong, VIN6MS3J-flip {2, 3} right, K2P7QX1A {4, 5} wrong
+    assert agg["metric"] == "official_circ_eval" and agg["overall"] == pytest.approx(1 / 3)
+    assert agg["official"]["metrics"]["flip_circ_eval"] == 0.0
+    assert agg["official"]["metrics"]["vanilla"] == pytest.approx(4 / 6)
+    assert agg["ours"] == {"metric": "circular_accuracy", "overall": pytest.approx(2 / 3)}
+    assert agg["official_minus_ours"] == pytest.approx(-1 / 3)

@@ -20,6 +20,8 @@ from typing import Any, Iterator, Sequence
 
 from .benchmarks import Benchmark, BenchmarkError, BenchSample, get_benchmark
 from .benchmarks.base import PROMPT_STYLES
+from .benchmarks.common import with_rules
+from .benchmarks.official import RULES
 
 CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
 PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text")
@@ -111,12 +113,15 @@ def evaluate(
     max_new_tokens: int = 256,
     runner_kwargs: dict[str, Any] | None = None,
     progress: bool = False,
+    rules: str = "ours",
 ) -> dict[str, Any]:
     """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
 
     ``runner``: a runner kind (``transformers``/``vllm``/``openai``) or a runner object.
     ``sources``: benchmark name -> local path or dataset id (default: the benchmark's hub id).
     ``judge``: an LLM judge for the samples only a judge can score (else reported unjudged).
+    ``rules``: ``ours`` or ``official`` -- which rule gives each headline; both numbers are
+    always reported (``ours``, ``official``, ``official_minus_ours`` in each aggregate).
     """
     from .predictions import PredictionCache
     from .report import write_reports
@@ -126,6 +131,8 @@ def evaluate(
         raise BenchmarkError("no benchmarks given")
     if prompt_style not in PROMPT_STYLES:
         raise BenchmarkError(f"prompt style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
+    if rules not in RULES:
+        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
     if batch_size < 1:
         raise BenchmarkError(f"batch_size must be >= 1, got {batch_size}")
     sources = dict(sources or {})
@@ -155,7 +162,7 @@ def evaluate(
         for r in per_sample:
             if r["id"] in failed:
                 r["error"] = f"generation failed: {failed[r['id']]}"
-        aggregate = bench.aggregate(per_sample)
+        aggregate = with_rules(bench.aggregate(per_sample), rules)
         aggregate["n_generation_failed"] = len(failed)
         _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
         results[name] = {"aggregate": aggregate, "per_sample": per_sample}
@@ -164,6 +171,7 @@ def evaluate(
         "runner": getattr(runner, "name", type(runner).__name__) if not isinstance(runner, str) else runner,
         "runner_class": type(runner).__name__,
         "prompt_style": prompt_style,
+        "rules": rules,
         "limit": limit,
         "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
         "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
@@ -213,14 +221,18 @@ def score_predictions(
     limit: int | None = None,
     judge: Any = None,
     out: str | Path | None = None,
+    rules: str = "ours",
 ) -> dict[str, Any]:
     """Score a predictions file against a benchmark; ids the file lacks are counted (``n_missing``)
-    and scored as empty answers, ids the benchmark lacks are counted (``n_unknown_ids``)."""
+    and scored as empty answers, ids the benchmark lacks are counted (``n_unknown_ids``).
+    ``rules`` picks the headline (``ours``/``official``); both are reported."""
+    if rules not in RULES:
+        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
     bench = get_benchmark(benchmark)
     preds, duplicates = read_predictions(predictions_jsonl)
     samples = bench.load(source, limit=limit)
     per_sample = score_all(bench, samples, preds, judge=judge)
-    aggregate = bench.aggregate(per_sample)
+    aggregate = with_rules(bench.aggregate(per_sample), rules)
     known = {s.id for s in samples}
     unknown = sorted(set(preds) - known)
     aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates)
@@ -231,6 +243,7 @@ def score_predictions(
         _write_jsonl(Path(out) / "per_sample" / f"{benchmark}.jsonl", per_sample)
         result["paths"] = {k: str(v) for k, v in write_reports(
             {benchmark: {"aggregate": aggregate, "per_sample": per_sample}}, out,
-            {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id)},
+            {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id),
+             "rules": rules},
         ).items()}  # fmt: skip
     return result
