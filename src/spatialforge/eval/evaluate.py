@@ -114,6 +114,7 @@ def evaluate(
     runner_kwargs: dict[str, Any] | None = None,
     progress: bool = False,
     rules: str = "ours",
+    coord_scale: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
 
@@ -122,6 +123,8 @@ def evaluate(
     ``judge``: an LLM judge for the samples only a judge can score (else reported unjudged).
     ``rules``: ``ours`` or ``official`` -- which rule gives each headline; both numbers are
     always reported (``ours``, ``official``, ``official_minus_ours`` in each aggregate).
+    ``coord_scale``: the grid of 2D boxes/points in answers (``spatialforge.eval.coords``);
+    None: the model profile, else each benchmark's default.
     """
     from .predictions import PredictionCache
     from .report import write_reports
@@ -146,6 +149,7 @@ def evaluate(
 
         runner = make_runner(runner, model, **(runner_kwargs or {}))
     model_name = _model_name(model, runner)
+    coords = {n: b.set_coord_scale(coord_scale, model_name) for n, b in benches.items()}
     out = Path(out)
     results: dict[str, dict[str, Any]] = {}
     t0 = time.time()
@@ -172,6 +176,7 @@ def evaluate(
         "runner_class": type(runner).__name__,
         "prompt_style": prompt_style,
         "rules": rules,
+        "coord_scale": coords,
         "limit": limit,
         "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
         "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
@@ -222,20 +227,25 @@ def score_predictions(
     judge: Any = None,
     out: str | Path | None = None,
     rules: str = "ours",
+    coord_scale: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """Score a predictions file against a benchmark; ids the file lacks are counted (``n_missing``)
     and scored as empty answers, ids the benchmark lacks are counted (``n_unknown_ids``).
-    ``rules`` picks the headline (``ours``/``official``); both are reported."""
+    ``rules`` picks the headline (``ours``/``official``); both are reported. ``coord_scale``
+    / ``model`` (its name selects a profile) set the grid of 2D coordinates in answers."""
     if rules not in RULES:
         raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
     bench = get_benchmark(benchmark)
+    bench.set_coord_scale(coord_scale, model)
     preds, duplicates = read_predictions(predictions_jsonl)
     samples = bench.load(source, limit=limit)
     per_sample = score_all(bench, samples, preds, judge=judge)
     aggregate = with_rules(bench.aggregate(per_sample), rules)
     known = {s.id for s in samples}
     unknown = sorted(set(preds) - known)
-    aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates)
+    aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates,
+                     coord_scale=bench.coord_scale, coord_scale_from=bench.coord_origin)
     result = {"benchmark": benchmark, "aggregate": aggregate, "per_sample": per_sample}
     if out is not None:
         from .report import write_reports
