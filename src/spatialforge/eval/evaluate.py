@@ -24,7 +24,7 @@ from .benchmarks.common import with_rules
 from .benchmarks.official import RULES
 
 CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
-PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text")
+PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text", "filtered_resps", "resps")
 
 
 def _model_name(model: Any, runner: Any) -> str:
@@ -188,34 +188,47 @@ def evaluate(
 
 
 def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
-    """``({id: text}, duplicate count)`` from a JSONL of ``{"id", "prediction"|"output"|...}`` lines.
+    """``({key: text}, duplicate count)`` from a prediction file: our JSONL of ``{"id",
+    "prediction"|"output"|...}`` lines, or a file the official tools write (``predfiles``).
 
-    A malformed line is an error naming the file and line number (nothing is guessed)."""
+    A malformed record is an error naming the file and line number (nothing is guessed)."""
+    from .predfiles import first_text, read_records, record_key
+
     path = Path(path)
     if not path.is_file():
         raise BenchmarkError(f"predictions file {path} not found")
     preds: dict[str, str] = {}
     duplicates = 0
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise BenchmarkError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(rec, dict) or "id" not in rec:
-            raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
-        key = next((k for k in PREDICTION_KEYS if k in rec), None)
+    for n, rec in read_records(path):
+        key, by_question = record_key(rec) if isinstance(rec, dict) else (None, False)
         if key is None:
-            raise BenchmarkError(f"{path}:{n}: no prediction field (one of {', '.join(PREDICTION_KEYS)})")
-        value = rec[key]
+            raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
+        fields = PREDICTION_KEYS + (("answer",) if by_question else ())  # RoboSpatial results: "answer"
+        field = next((k for k in fields if k in rec), None)
+        if field is None:
+            raise BenchmarkError(f"{path}:{n}: no prediction field (one of {', '.join(fields)})")
+        value = first_text(rec[field])
         if value is not None and not isinstance(value, str):
-            raise BenchmarkError(f"{path}:{n}: field {key!r} must be a string, got {type(value).__name__}")
-        sid = str(rec["id"])
-        duplicates += sid in preds
+            raise BenchmarkError(f"{path}:{n}: field {field!r} must be a string, got {type(value).__name__}")
+        duplicates += key in preds
         if value is not None:
-            preds[sid] = value
+            preds[key] = value
     return preds, duplicates
+
+
+def _match(samples: Sequence[BenchSample], preds: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Predictions by sample id (by id, lmms-eval position or question + image) and the keys used."""
+    from .predfiles import position_key, question_image_key
+
+    outputs: dict[str, str] = {}
+    used: set[str] = set()
+    for i, s in enumerate(samples):
+        for key in (s.id, position_key(i), question_image_key(s.question, s.meta.get("img"))):
+            if key in preds:
+                outputs[s.id] = preds[key]
+                used.add(key)
+                break
+    return outputs, used
 
 
 def score_predictions(
@@ -240,10 +253,10 @@ def score_predictions(
     bench.set_coord_scale(coord_scale, model)
     preds, duplicates = read_predictions(predictions_jsonl)
     samples = bench.load(source, limit=limit)
-    per_sample = score_all(bench, samples, preds, judge=judge)
+    outputs, used = _match(samples, preds)
+    per_sample = score_all(bench, samples, outputs, judge=judge)
     aggregate = with_rules(bench.aggregate(per_sample), rules)
-    known = {s.id for s in samples}
-    unknown = sorted(set(preds) - known)
+    unknown = sorted(set(preds) - used)
     aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates,
                      coord_scale=bench.coord_scale, coord_scale_from=bench.coord_origin)
     result = {"benchmark": benchmark, "aggregate": aggregate, "per_sample": per_sample}

@@ -72,7 +72,7 @@ class RoboSpatialHome(Benchmark):
                 images=[image] if image is not None else [],
                 task=category,
                 level=2,
-                meta={"category": category},
+                meta={"category": category, "img": row.get("img")},  # img: RoboSpatial-Eval matches results on it
             )
         ]
 
