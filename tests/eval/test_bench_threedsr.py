@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from spatialforge.eval.benchmarks import get_benchmark
@@ -58,30 +56,3 @@ def test_one_wrong_flip_sinks_the_group(bench_samples):
     # flip pairs: VIN6MS3J + -flip wrong; -1 + -flip-1 right; K2P7QX1A and K2P7QX1A-1 alone, right
     assert agg["metrics"]["flip_accuracy"] == 0.75
 
-
-def test_official_rules_differ_and_are_hand_computed(tmp_path):
-    """A VLMEvalKit-format prediction file where ours and VLMEvalKit's exact matching differ."""
-    from spatialforge.eval.evaluate import score_predictions
-
-    src = write_threedsr(tmp_path)
-    preds = [  # index -> output
-        "<think>red hat is higher</think><answer>B</answer>",  # ours B; VLMEvalKit: no bare letter, too long for text -> Z
-        "A",  # both right
-        "The answer is B",  # both B (right)
-        "A. red hat",  # both A (right)
-        "I think A is right, not B, so",  # VLMEvalKit: two letters -> Z; ours: not one clear letter
-        "B",  # both right
-    ]
-    f = tmp_path / "preds.jsonl"
-    f.write_text("".join(json.dumps({"id": str(i), "prediction": p}) + "\n" for i, p in enumerate(preds)))
-    res = score_predictions(f, "threedsr", src, rules="official")
-    rows = res["per_sample"]
-    assert [r["official_correct"] for r in rows] == [False, True, True, True, False, True]
-    assert [r["correct"] for r in rows] == [True, True, True, True, False, True]
-    agg = res["aggregate"]
-    # official circular groups: VIN6MS3J {0, 1} wrong, VIN6MS3J-flip {2, 3} right, K2P7QX1A {4, 5} wrong
-    assert agg["metric"] == "official_circ_eval" and agg["overall"] == pytest.approx(1 / 3)
-    assert agg["official"]["metrics"]["flip_circ_eval"] == 0.0
-    assert agg["official"]["metrics"]["vanilla"] == pytest.approx(4 / 6)
-    assert agg["ours"] == {"metric": "circular_accuracy", "overall": pytest.approx(2 / 3)}
-    assert agg["official_minus_ours"] == pytest.approx(-1 / 3)
