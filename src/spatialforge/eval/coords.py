@@ -26,7 +26,7 @@ from typing import Sequence
 COORD_SCALES = ("auto", "pixel", "unit", "thousand", "qwen25")
 #: Model-name patterns -> the grid the model answers on (first match wins).
 MODEL_SCALES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"qwen2[._-]?5[._-]?vl|qwen2\.5-vl|qwen3[._-]?vl", re.I), "qwen25"),
+    (re.compile(r"qwen2[._-]?5[._-]?vl", re.I), "qwen25"),
     (re.compile(r"qwen2[._-]?vl", re.I), "thousand"),
 )
 QWEN25_PATCH, QWEN25_MIN_PIXELS, QWEN25_MAX_PIXELS = 28, 56 * 56, 12845056  # preprocessor_config.json
