@@ -27,13 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
+from ...errors import ConfigError
+
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # png, jpeg, gif, webp, bmp
 
 
-class BenchmarkError(ValueError):
-    """Bad benchmark name, unreadable source or malformed rows; the message says which."""
+class BenchmarkError(ConfigError):
+    """Bad benchmark name, option, unreadable source or malformed rows; the message says which.
+    A usage error (``ConfigError``): nothing is scored until the input is fixed."""
 
 
 @dataclass
