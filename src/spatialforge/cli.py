@@ -160,6 +160,8 @@ def eval_cmd(
     judge_url: Optional[str] = typer.Option(None, "--judge-url", help="OpenAI-compatible endpoint of the LLM judge."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model name."),
     list_: bool = typer.Option(False, "--list", help="List the benchmarks and exit."),
+    rules: str = typer.Option("ours", "--rules", help="Headline rules: ours or official (both are reported)."),
+    coord_scale: Optional[str] = typer.Option(None, "--coord-scale", help="Grid of 2D boxes/points in answers: auto, pixel, unit, thousand, qwen25 (default: model profile, else the benchmark's)."),
 ) -> None:
     """Evaluate a model on spatial benchmarks; resumes from cached predictions in --out."""
     from .eval.benchmarks import BenchmarkError, get_benchmark, list_benchmarks
@@ -177,7 +179,7 @@ def eval_cmd(
     try:
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
                        judge=_judge(judge_url, judge_model, out), sources=_sources(source), max_new_tokens=max_new_tokens,
-                       runner_kwargs=kwargs, progress=True)  # fmt: skip
+                       runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale)  # fmt: skip
     except BenchmarkError as e:
         raise typer.BadParameter(str(e)) from None
     from .eval.report import fmt
@@ -195,6 +197,9 @@ def score_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="Also write per-sample scores and reports here."),
     judge_url: Optional[str] = typer.Option(None, "--judge-url", help="OpenAI-compatible endpoint of the LLM judge."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model name."),
+    rules: str = typer.Option("ours", "--rules", help="Headline rules: ours or official (both are reported)."),
+    coord_scale: Optional[str] = typer.Option(None, "--coord-scale", help="Grid of 2D boxes/points in answers: auto, pixel, unit, thousand, qwen25."),
+    model: Optional[str] = typer.Option(None, "--model", help="Name of the model that made the predictions (selects its coordinate profile)."),
 ) -> None:
     """Score predictions made elsewhere against a benchmark; prints the aggregate as JSON."""
     import json
@@ -204,7 +209,8 @@ def score_cmd(
 
     try:
         res = score_predictions(predictions, benchmark, source, out=out,
-                                judge=_judge(judge_url, judge_model, out or predictions.parent))
+                                judge=_judge(judge_url, judge_model, out or predictions.parent),
+                                rules=rules, coord_scale=coord_scale, model=model)
     except BenchmarkError as e:
         raise typer.BadParameter(str(e)) from None
     typer.echo(json.dumps(res["aggregate"], indent=2, default=str))

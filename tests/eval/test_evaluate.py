@@ -167,3 +167,28 @@ def test_cli_eval_end_to_end_on_tiny_qwen(tmp_path, tiny_qwen_path):
     assert "<h2 id='qspatial_plus'>" in html and "sample predictions" in html
     preds = list((out / "predictions").rglob("*.jsonl"))
     assert len(preds) == 2 and all(len(p.read_text().splitlines()) == 4 for p in preds)
+
+
+def test_evaluate_official_rules_headline_and_both_numbers(tmp_path, sources):
+    res = evaluate("fake-vlm", ["cvbench", "qspatial_plus"], runner=FakeRunner(), sources=sources,
+                   out=tmp_path / "out", batch_size=2, rules="official")
+    q = res["benchmarks"]["qspatial_plus"]
+    # \scalar{1} \distance_unit{m} everywhere: the notebook agrees with ours on every sample here
+    assert q["metric"] == "official_success_rate" and q["overall"] == 0.75 and q["ours"]["overall"] == 0.75
+    assert res["meta"]["rules"] == "official" and res["meta"]["coord_scale"] == {"cvbench": "auto", "qspatial_plus": "auto"}
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "| qspatial_plus | official_success_rate | 75.00 | official | 75.00 | 75.00 | +0.00 | 4 |" in md
+
+
+def test_cli_score_rules_official(tmp_path, sources):
+    preds = _write_preds(tmp_path / "p.jsonl", [json.dumps({"id": k, "prediction": "The answer is " + v})
+                                                for k, v in CV_ANSWERS.items()])
+    res = cli.invoke(app, ["score", str(preds), "--benchmark", "cvbench", "--source", sources["cvbench"],
+                           "--rules", "official"])
+    assert res.exit_code == 0, res.output
+    agg = json.loads(res.output)
+    assert agg["metric"] == "official_cvbench_accuracy" and agg["overall"] == 0.0  # lmms-eval reads "T"
+    assert agg["ours"]["metric"] == "cvbench_accuracy" and agg["ours"]["overall"] > 0
+    res = cli.invoke(app, ["score", str(preds), "--benchmark", "cvbench", "--source", sources["cvbench"],
+                           "--rules", "paper"])
+    assert res.exit_code == 2 and "rules must be one of" in res.output

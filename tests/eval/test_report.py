@@ -24,7 +24,9 @@ def test_cot_keyword_stats_hand_counted():
 
 
 def test_fmt_conventions():
-    assert fmt("accuracy", 0.625) == "62.50" and fmt("smape", 44.9) == "44.90"
+    assert fmt("accuracy", 0.625) == "62.50" and fmt("smape", 44.9) == "44.90 %"
+    # units belong to the metric: angles and clock errors are not fractions (never x100)
+    assert fmt("vector3d_mean_angle_deg", 12.5) == "12.50°" and fmt("mean_hours_off", 1.5) == "1.50 h"
     assert fmt("n", 3) == "3" and fmt("accuracy", None) == "–" and fmt("x", float("nan")) == "nan"
 
 
@@ -55,8 +57,8 @@ def test_write_reports(tmp_path):
     assert summary["benchmarks"]["toy"]["aggregate"]["overall"] == 0.4
     assert summary["benchmarks"]["toy"]["cot"]["n_responses"] == 4  # the missing one is not a response
     md = paths["markdown"].read_text()
-    assert "| toy | success_rate | 40.00 | 5 |" in md
-    assert "| smape | 33.30 |" in md and "### per task" in md and "### per source" in md
+    assert "| toy | success_rate | 40.00 | ours | 40.00 | no official scorer | – | 5 |" in md
+    assert "| smape | 33.30 % |" in md and "### per task" in md and "### per source" in md
     html = paths["html"].read_text()
     assert html.count("data:image/png;base64,") == 2
     assert "How far &lt;is&gt; it?" in html and "<is>" not in html  # escaped
@@ -65,4 +67,24 @@ def test_write_reports(tmp_path):
 
 def test_markdown_handles_empty_metrics():
     md = markdown_report({"e": {"aggregate": {"metric": "accuracy", "overall": None, "n": 0, "metrics": {}}}}, {})
-    assert "| e | accuracy | – | 0 |" in md
+    assert "| e | accuracy | – | ours | – | no official scorer | – | 0 |" in md
+
+
+def test_reports_show_ours_and_official_side_by_side(tmp_path):
+    from spatialforge.eval.benchmarks.common import with_rules
+
+    res = _results()
+    agg = res["toy"]["aggregate"]
+    agg["official"] = {"metric": "success_rate", "overall": 0.25, "metrics": {"success_rate": 0.25},
+                       "source": "toy notebook"}
+    with_rules(agg, "official")
+    assert agg["metric"] == "official_success_rate" and agg["overall"] == 0.25
+    assert agg["ours"]["overall"] == 0.4 and agg["official_minus_ours"] == pytest.approx(-0.15)
+    paths = write_reports(res, tmp_path, {"model": "m"})
+    md = paths["markdown"].read_text()
+    assert "| toy | official_success_rate | 25.00 | official | 40.00 | 25.00 | -15.00 | 5 |" in md
+    assert "official rules (toy notebook)" in md
+    html_text = paths["html"].read_text()
+    assert "<td>40.00</td><td>25.00</td><td>-15.00</td>" in html_text
+    saved = json.loads(paths["json"].read_text())["benchmarks"]["toy"]["aggregate"]
+    assert saved["ours"]["overall"] == 0.4 and saved["official"]["overall"] == 0.25

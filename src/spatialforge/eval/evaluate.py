@@ -20,9 +20,11 @@ from typing import Any, Iterator, Sequence
 
 from .benchmarks import Benchmark, BenchmarkError, BenchSample, get_benchmark
 from .benchmarks.base import PROMPT_STYLES
+from .benchmarks.common import with_rules
+from .benchmarks.official import RULES
 
 CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
-PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text")
+PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text", "filtered_resps", "resps")
 
 
 def _model_name(model: Any, runner: Any) -> str:
@@ -111,12 +113,18 @@ def evaluate(
     max_new_tokens: int = 256,
     runner_kwargs: dict[str, Any] | None = None,
     progress: bool = False,
+    rules: str = "ours",
+    coord_scale: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
 
     ``runner``: a runner kind (``transformers``/``vllm``/``openai``) or a runner object.
     ``sources``: benchmark name -> local path or dataset id (default: the benchmark's hub id).
     ``judge``: an LLM judge for the samples only a judge can score (else reported unjudged).
+    ``rules``: ``ours`` or ``official`` -- which rule gives each headline; both numbers are
+    always reported (``ours``, ``official``, ``official_minus_ours`` in each aggregate).
+    ``coord_scale``: the grid of 2D boxes/points in answers (``spatialforge.eval.coords``);
+    None: the model profile, else each benchmark's default.
     """
     from .predictions import PredictionCache
     from .report import write_reports
@@ -126,6 +134,8 @@ def evaluate(
         raise BenchmarkError("no benchmarks given")
     if prompt_style not in PROMPT_STYLES:
         raise BenchmarkError(f"prompt style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
+    if rules not in RULES:
+        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
     if batch_size < 1:
         raise BenchmarkError(f"batch_size must be >= 1, got {batch_size}")
     sources = dict(sources or {})
@@ -139,6 +149,7 @@ def evaluate(
 
         runner = make_runner(runner, model, **(runner_kwargs or {}))
     model_name = _model_name(model, runner)
+    coords = {n: b.set_coord_scale(coord_scale, model_name) for n, b in benches.items()}
     out = Path(out)
     results: dict[str, dict[str, Any]] = {}
     t0 = time.time()
@@ -155,7 +166,7 @@ def evaluate(
         for r in per_sample:
             if r["id"] in failed:
                 r["error"] = f"generation failed: {failed[r['id']]}"
-        aggregate = bench.aggregate(per_sample)
+        aggregate = with_rules(bench.aggregate(per_sample), rules)
         aggregate["n_generation_failed"] = len(failed)
         _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
         results[name] = {"aggregate": aggregate, "per_sample": per_sample}
@@ -164,6 +175,8 @@ def evaluate(
         "runner": getattr(runner, "name", type(runner).__name__) if not isinstance(runner, str) else runner,
         "runner_class": type(runner).__name__,
         "prompt_style": prompt_style,
+        "rules": rules,
+        "coord_scale": coords,
         "limit": limit,
         "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
         "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
@@ -175,34 +188,47 @@ def evaluate(
 
 
 def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
-    """``({id: text}, duplicate count)`` from a JSONL of ``{"id", "prediction"|"output"|...}`` lines.
+    """``({key: text}, duplicate count)`` from a prediction file: our JSONL of ``{"id",
+    "prediction"|"output"|...}`` lines, or a file the official tools write (``predfiles``).
 
-    A malformed line is an error naming the file and line number (nothing is guessed)."""
+    A malformed record is an error naming the file and line number (nothing is guessed)."""
+    from .predfiles import first_text, read_records, record_key
+
     path = Path(path)
     if not path.is_file():
         raise BenchmarkError(f"predictions file {path} not found")
     preds: dict[str, str] = {}
     duplicates = 0
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise BenchmarkError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(rec, dict) or "id" not in rec:
-            raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
-        key = next((k for k in PREDICTION_KEYS if k in rec), None)
+    for n, rec in read_records(path):
+        key, by_question = record_key(rec) if isinstance(rec, dict) else (None, False)
         if key is None:
-            raise BenchmarkError(f"{path}:{n}: no prediction field (one of {', '.join(PREDICTION_KEYS)})")
-        value = rec[key]
+            raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
+        fields = PREDICTION_KEYS + (("answer",) if by_question else ())  # RoboSpatial results: "answer"
+        field = next((k for k in fields if k in rec), None)
+        if field is None:
+            raise BenchmarkError(f"{path}:{n}: no prediction field (one of {', '.join(fields)})")
+        value = first_text(rec[field])
         if value is not None and not isinstance(value, str):
-            raise BenchmarkError(f"{path}:{n}: field {key!r} must be a string, got {type(value).__name__}")
-        sid = str(rec["id"])
-        duplicates += sid in preds
+            raise BenchmarkError(f"{path}:{n}: field {field!r} must be a string, got {type(value).__name__}")
+        duplicates += key in preds
         if value is not None:
-            preds[sid] = value
+            preds[key] = value
     return preds, duplicates
+
+
+def _match(samples: Sequence[BenchSample], preds: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Predictions by sample id (by id, lmms-eval position or question + image) and the keys used."""
+    from .predfiles import position_key, question_image_key
+
+    outputs: dict[str, str] = {}
+    used: set[str] = set()
+    for i, s in enumerate(samples):
+        for key in (s.id, position_key(i), question_image_key(s.question, s.meta.get("img"))):
+            if key in preds:
+                outputs[s.id] = preds[key]
+                used.add(key)
+                break
+    return outputs, used
 
 
 def score_predictions(
@@ -213,17 +239,26 @@ def score_predictions(
     limit: int | None = None,
     judge: Any = None,
     out: str | Path | None = None,
+    rules: str = "ours",
+    coord_scale: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """Score a predictions file against a benchmark; ids the file lacks are counted (``n_missing``)
-    and scored as empty answers, ids the benchmark lacks are counted (``n_unknown_ids``)."""
+    and scored as empty answers, ids the benchmark lacks are counted (``n_unknown_ids``).
+    ``rules`` picks the headline (``ours``/``official``); both are reported. ``coord_scale``
+    / ``model`` (its name selects a profile) set the grid of 2D coordinates in answers."""
+    if rules not in RULES:
+        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
     bench = get_benchmark(benchmark)
+    bench.set_coord_scale(coord_scale, model)
     preds, duplicates = read_predictions(predictions_jsonl)
     samples = bench.load(source, limit=limit)
-    per_sample = score_all(bench, samples, preds, judge=judge)
-    aggregate = bench.aggregate(per_sample)
-    known = {s.id for s in samples}
-    unknown = sorted(set(preds) - known)
-    aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates)
+    outputs, used = _match(samples, preds)
+    per_sample = score_all(bench, samples, outputs, judge=judge)
+    aggregate = with_rules(bench.aggregate(per_sample), rules)
+    unknown = sorted(set(preds) - used)
+    aggregate.update(n_unknown_ids=len(unknown), unknown_ids=unknown[:20], n_duplicate_ids=duplicates,
+                     coord_scale=bench.coord_scale, coord_scale_from=bench.coord_origin)
     if judge is not None and hasattr(judge, "summary"):  # judge failures in the output, not only on stderr
         aggregate["judge_stats"] = judge.summary()
     result = {"benchmark": benchmark, "aggregate": aggregate, "per_sample": per_sample}
@@ -233,6 +268,7 @@ def score_predictions(
         _write_jsonl(Path(out) / "per_sample" / f"{benchmark}.jsonl", per_sample)
         result["paths"] = {k: str(v) for k, v in write_reports(
             {benchmark: {"aggregate": aggregate, "per_sample": per_sample}}, out,
-            {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id)},
+            {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id),
+             "rules": rules},
         ).items()}  # fmt: skip
     return result

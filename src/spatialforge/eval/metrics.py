@@ -14,7 +14,12 @@ Numeric metrics, with p the prediction and g the ground truth (metres):
   Table 2 only adds up that way (Qwen2.5VL-3B: 9.68 % = 9/93 parsable answers, with 92.08 %
   completed of 101); 2.0 is inside "150-200" though success needs < 2 (SVQA-R1's 18.81 +
   18.81 + 21.78 = 60/101 is one more than its 58.42 % = 59/101 success);
-* relative-error accuracy |p - g| / |g| <= tol (SpatialRGPT: 0.25; Q-Spatial "50 %": 0.5);
+* relative-error accuracy 1 - tol <= p/g <= 1 + tol (SpatialRGPT: 0.25; Q-Spatial "50 %": 0.5);
+
+Boundaries: ratios are rounded to ``RATIO_DIGITS`` decimals before they are compared, so the
+float error of a unit conversion never moves an exact boundary (2.4 vs 3 is within 25 %;
+35 cm vs 0.7 m is a factor 2, not a success). The official scorers compare raw floats; their
+exact rules live in ``benchmarks/official.py``.
 * distance accuracy (SVQA-R1 App. B.3): p/g in [0.5, 2.0], both ends included.
 
 Each rule is defined once, per sample (``success_hits``, ``within_hits``, ``distance_hits``:
@@ -66,17 +71,23 @@ def ratio(pred: Any, gt: Any) -> np.ndarray:
     return r
 
 
+RATIO_DIGITS = 9  # decimals a ratio keeps before a boundary test (float error is ~1e-16)
+
+
 def success_hits(preds: Sequence[Any], gts: Sequence[Any], factor: float = 2.0) -> np.ndarray:
-    """Per sample: max(p/g, g/p) < factor; a failed parse or p <= 0 is False."""
+    """Per sample: max(p/g, g/p) < factor (ratio rounded, see module doc); a failed parse or
+    p <= 0 is False."""
     p, g = _pair(preds, gts)
-    return ratio(p, g) < factor
+    return np.round(ratio(p, g), RATIO_DIGITS) < factor
 
 
 def within_hits(preds: Sequence[Any], gts: Sequence[Any], tol: float = 0.25) -> np.ndarray:
-    """Per sample: |p - g| <= tol * |g| (SpatialRGPT's 0.75 g <= p <= 1.25 g at tol 0.25)."""
+    """Per sample: 1 - tol <= p/g <= 1 + tol, both ends included (SpatialRGPT's
+    0.75 g <= p <= 1.25 g at tol 0.25); the ratio is rounded (module doc); g = 0 needs p = 0."""
     p, g = _pair(preds, gts)
-    with np.errstate(invalid="ignore"):
-        return np.abs(p - g) <= tol * np.abs(g)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.round(np.where(g != 0, p / np.where(g != 0, g, 1.0), np.nan), RATIO_DIGITS)
+        return np.where(g != 0, (q >= 1 - tol) & (q <= 1 + tol), p == 0)
 
 
 def distance_hits(preds: Sequence[Any], gts: Sequence[Any]) -> np.ndarray:

@@ -6,8 +6,12 @@ base64 PNGs: for numeric answers a histogram of ``log10(pred / gt)`` and a log-l
 prediction against ground truth. Chain-of-thought statistics count the SVQA-R1 Appendix G
 keywords in the raw model outputs.
 
-Display convention: floats are shown x100 (rates, BLEU, sBERT, abs-rel, like the papers),
-except sMAPE (already a percentage); integers are counts.
+Display convention: the unit belongs to the metric (``UNITS``): rates, BLEU, sBERT and
+abs-rel are fractions shown x100, like the papers; sMAPE is already a percentage; angles are
+degrees and clock errors hours, shown as they are with their unit; integers are counts.
+
+Every benchmark shows both headlines, ours and the official scorer's (``--rules`` only says
+which one is the headline), and their difference in points.
 """
 
 from __future__ import annotations
@@ -23,10 +27,9 @@ from typing import Any
 from .tasktypes import cot_keyword_stats  # SVQA-R1 Appendix G keyword statistics (one definition)
 
 SAMPLES_SHOWN = 20
-_RAW_KEYS = ("smape",)  # already percentages
-
-
-# --------------------------------------------------------------------------- formatting
+#: Metric-name fragments whose values are not fractions: shown as they are, with this unit.
+UNITS = (("smape", " %"), ("angle_deg", "°"), ("hours_off", " h"), ("clock_error", " h"))
+NOTE = "Rates x100; sMAPE in %, angles in degrees, clock errors in hours; integers are counts."
 
 
 def fmt(key: str, value: Any) -> str:
@@ -39,8 +42,31 @@ def fmt(key: str, value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
-        return f"{value:.2f}" if any(k in key for k in _RAW_KEYS) else f"{100 * value:.2f}"
+        unit = next((u for k, u in UNITS if k in key), None)
+        return f"{value:.2f}{unit}" if unit is not None else f"{100 * value:.2f}"
     return str(value)
+
+
+def headline_rows(results: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """Per benchmark: metric, headline, rules, ours, official, official - ours (points), n."""
+    rows = []
+    for name, res in results.items():
+        a = res["aggregate"]
+        ours, off = a.get("ours") or {"metric": a.get("metric"), "overall": a.get("overall")}, a.get("official") or {}
+        diff = a.get("official_minus_ours")
+        rows.append([name, str(a.get("metric")), fmt(a.get("metric", ""), a.get("overall")),
+                     str(a.get("rules_applied", "ours")), fmt(str(ours.get("metric")), ours.get("overall")),
+                     fmt(str(off.get("metric")), off.get("overall")) if off else "no official scorer",
+                     "–" if diff is None else f"{100 * diff:+.2f}", str(a.get("n"))])
+    return rows
+
+
+HEADLINE_COLUMNS = ["benchmark", "metric", "headline", "rules", "ours", "official", "official − ours", "n"]
+
+
+def official_metrics(agg: dict[str, Any]) -> dict[str, Any]:
+    off = agg.get("official") or {}
+    return {k: v for k, v in (off.get("metrics") or {}).items() if v is None or isinstance(v, (int, float, bool))}
 
 
 def scalar_metrics(agg: dict[str, Any]) -> dict[str, Any]:
@@ -59,14 +85,15 @@ def group_tables(agg: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
 def markdown_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = ["# Evaluation results", ""]
     lines += [f"- **{k}**: {v}" for k, v in meta.items() if v not in (None, "")]
-    lines += ["", "Values x100 except counts and sMAPE (already %).", "", "| benchmark | metric | overall | n |", "|---|---|---|---|"]
-    for name, res in results.items():
-        a = res["aggregate"]
-        lines.append(f"| {name} | {a.get('metric')} | {fmt(a.get('metric', ''), a.get('overall'))} | {a.get('n')} |")
+    lines += ["", NOTE, "", "| " + " | ".join(HEADLINE_COLUMNS) + " |", "|" + "---|" * len(HEADLINE_COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in headline_rows(results)]
     for name, res in results.items():
         a = res["aggregate"]
         lines += ["", f"## {name}", "", "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {fmt(k, v)} |" for k, v in scalar_metrics(a).items()]
+        if official_metrics(a):
+            lines += ["", f"### official rules ({a['official'].get('source', '')})", "", "| metric | value |", "|---|---|"]
+            lines += [f"| {k} | {fmt(k, v)} |" for k, v in official_metrics(a).items()]
         for title, table in group_tables(a).items():
             lines += ["", f"### {title}", "", "| group | n | accuracy |", "|---|---|---|"]
             lines += [f"| {g} | {row.get('n')} | {fmt('accuracy', row.get('accuracy'))} |" for g, row in table.items()]
@@ -168,15 +195,17 @@ def html_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>spatialforge evaluation</title><style>{_CSS}</style></head><body>",
              "<h1>Evaluation report</h1>"]
     parts.append(_table(None, [[html.escape(str(k)), html.escape(str(v))] for k, v in meta.items() if v not in (None, "")]))
-    parts.append("<p>Values x100 except counts and sMAPE (already %).</p>")
-    parts.append(_table(["benchmark", "metric", "overall", "n", "missing predictions"],
-                        [[html.escape(n), html.escape(str(r["aggregate"].get("metric"))),
-                          fmt(r["aggregate"].get("metric", ""), r["aggregate"].get("overall")),
-                          str(r["aggregate"].get("n")), str(r["aggregate"].get("n_missing", 0))] for n, r in results.items()]))
+    parts.append(f"<p>{html.escape(NOTE)}</p>")
+    parts.append(_table(HEADLINE_COLUMNS + ["missing predictions"],
+                        [[html.escape(c) for c in row] + [str(r["aggregate"].get("n_missing", 0))]
+                         for row, r in zip(headline_rows(results), results.values())]))
     for name, res in results.items():
         agg, rows = res["aggregate"], res.get("per_sample", [])
         parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(name)}</h2>")
         parts.append(_table(["metric", "value"], [[html.escape(k), fmt(k, v)] for k, v in scalar_metrics(agg).items()]))
+        if official_metrics(agg):
+            parts.append(f"<h3>official rules ({html.escape(str(agg['official'].get('source', '')))})</h3>")
+            parts.append(_table(["metric", "value"], [[html.escape(k), fmt(k, v)] for k, v in official_metrics(agg).items()]))
         for title, table in group_tables(agg).items():
             parts.append(f"<h3>{html.escape(title)}</h3>")
             parts.append(_table(["group", "n", "accuracy"], [[html.escape(g), str(r.get("n")), fmt("accuracy", r.get("accuracy"))] for g, r in table.items()]))

@@ -17,7 +17,9 @@ typed reward):
   asks for, "... in centimeters?", else metres);
 * vector3d: angle <= ``angle_threshold_deg`` / max(0, cos angle);
 * box3d: 3D IoU >= 0.25 / IoU; box2d (pixels): IoU >= 0.75 (SVQA-R1 Acc@0.75) / IoU;
-* point2d (gt kind box2d: inside the box);
+* point2d (gt kind box2d: inside the box); answers' 2D coordinates are read on
+  ``coord_scale`` (``spatialforge.eval.coords``: auto, pixel, unit, thousand, qwen25;
+  ``coord_strict`` False for a model-profile scale);
 * choice, yesno, count, label, order: exact / 0 or 1; labels are read against the truth's
   label set (``answer_struct["labels"]`` when the record has it, else ``LABEL_SETS``), so a
   wrong label of the set ("facing left" for "toward") is parsed and wrong, not unparsable;
@@ -37,6 +39,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import metrics as M
+from .coords import parse_2d
 from .parse import (
     ParseFailure,
     extract_answer,
@@ -124,6 +127,7 @@ def score_sample(prediction_text: str | None, answer_struct: Mapping[str, Any], 
                  reference_text: str | None = None, image_size: tuple[float, float] | None = None,
                  numeric_rule: str = "success", angle_threshold_deg: float = 30.0,
                  iou_threshold: float | None = None, sbert: bool = False, sbert_model: str | None = None,
+                 coord_scale: str = "auto", coord_strict: bool = True,
                  tags: Mapping[str, Any] | None = None) -> SampleScore:
     """Score one raw model output; see the module docstring for the rules per eval type."""
     if isinstance(answer_struct, str):  # a Parquet row keeps it as JSON text
@@ -141,7 +145,8 @@ def score_sample(prediction_text: str | None, answer_struct: Mapping[str, Any], 
     opts = dict(question=question, choices=choices, labels=answer_struct.get("labels"),
                 reference_text=reference_text, image_size=image_size,
                 numeric_rule=numeric_rule, angle_threshold_deg=angle_threshold_deg,
-                iou_threshold=iou_threshold, sbert=sbert, sbert_model=sbert_model)
+                iou_threshold=iou_threshold, sbert=sbert, sbert_model=sbert_model,
+                coord_scale=coord_scale, coord_strict=coord_strict)
     return _SCORERS[eval_type](ans, kind, gt, tags, opts)
 
 
@@ -200,12 +205,13 @@ def _iou_scorer(eval_type, parse, truth, iou, default_threshold):
 
 _box3d = _iou_scorer("box3d", lambda a, o: parse_box3d(a, default_unit=_default_unit(o)), lambda g: g,
                      M.box3d_iou, 0.25)
-_box2d = _iou_scorer("box2d", lambda a, o: parse_box2d(a, image_size=o["image_size"]),
+_box2d = _iou_scorer("box2d", lambda a, o: parse_2d(parse_box2d, a, o["coord_scale"], o["image_size"],
+                                                     strict=o["coord_strict"]),
                      lambda g: tuple(map(float, g)), M.box_iou, 0.75)
 
 
 def _point2d(ans, kind, gt, tags, o):
-    p = parse_point2d(ans, image_size=o["image_size"])
+    p = parse_2d(parse_point2d, ans, o["coord_scale"], o["image_size"], strict=o["coord_strict"])
     if isinstance(p, ParseFailure):
         return _failed("point2d", kind, gt, p.reason, tags)
     if kind != "box2d":

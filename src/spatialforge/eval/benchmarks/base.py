@@ -27,13 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
+from ...errors import ConfigError
+
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # png, jpeg, gif, webp, bmp
 
 
-class BenchmarkError(ValueError):
-    """Bad benchmark name, unreadable source or malformed rows; the message says which."""
+class BenchmarkError(ConfigError):
+    """Bad benchmark name, option, unreadable source or malformed rows; the message says which.
+    A usage error (``ConfigError``): nothing is scored until the input is fixed."""
 
 
 @dataclass
@@ -100,6 +103,17 @@ class Benchmark(ABC):
     hf_config: ClassVar[str | None] = None
     hf_split: ClassVar[str | None] = None  # None: every split, concatenated (split name in row["_split"])
     needs_judge: ClassVar[bool] = False  # some samples are scored only by an LLM judge
+    coord_scale: str = "auto"  # grid of 2D boxes/points in answers (``spatialforge.eval.coords``)
+    coord_strict: bool = True  # False for a model-profile scale: values in [0, 1] stay fractions
+    coord_origin: str = "benchmark"
+
+    def set_coord_scale(self, override: str | None = None, model_name: str | None = None) -> str:
+        """Pick the coordinate grid: ``override``, else the model profile, else this benchmark's."""
+        from ..coords import resolve_coord_scale
+
+        scale, origin = resolve_coord_scale(override, model_name, type(self).coord_scale)
+        self.coord_scale, self.coord_strict, self.coord_origin = scale, origin != "profile", origin
+        return scale
 
     # ---- loading
     def load(self, source: str | Path | None = None, limit: int | None = None) -> list[BenchSample]:
@@ -323,6 +337,19 @@ def open_image(ref: Any):
     except (UnidentifiedImageError, OSError) as e:
         what = f"{len(ref)} bytes" if isinstance(ref, bytes) else str(ref)
         raise BenchmarkError(f"image {what} is unreadable ({e})") from None
+
+
+def image_size(ref: Any) -> tuple[int, int]:
+    """(width, height) of an :func:`image_ref` value, from the header (no pixel decoding)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(ref, Image.Image):
+        return ref.size
+    try:
+        with Image.open(io.BytesIO(ref) if isinstance(ref, bytes) else ref) as im:
+            return im.size
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise BenchmarkError(f"image {ref if isinstance(ref, str) else type(ref).__name__} is unreadable ({e})") from None
 
 
 def as_list(value: Any) -> list[Any]:

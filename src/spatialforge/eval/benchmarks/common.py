@@ -67,3 +67,27 @@ def final_answer(prediction: str | None) -> str:
     text = extract_answer(prediction)
     return "" if isinstance(text, ParseFailure) else text
 
+
+
+def with_rules(agg: dict[str, Any], rules: str = "ours") -> dict[str, Any]:
+    """Set the headline (``metric``/``overall``) by ``rules`` and keep both numbers visible.
+
+    ``agg["ours"]`` and ``agg["official"]`` (from the benchmark's aggregate; None where the
+    benchmark has no official scorer: then the headline stays ours and ``rules_applied``
+    says so) hold each rule's headline; ``official_minus_ours`` is their difference."""
+    from .base import BenchmarkError
+    from .official import RULES
+
+    if rules not in RULES:
+        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
+    ours = {"metric": agg.get("metric"), "overall": agg.get("overall")}
+    off = agg.get("official")
+    agg["ours"] = ours
+    agg.setdefault("official", None)
+    agg["rules"] = rules
+    agg["rules_applied"] = rules if (rules == "ours" or off is not None) else "ours (no official scorer)"
+    o, g = ours["overall"], (off or {}).get("overall")
+    agg["official_minus_ours"] = None if o is None or g is None else g - o
+    if rules == "official" and off is not None:
+        agg["metric"], agg["overall"] = f"official_{off['metric']}", off["overall"]
+    return agg

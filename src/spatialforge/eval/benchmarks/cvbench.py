@@ -16,6 +16,7 @@ reported in ``missing_sources``.
 from __future__ import annotations
 
 from .base import BenchSample, as_list, image_ref, register_benchmark
+from . import official
 from .common import MCQ_SUFFIX, mean, rate, summary
 from .mcq import MCQBenchmark
 
@@ -49,18 +50,30 @@ class CVBench(MCQBenchmark):
     def question_text(self, sample):
         return f"{sample.meta['prompt']}\n{MCQ_SUFFIX}"
 
+    def official_choice(self, sample, prediction):
+        return official.lmms_letter(prediction)
+
     def aggregate(self, per_sample):
-        by_source = {s: rate([r for r in per_sample if r.get("source") == s]) for s in (*SOURCES_2D, SOURCE_3D)}
-        acc_2d = mean(by_source[s] for s in SOURCES_2D)
-        acc_3d = by_source[SOURCE_3D]
-        metrics = {
-            "cvbench_accuracy": mean([acc_2d, acc_3d]),
-            "accuracy_2d": acc_2d,
-            "accuracy_3d": acc_3d,
-            **{f"accuracy_{s.lower()}": v for s, v in by_source.items()},
-            "pooled_accuracy": rate(per_sample),
-            "parse_rate": rate(per_sample, "parsable"),
-        }
-        missing = [s for s, v in by_source.items() if v is None]
+        metrics = _cvbench_metrics(per_sample, "correct")
+        metrics["parse_rate"] = rate(per_sample, "parsable")
+        missing = [s for s in (*SOURCES_2D, SOURCE_3D) if metrics[f"accuracy_{s.lower()}"] is None]
+        off = _cvbench_metrics(per_sample, "official_correct")
+        off["parse_rate"] = rate([{"ok": bool(r.get("official_parsed"))} for r in per_sample], "ok")
         return summary(self.name, per_sample, metrics["cvbench_accuracy"], "cvbench_accuracy", metrics,
-                       missing_sources=missing)
+                       missing_sources=missing,
+                       official=official.block("cvbench_accuracy", off["cvbench_accuracy"], off,
+                                               "lmms-eval tasks/cv_bench (first-character letter)"))
+
+
+def _cvbench_metrics(rows, key):
+    """The official formula ((ADE20K + COCO) / 2 + Omni3D) / 2 and its parts, on ``key``."""
+    by_source = {s: rate([r for r in rows if r.get("source") == s], key) for s in (*SOURCES_2D, SOURCE_3D)}
+    acc_2d = mean(by_source[s] for s in SOURCES_2D)
+    acc_3d = by_source[SOURCE_3D]
+    return {
+        "cvbench_accuracy": mean([acc_2d, acc_3d]),
+        "accuracy_2d": acc_2d,
+        "accuracy_3d": acc_3d,
+        **{f"accuracy_{s.lower()}": v for s, v in by_source.items()},
+        "pooled_accuracy": rate(rows, key),
+    }

@@ -16,6 +16,7 @@ protocols we do not reproduce.
 from __future__ import annotations
 
 from .base import BenchSample, as_list, image_ref, register_benchmark
+from . import official
 from .common import LETTERS, MCQ_SUFFIX, group_rates, rate, summary
 from .mcq import MCQBenchmark
 
@@ -55,6 +56,9 @@ class EmbSpatialBench(MCQBenchmark):
         options = "\n".join(f"{LETTERS[i]}) {o}" for i, o in enumerate(sample.choices))
         return f"{sample.question}\n{options}\n{MCQ_SUFFIX}"
 
+    def official_choice(self, sample, prediction):
+        return official.lmms_letter(prediction)
+
     def aggregate(self, per_sample):
         metrics = {
             "accuracy": rate(per_sample),
@@ -62,4 +66,8 @@ class EmbSpatialBench(MCQBenchmark):
             "by_relation_group": group_rates(per_sample, lambda r: RELATION_GROUP.get(r.get("relation"))),
             "by_data_source": group_rates(per_sample, "data_source"),
         }
-        return summary(self.name, per_sample, metrics["accuracy"], "accuracy", metrics)
+        off = {"accuracy": rate(per_sample, "official_correct"),
+               "by_relation": group_rates(per_sample, "relation", "official_correct")}
+        return summary(self.name, per_sample, metrics["accuracy"], "accuracy", metrics,
+                       official=official.block("accuracy", off["accuracy"], off,
+                                               "lmms-eval tasks/embspatial (first-character letter)"))

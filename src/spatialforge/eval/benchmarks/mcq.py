@@ -1,8 +1,10 @@
 """Multiple-choice scoring shared by CV-Bench, EmbSpatial-Bench and 3DSRBench.
 
-One letter extraction for all of them (``spatialforge.eval.parse.parse_choice``), applied to
-the final answer (``<answer>`` content when the model reasoned first), so "The answer is (B)"
-is B and never the T of "The".
+Our rule: one letter extraction for all of them (``spatialforge.eval.parse.parse_choice``),
+applied to the final answer (``<answer>`` content when the model reasoned first), so "The
+answer is (B)" is B and never the T of "The". Each benchmark also records the letter its
+official scorer reads from the raw output (``official_parsed`` / ``official_correct``,
+rules in ``official.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,15 @@ class MCQBenchmark(Benchmark):
 
     score_fields: ClassVar[tuple[str, ...]] = ()
 
+    def official_choice(self, sample, prediction: str | None) -> str:
+        """The letter the benchmark's official scorer reads from the raw output ("" for none)."""
+        raise NotImplementedError
+
     def score(self, sample, prediction, judge=None):
         rec = self.base_record(sample, prediction)
         rec.update(score_choice(prediction, sample.choices, sample.answer))
         rec.update({k: sample.meta[k] for k in self.score_fields})
+        letter = self.official_choice(sample, prediction or "")
+        rec["official_parsed"] = letter
+        rec["official_correct"] = letter == sample.answer.strip().upper()
         return rec

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Benchmark, BenchSample, as_list, image_ref, register_benchmark
+from .base import Benchmark, BenchSample, as_list, image_ref, image_size, register_benchmark
 from .common import final_answer, mean, rate, summary
 
 
@@ -76,8 +76,12 @@ class _OpenEnded(Benchmark):
             res = judge.qualitative(question=sample.question, answer=gt, response=pred)
             rec["llm"] = bool(res.score) if res.ok else None
         kind = sample.task
-        if kind == "bbox":
-            pb, gb = parse_box2d(pred), parse_box2d(gt)
+        if kind == "bbox":  # the truth is in pixels; the answer on the grid in force (coords.py)
+            from ..coords import parse_2d
+
+            size = image_size(sample.images[0]) if sample.images and self.coord_scale not in ("auto", "pixel") else None
+            pb = parse_2d(parse_box2d, pred, self.coord_scale, size, strict=self.coord_strict)
+            gb = parse_box2d(gt)
             if isinstance(gb, ParseFailure):
                 rec.update(iou=None, error="ground truth has no box")
             else:

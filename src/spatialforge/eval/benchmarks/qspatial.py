@@ -19,11 +19,19 @@ Sources (read 2026-11):
   ``within_50pct`` (HiSpatial section 6.4 words the Q-Spatial rule as "relative error within
   50 %"; the official code is the factor-2 rule, our headline).
 
-Deviations, on purpose: the official notebook prints "Unknown unit" and silently treats the
-value as centimetres; here an unknown unit is a counted failure (``error="unknown unit"``).
-An answer without the official ``\\scalar{}`` markup is read with our general length parser
-(``format="fallback"``, counted in ``official_format_rate``) so the ``think`` and ``spatial``
-prompt styles, which answer in ``<answer>`` tags, are still scored.
+Deviations, on purpose (``--rules official`` gives the notebook's number next to ours, from
+``official.qspatial_official``):
+
+* the notebook prints "Unknown unit" and silently treats the value as centimetres; here an
+  unknown unit is a counted failure (``error="unknown unit"``);
+* the unit is stripped of surrounding whitespace before the lookup (``\\distance_unit{ m }``
+  is metres); the notebook only lower-cases it, so " m" is an unknown unit, i.e. centimetres;
+* an answer without the official ``\\scalar{}`` markup is read with our general length parser
+  (``format="fallback"``, counted in ``official_format_rate``) so the ``think`` and ``spatial``
+  prompt styles, which answer in ``<answer>`` tags, are still scored; the notebook fails it;
+* the factor-2 test compares the ratio rounded to 9 decimals (``metrics.success_hits``), so a
+  unit conversion cannot move the boundary: 35 cm against 0.7 m is a factor of exactly 2 and
+  fails, as in the notebook's centimetre arithmetic (in metres, raw floats give 1.9999999999999998).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 
 from ..parse_length import UNIT_METRES
 from ..parse_length import qspatial_markup as parse_official  # the official reading, shared with parse_length
+from . import official
 from .base import Benchmark, BenchSample, image_ref, register_benchmark
 from .common import clean, final_answer, rate, summary
 
@@ -159,6 +168,8 @@ class _QSpatial(Benchmark):
         rec["correct"] = rec["success"]
         if error:
             rec["error"] = error
+        off = official.qspatial_official(prediction, sample.meta["answer_value"], sample.meta["answer_unit"])
+        rec.update(official_correct=bool(off["success"]), official_pred_cm=off["pred_cm"])
         return rec
 
     def aggregate(self, per_sample):
@@ -166,7 +177,10 @@ class _QSpatial(Benchmark):
         metrics["official_format_rate"] = rate(
             [{"f": r.get("format") == "official"} for r in per_sample], "f"
         )
-        return summary(self.name, per_sample, metrics.get("success_rate"), "success_rate", metrics)
+        off = {"success_rate": rate(per_sample, "official_correct")}
+        return summary(self.name, per_sample, metrics.get("success_rate"), "success_rate", metrics,
+                       official=official.block("success_rate", off["success_rate"], off,
+                                               "Q-Spatial-Bench-code evaluate_success_rate.ipynb (centimetres)"))
 
 
 @register_benchmark("qspatial_plus")

@@ -13,22 +13,26 @@ Sources (read 2026-11), github.com/chanhee-luke/RoboSpatial-Eval:
   total = mean of the three categories. HiSpatial (section 6.4) reports the configuration
   subset alone.
 
-We apply the official rules to the final answer (``<answer>`` content for reasoning prompts)
-and add ``yesno_lenient`` (our alias parser) as a secondary number.
+Ours vs official (``official.robospatial_official`` reproduces ``evaluate_answer`` on the raw
+output, with its ``ast.literal_eval`` fallback for bracketed point lists): ours applies the
+same rules to the final answer (``<answer>`` content for reasoning prompts), reads points on
+the coordinate grid in force (``spatialforge.eval.coords``: values in [0, 1] are fractions;
+larger values are pixels under ``auto``, 0-1000 for Qwen2-VL, resized pixels for Qwen2.5-VL,
+converted with the image size), counts a missing prediction as wrong (the official
+pre-generated evaluation leaves unmatched questions out of every rate), and adds
+``yesno_lenient`` (our alias parser) as a secondary number.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any
 
-from .base import Benchmark, BenchSample, image_ref, register_benchmark
+from . import official
+from .base import Benchmark, BenchSample, image_ref, image_size, register_benchmark
 from .common import final_answer, mean, rate, summary
 
 CATEGORIES = ("configuration", "compatibility", "context")
-_TUPLE = re.compile(r"\(\s*(\d+\.?\d*)\s*,\s*(\d+\.?\d*)\s*\)")
-_LIST = re.compile(r"\[\s*(\d+\.?\d*)\s*,\s*(\d+\.?\d*)\s*\]")
 
 
 def point_in_polygon(x: float, y: float, poly: list[tuple[float, float]]) -> bool:
@@ -45,12 +49,9 @@ def point_in_polygon(x: float, y: float, poly: list[tuple[float, float]]) -> boo
 
 
 def first_point(text: str) -> tuple[float, float] | None:
-    """The first ``(x, y)`` or ``[x, y]`` pair in the text (official regexes, tuple first)."""
-    for pattern in (_TUPLE, _LIST):
-        m = pattern.search(text)
-        if m:
-            return float(m.group(1)), float(m.group(2))
-    return None
+    """The first ``(x, y)`` or ``[x, y]`` pair in the text (official regexes, tuple first),
+    else the official ``ast.literal_eval`` reading of the first ``[...]`` (``[(.45, .62)]``)."""
+    return official.robospatial_point(text)
 
 
 @register_benchmark("robospatial")
@@ -71,7 +72,7 @@ class RoboSpatialHome(Benchmark):
                 images=[image] if image is not None else [],
                 task=category,
                 level=2,
-                meta={"category": category},
+                meta={"category": category, "img": row.get("img")},  # img: RoboSpatial-Eval matches results on it
             )
         ]
 
@@ -83,6 +84,8 @@ class RoboSpatialHome(Benchmark):
 
         rec = self.base_record(sample, prediction)
         rec["category"] = sample.meta["category"]
+        off = official.robospatial_official(sample.answer, prediction)
+        rec.update(official_correct=off["correct"], official_parsable=off["parsable"])
         answer = final_answer(prediction)
         gt = sample.answer.lower()
         if gt in ("yes", "no"):
@@ -102,6 +105,8 @@ class RoboSpatialHome(Benchmark):
             rec.update(correct=False, parsable=False, error="ground-truth polygon has < 3 points")
             return rec
         point = first_point(answer)
+        if point is not None:
+            point = self._fraction(sample, point)
         rec["parsable"] = point is not None
         rec["parsed"] = list(point) if point else None
         rec["correct"] = point is not None and point_in_polygon(point[0], point[1], poly)
@@ -109,8 +114,28 @@ class RoboSpatialHome(Benchmark):
             rec["error"] = "no point"
         return rec
 
+    def _fraction(self, sample: BenchSample, point: tuple[float, float]) -> tuple[float, float]:
+        """The point as fractions of the image, read on the coordinate grid in force."""
+        from ..coords import to_pixels
+
+        scale = self.coord_scale
+        if scale == "unit" or (all(0 <= v <= 1 for v in point) and (scale == "auto" or not self.coord_strict)):
+            return point
+        if not sample.images:
+            return point
+        w, h = image_size(sample.images[0])
+        px = to_pixels(point, scale, (w, h), strict=self.coord_strict)
+        return (px[0] / w, px[1] / h)
+
     def aggregate(self, per_sample):
         by_cat = {c: rate([r for r in per_sample if r.get("category") == c]) for c in CATEGORIES}
+        matched = [r for r in per_sample if not r.get("missing")]  # official: unmatched ids are left out
+        off_cat = {c: rate([r for r in matched if r.get("category") == c], "official_correct") for c in CATEGORIES}
+        off = {"total": mean(off_cat.values()), "vqa_average": mean([off_cat["configuration"], off_cat["compatibility"]]),
+               **{f"accuracy_{c}": v for c, v in off_cat.items()},
+               "accuracy": rate(matched, "official_correct"),  # evaluation.py's own pooled accuracy
+               "illformed_responses": sum(1 for r in matched if r.get("official_parsable") is False),
+               "unmatched_entries": len(per_sample) - len(matched)}
         metrics: dict[str, Any] = {
             "total": mean(by_cat.values()),
             "vqa_average": mean([by_cat["configuration"], by_cat["compatibility"]]),
@@ -119,4 +144,6 @@ class RoboSpatialHome(Benchmark):
             "yesno_lenient": rate([r for r in per_sample if r.get("kind") == "yesno"], "correct_lenient"),
             "illformed_responses": sum(1 for r in per_sample if r.get("parsable") is False),
         }
-        return summary(self.name, per_sample, metrics["total"], "total", metrics)
+        return summary(self.name, per_sample, metrics["total"], "total", metrics,
+                       official=official.block("total", off["total"], off,
+                                               "RoboSpatial-Eval evaluation.py + README leaderboard (mean of categories)"))

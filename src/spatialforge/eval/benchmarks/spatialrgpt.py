@@ -18,6 +18,14 @@ LLM judge (``LLMJudge.qualitative`` with the official per-category prompt): with
 one they are reported as ``not_judged`` and left out of every qualitative rate -- never
 guessed; a failed judgement is ``judge_failed``, counted, and also left out.
 
+Ours vs official (``--rules official``; both are in every report): the official success test
+is ``0.75 g <= p <= 1.25 g`` on raw floats (``official.srgpt_within``), ours rounds the ratio
+first (``metrics.within_hits``), so 7.5 cm against 10 cm, a boundary the official floats lose
+(0.075 < 0.75 * 0.1 = 0.07500000000000001), succeeds for us; 2.4 vs 3 succeeds in both. A
+qualitative judgement that failed counts as wrong officially (the script appends 0) and is
+left out of ours. GPT-4 read the numbers in the official run; our length parser reads them
+in both modes (an unreadable ground truth is left out of both).
+
 Region-aware models read the masks; a plain VLM cannot, so by default each ``Region [i]``
 box is drawn and labelled on the image (``draw_regions=False`` turns this off).
 """
@@ -27,6 +35,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import official
 from .base import Benchmark, BenchSample, as_dict, as_list, image_ref, open_image, register_benchmark
 from .common import final_answer, mean, rate, summary
 
@@ -132,6 +141,7 @@ class SpatialRGPTBench(Benchmark):
             else:
                 off = clock_hours_off(gt, pred)
                 rec.update(clock_error=off, correct=off <= 1)
+            rec["official_correct"] = rec["correct"]  # the official rule: within one hour
         elif qtype == "quantitative":
             gt = parse_length(sample.answer)
             pred = parse_length(answer)
@@ -141,12 +151,14 @@ class SpatialRGPTBench(Benchmark):
             gt = float(gt)
             rec["gt_value"] = gt
             if isinstance(pred, ParseFailure):
-                rec.update(pred_value=None, parsable=False, correct=False, error=pred.reason)
+                rec.update(pred_value=None, parsable=False, correct=False, error=pred.reason, official_correct=False)
             else:
                 p = float(pred)
                 rec.update(pred_value=p, parsable=True,
                            correct=numeric_correct(p, gt, "within_25pct"),  # 0.75 gt <= p <= 1.25 gt
-                           abs_rel=abs(p - gt) / (gt + 1e-4))
+                           abs_rel=abs(p - gt) / (gt + 1e-4),
+                           official_correct=official.srgpt_within(p, gt),
+                           official_abs_rel=abs(gt - p) / gt if gt else None)
         else:
             rec["group"] = qual_group(category)
             if judge is None:
@@ -155,7 +167,8 @@ class SpatialRGPTBench(Benchmark):
                 res = judge.qualitative(question=sample.question, answer=str(sample.answer), response=answer,
                                         category=category)  # the official per-category prompt
                 rec.update(judged=res.ok, correct=bool(res.score) if res.ok else None,
-                           status="judged" if res.ok else "judge_failed")
+                           status="judged" if res.ok else "judge_failed",
+                           official_correct=bool(res.score) if res.ok else False)  # official: a failure is 0
                 if not res.ok:
                     rec["error"] = f"judge: {res.reason}"
         return rec
@@ -185,4 +198,19 @@ class SpatialRGPTBench(Benchmark):
         per_cat = [metrics[f"quan_{n}_success"] for n in QUANT_CATEGORIES.values() if f"quan_{n}_success" in metrics]
         metrics["quantitative_category_mean"] = mean(per_cat)
         # HiSpatial reports the quantitative average: the headline is the quantitative success.
-        return summary(self.name, per_sample, metrics["quantitative_success"], "quantitative_success", metrics)
+        return summary(self.name, per_sample, metrics["quantitative_success"], "quantitative_success", metrics,
+                       official=self._official(quant, qual))
+
+    @staticmethod
+    def _official(quant: list[dict[str, Any]], qual: list[dict[str, Any]]) -> dict[str, Any]:
+        """The script's ``Quan Overall Acc`` (pooled), ``Qual Overall Acc`` and per-category rates."""
+        metrics: dict[str, Any] = {"quantitative_success": rate(quant, "official_correct"),
+                                   "qualitative_accuracy": rate(qual, "official_correct")}
+        for cat, name in QUANT_CATEGORIES.items():
+            rows = [r for r in quant if r.get("category") == cat]
+            if rows:
+                metrics[f"quan_{name}_success"] = rate(rows, "official_correct")
+                if name != "direction":
+                    metrics[f"quan_{name}_abs_rel"] = mean(r.get("official_abs_rel") for r in rows)
+        return official.block("quantitative_success", metrics["quantitative_success"], metrics,
+                              "SpatialRGPT evaluate_spatial_with_gpt4.py (numbers read by our parser)")

@@ -93,7 +93,8 @@ class SyntheticBench(Benchmark):
         image_size = (float(w), float(h)) if w and h else None
         res = score_sample(prediction, sample.answer, sample.meta["eval_type"], question=sample.question,
                            choices=sample.choices or None, reference_text=sample.meta["answer_text"],
-                           sbert=sample.meta["eval_type"] == "open", image_size=image_size)
+                           sbert=sample.meta["eval_type"] == "open", image_size=image_size,
+                           coord_scale=self.coord_scale, coord_strict=self.coord_strict)
         for f in fields(res):
             if f.name != "tags":
                 rec[f.name] = getattr(res, f.name)
