@@ -185,3 +185,20 @@ def test_ray_matches_local(tmp_path, scene_folder, stub):
     _run(tmp_path / "local", scene_folder, stub)
     assert [p.read_bytes() for p in shard_paths(tmp_path / "ray")] == \
         [p.read_bytes() for p in shard_paths(tmp_path / "local")]
+
+
+def test_relative_and_absolute_out_give_identical_bytes(tmp_path, scene_folder, stub, monkeypatch):
+    work = tmp_path / "cwd"
+    (work / "sub").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    _run("sub/ds", scene_folder, stub)  # relative, as `--out sub/ds` from a shell
+    _run(work / "abs_ds", scene_folder, stub)
+    monkeypatch.chdir(work / "sub")
+    _run("../sub/../dotted_ds", scene_folder, stub)  # spelled oddly
+    shards = [[p.read_bytes() for p in shard_paths(work / d)] for d in ("sub/ds", "abs_ds", "dotted_ds")]
+    assert len(shards[0]) == 3 and shards[0] == shards[1] == shards[2]
+    rows = [r for p in shard_paths(work / "sub/ds")
+            for r in pq.read_table(p, columns=["scene_path", "image_path", "depth_path"]).to_pylist()]
+    assert {r["scene_path"] for r in rows} == {f"scenes/scene_00{i}.json" for i in range(3)}
+    assert {r["image_path"] for r in rows} == {f"scenes/images/scene_00{i}.png" for i in range(3)}
+    assert all(r["depth_path"].startswith("scenes/depth/") for r in rows)
