@@ -111,6 +111,24 @@ def build_table(
     return scene_table(records, view_cols, index, images)
 
 
+def check_masks(scene: Scene) -> None:
+    """Raise ``DataError`` if an object's mask is empty while the scene says it is visible
+    (a 2D box with area, or occlusion and truncation both below 1): the masks or the
+    visibility are wrong, and questions about what is seen would be too."""
+    bad = []
+    for o in scene.objects:
+        if o.mask is None or o.mask.area:
+            continue
+        box = o.box2d is not None and o.box2d[2] > o.box2d[0] and o.box2d[3] > o.box2d[1]
+        seen = o.occlusion is not None and o.truncation is not None and max(o.occlusion, o.truncation) < 1.0
+        if box or seen:
+            bad.append(f"object {o.id} ({o.category}): box2d {o.box2d}, occlusion {o.occlusion}, "
+                       f"truncation {o.truncation}")
+    if bad:
+        raise DataError(f"scene {scene.id!r}: {len(bad)} of {len(scene.objects)} objects have an empty mask but "
+                        f"the scene says they are visible, e.g. {bad[0]}")
+
+
 def process_scene(
     scene_path: Path,
     root: Path,
@@ -129,6 +147,10 @@ def process_scene(
         scene = Scene.load(scene_path)
     except SceneError as e:
         return SceneOutcome(scene_path.name, scene_path.name, error=str(e))
+    try:
+        check_masks(scene)
+    except DataError as e:
+        return SceneOutcome(scene_path.name, scene.id, error=str(e))
     disk = scene.mirrored() if scene.flipped else scene
     image_file, hw = disk._path(disk.image_path), (scene.camera.height, scene.camera.width)
     try:
