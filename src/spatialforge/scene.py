@@ -616,6 +616,8 @@ class Scene:
             raise SceneError(f"{path}: scene file not found") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise SceneError(f"{path}: not valid JSON ({e})") from None
+        except OSError as e:  # a folder, no permission, I/O error
+            raise SceneError(f"{path}: scene file is unreadable ({e.strerror or e})") from None
         try:
             return cls.from_dict(d, root=str(path.parent))
         except SceneError as e:
