@@ -101,11 +101,12 @@ def encode_png(rgb: np.ndarray) -> bytes:
     """Lossless RGB PNG: every row "Up"-filtered, deflated by zlib at level 1.
 
     Written here because no library fits: Pillow (and libpng/libspng behind imagecodecs) try
-    every filter on every row; one vectorised filter plus zlib level 1 costs ~4 ms for a
-    640x480 view (``benchmarks/qa_speed.py`` prints the figure), for files about the size of
-    Pillow's at level 3.  zlib, not ISA-L: ISA-L deflate was ~10x faster but its output
-    bytes differed between identical runs (about 1 run in 5 of a 50-scene dataset), which
-    breaks "same seed, same bytes"; zlib's output depends only on its input and level.
+    every filter on every row (~9 ms at level 1); one vectorised filter plus zlib level 1
+    costs ~4 ms for a 640x480 view (``benchmarks/qa_speed.py`` prints the figure).  zlib, not
+    ISA-L: ISA-L was ~10x faster, but an outside review saw its bytes differ between
+    identical runs (about 1 run in 5); that did not reproduce here (``benchmarks/same_bytes.py``),
+    so the cause is unconfirmed, but ISA-L picks a SIMD code path per CPU and does not promise
+    a fixed output, while zlib's output is a function of its input, level and version only.
     """
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
