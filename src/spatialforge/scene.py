@@ -164,7 +164,7 @@ class MaskRLE:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "MaskRLE":
         h, w = d["size"]
-        return cls(int(h), int(w), tuple(int(c) for c in d["counts"]))
+        return cls(int(h), int(w), tuple(map(int, d["counts"])))
 
 
 def _mirror_runs(counts: tuple[int, ...], H: int, W: int) -> tuple[int, ...]:
