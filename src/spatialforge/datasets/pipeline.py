@@ -235,7 +235,7 @@ class LLMRewriter:
             try:
                 refs = [v.ref_text[v.idx(o)] for o in rec.object_ids]
                 new = rewrite_record(rec, refs, self.config, transport=transport)
-            except Exception as e:  # noqa: BLE001 - e.g. the key's environment variable is unset
+            except RuntimeError as e:  # the key's environment variable is unset; an object without reference
                 new, errors = rec, [f"{type(e).__name__}: {e}"]
                 self._disabled = self._scrub(errors[0])
             if new is not rec:
