@@ -13,8 +13,9 @@ mirrored view is flipped and PNG-encoded once per scene; Arrow columns) -> ``_wr
 (shard buffering, ``write_shard`` with zstd Parquet, manifest updates).
 Target: >= 20,000 QA/s/core.
 
-Per-scene work (two scene views, the mirrored scene, the flipped PNG, table set-up: ~1.5 ms)
-is shared by the scene's records, so the rate depends on the per-scene QA budget; it is
+Per-scene work (two scene views, the mirrored scene, the flipped PNG, table set-up: ~3-4 ms,
+most of it the flipped view's PNG: zlib level 1, chosen over ~10x faster ISA-L for byte-identical
+runs, see ``encode_png``) is shared by the scene's records, so the rate depends on the per-scene QA budget; it is
 measured at 20 (our CLI default), 100 and 400 (HiSpatial's scale: 2 B QA from 5 M images).
 
 Two passes: **with** PNG encoding (what a real run pays per scene) and **without** it

@@ -157,7 +157,7 @@ def test_malformed_json_gives_clear_errors(tmp_path):
     good = random_scene(np.random.default_rng(0), n=2).to_dict()
     del good["objects"][1]["box3d"]
     p.write_text(json.dumps(good))
-    with pytest.raises(SceneError, match=r"bad.json: scene 'rand2': object #1: malformed"):
+    with pytest.raises(SceneError, match=r"bad.json: scene 'rand2': object 4 \('chair'\): box3d is missing"):
         Scene.load(p)
     with pytest.raises(SceneError, match="not found"):
         Scene.load(tmp_path / "missing.json")
@@ -178,3 +178,83 @@ def test_bad_image_and_depth_files(tmp_path):
         read_depth(tmp_path / "i.npy", "s")
     with pytest.raises(SceneError, match="not found"):
         read_depth(tmp_path / "none.npy", "s")
+
+
+def _scene_dict() -> dict:
+    return random_scene(np.random.default_rng(3), n=2).to_dict()
+
+
+def _set(path: str, value):
+    def edit(root):
+        *keys, last = path.split(".")
+        d = root
+        for k in keys:
+            d = d[int(k)] if isinstance(d, list) else d[k]
+        if value is _DELETE:
+            del d[last]
+        else:
+            d[last] = value
+        return root
+    return edit
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize("path, value, message", [
+    ("objects.0.references", "the red ball", r"object 1 \('\w+'\): references must be a list of strings, got 'the red"),
+    ("objects.1.references", ["ok", 3], r"object 4 \('\w+'\): references must be a list of strings"),
+    ("flipped", "no", r"flipped must be true or false, got 'no'"),
+    ("flipped", 1, r"flipped must be true or false, got 1"),
+    ("camera.width", 640.9, r"camera: width must be an integer, got 640.9"),
+    ("camera.height", "48", r"camera: height must be an integer, got '48'"),
+    ("camera.fx", True, r"camera: fx must be a number, got True"),
+    ("image_path", None, r"image_path is missing or null"),
+    ("image_path", 5, r"image_path must be a non-empty string, got 5"),
+    ("depth_path", ["d.npy"], r"depth_path must be a non-empty string, got list"),
+    ("id", 7, r"id must be a non-empty string, got 7"),
+    ("metadata", [1], r"metadata must be an object, got list"),
+    ("objects", {"a": 1}, r"objects must be a list, got object"),
+    ("objects.0.id", 1.5, r"object #0: id must be an integer, got 1.5"),
+    ("objects.0.category", None, r"object 1 \(None\): category is missing or null"),
+    ("objects.0.box3d.size", [1, 2], r"object 1 \('\w+'\): box3d.size must be a list of 3 numbers"),
+    ("objects.0.box3d.center", ["1", 2, 3], r"box3d.center must be a list of 3 numbers"),
+    ("objects.0.box2d", "0 0 5 5", r"box2d must be a list of 4 numbers"),
+    ("objects.0.front", [1, 0], r"front must be a list of 3 numbers"),
+    ("objects.0.attributes", {"color": 3}, r"attributes must be an object of strings"),
+    ("objects.0.mask.counts", [100.5, 3], r"object 1 \('\w+'\): mask.counts must be a list of integers"),
+    ("objects.0.mask.size", [48.0, 64], r"mask.size must be \[height, width\] integers"),
+    ("objects.0.confidence", None, r"confidence is missing or null, must be a number"),
+    ("objects.0.occlusion", "0.5", r"occlusion must be a number, got '0.5'"),
+    ("objects.1.mask.size", [4, 4], r"scene 'rand2': object 4 \('\w+'\): mask RLE counts sum to 3072, expected 16"),
+])
+def test_malformed_fields_are_rejected_naming_field_and_object(tmp_path, path, value, message):
+    d = _set(path, value)(_scene_dict())
+    with pytest.raises(SceneError, match=message):
+        Scene.from_dict(d)
+    p = tmp_path / "bad.json"  # through the file: the message also names it
+    p.write_text(json.dumps(d))
+    with pytest.raises(SceneError, match=r"bad.json: scene"):
+        Scene.load(p)
+
+
+def test_mask_of_wrong_size_names_the_object():
+    d = _scene_dict()
+    d["objects"][1]["mask"] = MaskRLE.encode(np.ones((4, 4), bool)).to_dict()
+    with pytest.raises(SceneError, match=r"scene 'rand2', object 4 \(\w+\): mask is 4x4 but the image is 48x64"):
+        Scene.from_dict(d)
+
+
+def test_optional_fields_may_be_missing_or_null():
+    d = _scene_dict()
+    for k in ("depth_path", "point_map_path", "metadata", "flipped", "schema_version", "source"):
+        d.pop(k, None)
+    o = d["objects"][0]
+    for k in ("box2d", "mask", "front", "occlusion", "truncation"):
+        o[k] = None
+    for k in ("attributes", "references", "provenance", "confidence"):
+        del o[k]
+    del o["box3d"]["yaw"]
+    s = Scene.from_dict(d)
+    assert s.flipped is False and s.objects[0].references == () and s.objects[0].confidence == 1.0
+    assert Scene.from_dict({**_scene_dict(), "flipped": True}).flipped is True

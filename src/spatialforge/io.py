@@ -1,6 +1,7 @@
 """Reading and writing the files a scene points to, with errors that name the scene.
 
-Images are 8-bit RGB PNG; depth is float32 z-depth in metres as ``.npy``; instance masks
+Images are 8-bit RGB PNG (other modes Pillow reads are converted; 16-bit gray is scaled
+by its bit depth); depth is float32 z-depth in metres as ``.npy``; instance masks
 are 16-bit PNG (0 = background, k = object id + 1).  PNG and .npy writing is
 byte-deterministic, which keeps "same seed, same bytes" true for generated scenes.
 """
@@ -37,11 +38,32 @@ def flip_horizontal(img: np.ndarray) -> np.ndarray:
     return out
 
 
+_HIGH_BIT_GRAY = {"I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 16}  # PNG gray with 16 bits
+
+
+def _to_rgb(im: Image.Image, path: Path, scene_id: str) -> np.ndarray:
+    """(H, W, 3) uint8 RGB.  16-bit grayscale is scaled by its bit depth (``convert("RGB")``
+    clips it to 255: a white image); float images have no defined range and are rejected."""
+    bits = _HIGH_BIT_GRAY.get(im.mode)
+    if bits is None:
+        if im.mode == "F" or im.mode.startswith("I"):
+            raise SceneError(f"scene {scene_id!r}: image file {path} has pixel mode {im.mode!r}; "
+                             "expected 8-bit RGB (or gray, palette, 16-bit gray)")
+        return np.asarray(im.convert("RGB"))
+    top = (1 << bits) - 1
+    g = np.asarray(im).astype(np.int64)
+    if g.min() < 0 or g.max() > top:
+        raise SceneError(f"scene {scene_id!r}: image file {path} has values outside 0..{top} for {bits}-bit gray")
+    g8 = ((g * 255 + top // 2) // top).astype(np.uint8)  # round to nearest
+    return np.repeat(g8[:, :, None], 3, axis=2)
+
+
 def read_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB pixels of an image file (any mode Pillow reads; see ``_to_rgb``)."""
     path = Path(path)
     try:
         with Image.open(path) as im:
-            arr = np.asarray(im.convert("RGB"))
+            arr = _to_rgb(im, path, scene_id)
     except FileNotFoundError:
         raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as e:

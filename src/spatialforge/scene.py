@@ -29,12 +29,14 @@ from typing import Any, Iterable, Literal
 import numpy as np
 import orjson
 
+from .errors import DataError
+
 SCHEMA_VERSION = 1
 Provenance = Literal["ground_truth", "estimated"]
 _HALF_PI = math.pi / 2
 
 
-class SceneError(ValueError):
+class SceneError(DataError):
     """A scene record or one of its files is invalid; the message says which and why."""
 
 
@@ -162,7 +164,7 @@ class MaskRLE:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "MaskRLE":
         h, w = d["size"]
-        return cls(int(h), int(w), tuple(int(c) for c in d["counts"]))
+        return cls(int(h), int(w), tuple(map(int, d["counts"])))
 
 
 def _mirror_runs(counts: tuple[int, ...], H: int, W: int) -> tuple[int, ...]:
@@ -562,21 +564,22 @@ class Scene:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], root: str | None = None) -> "Scene":
+        from .scene_check import check_scene_dict
+
         where = f"scene {d.get('id', '?')!r}" if isinstance(d, dict) else "scene"
         try:
-            if not isinstance(d, dict):
-                raise SceneError(f"expected a JSON object, got {type(d).__name__}")
+            check_scene_dict(d)  # JSON types, strictly: nothing below coerces silently
             version = d.get("schema_version", SCHEMA_VERSION)
             if version != SCHEMA_VERSION:
                 raise SceneError(f"unsupported schema_version {version} (this build reads {SCHEMA_VERSION})")
             objects = []
-            for i, od in enumerate(d.get("objects", [])):
+            for i, od in enumerate(d.get("objects") or ()):
                 try:
                     objects.append(Object3D.from_dict(od))
-                except SceneError:
-                    raise
-                except (KeyError, TypeError, ValueError) as e:
-                    raise SceneError(f"object #{i}: malformed ({type(e).__name__}: {e})") from None
+                except (KeyError, TypeError, ValueError) as e:  # SceneError included: name the object
+                    msg = str(e) if isinstance(e, SceneError) else f"malformed ({type(e).__name__}: {e})"
+                    raise SceneError(msg if msg.startswith("object") else
+                                     f"object {od['id']} ({od['category']!r}): {msg}") from None
             return cls(
                 id=d["id"],
                 image_path=d["image_path"],
@@ -584,7 +587,7 @@ class Scene:
                 objects=tuple(objects),
                 depth_path=d.get("depth_path"),
                 point_map_path=d.get("point_map_path"),
-                flipped=bool(d.get("flipped", False)),
+                flipped=d.get("flipped") or False,
                 source=d.get("source", "unknown"),
                 metadata=d.get("metadata") or {},
                 root=root,
@@ -613,6 +616,8 @@ class Scene:
             raise SceneError(f"{path}: scene file not found") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise SceneError(f"{path}: not valid JSON ({e})") from None
+        except OSError as e:  # a folder, no permission, I/O error
+            raise SceneError(f"{path}: scene file is unreadable ({e.strerror or e})") from None
         try:
             return cls.from_dict(d, root=str(path.parent))
         except SceneError as e:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -7,15 +8,20 @@ from PIL import Image
 from spatialforge.datasets import THINK_SUFFIX, export_llava, export_trl, generate_dataset, load_trl_dataset
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    # module-scoped: build once (fixtures from conftest are function-scoped, so import the helpers)
+def _helpers():
     import importlib.util
     import pathlib
 
     spec = importlib.util.spec_from_file_location("_sf_ds_conftest", pathlib.Path(__file__).with_name("conftest.py"))
     helpers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(helpers)
+    return helpers
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    # module-scoped: build once (fixtures from conftest are function-scoped, so import the helpers)
+    helpers = _helpers()
     tmp = tmp_path_factory.mktemp("export")
     for i in range(2):
         helpers.make_scene(tmp / "src", i)
@@ -86,9 +92,65 @@ def test_llava_export(built):
     human, gpt = e["conversations"]
     assert human["from"] == "human" and human["value"].startswith("<image>\n")
     assert gpt["from"] == "gpt" and gpt["value"] in ("left", "right", "A", "B", "yes", "no")
-    assert e["image"] == "images/scene_001_mirrored.png"
+    assert re.fullmatch(r"images/scene_001_mirrored_[0-9a-f]{16}\.png", e["image"])
     o = next(d for d in data if d["id"] == "scene_001-002-o")
     a = np.asarray(Image.open(path.parent / o["image"]))
     b = np.asarray(Image.open(path.parent / e["image"]))
     assert a.shape == (48, 64, 3) and (b == a[:, ::-1]).all()
     assert len(list((path.parent / "images").glob("*.png"))) == 4  # one file per scene view
+
+
+@pytest.fixture(scope="module")
+def highlighted(tmp_path_factory):
+    """A dataset whose first mirrored pair of each scene names the chair by a red box."""
+    from dataclasses import replace
+
+    helpers = _helpers()
+    tmp = tmp_path_factory.mktemp("export_hl")
+    for i in range(2):
+        helpers.make_scene(tmp / "src", i)
+
+    def gen(scene, **kw):
+        res = helpers.stub_generate(scene, **kw)
+        out = []
+        for r in res.records:
+            if r.id.startswith(f"{scene.id}-000"):
+                o = scene.mirrored().object(1) if r.flipped else scene.object(1)
+                hl = [{"object_id": 1, "color": "red", "rgb": [255, 0, 0], "box2d": [float(v) for v in o.box2d]}]
+                r = replace(r, meta={**r.meta, "highlight": hl})
+            out.append(r)
+        return type(res)(records=out, skipped=res.skipped)
+
+    out = tmp / "ds"
+    generate_dataset(out, source="folder", scenes_dir=tmp / "src", qa_per_scene=3, mirror=True, generator=gen)
+    return out
+
+
+def _expected_pixels(root, row):
+    """The view's pixels, with the record's highlighted boxes drawn (``tasks.highlight``)."""
+    from spatialforge.tasks.highlight import draw_highlights
+
+    src = np.asarray(Image.open(root / "scenes" / "images" / f"{row['scene_id']}.png").convert("RGB"))
+    view = np.ascontiguousarray(src[:, ::-1]) if row["flipped"] else src
+    hl = json.loads(row["meta"]).get("highlight")
+    return draw_highlights(view, hl) if hl else view
+
+
+def test_highlighted_records_get_their_own_image_in_both_exports(highlighted, tmp_path):
+    from spatialforge.datasets import iter_rows
+
+    rows = {r["id"]: r for r in iter_rows(highlighted)}
+    hl_ids = {i for i, r in rows.items() if '"highlight"' in r["meta"]}
+    assert len(hl_ids) == 4  # 2 scenes x (original + mirrored)
+    data = json.loads(export_llava(highlighted).read_text())
+    assert len(data) == len(rows) == 12
+    for e in data:  # every entry's file holds exactly its record's image
+        img = np.asarray(Image.open(highlighted / "exports" / "llava" / e["image"]).convert("RGB"))
+        assert (img == _expected_pixels(highlighted, rows[e["id"]])).all(), e["id"]
+    assert len({e["image"] for e in data}) == 8  # 2 scenes x 2 views x (plain, highlighted)
+    ds = load_trl_dataset(highlighted, cache_dir=tmp_path / "cache")
+    assert len(ds) == 12
+    for ex in ds:
+        img = np.asarray(ex["images"][0].convert("RGB"))
+        assert (img == _expected_pixels(highlighted, rows[ex["id"]])).all(), ex["id"]
+        assert (img == (255, 0, 0)).all(-1).any() == (ex["id"] in hl_ids)

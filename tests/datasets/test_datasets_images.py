@@ -3,6 +3,7 @@
 import gc
 import io
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -148,3 +149,53 @@ def test_broken_and_non_rgb_images(tmp_path, scene_folder, stub, manifest_of):
     assert decoded.mode == "RGB"  # re-encoded as RGB, not the RGBA file as is
     assert (np.asarray(decoded) == np.asarray(Image.open(rgba).convert("RGB"))).all()
     assert sorted(d["done"]) == ["scene_000", "scene_002"]
+
+
+def test_16_bit_gray_images_are_scaled_by_their_bit_depth(tmp_path, scene_folder, stub):
+    g16 = (np.arange(48 * 64, dtype=np.uint32).reshape(48, 64) * 21).astype(np.uint16)  # 0 .. 64491
+    g16[0, 0], g16[0, 1] = 65535, 257 * 100 + 129  # white; 100.502 rounds up
+    Image.fromarray(g16).save(scene_folder / "images" / "scene_001.png")
+    assert Image.open(scene_folder / "images" / "scene_001.png").mode == "I;16"
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, mirror=True, generator=stub)
+    rows = [r for r in iter_rows(out) if r["scene_id"] == "scene_001"]
+    assert rows
+    expected = np.round(g16 / 257.0 + 1e-9).astype(np.uint8)
+    assert expected[0, 0] == 255 and expected[0, 1] == 101 and 100 < expected.mean() < 150  # not all white
+    for r in rows:
+        img = np.asarray(Image.open(io.BytesIO(r["image"]["bytes"])))
+        assert img.dtype == np.uint8 and img.shape == (48, 64, 3)
+        want = expected[:, ::-1] if r["flipped"] else expected
+        assert (img == want[:, :, None]).all()
+
+
+def test_unsupported_pixel_modes_are_skipped_with_the_file_named(tmp_path, scene_folder, stub, manifest_of):
+    Image.fromarray(np.ones((48, 64), np.float32)).save(scene_folder / "images" / "scene_001.tiff")
+    d = json.loads((scene_folder / "scene_001.json").read_text())
+    d["image_path"] = "images/scene_001.tiff"
+    (scene_folder / "scene_001.json").write_text(json.dumps(d))
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, generator=stub)
+    assert re.search(r"image file .*scene_001.tiff has pixel mode 'F'", manifest_of(out)["skipped"]["scene_001"])
+
+
+def test_empty_masks_of_visible_objects_skip_the_scene(tmp_path, scene_folder, stub, manifest_of):
+    from spatialforge import MaskRLE, Scene
+
+    p = scene_folder / "scene_002.json"
+    sc = Scene.load(p)
+    empty = MaskRLE.encode(np.zeros((48, 64), bool))
+    objs = [replace(o, mask=empty, occlusion=0.0, truncation=0.0) for o in sc.objects]
+    replace(sc, objects=tuple(objs)).save(p)
+    # a fully hidden object may have an empty mask: that scene is kept
+    p1 = scene_folder / "scene_001.json"
+    sc1 = Scene.load(p1)
+    hidden = replace(sc1.objects[1], mask=empty, box2d=None, occlusion=1.0, truncation=0.0)
+    replace(sc1, objects=(sc1.objects[0], hidden)).save(p1)
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, generator=stub)
+    d = manifest_of(out)
+    assert re.fullmatch(r"scene 'scene_002': 2 of 2 objects have an empty mask but the scene says they are "
+                        r"visible, e.g. object 1 \(chair\): box2d \(5.0, 10.0, 25.0, 40.0\), occlusion 0.0, "
+                        r"truncation 0.0", d["skipped"]["scene_002"])
+    assert sorted(d["done"]) == ["scene_000", "scene_001"]

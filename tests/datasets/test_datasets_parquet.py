@@ -100,3 +100,35 @@ def test_same_seed_same_bytes(tmp_path, scene_folder, stub, built):
     generate_dataset(out3, source="folder", scenes_dir=scene_folder, qa_per_scene=6, mirror=True,
                      shard_size=25, generator=stub, seed=4)
     assert shard_paths(out3)[0].read_bytes() != shard_paths(out)[0].read_bytes()
+
+
+def test_point_map_file_of_mirrored_view_matches_its_depth(tmp_path, scene_folder, stub):
+    """Rows with ``point_map_path`` (the stored camera-frame points, never flipped on disk) give the
+    view's point map: for the mirrored view, columns reversed and x negated, exactly what the
+    view's own intrinsics (cx -> W - cx) give from the depth file."""
+    from spatialforge import Scene
+
+    (scene_folder / "point_maps").mkdir()
+    for p in sorted(scene_folder.glob("scene_*.json")):
+        sc = Scene.load(p)
+        depth = sc.load_depth()
+        H, W = depth.shape
+        v, u = np.mgrid[0:H, 0:W] + 0.5
+        pm = sc.camera.unproject(np.stack([u.ravel(), v.ravel()], 1), depth.ravel()).reshape(H, W, 3)
+        np.save(scene_folder / "point_maps" / f"{sc.id}.npy", pm.astype(np.float32))
+        d = sc.to_dict()
+        d["point_map_path"] = f"point_maps/{sc.id}.npy"
+        p.write_text(json.dumps(d))
+    out = tmp_path / "ds"
+    generate_dataset(out, source="folder", scenes_dir=scene_folder, qa_per_scene=4, mirror=True, generator=stub)
+    rows = list(iter_rows(out, columns=None))
+    assert {r["flipped"] for r in rows} == {True, False}
+    for r in rows:
+        assert r["point_map_path"] == f"scenes/point_maps/{r['scene_id']}.npy"
+        from_file = point_map_from_row(r, out)
+        from_depth = point_map_from_row({**r, "point_map_path": None}, out)
+        assert from_file.shape == (48, 64, 3) and from_file.dtype == np.float32
+        assert np.allclose(from_file, from_depth, atol=1e-5), (r["id"], r["flipped"])
+    m = next(r for r in rows if r["flipped"])
+    stored = np.load(out / m["point_map_path"])
+    assert np.array_equal(point_map_from_row(m, out), stored[:, ::-1] * np.float32([-1, 1, 1]))

@@ -4,6 +4,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from spatialforge.datasets import DatasetError, generate_dataset, load_records, shard_paths
+from spatialforge.errors import ConfigError, DataError
 
 
 def _run(out, folder, gen, **kw):
@@ -46,23 +47,46 @@ def test_bad_scenes_are_skipped_with_reasons(tmp_path, scene_folder, stub, scene
     assert d["stats"]["num_records"] == 24  # nothing else lost
 
 
-def test_generation_error_skips_scene_but_all_failing_raises(tmp_path, scene_folder, stub, manifest_of):
+def test_data_errors_skip_a_scene_and_bugs_propagate(tmp_path, scene_folder, stub, manifest_of, monkeypatch):
     def flaky(scene, **kw):
         if scene.id == "scene_001":
-            raise ValueError("no valid object pairs")
+            raise DataError(f"scene {scene.id!r}: no valid object pairs")
         return stub(scene, **kw)
 
+    (scene_folder / "bad.json").write_text('{"id": "bad", "image_path": null}')
     out = tmp_path / "ds"
     _run(out, scene_folder, flaky)
     d = manifest_of(out)
     assert "no valid object pairs" in d["skipped"]["scene_001"]
+    assert "image_path is missing or null" in d["skipped"]["bad.json"]
     assert d["stats"]["num_scenes"] == 2
 
-    def broken(scene, **kw):
-        raise TypeError("bug")
+    def broken(scene, **kw):  # a bug in our own code: not a skip
+        if scene.id == "scene_001":
+            raise TypeError("bug")
+        return stub(scene, **kw)
 
-    with pytest.raises(DatasetError, match="every scene failed.*bug"):
+    with pytest.raises(TypeError, match="bug"):
         _run(tmp_path / "ds2", scene_folder, broken)
+    # the same for a bug below the generator, in the pipeline's own per-scene code
+    import spatialforge.datasets.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "build_table", lambda *a, **k: (_ for _ in ()).throw(TypeError("bug 2")))
+    with pytest.raises(TypeError, match="bug 2"):
+        _run(tmp_path / "ds3", scene_folder, stub)
+
+
+def test_no_records_at_all_is_an_error(tmp_path, scene_folder, stub, manifest_of):
+    def nothing(scene, **kw):
+        raise DataError(f"scene {scene.id!r}: nothing to ask")
+
+    with pytest.raises(DataError, match=r"no records were generated from 3 scene\(s\); first skip: scene_000: "
+                                        r"generation failed: scene 'scene_000': nothing to ask"):
+        _run(tmp_path / "ds", scene_folder, nothing)
+    assert "nothing to ask" in manifest_of(tmp_path / "ds")["skipped"]["scene_001"]  # the manifest still says why
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="empty: no scene JSON files"):
+        _run(tmp_path / "ds2", tmp_path / "empty", stub)
 
 
 class Crash(BaseException):
@@ -161,3 +185,20 @@ def test_ray_matches_local(tmp_path, scene_folder, stub):
     _run(tmp_path / "local", scene_folder, stub)
     assert [p.read_bytes() for p in shard_paths(tmp_path / "ray")] == \
         [p.read_bytes() for p in shard_paths(tmp_path / "local")]
+
+
+def test_relative_and_absolute_out_give_identical_bytes(tmp_path, scene_folder, stub, monkeypatch):
+    work = tmp_path / "cwd"
+    (work / "sub").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    _run("sub/ds", scene_folder, stub)  # relative, as `--out sub/ds` from a shell
+    _run(work / "abs_ds", scene_folder, stub)
+    monkeypatch.chdir(work / "sub")
+    _run("../sub/../dotted_ds", scene_folder, stub)  # spelled oddly
+    shards = [[p.read_bytes() for p in shard_paths(work / d)] for d in ("sub/ds", "abs_ds", "dotted_ds")]
+    assert len(shards[0]) == 3 and shards[0] == shards[1] == shards[2]
+    rows = [r for p in shard_paths(work / "sub/ds")
+            for r in pq.read_table(p, columns=["scene_path", "image_path", "depth_path"]).to_pylist()]
+    assert {r["scene_path"] for r in rows} == {f"scenes/scene_00{i}.json" for i in range(3)}
+    assert {r["image_path"] for r in rows} == {f"scenes/images/scene_00{i}.png" for i in range(3)}
+    assert all(r["depth_path"].startswith("scenes/depth/") for r in rows)

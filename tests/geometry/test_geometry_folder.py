@@ -74,3 +74,48 @@ def test_cli_geometry_command(tmp_path):
     est = Scene.load(out / "cli-scene.json")
     assert est.metadata["geometry"]["gravity_source"] == "camera"
     assert len(est.objects) == 2
+
+
+def test_bugs_propagate_while_bad_scene_files_are_skipped(tmp_path, monkeypatch):
+    import pytest
+
+    import spatialforge.geometry.estimate as est_mod
+
+    src = tmp_path / "scenes"
+    src.mkdir()
+    _write_scene(src, "good-a")
+    d = json.loads((src / "good-a.json").read_text())
+    d["id"], d["flipped"] = "bad-flag", "no"
+    (src / "bad-flag.json").write_text(json.dumps(d))
+    m = estimate_folder(src)
+    assert m.done == ["good-a.json"]
+    assert "bad-flag.json: scene 'bad-flag': flipped must be true or false, got 'no'" in m.skipped["bad-flag.json"]
+
+    real = est_mod.estimate_scene
+
+    def buggy(scene, **kw):  # a programming error in our own code is not a skipped scene
+        if scene.id == "good-a":
+            raise TypeError("unsupported operand")
+        return real(scene, **kw)
+
+    monkeypatch.setattr(est_mod, "estimate_scene", buggy)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        estimate_folder(src, out=tmp_path / "est2")
+
+
+def test_missing_and_empty_folders_and_bad_out(tmp_path):
+    import pytest
+
+    from spatialforge.errors import ConfigError, DataError
+
+    with pytest.raises(DataError, match="nope: not a folder"):
+        estimate_folder(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"empty: no scene JSON files"):
+        estimate_folder(tmp_path / "empty")
+    _write_scene(tmp_path / "empty", "s")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match=r"--out .*file/est: cannot create the folder"):
+        estimate_folder(tmp_path / "empty", out=tmp_path / "file" / "est")
+    with pytest.raises(ConfigError, match="must differ from the input folder"):
+        estimate_folder(tmp_path / "empty", out=tmp_path / "empty")

@@ -19,6 +19,7 @@ completion as ``<think>{reasoning}</think> <answer>{answer}</answer>``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -109,23 +110,34 @@ def load_trl_dataset(root: str | Path, cache_dir: str | Path | None = None):
 
 
 def export_llava(root: str | Path, out: str | Path | None = None, *, think: bool = False) -> Path:
-    """Write ``root/exports/llava/llava.json`` and one PNG per scene view under ``images/``.
+    """Write ``root/exports/llava/llava.json`` and one PNG per distinct image under ``images/``.
 
     Entries: ``{"id", "image", "conversations": [{"from": "human", "value": "<image>\\n" + Q},
-    {"from": "gpt", "value": A}]}`` with ``image`` relative to the JSON's folder (the
-    mirrored view has its own flipped file, ``<scene>_mirrored.png``).
+    {"from": "gpt", "value": A}]}`` with ``image`` relative to the JSON's folder.  Files are
+    keyed by their exact bytes, ``<scene>[_mirrored]_<sha256 prefix>.png``: a scene view's
+    plain image and its variants with highlighted boxes are different files.
     """
     root = Path(root)
     out = Path(out) if out is not None else root / LLAVA_DIR
     (out / "images").mkdir(parents=True, exist_ok=True)
     entries = []
     written: set[str] = set()
+    memo: dict[bytes, str] = {}  # image bytes -> file, for the current scene's rows (they are contiguous)
+    scene = None
     cols = ["id", "scene_id", "flipped", "image", "question", "answer", "reasoning"]
     for r in (r for shard in shard_paths(root) for rows in iter_batches(shard, cols) for r in rows):
-        rel = f"images/{r['scene_id']}{'_mirrored' if r['flipped'] else ''}.png"
-        if rel not in written:
-            (out / rel).write_bytes(_png_bytes(r["image"]["bytes"]))
-            written.add(rel)
+        if r["scene_id"] != scene:
+            scene = r["scene_id"]
+            memo.clear()
+        data = r["image"]["bytes"]
+        rel = memo.get(data)
+        if rel is None:
+            png = _png_bytes(data)
+            digest = hashlib.sha256(png).hexdigest()[:16]
+            rel = memo[data] = f"images/{r['scene_id']}{'_mirrored' if r['flipped'] else ''}_{digest}.png"
+            if rel not in written:
+                (out / rel).write_bytes(png)
+                written.add(rel)
         entries.append({
             "id": r["id"],
             "image": rel,

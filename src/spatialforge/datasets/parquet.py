@@ -98,15 +98,16 @@ def shard_schema():
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
-    """Lossless RGB PNG: every row "Up"-filtered, deflated by ISA-L at level 1.
+    """Lossless RGB PNG: every row "Up"-filtered, deflated by zlib at level 1.
 
     Written here because no library fits: Pillow (and libpng/libspng behind imagecodecs) try
-    every filter on every row, which makes a 640x480 view cost 6-7 ms; one vectorised filter
-    plus ISA-L deflate costs ~0.4 ms, for files 3-7 % larger than Pillow's at level 3 (measured
-    on our renders and on a photo).  "Up" is the one filter that keeps photos that small too.
+    every filter on every row (~9 ms at level 1); one vectorised filter plus zlib level 1
+    costs ~4 ms for a 640x480 view (``benchmarks/qa_speed.py`` prints the figure).  zlib, not
+    ISA-L: ISA-L was ~10x faster, but an outside review saw its bytes differ between
+    identical runs (about 1 run in 5); that did not reproduce here (``benchmarks/same_bytes.py``),
+    so the cause is unconfirmed, but ISA-L picks a SIMD code path per CPU and does not promise
+    a fixed output, while zlib's output is a function of its input, level and version only.
     """
-    from isal import isal_zlib
-
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"encode_png: need an (H, W, 3) uint8 image, got {rgb.dtype} {rgb.shape}")
@@ -118,7 +119,7 @@ def encode_png(rgb: np.ndarray) -> bytes:
     np.subtract(flat[1:], flat[:-1], out=raw[1:, 1:])
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, deflate, no interlace
     return b"".join((_PNG_SIGNATURE, _png_chunk(b"IHDR", ihdr),
-                     _png_chunk(b"IDAT", isal_zlib.compress(raw.data, 1)), _png_chunk(b"IEND", b"")))
+                     _png_chunk(b"IDAT", zlib.compress(raw.data, 1)), _png_chunk(b"IEND", b"")))
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -136,10 +137,10 @@ def view_scene(scene: Scene, flipped: bool) -> Scene:
 
 
 def _rel(path: str | None, scene_dir: str, root: str) -> str | None:
+    """``path`` (relative to the absolute ``scene_dir``, or absolute) relative to the absolute ``root``."""
     if path is None:
         return None
-    p = path if os.path.isabs(path) else os.path.join(scene_dir, path)
-    return os.path.relpath(p, root).replace(os.sep, "/")
+    return os.path.relpath(os.path.join(scene_dir, path), root).replace(os.sep, "/")
 
 
 def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
@@ -148,8 +149,11 @@ def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
     ``shared``: another view's columns of the same scene, whose file references are reused."""
     cam = view_scene(scene, flipped).camera
     if shared is None:
-        root, scene_dir = os.fspath(root), os.path.dirname(os.fspath(scene_path))
-        shared = dict(scene_id=scene.id, scene_path=_rel(os.fspath(scene_path), scene_dir, root),
+        # absolute first: a relative ``root`` and ``scene_path`` are both relative to the cwd, and
+        # the stored paths must not depend on how the output folder was spelled
+        root, scene_path = os.path.abspath(root), os.path.abspath(scene_path)
+        scene_dir = os.path.dirname(scene_path)
+        shared = dict(scene_id=scene.id, scene_path=_rel(scene_path, scene_dir, root),
                       image_path=_rel(scene.image_path, scene_dir, root))
         for col, rel in (("depth_path", scene.depth_path), ("point_map_path", scene.point_map_path)):
             p = _rel(rel, scene_dir, root)

@@ -7,7 +7,8 @@ image once per view, buffer the rows; a shard is written when the next scene wou
 overflow it, and only then are its scenes marked done in ``out/manifest.json``.  A
 crashed run therefore resumes at scene granularity, rewrites the same shards with the
 same bytes, and never duplicates a record.  A bad scene (unreadable JSON, missing image,
-generation error) is skipped with its reason; nothing else is lost.
+a ``DataError`` from generation) is skipped with its reason; nothing else is lost.  Any
+other exception is a bug and stops the run.
 
 Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=True``.
 """
@@ -25,11 +26,14 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
+from ..errors import ConfigError, DataError
 from ..io import flip_horizontal, list_scene_files, probe_image, read_image
 from ..runlog import RunManifest
 from ..scene import Scene, SceneError
 from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, scene_table, shard_name, view_columns,
                       write_shard)
+
+from .llm_writer import LLMRewriter
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..tasks.llm import LLMWriterConfig
@@ -39,8 +43,8 @@ COUNT_KEYS = ("task", "level", "format", "view", "eval_type")
 Generator = Callable[..., Any]  # generate_qa(scene, *, seed, qa_per_scene, tasks, ratios, formats, mirror)
 
 
-class DatasetError(RuntimeError):
-    """The run cannot start or go on; the message says why and what to do."""
+class DatasetError(ConfigError):
+    """The run cannot start (options, output folder, missing extra); the message says why and what to do."""
 
 
 def scene_seed(seed: int, scene_id: str) -> int:
@@ -57,7 +61,6 @@ class SceneOutcome:
     table: Any = None  # pyarrow.Table of the scene's shard rows (``build_table``)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason) inside the scene
     error: str | None = None  # set: the whole scene was skipped for this reason
-    fatal: bool = False  # the error is not a data problem (a bug): surface it if nothing works
     llm: dict[str, int] = field(default_factory=dict)  # LLM writer counts: rewritten / failed
 
 
@@ -110,6 +113,24 @@ def build_table(
     return scene_table(records, view_cols, index, images)
 
 
+def check_masks(scene: Scene) -> None:
+    """Raise ``DataError`` if an object's mask is empty while the scene says it is visible
+    (a 2D box with area, or occlusion and truncation both below 1): the masks or the
+    visibility are wrong, and questions about what is seen would be too."""
+    bad = []
+    for o in scene.objects:
+        if o.mask is None or o.mask.area:
+            continue
+        box = o.box2d is not None and o.box2d[2] > o.box2d[0] and o.box2d[3] > o.box2d[1]
+        seen = o.occlusion is not None and o.truncation is not None and max(o.occlusion, o.truncation) < 1.0
+        if box or seen:
+            bad.append(f"object {o.id} ({o.category}): box2d {o.box2d}, occlusion {o.occlusion}, "
+                       f"truncation {o.truncation}")
+    if bad:
+        raise DataError(f"scene {scene.id!r}: {len(bad)} of {len(scene.objects)} objects have an empty mask but "
+                        f"the scene says they are visible, e.g. {bad[0]}")
+
+
 def process_scene(
     scene_path: Path,
     root: Path,
@@ -119,12 +140,19 @@ def process_scene(
     generator: Generator | None = None,
     llm_writer: "LLMRewriter | None" = None,
 ) -> SceneOutcome:
-    """Generate one scene's rows (the unit of work, local or on Ray).  Never raises."""
+    """Generate one scene's rows (the unit of work, local or on Ray).
+
+    A ``DataError`` (bad scene file, image, depth, nothing to ask) is returned as the
+    outcome's ``error``; anything else is a bug and propagates."""
     scene_path, root = Path(scene_path), Path(root)
     try:
         scene = Scene.load(scene_path)
     except SceneError as e:
         return SceneOutcome(scene_path.name, scene_path.name, error=str(e))
+    try:
+        check_masks(scene)
+    except DataError as e:
+        return SceneOutcome(scene_path.name, scene.id, error=str(e))
     disk = scene.mirrored() if scene.flipped else scene
     image_file, hw = disk._path(disk.image_path), (scene.camera.height, scene.camera.width)
     try:
@@ -134,10 +162,8 @@ def process_scene(
     gen = generator or _default_generator()
     try:
         result = gen(scene, seed=scene_seed(seed, scene.id), **gen_kwargs)
-    except (SceneError, OSError) as e:
+    except DataError as e:
         return SceneOutcome(scene_path.name, scene.id, error=f"generation failed: {e}")
-    except Exception as e:  # noqa: BLE001 - one scene must not kill the run; see `fatal`
-        return SceneOutcome(scene_path.name, scene.id, error=f"generation failed: {type(e).__name__}: {e}", fatal=True)
     skipped = [(str(a), str(b)) for a, b in result.skipped]
     records = list(result.records)
     llm_counts: dict[str, int] = {}
@@ -146,88 +172,15 @@ def process_scene(
         skipped.extend(notes)
     # The unflipped view's RGB PNG is already on disk: reuse its bytes, and decode the pixels
     # (~4 ms for 640x480) only if a flipped or highlighted view must be encoded.
-    pngs = {(False, False): image_file.read_bytes()} if (fmt, mode) == ("PNG", "RGB") else {}
     try:
+        pngs = {(False, False): image_file.read_bytes()} if (fmt, mode) == ("PNG", "RGB") else {}
         table = build_table(records, scene, lambda: read_image(image_file, scene.id, hw), root=root,
                             scene_path=scene_path, pngs=pngs)
-    except SceneError as e:  # pixels that passed the probe but do not decode
+    except OSError as e:  # e.g. the file went away or is unreadable since the probe
+        return SceneOutcome(scene_path.name, scene.id, error=f"scene {scene.id!r}: image file {image_file}: {e}")
+    except DataError as e:  # pixels that passed the probe but do not decode
         return SceneOutcome(scene_path.name, scene.id, error=str(e))
     return SceneOutcome(scene_path.name, scene.id, table=table, skipped=skipped, llm=llm_counts)
-
-
-# --------------------------------------------------------------------------- optional LLM writer
-class LLMRewriter:
-    """Passes a scene's free-form problem-solving records through ``tasks.llm.rewrite_record``.
-
-    A failed rewrite (server down, HTTP error, bad reply, a dropped object reference, no API
-    key) keeps the template record and returns an ``(item, reason)`` note for the manifest.
-    After ``max_consecutive_failures`` transport failures in a row the writer stops calling
-    the server for the rest of this worker's run (one note says so).  The API key is read
-    from the environment by ``rewrite_record`` and scrubbed from every reason.
-    """
-
-    def __init__(self, config: "LLMWriterConfig", max_consecutive_failures: int = 5) -> None:
-        self.config = config
-        self.max_consecutive_failures = max_consecutive_failures
-        self._fails = 0
-        self._disabled: str | None = None
-
-    def _scrub(self, text: str) -> str:
-        key = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
-        text = text.replace(key, "***") if key else text
-        return text[:300]
-
-    def rewrite_scene(self, scene: Scene, records: list[Any]) -> tuple[list[Any], list[tuple[str, str]], dict[str, int]]:
-        from ..tasks.llm import _http_post, rewrite_record
-        from ..tasks.view import get_view
-
-        out, notes, counts = [], [], {"rewritten": 0, "failed": 0}
-        views: dict[bool, Any] = {}
-        for rec in records:
-            if rec.task != "problem_solving" or rec.format != "free":
-                out.append(rec)
-                continue
-            item = f"{rec.id}/llm_writer"
-            if self._disabled is not None:
-                counts["failed"] += 1
-                notes.append((item, f"LLM writer not called, kept the template question: {self._disabled}"))
-                out.append(rec)
-                continue
-            flip = bool(rec.flipped)
-            if flip not in views:  # the view the record talks about (its references are that view's)
-                views[flip] = get_view(scene.mirrored() if flip != bool(scene.flipped) else scene)
-            v = views[flip]
-            errors: list[str] = []
-
-            def transport(url, headers, body, timeout, _errors=errors):
-                try:
-                    return _http_post(url, headers, body, timeout)
-                except Exception as e:  # noqa: BLE001 - reported below, rewrite_record keeps the record
-                    _errors.append(f"{type(e).__name__}: {e}")
-                    raise
-
-            try:
-                refs = [v.ref_text[v.idx(o)] for o in rec.object_ids]
-                new = rewrite_record(rec, refs, self.config, transport=transport)
-            except Exception as e:  # noqa: BLE001 - e.g. the key's environment variable is unset
-                new, errors = rec, [f"{type(e).__name__}: {e}"]
-                self._disabled = self._scrub(errors[0])
-            if new is not rec:
-                self._fails = 0
-                counts["rewritten"] += 1
-                out.append(new)
-                continue
-            counts["failed"] += 1
-            if errors:
-                reason = f"request failed ({self._scrub(errors[-1])})"
-                self._fails += 1
-                if self._fails >= self.max_consecutive_failures and self._disabled is None:
-                    self._disabled = f"{self._fails} requests in a row failed, last: {self._scrub(errors[-1])}"
-            else:
-                reason = "reply rejected (not JSON with a question, or an object reference was dropped)"
-            notes.append((item, f"LLM writer failed, kept the template question: {reason}"))
-            out.append(rec)
-        return out, notes, counts
 
 
 # --------------------------------------------------------------------------- scene sources
@@ -387,11 +340,16 @@ def _prepare_scenes(
             pass
     else:
         paths = []
-        for src in list_scene_files(scenes_dir)[: num_scenes or None]:
+        sources = list_scene_files(scenes_dir)[: num_scenes or None]
+        if not sources:
+            raise DataError(f"{scenes_dir}: no scene JSON files (*.json) to read")
+        for src in sources:
             try:
                 paths.append(import_scene(src, scenes_out))
-            except SceneError as e:
+            except DataError as e:
                 manifest.skip(src.name, str(e), flush=False)
+            except OSError as e:  # a file it points to cannot be copied
+                manifest.skip(src.name, f"{src}: cannot copy its files ({e})", flush=False)
     manifest.stats["scene_files"] = [os.path.relpath(p, scenes_out) for p in paths]
     manifest.write()
     return paths
@@ -478,6 +436,12 @@ def generate_dataset(
                  llm_writer=None if llm_writer is None else LLMRewriter(llm_writer))
     outcomes = (_iter_ray if use_ray else _iter_local)(pending, fn)
     _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
+    if not manifest.stats.get("num_records"):
+        skips = list(manifest.skipped.items())
+        first = next((kv for kv in skips if "/" not in kv[0]), skips[0] if skips else None)  # a whole scene first
+        raise DataError(f"{out}: no records were generated from {len(paths)} scene(s)"
+                        + (f"; first skip: {first[0]}: {first[1]}" if first else "")
+                        + f" (all reasons in {manifest.path})")
     if export:
         from .export import export_llava, export_trl
 
@@ -494,8 +458,6 @@ def _write_outcomes(
     buf_files: list[str] = []
     buf_llm: Counter = Counter()
     seen = set(manifest.done)
-    ok = 0
-    first_fatal: str | None = None
 
     def flush() -> None:
         nonlocal buf_n
@@ -535,14 +497,11 @@ def _write_outcomes(
                 bar[0].advance(bar[1])
             if oc.error is not None:
                 manifest.skip(oc.key, oc.error, flush=False)
-                if oc.fatal and first_fatal is None:
-                    first_fatal = f"{oc.key}: {oc.error}"
                 continue
             if oc.key in seen:
                 manifest.skip(oc.file, f"duplicate scene id {oc.key!r} (another scene file has it)", flush=False)
                 continue
             seen.add(oc.key)
-            ok += 1
             for item, reason in oc.skipped:  # keyed by scene (unless the generator already did)
                 key = item if item == oc.key or item.startswith(f"{oc.key}/") else f"{oc.key}/{item}"
                 manifest.skip(key, reason, flush=False)
@@ -562,8 +521,6 @@ def _write_outcomes(
             bar[0].stop()
         _recount(manifest)
         manifest.write()
-    if ok == 0 and first_fatal is not None:
-        raise DatasetError(f"every scene failed; first error: {first_fatal}")
 
 
 def _progress_bar(enabled: bool, total: int):

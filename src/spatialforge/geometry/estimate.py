@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError, DataError
 from ..io import list_scene_files, read_instance_mask
 from ..runlog import RunManifest
 from ..scene import Scene, SceneError
@@ -55,9 +56,9 @@ class GeometryConfig:
 
     def __post_init__(self) -> None:
         if self.min_mask_pixels < 1 or self.min_points < 3:
-            raise ValueError("min_mask_pixels must be >= 1 and min_points >= 3")
+            raise ConfigError("min_mask_pixels must be >= 1 and min_points >= 3")
         if self.floor_snap < 0 or self.noise_px < 0 or not 0 <= self.noisy_trim < 0.5:
-            raise ValueError("floor_snap and noise_px must be >= 0 and noisy_trim in [0, 0.5)")
+            raise ConfigError("floor_snap and noise_px must be >= 0 and noisy_trim in [0, 0.5)")
 
 
 @dataclass(frozen=True)
@@ -304,15 +305,24 @@ def estimate_folder(
 
     Resumable: scenes listed as done whose output exists are not redone (a changed
     ``use_camera_gravity`` starts over).  A bad scene is skipped with its reason in the
-    manifest; per-object drops go to ``manifest.stats["dropped"][file name]``.
+    manifest; per-object drops go to ``manifest.stats["dropped"][file name]``.  A bad scene
+    is one that raises ``DataError``; any other exception is a bug and stops the run.
+    Raises ``DataError`` for a missing folder or one without scene files, ``ConfigError``
+    for an unusable ``out``.
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise SceneError(f"{folder}: not a folder")
+        raise DataError(f"{folder}: not a folder (expected a folder of scene JSON files)")
+    files = list_scene_files(folder)
+    if not files:
+        raise DataError(f"{folder}: no scene JSON files (*.json) to estimate")
     out_dir = Path(out) if out is not None else folder / "estimated"
     if out_dir.resolve() == folder.resolve():
-        raise ValueError(f"--out must differ from the input folder {folder} (inputs would be overwritten)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+        raise ConfigError(f"--out must differ from the input folder {folder} (inputs would be overwritten)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"--out {out_dir}: cannot create the folder ({e.strerror or e})") from None
     cfg = config or GeometryConfig()
     params = {"folder": str(folder.resolve()), "use_camera_gravity": use_camera_gravity, "config": asdict(cfg)}
     params = json.loads(json.dumps(params, default=str))  # compare like-for-like with what is stored
@@ -324,7 +334,6 @@ def estimate_folder(
     for key in ("outputs", "dropped", "gravity_source", "seconds"):
         stats.setdefault(key, {})
 
-    files = list_scene_files(folder)
     claimed = {v: k for k, v in stats["outputs"].items()}  # output name -> input file
     bar = None
     if progress:
@@ -368,8 +377,8 @@ def _estimate_one(path: Path, item: str, out_dir: Path, manifest: RunManifest, c
         result = estimate_scene(scene, use_camera_gravity=use_camera_gravity, config=cfg)
         estimated = _rebase(result.scene, path.parent, out_dir)
         _write_atomic(out_dir / out_name, estimated.to_json())
-    except Exception as e:  # one bad scene never kills the batch
-        reason = str(e) if isinstance(e, SceneError) else f"{type(e).__name__}: {e}"
+    except DataError as e:  # one bad scene never kills the batch; anything else is a bug
+        reason = str(e)
         for key in ("outputs", "dropped", "gravity_source", "seconds"):
             stats[key].pop(item, None)
         if item in manifest.done:  # done before, but its output is gone and it fails now

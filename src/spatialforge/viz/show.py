@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..scene import Scene, SceneError
+from ..errors import ConfigError, DataError
+from ..scene import Scene
 from ..datasets.parquet import read_images, shard_paths, view_scene
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
@@ -141,14 +142,19 @@ h1{font-size:20px;margin:0 0 8px} .summary{font-size:13px;margin-bottom:12px}
 .card{background:#fff;border-radius:8px;padding:10px;margin:0 0 14px;box-shadow:0 1px 3px #0002}
 .meta{font-size:12px;color:#555;margin-bottom:6px} .tag{background:#e3e8f4;border-radius:3px;padding:1px 5px;margin-right:4px}
 .views{display:flex;gap:12px;flex-wrap:wrap} .view{flex:1 1 420px;max-width:520px}
-.view img{width:100%;border-radius:4px} .q{margin:6px 0 2px;font-size:14px} .a{font-size:14px;color:#0a6b2d}
+.view img{width:100%;border-radius:4px} .q{margin:6px 0 2px;font-size:14px;white-space:pre-line}
+.a{font-size:14px;color:#0a6b2d}
 .vlabel{font-size:11px;text-transform:uppercase;color:#777} ol{margin:2px 0 2px 18px;font-size:13px}
 """
 
 
 def _view_html(row: dict, img_b64: str) -> str:
     e = html.escape
-    choices = "".join(f"<li>{e(c)}</li>" for c in row.get("choices") or [])
+    options = row.get("choices") or []
+    # MCQ questions spell their options out (one per line, kept by ``white-space:pre-line``):
+    # list them separately only when the question does not
+    listed = [c for c in options if c not in row["question"]]
+    choices = "".join(f"<li>{e(c)}</li>" for c in options) if listed else ""
     choices = f'<ol type="A">{choices}</ol>' if choices else ""
     return (f'<div class="view"><div class="vlabel">{e(row["view"])}</div>'
             f'<img alt="{e(row["id"])}" src="data:image/png;base64,{img_b64}">'
@@ -174,6 +180,26 @@ def _summary_html(root: Path, n_rows: int) -> str:
     return '<div class="summary">' + "".join(parts) + "</div>"
 
 
+def _read_rows(root: Path) -> list[dict]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not root.is_dir():
+        raise DataError(f"{root}: not a folder (expected a dataset folder written by `spatialforge generate`)")
+    rows = []
+    for shard in shard_paths(root):
+        try:
+            table = pq.read_table(shard, columns=_ROW_COLUMNS)
+        except (pa.ArrowException, OSError) as e:  # truncated, not Parquet, or another schema
+            raise DataError(f"{shard}: unreadable shard ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        for i, r in enumerate(table.to_pylist()):
+            r["_loc"] = (shard, i)
+            rows.append(r)
+    if not rows:
+        raise DataError(f"{root}: no records (data/shard-*.parquet) to show")
+    return rows
+
+
 def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = None, *, seed: int = 0,
                     max_width: int = 512) -> Path:
     """Write the HTML page (default ``root/show.html``) and return its path."""
@@ -181,15 +207,9 @@ def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = No
 
     root = Path(root)
     out = Path(out) if out is not None else root / "show.html"
-    import pyarrow.parquet as pq
-
-    rows = []
-    for shard in shard_paths(root):
-        for i, r in enumerate(pq.read_table(shard, columns=_ROW_COLUMNS).to_pylist()):
-            r["_loc"] = (shard, i)
-            rows.append(r)
-    if not rows:
-        raise FileNotFoundError(f"{root}: no records (data/shard-*.parquet) to show")
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give the HTML file to write, e.g. {out / 'show.html'}")
+    rows = _read_rows(root)
     picked = pick_records(rows, num, seed)
     wanted: dict[Path, list[int]] = defaultdict(list)
     for pair in picked:
@@ -197,23 +217,23 @@ def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = No
             if r is not None:
                 wanted[r["_loc"][0]].append(r["_loc"][1])
     images = {(shard, i): b for shard, idx in wanted.items() for i, b in read_images(shard, idx).items()}
-    scenes: dict[str, Scene | None] = {}
+    scenes: dict[str, Scene] = {}
 
-    def scene_for(row: dict) -> Scene | None:
+    def scene_for(row: dict) -> Scene:
+        # the boxes are the point of the page: a scene that does not load is an error, not a blank
         p = row["scene_path"]
         if p not in scenes:
             try:
                 scenes[p] = Scene.load(root / p)
-            except SceneError:
-                scenes[p] = None
+            except DataError as e:
+                shard, i = row["_loc"]
+                raise DataError(f"{shard} row {i} (record {row['id']!r}): cannot draw its boxes: {e}") from None
         return scenes[p]
 
     def render(row: dict) -> str:
         im = Image.open(io.BytesIO(images[row["_loc"]]))
-        sc = scene_for(row)
-        if sc is not None:
-            im = draw_record(im, view_scene(sc, bool(row["flipped"])), row["object_ids"] or [],
-                             _meta_pixels(row.get("meta")))
+        im = draw_record(im, view_scene(scene_for(row), bool(row["flipped"])), row["object_ids"] or [],
+                         _meta_pixels(row.get("meta")))
         return _view_html(row, _png_b64(im, max_width))
 
     e = html.escape
@@ -227,6 +247,9 @@ def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = No
     page = (f'<!doctype html><html><head><meta charset="utf-8"><title>spatialforge: {e(root.name)}</title>'
             f"<style>{_CSS}</style></head><body><h1>spatialforge dataset: {e(str(root.name))}</h1>"
             f"{_summary_html(root, len(rows))}{''.join(cards)}</body></html>")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"--out {out}: cannot write the page ({e.strerror or e})") from None
     return out
