@@ -35,6 +35,7 @@ import numpy as np
 from . import thresholds as T
 from .highlight import HIGHLIGHT_COLORS, Highlight, highlight_box, highlight_text
 from .language import ORDINALS
+from .relations import clearly_nearer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .view import SceneView
@@ -101,9 +102,8 @@ def _before(view: "SceneView", key: str) -> Callable[[int, int], bool]:
         x, t, fx = view.cx, view.t, view.fx
         img = T.REF_IMAGE_GAP * view.W
         return lambda i, j: x[j] - x[i] >= T.REF_LR_GAP and (t[j] - t[i]) * fx >= img
-    if key == "near":
-        d = view.dist
-        return lambda i, j: d[j] - d[i] >= max(T.REF_DIST_GAP_ABS, T.REF_DIST_GAP_REL * d[i])
+    if key == "near":  # by distance and by depth (the nearness rule of relations.clearly_nearer)
+        return lambda i, j: clearly_nearer(view, i, j, T.REF_DIST_GAP_ABS, T.REF_DIST_GAP_REL)
     if key == "high":
         h = view.wz
         return lambda i, j: h[j] - h[i] >= T.REF_HEIGHT_GAP
