@@ -101,4 +101,7 @@ def clearance(view, a: int, b: int) -> float | None:
     if fa is None or fb is None:
         return None
     (p, ra), (q, rb) = fa, fb
-    return max(polygon_distance(p, q) - ra - rb, 0.0)
+    d = max(polygon_distance(p, q) - ra - rb, 0.0)
+    # the mirrored view walks its polygons the other way round, which changes the last bits:
+    # snap to 2**-30 m (~1 nm) so both views of a mirror pair give the same answer
+    return round(d * 1073741824.0) / 1073741824.0
