@@ -91,16 +91,18 @@ def _sampled_clearance(v, a, b, n=1500):
 
 
 def test_clearance_is_footprint_to_footprint():
-    # a 2 x 1 m bed and a lamp diagonally off its corner: the centre line crosses the bed's long
-    # side, so "centre distance minus half extents" is not the clearance
+    # a 2 x 1 m bed and a 0.3 m lamp beside its long side, off centre: the centre line leaves the
+    # bed through its long side at a slant, so "centre distance minus half extents" is too short
     bed = obj(0, "bed", (0.0, 5.0, -0.5), (2.0, 1.0, 1.0))
-    lamp = obj(1, "lamp", (1.6, 5.9, -0.5), (0.3, 1.5, 0.3))
+    lamp = obj(1, "lamp", (0.5, 6.5, -0.5), (0.3, 1.5, 0.3))
     v = _view(bed, lamp)
-    want = math.hypot(1.6 - 0.15 - 1.0, 5.9 - 0.15 - 5.5)  # corner (1, 5.5) to the lamp's corner
+    want = 6.5 - 0.15 - 5.5  # the lamp's near side to the bed's long side
     assert clearance(v, 0, 1) == pytest.approx(want, abs=1e-9)
     assert clearance(v, 1, 0) == pytest.approx(want, abs=1e-9)
-    old = relations.gap_between(v, 0, 1) if hasattr(relations, "gap_between") else None
-    assert old is None or abs(old - want) > 0.01
+    d = math.hypot(0.5, 1.5)  # the old answer: centre distance minus half extents along the centre line
+    ux, uy = 0.5 / d, 1.5 / d
+    centre_line = d - (1.0 * ux + 0.5 * uy) - (0.15 * ux + 0.15 * uy)
+    assert want - centre_line > 0.2  # 0.85 m of room where the centre-line answer said 0.60 m
 
 
 def test_clearance_with_round_and_rotated_footprints():
@@ -131,12 +133,12 @@ def test_clearance_with_round_and_rotated_footprints():
 
 def test_gap_questions_use_clearance_and_say_so():
     bed = obj(0, "bed", (0.0, 5.0, -0.5), (2.0, 1.0, 1.0))
-    lamp = obj(1, "lamp", (1.6, 5.9, -0.5), (0.3, 1.5, 0.3))
+    lamp = obj(1, "lamp", (0.5, 6.5, -0.5), (0.3, 1.5, 0.3))
     scene = Scene("gap", "g.png", CAM, (bed, lamp))
     recs = generate_qa(scene, seed=1, qa_per_scene=40, tasks=["problem_solving"], formats=["free"]).records
     gaps = [r for r in recs if r.meta["sub"] == "gap"]
     assert gaps
-    want = math.hypot(0.45, 0.25)
+    want = 0.85
     for r in gaps:
         assert r.answer_struct["value"] == pytest.approx(want, abs=1e-9)
         assert re.search(r"closest|nearest|narrowest|edge to edge|shortest", r.question), r.question
