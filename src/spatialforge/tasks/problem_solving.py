@@ -112,8 +112,8 @@ def _facts(view, sub, idx, params):
         g = clearance(view, a, b)
         if g is None or g < T.MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
             return None, ""
-        base = (f"Seen from above, {_outline_text(view, a)} and {_outline_text(view, b)}; at their closest "
-                f"their edges are {_M(g)} apart, so the free space between them is {_M(g)}.")
+        base = (f"Seen from above, {_outline_text(view, a)} and {_outline_text(view, b)}; where they are "
+                f"closest, their edges are {_M(g)} apart.")
         if sub == "gap":
             return g, base
         if sub == "fit":
