@@ -234,6 +234,8 @@ def test_wording(many):
     for scene, r in many:
         text = " ".join([r.question, r.answer, r.reasoning, *r.choices])
         assert not re.search(r"(farthest|farther) to the (camera|viewer)|(closest|closer) from", text), text
+        if r.task == "counting" and r.meta["rel"] in ("in_front_of", "behind"):  # not the anchor's own front
+            assert "camera" in r.question, r.question
         if r.task == "counting" and r.format == "tf":
             assert not re.match(r"^(Statement: |Is it true that |Decide .*?: |Is the following correct\? )?\d",
                                 r.question), r.question

@@ -8,7 +8,8 @@ ahead and 3 on the right.
 
 Counting counts the objects in view (other than the anchor, optionally of one category) that
 satisfy a relation to the anchor: within r metres (3D centre distance), left / right of it
-(camera x, as in ``direction``), in front of / behind it (camera depth), larger than it (box
+(camera x, as in ``direction``), in front of / behind it (nearer / farther from the camera, by
+depth and by distance: ``relations.front_behind``), larger than it (box
 volume).  If any object lies inside a relation's threshold band, or one that would count is
 hardly visible or has a degenerate box, the question is ambiguous and not asked.  The plan fixes
 the side (``sub`` = ``params["rel"]``), so ``Plan.mirrored`` swaps ``left_of`` <-> ``right_of``:
@@ -218,7 +219,8 @@ COUNT_STEMS = (
 COUNT_CLAIMS = ("the number of {things} that {cond} is {value}", "the count of {things} that {cond} is {value}",
                 "counting the {things} that {cond} gives {value}")  # never a sentence opening "0 is ..."
 COND = {"within": "are within {r} of {a}", "left_of": "are to the left of {a}", "right_of": "are to the right of {a}",
-        "in_front_of": "are in front of {a}", "behind": "are behind {a}", "larger": "are larger than {a}"}
+        "in_front_of": "are in front of {a} (nearer the camera)", "behind": "are behind {a} (farther from the camera)",
+        "larger": "are larger than {a}"}  # "in front of" alone could mean in front of the anchor's own front
 _RELS = (("within", 0.35), ("left_of", 0.15), ("right_of", 0.15), ("in_front_of", 0.1), ("behind", 0.1),
          ("larger", 0.15))
 RADII = {"m": (0.5, 1.0, 1.5, 2.0, 3.0), "cm": (50, 80, 100, 150), "ft": (2, 3, 4, 5, 6, 8, 10),
