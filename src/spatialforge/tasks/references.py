@@ -21,7 +21,8 @@ it resolves to exactly its object.  Objects with no such reference get a highlig
 ``highlight.HIGHLIGHT_COLORS``, in object-index order) when they have a usable 2D box; the rest
 are unreferable and skipped.
 Left/right use camera-frame x (and the image order of the centres must agree), so mirroring
-turns "leftmost" into "rightmost" by itself.
+turns "leftmost" into "rightmost" by itself.  Closest / farthest need the distance from the
+camera and the z-depth to agree (``relations.clearly_nearer``), so either reading holds.
 """
 
 from __future__ import annotations
@@ -308,5 +309,5 @@ def describe_unreferable(view: "SceneView", i: int) -> str:
         why = f"and all {len(HIGHLIGHT_COLORS)} highlight box colours are taken"
     return (f"object {view.ids[i]} ({cat}): no unique reference — {n} {cat} objects in view and no attribute, "
             f"position or size tells it apart (thresholds: {T.REF_LR_GAP} m / "
-            f"{math.floor(T.REF_IMAGE_GAP * 100)}% image width left-right, {T.REF_DIST_GAP_ABS} m distance, "
+            f"{math.floor(T.REF_IMAGE_GAP * 100)}% image width left-right, {T.REF_DIST_GAP_ABS} m distance and depth, "
             f"volume x{T.REF_VOLUME_RATIO}), {why}")
