@@ -12,10 +12,7 @@ Frames and units are documented once, in ``docs/conventions.md``:
   (cos yaw, sin yaw, 0), l along local y (-sin yaw, cos yaw, 0), h along world z.
   Yaw is an undirected axis angle in [-pi/2, pi/2); where an object has a front,
   ``front`` holds it as a unit world vector;
-* an object's ``shape`` says what fills its box (``SHAPES``): "box" (a rectangular footprint,
-  the default), "cylinder" (vertical axis: an elliptical footprint inscribed in the box's,
-  a disc when w == l), "sphere" (an ellipsoid inscribed in the box: the same footprint) or
-  "other" (no known footprint: footprint-based questions are not asked about it).
+* ``Object3D.shape`` (``SHAPES``) says what fills the box, i.e. its footprint (docs/scene-format.md).
 
 Records are frozen and validated on construction; every error names the scene or
 object it comes from.  ``Scene.mirrored()`` flips the image horizontally and is an
