@@ -11,7 +11,8 @@ Frames and units are documented once, in ``docs/conventions.md``:
 * a 3D box is (centre in world, size (w, h, l), yaw): w along the box's local x axis
   (cos yaw, sin yaw, 0), l along local y (-sin yaw, cos yaw, 0), h along world z.
   Yaw is an undirected axis angle in [-pi/2, pi/2); where an object has a front,
-  ``front`` holds it as a unit world vector.
+  ``front`` holds it as a unit world vector;
+* ``Object3D.shape`` (``SHAPES``) says what fills the box, i.e. its footprint (docs/scene-format.md).
 
 Records are frozen and validated on construction; every error names the scene or
 object it comes from.  ``Scene.mirrored()`` flips the image horizontally and is an
@@ -32,6 +33,7 @@ import orjson
 from .errors import DataError
 
 SCHEMA_VERSION = 1
+SHAPES = ("box", "cylinder", "sphere", "other")
 Provenance = Literal["ground_truth", "estimated"]
 _HALF_PI = math.pi / 2
 
@@ -370,6 +372,7 @@ class Object3D:
     confidence: float = 1.0
     occlusion: float | None = None  # fraction of the object's in-image silhouette hidden by others
     truncation: float | None = None  # fraction of its silhouette outside the image
+    shape: str = "box"  # one of SHAPES: what fills the box (its footprint)
 
     def __post_init__(self) -> None:
         where = f"object {self.id!r} ({self.category!r})"
@@ -396,6 +399,8 @@ class Object3D:
             v = getattr(self, name)
             if v is not None and not (math.isfinite(v) and 0.0 <= v <= 1.0):
                 raise SceneError(f"{where}: {name} must be in [0, 1], got {v}")
+        if self.shape not in SHAPES:
+            raise SceneError(f"{where}: shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
         object.__setattr__(self, "attributes", dict(self.attributes))
         object.__setattr__(self, "references", tuple(self.references))
 
@@ -432,6 +437,7 @@ class Object3D:
             "confidence": self.confidence,
             "occlusion": self.occlusion,
             "truncation": self.truncation,
+            "shape": self.shape,
         }
 
     @classmethod
@@ -449,6 +455,7 @@ class Object3D:
             confidence=d.get("confidence", 1.0),
             occlusion=d.get("occlusion"),
             truncation=d.get("truncation"),
+            shape=d.get("shape", "box"),
         )
 
 

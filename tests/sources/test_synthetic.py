@@ -317,3 +317,23 @@ def test_bad_arguments_are_reported():
         render_synthetic(-1, 0, SIZE)
     with pytest.raises(ValueError, match="size"):
         render_synthetic(0, 0, (8, 8))
+
+
+def test_objects_record_the_shape_they_are_rendered_with(samples):
+    """Round categories are written as cylinders (spheres: the ball), and their rendered surface
+    lies inside the disc their footprint says (a box corner would stick out by 41 %)."""
+    from spatialforge.sources.synthetic.catalog import scene_shape
+
+    checked = 0
+    for s in samples:
+        sc = s.scene
+        for o in sc.objects:
+            assert o.shape == scene_shape(o.category)
+            mask = s.instance_ids == o.id
+            if o.shape not in ("cylinder", "sphere") or mask.sum() < 20:
+                continue
+            pts = _pixels_world(sc, s.depth, mask)
+            r = np.hypot(pts[:, 0] - o.box3d.center[0], pts[:, 1] - o.box3d.center[1])
+            assert r.max() <= o.box3d.size[0] / 2 + 0.005, (o.category, r.max(), o.box3d.size)
+            checked += 1
+    assert checked >= 1

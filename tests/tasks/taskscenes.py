@@ -97,6 +97,7 @@ def tiny_scene() -> Scene:
 CATS = ("chair", "table", "lamp", "box", "mug", "plant pot", "sofa", "shelf", "book", "vase")
 COLORS = ("red", "blue", "green", "black", "white", "brown")
 FRONTED = {"chair", "sofa", "shelf"}
+SHAPES = {"lamp": "cylinder", "plant pot": "cylinder", "vase": "cylinder", "mug": "other"}  # else "box"
 
 
 def random_scene(seed: int, root: Path | None = None, n: int | None = None) -> Scene:
@@ -119,7 +120,8 @@ def random_scene(seed: int, root: Path | None = None, n: int | None = None) -> S
             if rng.random() < 0.1:
                 front = (0.0, 0.0, 1.0)
         color = COLORS[int(rng.integers(len(COLORS)))] if rng.random() < 0.7 else None
-        objs.append(obj(i, cat, center, size, float(rng.uniform(-1.5, 1.5)), color, front=front))
+        objs.append(obj(i, cat, center, size, float(rng.uniform(-1.5, 1.5)), color, front=front,
+                        shape=SHAPES.get(cat, "box")))
     depth = write_depth(Path(root), f"d{seed}.npy", seed) if root is not None else None
     return Scene(f"rnd{seed}", "image.png", cam, tuple(objs), depth_path=depth,
                  root=None if root is None else str(root))

@@ -11,6 +11,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 
 from taskscenes import sample_scenes
 from spatialforge.tasks import TASKS, generate_qa
@@ -57,6 +58,13 @@ class Geo:
         return 0 <= u <= cam.width and 0 <= v <= cam.height
 
 
+def nearer_both(z, d, k0, k1, abs_min, rel=0.0):
+    """Nearness questions hold in both readings: z-depth and distance from the camera centre
+    order k0 before k1, each clearly (the nearness rule)."""
+    for v in (z, d):
+        assert v[k1] - v[k0] >= max(abs_min, rel * min(v[k0], v[k1])) - 1e-9, (z, d, k0, k1)
+
+
 def lr(g, a, b):
     dx = g.cam(a)[0] - g.cam(b)[0]
     assert abs(dx) >= 0.1 - 1e-9, "left/right asked for a degenerate pair"
@@ -65,9 +73,10 @@ def lr(g, a, b):
 
 
 def fb(g, a, b):
-    dz = g.cam(a)[2] - g.cam(b)[2]
-    assert abs(dz) >= 0.15 - 1e-9
-    return "front" if dz < 0 else "behind"
+    z, d = {a: g.cam(a)[2], b: g.cam(b)[2]}, {a: g.dcam(a), b: g.dcam(b)}
+    near, far = (a, b) if z[a] < z[b] else (b, a)
+    nearer_both(z, d, near, far, 0.15)
+    return "front" if near == a else "behind"
 
 
 def ab(g, a, b):
@@ -101,18 +110,68 @@ def ego(g, obs, fwd2, target):
     return float(p @ right), float(p @ fwd2)
 
 
+def outline_points(g, o, step=0.0005):
+    """Points every ~0.5 mm along the outline of o's footprint seen from above (rectangle, or
+    the inscribed ellipse for cylinders and spheres)."""
+    w, _, l = g.size(o)
+    yaw = g.obj[o].box3d.yaw
+    ax, ay = np.array([math.cos(yaw), math.sin(yaw)]), np.array([-math.sin(yaw), math.cos(yaw)])
+    shape = g.obj[o].shape
+    if shape == "box":
+        pts = []
+        for (x0, y0), (x1, y1) in [((-1, -1), (1, -1)), ((1, -1), (1, 1)), ((1, 1), (-1, 1)), ((-1, 1), (-1, -1))]:
+            n = int(math.hypot((x1 - x0) * w, (y1 - y0) * l) / 2 / step) + 2
+            t = np.linspace(0, 1, n)[:, None]
+            pts.append(np.hstack([(x0 + (x1 - x0) * t) * w / 2, (y0 + (y1 - y0) * t) * l / 2]))
+        loc = np.vstack(pts)
+    else:
+        assert shape in ("cylinder", "sphere"), f"footprint question about an object of shape {shape!r}"
+        n = int(math.pi * max(w, l) / step) + 8
+        t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+        loc = np.stack([w / 2 * np.cos(t), l / 2 * np.sin(t)], 1)
+    return g.world(o)[:2] + loc[:, :1] * ax + loc[:, 1:] * ay
+
+
 def gap(g, a, b):
-    ca, cb = g.world(a)[:2], g.world(b)[:2]
-    d = np.linalg.norm(cb - ca)
-    u = (cb - ca) / d
+    """Clearance: the smallest distance between the two footprint outlines (both footprints
+    convex and apart: no point of one lies inside the other at the questions' >= 0.1 m)."""
+    pa, pb = outline_points(g, a), outline_points(g, b)
+    d = float(cKDTree(pb).query(pa)[0].min())
+    assert d >= 0.1 - 1e-4, "a gap question about touching objects"
+    return d
 
-    def half(o):
-        w, _, l = g.size(o)
-        yaw = g.obj[o].box3d.yaw
-        ax, ay = np.array([math.cos(yaw), math.sin(yaw)]), np.array([-math.sin(yaw), math.cos(yaw)])
-        return 0.5 * w * abs(u @ ax) + 0.5 * l * abs(u @ ay)
 
-    return d - half(a) - half(b)
+def around(g, o):
+    """Perimeter of o's footprint: 2 (w + l), or Ramanujan's ellipse formula (checked against
+    the length of a fine polygon along the ellipse)."""
+    w, _, l = g.size(o)
+    shape = g.obj[o].shape
+    if shape == "box":
+        return 2 * (w + l)
+    assert shape in ("cylinder", "sphere")
+    a, b = w / 2, l / 2
+    p = math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
+    t = np.linspace(0, 2 * math.pi, 20001)
+    polygon = float(np.sum(np.hypot(np.diff(a * np.cos(t)), np.diff(b * np.sin(t)))))
+    assert abs(p / polygon - 1) < 0.005
+    return p
+
+
+def sides(g, o):
+    """{"width", "length"} (no level front: shorter / longer side) or {"width", "depth"}
+    (across the front / front to back) of o's box."""
+    w, _, l = g.size(o)
+    f = g.obj[o].front
+    if f is None or math.hypot(f[0], f[1]) < math.sqrt(1 - 0.3 ** 2):
+        return {"width": min(w, l), "length": max(w, l)}
+    h = np.array(f[:2]) / math.hypot(f[0], f[1])
+    yaw = g.obj[o].box3d.yaw
+    along_l = abs(h @ [-math.sin(yaw), math.cos(yaw)])  # the box's local y (l) axis
+    along_w = abs(h @ [math.cos(yaw), math.sin(yaw)])
+    if along_l >= math.cos(math.radians(30)):
+        return {"width": w, "depth": l}
+    assert along_w >= math.cos(math.radians(30)), "width/depth asked with a diagonal front"
+    return {"width": l, "depth": w}
 
 
 def truth_of(rec, g):
@@ -125,18 +184,22 @@ def truth_of(rec, g):
         return "point3d", [(col + 0.5 - cam.cx) / cam.fx * z, (row + 0.5 - cam.cy) / cam.fy * z, z]
     if t == "depth_order":
         d = g.scene.load_depth()
+        cam = g.scene.camera
         zs = [float(d[r, c]) for c, r in m["pixels"]]
+        ds = [float(np.linalg.norm([(c + 0.5 - cam.cx) / cam.fx * z, (r + 0.5 - cam.cy) / cam.fy * z, z]))
+              for (c, r), z in zip(m["pixels"], zs)]
         closer = m["polarity"] == "closer"
         best = min(range(len(zs)), key=lambda k: zs[k] if closer else -zs[k])
-        second = sorted(zs)[1] if closer else sorted(zs)[-2]
-        assert abs(zs[best] - second) >= max(0.1, 0.1 * min(zs[best], second)) - 1e-9
+        for k in range(len(zs)):  # clearly nearest (farthest) by depth and by distance
+            if k != best:
+                nearer_both(zs, ds, *((best, k) if closer else (k, best)), 0.1, 0.1)
         if sub == "pair":
             return "label", "AB"[best]
         return "label", f"pixel ({m['pixels'][best][0]}, {m['pixels'][best][1]})"
     if t == "orientation":
         return "label", facing(g, ids[0])
     if t == "size":
-        return "length", g.size(ids[0])[{"width": 0, "height": 1, "length": 2}[sub]]
+        return "length", g.size(ids[0])[1] if sub == "height" else sides(g, ids[0])[sub]
     if t == "localization":
         c = list(g.cam(ids[0]))
         if sub == "center":
@@ -175,9 +238,11 @@ def truth_of(rec, g):
             desc = m["key"] in ("farthest", "largest")
         order = sorted(ids, key=lambda o: -fn(o) if desc else fn(o))
         vals = [fn(o) for o in order]
-        for v1, v2 in zip(vals, vals[1:]):  # clearly separated
-            if fn == g.dcam:
-                assert abs(v2 - v1) >= max(0.15, 0.1 * min(v1, v2)) - 1e-9
+        for k, (v1, v2) in enumerate(zip(vals, vals[1:])):  # clearly separated
+            if fn == g.dcam:  # by distance and by depth
+                z = {o: g.cam(o)[2] for o in ids}
+                d = {o: g.dcam(o) for o in ids}
+                nearer_both(z, d, *((order[k + 1], order[k]) if desc else (order[k], order[k + 1])), 0.15, 0.1)
             else:
                 assert max(v1, v2) / min(v1, v2) >= 1.25 - 1e-9
             if not sub.startswith("order"):
@@ -230,16 +295,17 @@ def truth_of(rec, g):
         return "count", n
     if t == "problem_solving":
         if sub == "gap":
-            return "length", gap(g, *ids)
+            return "clearance", gap(g, *ids)
         if sub == "fit":
             a, b, c = ids
             side = min(g.size(c)[0], g.size(c)[2])
             gp = gap(g, a, b)
-            assert abs(gp - side) >= 0.1 - 1e-9
+            assert g.obj[c].shape != "other"
+            assert abs(gp - side) >= 0.1 - 1e-4
             return "boolean", bool(side < gp)
         if sub == "reach":
             gp = gap(g, *ids)
-            assert abs(gp - m["reach_m"]) >= 0.1 - 1e-9
+            assert abs(gp - m["reach_m"]) >= 0.1 - 1e-4
             return "boolean", bool(gp < m["reach_m"])
         if sub == "stack":
             return "length", g.size(ids[0])[1] + g.size(ids[1])[1]
@@ -247,8 +313,7 @@ def truth_of(rec, g):
             a, b, c = (g.world(o)[:2] for o in ids)
             return "length", float(np.linalg.norm(b - a) + np.linalg.norm(c - b))
         if sub == "around":
-            w, _, l = g.size(ids[0])
-            return "length", 2 * (w + l)
+            return "length", around(g, ids[0])
     raise AssertionError(f"no independent truth for {t}/{sub}")
 
 
@@ -309,6 +374,8 @@ def matches(kind, truth, typed):
     v = typed["value"]
     if kind == "length":
         return typed["kind"] == "length" and abs(v - truth) <= 1e-9 * max(1.0, truth)
+    if kind == "clearance":  # sampled outlines: within 0.05 mm
+        return typed["kind"] == "length" and abs(v - truth) <= 5e-5
     if kind in ("point3d", "vector3d"):
         return typed["kind"] == kind and _close(v, truth)
     if kind == "box3d":
@@ -328,8 +395,8 @@ def matches(kind, truth, typed):
 def clearly_wrong(kind, truth, typed):
     """A distractor / false claim must be wrong by a margin, not by rounding."""
     v = typed["value"]
-    if kind == "length":
-        return abs(v / truth - 1) >= 0.2 - 1e-9
+    if kind in ("length", "clearance"):
+        return abs(v / truth - 1) >= 0.2 - 1e-3
     if kind == "point3d":
         return np.linalg.norm(np.subtract(v, truth)) >= max(0.2 * np.linalg.norm(truth), 0.1) - 1e-9
     if kind == "vector3d":
@@ -396,7 +463,7 @@ def test_every_answer_recomputed_independently(sample):
                 assert m["answer_object_id"] == truth, where
             else:
                 assert matches(kind, truth, {**st, "object_ids": st.get("object_ids")}), where
-            if kind == "length":
+            if kind in ("length", "clearance"):
                 val, tol = parse_length(rec.answer)
                 assert abs(val - truth) <= tol + 1e-9, where
             if kind == "point3d":

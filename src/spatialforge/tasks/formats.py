@@ -25,6 +25,7 @@ from .record import QARecord
 
 LETTERS = ("A", "B", "C", "D")
 _MCQ_LAYOUT = "{}\nA. {}\nB. {}\nC. {}\nD. {}\n{}"  # stem, the four options, the instruction
+_END = (".", "?", "!")
 MCQ_INSTRUCTIONS = (
     "Answer with the option's letter.",
     "Choose the correct option (A, B, C or D).",
@@ -127,7 +128,10 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
         if len(set(texts)) < 4:
             raise RealiseError(f"{plan.task}/{plan.sub}: options are not distinct")
         stem = stems[plan.template % len(stems)].format(**slots)
-        q = _MCQ_LAYOUT.format(stem, *texts, MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
+        # each option line ends with a full stop, so the text still reads as sentences when its
+        # line breaks are lost (HTML, flattened prompts); ``choices`` keep the bare options
+        lines = [t if t.endswith(_END) else t + "." for t in texts]
+        q = _MCQ_LAYOUT.format(stem, *lines, MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
         m["wrap"] = plan.wrap
         m["options"] = [typed(o) for o in opts]
         m["truth"] = m["options"][plan.letter]

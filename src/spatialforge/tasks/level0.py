@@ -5,6 +5,11 @@ Both read the scene's metric depth map (z-depth, metres), so every answer is a m
 Pixels are written as integer (x, y) = (column, row) from the top-left corner; the 3D point
 is that pixel's centre back-projected: ``x = (col + 0.5 - cx) / fx * z`` (camera frame,
 OpenCV: x right, y down, z forward).
+
+Depth order asks which point is "closer to the camera" or has "the smaller depth": a pixel pair
+(or the extreme of four) is used only when the z-depths *and* the distances from the camera
+centre order the points the same way, each clearly (``nearness_separated``), so the answer is
+the same in either reading.
 """
 
 from __future__ import annotations
@@ -129,11 +134,11 @@ PAIR_CLAIMS = (
     "point {x} has a {cmp} depth than point {y}",
 )
 MULTI_STEMS = (
-    "Which of these image points is {sup} to the camera?",
-    "Which pixel shows the surface {sup} to the camera?",
+    "Which of these image points is {sup} the camera?",
+    "Which pixel shows the surface {sup} the camera?",
     "Among the following pixels, which one has the {sup_depth} depth?",
-    "Which image location lies {sup} to the viewer?",
-    "Select the pixel whose 3D point is {sup} to the camera.",
+    "Which image location lies {sup} the viewer?",
+    "Select the pixel whose 3D point is {sup} the camera.",
 )
 
 
@@ -141,9 +146,29 @@ def _separated(z1: float, z2: float) -> bool:
     return abs(z1 - z2) >= max(T.DEPTH_ORDER_ABS, T.DEPTH_ORDER_REL * min(z1, z2))
 
 
+def nearness_separated(p: tuple[float, float], q: tuple[float, float]) -> bool:
+    """Two points given as (z-depth, distance from the camera centre) are clearly ordered by
+    nearness: both quantities clearly separated, in the same direction."""
+    (zp, dp), (zq, dq) = p, q
+    return _separated(zp, zq) and _separated(dp, dq) and (zp < zq) == (dp < dq)
+
+
+def _nearness(view, col: int, row: int, z: float) -> tuple[float, float]:
+    x, y, _ = view.unproject(col, row, z)
+    return z, (x * x + y * y + z * z) ** 0.5
+
+
+def _clear_extreme(near: list[tuple[float, float]], closer: bool) -> int | None:
+    """Index of the nearest (``closer``) or farthest point if it is clearly ordered against
+    every other point (``nearness_separated``), else None."""
+    best = min(range(len(near)), key=lambda k: near[k][0] if closer else -near[k][0])
+    ok = all(nearness_separated(near[best], near[k]) for k in range(len(near)) if k != best)
+    return best if ok else None
+
+
 @register_task("depth_order", level=0, ratio=0.0269)
 class DepthOrder(_PixelTask):
-    description = "which of two (free/tf) or four (mcq) marked pixels is closer/farther (z-depth)"
+    description = "which of two (free/tf) or four (mcq) marked pixels is closer/farther (depth and distance agree)"
 
     def _plan(self, view, rs, fmt, key):
         skip = _depth_skip(view)
@@ -155,9 +180,7 @@ class DepthOrder(_PixelTask):
             pts = [_sample_pixel(view, rs) for _ in range(n)]
             if any(p is None for p in pts):
                 continue
-            zs = sorted(p[2] for p in pts)
-            key_z = zs if closer else zs[::-1]
-            if not _separated(key_z[0], key_z[1]):
+            if _clear_extreme([_nearness(view, *p) for p in pts], closer) is None:
                 continue
             if len({(p[0], p[1]) for p in pts}) < n:
                 continue
@@ -175,12 +198,14 @@ class DepthOrder(_PixelTask):
     def _realise(self, plan: Plan, view):
         closer = plan.params["closer"]
         zs = [_valid_z(view, c, r) for c, r in plan.pixels]
-        meta = {"pixels": [list(p) for p in plan.pixels], "depths": zs, "polarity": "closer" if closer else "farther"}
+        near = [_nearness(view, c, r, z) for (c, r), z in zip(plan.pixels, zs)]
+        meta = {"pixels": [list(p) for p in plan.pixels], "depths": zs, "distances": [d for _, d in near],
+                "polarity": "closer" if closer else "farther"}
+        best = _clear_extreme(near, closer)
+        if best is None:
+            raise RealiseError("pixel depths or distances not clearly ordered")
         if plan.sub == "pair":
-            za, zb = zs
-            if not _separated(za, zb):
-                raise RealiseError("pixel depths too close")
-            truth = "A" if (za < zb) == closer else "B"
+            truth = "AB"[best]
             a, b = _pix(plan.pixels[0]), _pix(plan.pixels[1])
             slots = {"a": a, "b": b, "rel": "closer to" if closer else "farther from",
                      "cmp": "smaller" if closer else "larger"}
@@ -190,13 +215,9 @@ class DepthOrder(_PixelTask):
                         distract=lambda k: label_distractors(truth, ("A", "B"), plan.draws, k), labels=("A", "B"),
                         claim_slots=lambda v: {"x": named[v], "y": named["B" if v == "A" else "A"]}, meta=meta)
         # four pixels, multiple choice: the option letter is the pixel's position
-        order = sorted(range(4), key=lambda k: zs[k] if closer else -zs[k])
-        if not _separated(zs[order[0]], zs[order[1]]):
-            raise RealiseError("extreme pixel depth not separated")
-        best = order[0]
         texts = [f"pixel {_pix(p)}" for p in plan.pixels]
         pl = plan if plan.letter == best else _with_letter(plan, best)
-        slots = {"sup": "closest" if closer else "farthest", "sup_depth": "smallest" if closer else "largest"}
+        slots = {"sup": "closest to" if closer else "farthest from", "sup_depth": "smallest" if closer else "largest"}
         return emit(pl, view, LEVEL, stems=MULTI_STEMS, claims=PAIR_CLAIMS, slots=slots, kind="label",
                     truth=texts[best], render=lambda v: v,
                     distract=lambda k: [t for j, t in enumerate(texts) if j != best][:k], meta=meta)

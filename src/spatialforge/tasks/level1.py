@@ -2,7 +2,10 @@
 
 * ``orientation``: how an object with a front faces, from the camera's view
   (``relations.facing``: toward / away from the camera, to the viewer's left / right, up / down).
-* ``size``: the box's width (local x), height (vertical) or length (local y), metres.
+* ``size``: the box's height (vertical) or a horizontal side, metres (``horizontal_sides``):
+  without a front, length = the longer horizontal side and width = the shorter; with a level
+  front, width = the side across the front and depth = the side from front to back (asked as
+  "front-to-back depth"; neither when the front is more than 30 deg off both box axes).
 * ``localization``: the box centre in the camera frame (``point3d``), or the whole box
   (``box3d``: camera-frame centre, size (w, h, l), yaw about the vertical relative to the
   camera's heading, in [-90, 90) degrees since a box's yaw is undirected).
@@ -91,7 +94,32 @@ class Orientation(Task):
 
 
 # ---------------------------------------------------------------------- size
-DIMS = {"width": (0, "wide"), "height": (1, "tall"), "length": (2, "long")}
+DIMS = {"width": ("width", "wide"), "height": ("height", "tall"), "length": ("length", "long"),
+        "depth": ("front-to-back depth", "deep")}
+_AXIS_COS = math.cos(math.radians(30))  # a front within 30 deg of a box axis says which side is the depth
+
+
+def horizontal_sides(view, i: int) -> tuple:
+    """("width", metres, "length" or "depth", metres) of object i (see the module docstring);
+    () when a front lies between the box axes (only the height is asked then)."""
+    w, _, l = view.size[i]
+    f = view.horizontal_front(i)
+    if f is None:
+        return ("width", min(w, l), "length", max(w, l))
+    c, s = math.cos(view.yaw[i]), math.sin(view.yaw[i])
+    along_x, along_y = abs(f[0] * c + f[1] * s), abs(-f[0] * s + f[1] * c)
+    if along_y >= _AXIS_COS:  # front along local y: w is across it
+        return ("width", w, "depth", l)
+    if along_x >= _AXIS_COS:
+        return ("width", l, "depth", w)
+    return ()
+
+
+def _size_value(view, i: int, dim: str) -> float | None:
+    if dim == "height":
+        return view.size[i][1]
+    sides = horizontal_sides(view, i)
+    return dict(zip(sides[::2], sides[1::2])).get(dim)
 SIZE_STEMS = (
     "What is the {dim} of {obj}?",
     "How {adj} is {obj}?",
@@ -109,27 +137,30 @@ SIZE_CLAIMS = (
 
 @register_task("size", level=1, ratio=0.1156)
 class Size(_ObjectTask):
-    description = "width / height / length of an object's 3D box"
+    description = "height, width and length (frontless) or depth (front to back) of an object's 3D box"
 
     def _plan(self, view, rs, fmt, key):
         if not view.subjects:
             return _no_subject(view)
         i = rs.choice(view.subjects)
-        dim = rs.choice(tuple(DIMS))
-        v = view.size[i][DIMS[dim][0]]
+        sides = horizontal_sides(view, i)
+        dim = rs.choice((sides[0], "height", sides[2]) if sides else ("height",))
+        v = _size_value(view, i, dim)
         return new_plan(rs, self.name, fmt, dim, (view.ids[i],), n_stems=len(SIZE_STEMS),
                         n_claims=len(SIZE_CLAIMS), unit=unit_for(rs.random(), v), key=key, hint=True)
 
     def _realise(self, plan: Plan, view):
         i = view.idx(plan.objects[0])
-        k, adj = DIMS[plan.sub]
-        v = view.size[i][k]
+        name, adj = DIMS[plan.sub]
+        v = _size_value(view, i, plan.sub)
+        if v is None:
+            raise RealiseError(f"object {view.ids[i]} has no clear {plan.sub}")
 
         def render(x):
             return format_length(x, plan.unit, plan.unit_long)
 
         return emit(plan, view, LEVEL, stems=SIZE_STEMS, claims=SIZE_CLAIMS,
-                    slots={"obj": view.ref(i), "dim": plan.sub, "adj": adj}, kind="length", truth=v,
+                    slots={"obj": view.ref(i), "dim": name, "adj": adj}, kind="length", truth=v,
                     render=render, distract=lambda n: length_distractors(v, plan.draws, n, render), uses_unit=True)
 
 

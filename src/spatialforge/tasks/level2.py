@@ -23,8 +23,8 @@ from .formats import emit, label_distractors, length_distractors, new_plan, side
 from .language import format_length, format_vector, join_and, unit_for
 from .plan import Plan, RealiseError, Skip, pick
 from .registry import Task, register_task
-from .relations import (LEAK_KEYS, RELATIONS, direction_vector, distance3d, horizontal_distance, leaks,
-                        orientation_relation)
+from .relations import (LEAK_KEYS, RELATIONS, clearly_nearer, direction_vector, distance3d, horizontal_distance,
+                        leaks, orientation_relation)
 from . import thresholds as T
 
 LEVEL = 2
@@ -64,10 +64,11 @@ def _random_pair(view, rs, ok, pool=None, tries: int = 10):
 
 
 # ---------------------------------------------------------------------- direction
+# above/below compare heights (world z), not image rows: the text says "higher" / "lower"
 REL_TEXT = {"left": "to the left", "right": "to the right", "front": "in front", "behind": "behind",
-            "above": "above", "below": "below"}
+            "above": "higher", "below": "lower"}
 REL_OF = {"left": "to the left of", "right": "to the right of", "front": "in front of", "behind": "behind",
-          "above": "above", "below": "below"}
+          "above": "higher than", "below": "lower than"}
 AXIS_LABELS = {"left_right": ("left", "right"), "front_behind": ("front", "behind"),
                "above_below": ("above", "below")}
 DIR_STEMS = {
@@ -86,11 +87,11 @@ DIR_STEMS = {
         "Along the viewing direction, is {a} in front of or behind {b}?",
     ),
     "above_below": (
-        "Is {a} above or below {b}?",
         "Is {a} higher or lower than {b}?",
-        "Which is true: {a} is above {b}, or {a} is below {b}?",
-        "Vertically, is {a} above or below {b}?",
-        "Does {a} sit above or below {b}?",
+        "Is the center of {a} higher or lower than the center of {b}?",
+        "In height above the floor, is {a} above or below {b}?",
+        "Which is true: {a} is higher than {b}, or {a} is lower than {b}?",
+        "Measured by height, is {a} higher up or lower down than {b}?",
     ),
     "vector": (
         "What is the unit direction vector from {a} to {b} in camera coordinates (x right, y down, z forward)?",
@@ -314,8 +315,8 @@ class Distance(Task):
 
 # ---------------------------------------------------------------------- comparison
 def dist_before(view, i: int, j: int) -> bool:
-    """i clearly nearer the camera than j."""
-    return view.dist[j] - view.dist[i] >= max(T.COMPARE_DIST_ABS, T.COMPARE_DIST_REL * view.dist[i])
+    """i clearly nearer the camera than j, by distance and by depth (``relations.clearly_nearer``)."""
+    return clearly_nearer(view, i, j, T.COMPARE_DIST_ABS, T.COMPARE_DIST_REL)
 
 
 def vol_before(view, i: int, j: int) -> bool:
@@ -327,6 +328,8 @@ KEYS = {"nearest": (dist_before, False), "farthest": (dist_before, True),
         "smallest": (vol_before, False), "largest": (vol_before, True)}
 PHRASE = {"nearest": "closest to the camera", "farthest": "farthest from the camera",
           "smallest": "the smallest", "largest": "the largest"}
+PHRASE_OF_TWO = {"nearest": "closer to the camera", "farthest": "farther from the camera",
+                 "smallest": "the smaller", "largest": "the larger"}  # "the larger of the two"
 COMP = {"nearest": "closer to the camera than", "farthest": "farther from the camera than",
         "smallest": "smaller than", "largest": "larger than"}
 EXT_STEMS = {
@@ -490,7 +493,8 @@ class Comparison(_PairTask):
         if best is None:
             raise RealiseError("extreme became degenerate")
         others = [i for i in objs if i != best]
-        slots = {"p": PHRASE[sub], "objs": join_and(refs), "objs_or": join_and(refs, "or")}
+        phrase = PHRASE_OF_TWO[sub] if len(objs) == 2 else PHRASE[sub]
+        slots = {"p": phrase, "objs": join_and(refs), "objs_or": join_and(refs, "or")}
 
         def claim_slots(i):
             y = join_and([view.ref(j) for j in objs if j != i])

@@ -8,7 +8,8 @@ ahead and 3 on the right.
 
 Counting counts the objects in view (other than the anchor, optionally of one category) that
 satisfy a relation to the anchor: within r metres (3D centre distance), left / right of it
-(camera x, as in ``direction``), in front of / behind it (camera depth), larger than it (box
+(camera x, as in ``direction``), in front of / behind it (nearer / farther from the camera, by
+depth and by distance: ``relations.front_behind``), larger than it (box
 volume).  If any object lies inside a relation's threshold band, or one that would count is
 hardly visible or has a degenerate box, the question is ambiguous and not asked.  The plan fixes
 the side (``sub`` = ``params["rel"]``), so ``Plan.mirrored`` swaps ``left_of`` <-> ``right_of``:
@@ -25,7 +26,7 @@ from .formats import count_distractors, emit, label_distractors, new_plan, side_
 from .language import plural, unit_for
 from .plan import Plan, RealiseError, Skip, pick
 from .registry import Task, register_task
-from .relations import clock_hour, ego_front_behind, ego_left_right, egocentric, observer_frame
+from .relations import clock_hour, ego_front_behind, ego_left_right, egocentric, front_behind, observer_frame
 from . import thresholds as T
 
 LEVEL = 3
@@ -216,9 +217,10 @@ COUNT_STEMS = (
     "Not counting {a} itself, how many {things} {cond}?",
 )
 COUNT_CLAIMS = ("the number of {things} that {cond} is {value}", "the count of {things} that {cond} is {value}",
-                "{value} is the number of {things} that {cond}")
+                "counting the {things} that {cond} gives {value}")  # never a sentence opening "0 is ..."
 COND = {"within": "are within {r} of {a}", "left_of": "are to the left of {a}", "right_of": "are to the right of {a}",
-        "in_front_of": "are in front of {a}", "behind": "are behind {a}", "larger": "are larger than {a}"}
+        "in_front_of": "are in front of {a} (nearer the camera)", "behind": "are behind {a} (farther from the camera)",
+        "larger": "are larger than {a}"}  # "in front of" alone could mean in front of the anchor's own front
 _RELS = (("within", 0.35), ("left_of", 0.15), ("right_of", 0.15), ("in_front_of", 0.1), ("behind", 0.1),
          ("larger", 0.15))
 RADII = {"m": (0.5, 1.0, 1.5, 2.0, 3.0), "cm": (50, 80, 100, 150), "ft": (2, 3, 4, 5, 6, 8, 10),
@@ -248,11 +250,11 @@ def _status(view, rel: str, a: int, j: int, radius: float) -> str:
         if abs(dx) < T.LR_MIN or abs(dt) < T.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
             return "ambiguous"
         return "yes" if (dx < 0) == (rel == "left_of") else "no"
-    if rel in ("in_front_of", "behind"):
-        dz = view.cz[j] - view.cz[a]
-        if abs(dz) < T.FB_MIN:
+    if rel in ("in_front_of", "behind"):  # nearer / farther by depth and distance (front_behind)
+        fb = front_behind(view, j, a)
+        if fb is None:
             return "ambiguous"
-        return "yes" if (dz < 0) == (rel == "in_front_of") else "no"
+        return "yes" if (fb == "front") == (rel == "in_front_of") else "no"
     if rel == "larger":
         d = view.logvol[j] - view.logvol[a]
         if abs(d) < math.log(T.COMPARE_VOLUME_RATIO):

@@ -4,15 +4,19 @@ Each question comes with a short reasoning trace built from scene facts (``recor
 in the spirit of the paper's student traces.  Variants (all horizontal quantities on the
 gravity-aligned floor plane):
 
-* ``gap``: free space between A and B along the line joining their centres = centre distance
-  minus each box's half-extent along that line (``relations.gap_between``);
+* ``gap``: the clearance between A and B = the shortest horizontal distance between their
+  footprints, edge to edge (``footprint.clearance``: rectangles for boxes, discs / ellipses for
+  cylinders and spheres); the question says "at their closest" / "edge to edge"
   (A and B side by side: their vertical extents overlap by >= 0.10 m);
-* ``fit``: would C (at the same level) fit into that gap narrow side first: yes if C's smaller horizontal side is at
-  least 0.10 m below the gap, no if at least 0.10 m above (in between: not asked);
-* ``reach``: standing at A's side with arm reach R, can you touch B: the gap vs R, same margin;
+* ``fit``: would C (at the same level), turned narrow side first, fit through the gap where A and
+  B are closest: yes if C's smaller horizontal side is at least 0.10 m below the clearance, no if
+  at least 0.10 m above (in between: not asked);
+* ``reach``: standing at A's side with arm reach R, can you touch B: the clearance vs R, same margin;
 * ``stack``: height of A stacked on B = h_A + h_B;
 * ``path``: walking A -> B -> C in straight lines = |AB| + |BC| (horizontal centre distances);
-* ``around``: one lap around A's footprint = 2 (w + l).
+* ``around``: one lap around A's footprint (``footprint.perimeter``): 2 (w + l) for a box,
+  pi x diameter for a round footprint (Ramanujan's approximation for an ellipse).
+Objects whose footprint is unknown (shape "other") get no gap, fit, reach or around question.
 
 Questions can be rephrased by an LLM afterwards (``spatialforge.tasks.llm``, off by default);
 the answer always stays the computed one.
@@ -24,32 +28,35 @@ from .formats import emit, label_distractors, length_distractors, new_plan
 from .language import cap, format_length, unit_for
 from .plan import Plan, RealiseError, Skip
 from .registry import Task, register_task
-from .relations import gap_between, horizontal_distance
+from .footprint import clearance, is_disc, perimeter
+from .relations import horizontal_distance
 from . import thresholds as T
 
 LEVEL = 3
 
 STEMS = {
     "gap": (
-        "How much free space is there between {a} and {b}, measured along the line joining their centers?",
-        "What is the clear gap between {a} and {b}?",
-        "If you wanted to walk between {a} and {b}, how wide is the opening between them?",
-        "How far apart are the facing sides of {a} and {b}?",
-        "Estimate the empty space separating {a} from {b}.",
+        "How much free floor space is there between {a} and {b} where they are closest?",
+        "What is the shortest horizontal distance between {a} and {b}, edge to edge?",
+        "If you wanted to walk between {a} and {b}, how wide is the opening at its narrowest?",
+        "Seen from above, how far apart are the closest edges of {a} and {b}?",
+        "Estimate the clearance between {a} and {b} at their nearest points.",
     ),
     "fit": (
-        "Would {c} fit in the gap between {a} and {b}, narrow side first?",
-        "Is there enough room to put {c} between {a} and {b}?",
-        "Could {c} be placed between {a} and {b} without moving either of them?",
-        "If you slid {c} into the space between {a} and {b}, narrow side first, would it fit?",
-        "Is the gap between {a} and {b} wide enough for {c}?",
+        "Would {c} fit, narrow side first, through the gap where {a} and {b} are closest?",
+        "Is the narrowest part of the gap between {a} and {b} wide enough for {c}, narrow side first?",
+        "Could {c} pass between {a} and {b} at their closest point, turned narrow side first?",
+        "If you slid {c} narrow side first through the gap between {a} and {b} where it is narrowest, "
+        "would it fit?",
+        "Is the clearance between {a} and {b} at their closest wider than the narrow side of {c}?",
     ),
     "reach": (
-        "A person standing right next to {a} can reach {r} beyond it. Can they touch {b} without moving?",
-        "If your arm reaches {r} from the edge of {a}, can you reach {b}?",
-        "Standing at the side of {a} with a reach of {r}, could you touch {b}?",
-        "Can someone at the side of {a} with an arm reach of {r} reach {b}?",
-        "Is {b} within {r} of the nearest side of {a}?",
+        "A person standing right next to {a}, on the side nearest {b}, can reach {r} beyond it. Can they "
+        "touch {b} without moving?",
+        "If your arm reaches {r} from the edge of {a} nearest {b}, can you reach {b}?",
+        "Standing at the side of {a} closest to {b} with a reach of {r}, could you touch {b}?",
+        "Can someone at the side of {a} facing {b}, with an arm reach of {r}, reach {b}?",
+        "Is the nearest edge of {b} within {r} of the nearest edge of {a}?",
     ),
     "stack": (
         "If {a} were stacked on top of {b}, how tall would the stack be?",
@@ -74,13 +81,15 @@ STEMS = {
     ),
 }
 CLAIMS = {
-    "gap": ("the free space between {a} and {b} is about {value}", "the gap between {a} and {b} measures roughly {value}",
-            "{a} and {b} leave an opening of about {value} between them"),
-    "fit": ("{c} {would} fit in the gap between {a} and {b}", "there {is} enough room to put {c} between {a} and {b}",
-            "the gap between {a} and {b} {is} wide enough for {c}"),
-    "reach": ("a person next to {a} with a reach of {r} {can} touch {b}",
-              "with an arm reach of {r} from the side of {a}, {b} {is} within reach",
-              "{b} {is} within {r} of the nearest side of {a}"),
+    "gap": ("at their closest, {a} and {b} are about {value} apart edge to edge",
+            "the shortest horizontal distance between {a} and {b} is roughly {value}",
+            "{a} and {b} leave an opening of about {value} between them at its narrowest"),
+    "fit": ("{c} {would} fit, narrow side first, through the gap where {a} and {b} are closest",
+            "there {is} enough room at the narrowest point between {a} and {b} to pass {c} narrow side first",
+            "the narrowest part of the gap between {a} and {b} {is} wide enough for {c}, narrow side first"),
+    "reach": ("a person next to {a}, on the side nearest {b}, with a reach of {r} {can} touch {b}",
+              "with an arm reach of {r} from the edge of {a} nearest {b}, {b} {is} within reach",
+              "the nearest edge of {b} {is} within {r} of the nearest edge of {a}"),
     "stack": ("{a} stacked on {b} would be about {value} tall", "the combined height of {a} on {b} is roughly {value}",
               "a stack of {a} on top of {b} reaches about {value}"),
     "path": ("walking from {a} to {b} and then to {c} covers about {value}",
@@ -100,17 +109,17 @@ def _facts(view, sub, idx, params):
     ref = view.ref
     if sub == "gap" or sub == "fit" or sub == "reach":
         a, b = idx[0], idx[1]
-        g = gap_between(view, a, b)
-        d = horizontal_distance(view, a, b)
-        base = (f"The centers of {ref(a)} and {ref(b)} are {_M(d)} apart horizontally; along that line "
-                f"{ref(a)} extends {_M(d - g - _ext(view, b, a))} and {ref(b)} extends {_M(_ext(view, b, a))} "
-                f"from their centers, so the free space is {_M(g)}.")
-        if g < T.MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
+        g = clearance(view, a, b)
+        if g is None or g < T.MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
             return None, ""
+        base = (f"Seen from above, {_outline_text(view, a)} and {_outline_text(view, b)}; where they are "
+                f"closest, their edges are {_M(g)} apart.")
         if sub == "gap":
             return g, base
         if sub == "fit":
             c = idx[2]
+            if view.shape[c] == "other":
+                return None, ""
             side = min(view.size[c][0], view.size[c][2])
             if abs(g - side) < T.FIT_MARGIN:
                 return None, ""
@@ -137,22 +146,34 @@ def _facts(view, sub, idx, params):
     if sub == "around":
         (a,) = idx
         w, _, l = view.size[a]
-        return 2 * (w + l), f"The footprint of {ref(a)} is {_M(w)} by {_M(l)}; its perimeter is 2 x ({_M(w)} + {_M(l)}) = {_M(2 * (w + l))}."
+        p = perimeter(view.shape[a], w, l)
+        if p is None:
+            return None, ""
+        if view.shape[a] == "box":
+            why = f"its perimeter is 2 x ({_M(w)} + {_M(l)}) = {_M(p)}"
+        elif is_disc(view.shape[a], w, l):
+            why = f"its circumference is pi x {_M(w)} = {_M(p)}"
+        else:
+            why = (f"by Ramanujan's approximation for an ellipse with semi-axes a = {_M(w / 2)} and b = {_M(l / 2)}, "
+                   f"pi (3 (a + b) - sqrt((3a + b)(a + 3b))), its perimeter is about {_M(p)}")
+        return p, f"Seen from above, {_outline_text(view, a)}; {why}."
     raise ValueError(f"unknown problem {sub!r}")
+
+
+def _outline_text(view, i: int) -> str:
+    w, _, l = view.size[i]
+    shape = view.shape[i]
+    if shape == "box":
+        return f"{view.ref(i)} is a {_M(w)} by {_M(l)} rectangle"
+    if is_disc(shape, w, l):
+        return f"{view.ref(i)} is a circle {_M(w)} across"
+    return f"{view.ref(i)} is an ellipse {_M(w)} by {_M(l)}"
 
 
 def _same_level(view, idx) -> bool:
     """The boxes' vertical extents overlap pairwise by >= 0.1 m (side by side, not stacked)."""
     spans = [(view.wz[i] - view.size[i][1] / 2, view.wz[i] + view.size[i][1] / 2) for i in idx]
     return all(min(a[1], b[1]) - max(a[0], b[0]) >= T.MIN_GAP for k, a in enumerate(spans) for b in spans[k + 1:])
-
-
-def _ext(view, b: int, a: int) -> float:
-    from .relations import extent_along
-
-    dx, dy = view.wx[b] - view.wx[a], view.wy[b] - view.wy[a]
-    d = (dx * dx + dy * dy) ** 0.5 or 1.0
-    return extent_along(view, b, dx / d, dy / d)
 
 
 _NEED = {"gap": 2, "fit": 3, "reach": 2, "stack": 2, "path": 3, "around": 1}

@@ -21,7 +21,8 @@ it resolves to exactly its object.  Objects with no such reference get a highlig
 ``highlight.HIGHLIGHT_COLORS``, in object-index order) when they have a usable 2D box; the rest
 are unreferable and skipped.
 Left/right use camera-frame x (and the image order of the centres must agree), so mirroring
-turns "leftmost" into "rightmost" by itself.
+turns "leftmost" into "rightmost" by itself.  Closest / farthest need the distance from the
+camera and the z-depth to agree (``relations.clearly_nearer``), so either reading holds.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from . import thresholds as T
 from .highlight import HIGHLIGHT_COLORS, Highlight, highlight_box, highlight_text
 from .language import ORDINALS
+from .relations import clearly_nearer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .view import SceneView
@@ -101,9 +103,8 @@ def _before(view: "SceneView", key: str) -> Callable[[int, int], bool]:
         x, t, fx = view.cx, view.t, view.fx
         img = T.REF_IMAGE_GAP * view.W
         return lambda i, j: x[j] - x[i] >= T.REF_LR_GAP and (t[j] - t[i]) * fx >= img
-    if key == "near":
-        d = view.dist
-        return lambda i, j: d[j] - d[i] >= max(T.REF_DIST_GAP_ABS, T.REF_DIST_GAP_REL * d[i])
+    if key == "near":  # by distance and by depth (the nearness rule of relations.clearly_nearer)
+        return lambda i, j: clearly_nearer(view, i, j, T.REF_DIST_GAP_ABS, T.REF_DIST_GAP_REL)
     if key == "high":
         h = view.wz
         return lambda i, j: h[j] - h[i] >= T.REF_HEIGHT_GAP
@@ -308,5 +309,5 @@ def describe_unreferable(view: "SceneView", i: int) -> str:
         why = f"and all {len(HIGHLIGHT_COLORS)} highlight box colours are taken"
     return (f"object {view.ids[i]} ({cat}): no unique reference — {n} {cat} objects in view and no attribute, "
             f"position or size tells it apart (thresholds: {T.REF_LR_GAP} m / "
-            f"{math.floor(T.REF_IMAGE_GAP * 100)}% image width left-right, {T.REF_DIST_GAP_ABS} m distance, "
+            f"{math.floor(T.REF_IMAGE_GAP * 100)}% image width left-right, {T.REF_DIST_GAP_ABS} m distance and depth, "
             f"volume x{T.REF_VOLUME_RATIO}), {why}")

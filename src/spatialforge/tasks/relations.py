@@ -5,8 +5,9 @@ Every function returns ``None`` when the relation is degenerate (inside a thresh
 
 * left/right: camera-frame x of the centres (viewer's left/right, ``docs/conventions.md``),
   |dx| >= 0.10 m, and the projected centres must be in the same order in the image;
-* front/behind: camera-frame z (depth) of the centres, |dz| >= 0.15 m ("in front of" = nearer
-  the camera);
+* front/behind: "in front of" = nearer the camera, asked only when the centres' camera-frame z
+  (depth) and their distances from the camera agree, each differing by >= 0.15 m (the
+  nearness rule, ``clearly_nearer``: an answer must hold whichever the reader means);
 * above/below: world z (gravity) of the centres, |dh| >= 0.15 m;
 * facing (an object with a front, from the camera's view): the horizontal front compared with
   the line of sight from the camera to the object's centre: within 35 deg of pointing back at
@@ -34,11 +35,20 @@ def left_right(view, a: int, b: int) -> str | None:
     return "left" if dx < 0 else "right"
 
 
+def clearly_nearer(view, i: int, j: int, abs_min: float, rel: float = 0.0) -> bool:
+    """Object i is clearly nearer the camera than j: by z-depth *and* by distance from the
+    camera centre, each by >= max(abs_min, rel x i's value).  Every question or reference that
+    orders objects by nearness uses this, so "closer" is right in either reading."""
+    zi, zj, di, dj = view.cz[i], view.cz[j], view.dist[i], view.dist[j]
+    return zj - zi >= max(abs_min, rel * zi) and dj - di >= max(abs_min, rel * di)
+
+
 def front_behind(view, a: int, b: int) -> str | None:
-    dz = view.cz[a] - view.cz[b]
-    if abs(dz) < T.FB_MIN:
-        return None
-    return "front" if dz < 0 else "behind"
+    if clearly_nearer(view, a, b, T.FB_MIN):
+        return "front"
+    if clearly_nearer(view, b, a, T.FB_MIN):
+        return "behind"
+    return None
 
 
 def above_below(view, a: int, b: int) -> str | None:
@@ -158,24 +168,6 @@ def clock_hour(off: tuple[float, float]) -> int | None:
         return None
     hour %= 12
     return 12 if hour == 0 else hour
-
-
-def extent_along(view, i: int, ux: float, uy: float) -> float:
-    """Half-extent of object i's box along the horizontal unit direction (ux, uy)."""
-    w, _, l = view.size[i]
-    c, s = math.cos(view.yaw[i]), math.sin(view.yaw[i])
-    return 0.5 * w * abs(ux * c + uy * s) + 0.5 * l * abs(-ux * s + uy * c)
-
-
-def gap_between(view, a: int, b: int) -> float:
-    """Free space between a and b along the horizontal line joining their centres: centre
-    distance minus each box's half-extent along that line (may be negative: overlapping)."""
-    dx, dy = view.wx[b] - view.wx[a], view.wy[b] - view.wy[a]
-    d = math.hypot(dx, dy)
-    if d < 1e-9:
-        return -1.0
-    ux, uy = dx / d, dy / d
-    return d - extent_along(view, a, ux, uy) - extent_along(view, b, ux, uy)
 
 
 def horizontal_distance(view, a: int, b: int) -> float:

@@ -48,6 +48,7 @@ class SceneView:
         self.cat = [" ".join(o.category.replace("_", " ").split()).lower() for o in objs]
         self.size = [o.box3d.size for o in objs]
         self.yaw = [o.box3d.yaw for o in objs]
+        self.shape = [o.shape for o in objs]
         # Plain Python for the small per-object arithmetic (faster than numpy at N ~ 10).
         R = cam.R_world_cam
         (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = R

@@ -107,6 +107,16 @@ _CATEGORIES = (
 )
 
 CATEGORIES: dict[str, Category] = {c.name: c for c in _CATEGORIES}
+# The scene record's ``Object3D.shape`` (what fills the box, seen from above) per category: round
+# categories are built as solids of revolution or cylinders (meshes.py), the ball as a sphere;
+# a mug is a cylinder plus a handle, a footprint that is neither a rectangle nor a disc.
+_SCENE_SHAPES = {"round": "cylinder", "sphere": "sphere", "box": "box"}
+_OTHER_FOOTPRINT = frozenset({"mug"})
+
+
+def scene_shape(name: str) -> str:
+    """``Object3D.shape`` of a synthetic object of category ``name``."""
+    return "other" if name in _OTHER_FOOTPRINT else _SCENE_SHAPES[category(name).shape]
 FLOOR_CATEGORIES: tuple[str, ...] = tuple(c.name for c in _CATEGORIES if c.placement == "floor")
 SURFACE_CATEGORIES: tuple[str, ...] = tuple(c.name for c in _CATEGORIES if c.placement == "surface")
 SUPPORT_CATEGORIES: tuple[str, ...] = tuple(c.name for c in _CATEGORIES if c.supports)

@@ -20,6 +20,7 @@ import numpy as np
 from ...io import write_depth, write_image, write_instance_mask
 from ...runlog import RunManifest
 from ...scene import Camera, MaskRLE, Object3D, Scene, SceneError
+from .catalog import scene_shape
 from .layout import Layout, LayoutError, references, sample_layout
 
 MIN_VISIBLE_OBJECTS = 3
@@ -124,6 +125,7 @@ def _objects(layout: Layout, ids: np.ndarray, occlusion, truncation) -> tuple[Ob
             attributes={"color": o.color}, references=refs[o.id], front=o.front,
             provenance="ground_truth", confidence=1.0,
             occlusion=float(occlusion[o.id]), truncation=float(truncation[o.id]),
+            shape=scene_shape(o.category),
         ))
     return tuple(out)
 
