@@ -23,6 +23,24 @@ from .benchmarks.base import PROMPT_STYLES
 
 CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
 PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text")
+LOCAL_MODEL_RUNNERS = ("transformers", "vllm")  # runners that load weights from a folder or hub id
+
+
+def validate_eval(model: Any, runner: Any, sources: dict[str, str | Path] | None = None) -> None:
+    """Fail before loading anything on an unknown runner kind, a missing model folder or hub id
+    (checked in seconds, see :func:`spatialforge.checks.model_source`), or a missing local source."""
+    from ..checks import looks_like_path, model_source
+    from ..errors import ConfigError
+    from .runners import RUNNERS
+
+    if isinstance(runner, str):
+        if runner not in RUNNERS:
+            raise ConfigError(f"runner {runner!r}: unknown; valid runners: {', '.join(sorted(RUNNERS))}")
+        if runner in LOCAL_MODEL_RUNNERS and isinstance(model, (str, Path)):
+            model_source(str(model), "model")
+    for name, src in (sources or {}).items():
+        if looks_like_path(str(src)) and not Path(src).expanduser().exists():
+            raise ConfigError(f"source {name}={src}: no such file or folder")
 
 
 def _model_name(model: Any, runner: Any) -> str:
@@ -133,6 +151,11 @@ def evaluate(
     if unknown:
         raise BenchmarkError(f"--source given for benchmarks not being evaluated: {', '.join(unknown)}")
     benches = {n: get_benchmark(n) for n in names}  # fail on a bad name before loading a model
+    validate_eval(model, runner, sources)
+    loaded = {name: bench.load(sources.get(name), limit=limit) for name, bench in benches.items()}  # before the model
+    for name, samples in loaded.items():
+        if not samples:
+            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or benches[name].hf_id}")
 
     if isinstance(runner, str):
         from .runners import make_runner
@@ -143,9 +166,7 @@ def evaluate(
     results: dict[str, dict[str, Any]] = {}
     t0 = time.time()
     for name, bench in benches.items():
-        samples = bench.load(sources.get(name), limit=limit)
-        if not samples:
-            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or bench.hf_id}")
+        samples = loaded[name]
         cache = PredictionCache.for_run(out / "predictions", model_name, name, prompt_style)
         outputs, failed = generate_predictions(
             bench, samples, runner, cache, prompt_style=prompt_style, batch_size=batch_size,
@@ -183,7 +204,11 @@ def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
         raise BenchmarkError(f"predictions file {path} not found")
     preds: dict[str, str] = {}
     duplicates = 0
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise BenchmarkError(f"predictions file {path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start})") from None
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -219,6 +244,8 @@ def score_predictions(
     bench = get_benchmark(benchmark)
     preds, duplicates = read_predictions(predictions_jsonl)
     samples = bench.load(source, limit=limit)
+    if not samples:
+        raise BenchmarkError(f"{benchmark}: no samples loaded from {source or bench.hf_id}; nothing to score against")
     per_sample = score_all(bench, samples, preds, judge=judge)
     aggregate = bench.aggregate(per_sample)
     known = {s.id for s in samples}
