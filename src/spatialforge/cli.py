@@ -268,10 +268,10 @@ def eval_cmd(
     from .models.loading import ModelLoadError
 
     sources = _sources(source)
-    validate_eval(model, runner, sources)  # before the out folder, the judge and the model
-    out_folder(out)
     kwargs = {"base_url": base_url} if runner == "openai" and base_url else {}
     try:
+        validate_eval(model, benchmarks, runner, sources)  # before the out folder, the judge and the model
+        out_folder(out)
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
                        judge=_judge(judge_url, judge_model, out), sources=sources, max_new_tokens=max_new_tokens,
                        runner_kwargs=kwargs, progress=True)  # fmt: skip

@@ -26,13 +26,18 @@ PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text")
 LOCAL_MODEL_RUNNERS = ("transformers", "vllm")  # runners that load weights from a folder or hub id
 
 
-def validate_eval(model: Any, runner: Any, sources: dict[str, str | Path] | None = None) -> None:
-    """Fail before loading anything on an unknown runner kind, a missing model folder or hub id
-    (checked in seconds, see :func:`spatialforge.checks.model_source`), or a missing local source."""
+def validate_eval(model: Any, benchmarks: Sequence[str] | str, runner: Any,
+                  sources: dict[str, str | Path] | None = None) -> None:
+    """Fail before loading anything on an unknown benchmark (``BenchmarkError``) or runner kind,
+    a missing model folder or hub id (checked in seconds, see :func:`spatialforge.checks.model_source`)
+    or a missing local source (``ConfigError``)."""
     from ..checks import looks_like_path, model_source
     from ..errors import ConfigError
     from .runners import RUNNERS
 
+    for name in benchmarks.split(",") if isinstance(benchmarks, str) else benchmarks:
+        if name.strip():
+            get_benchmark(name.strip())
     if isinstance(runner, str):
         if runner not in RUNNERS:
             raise ConfigError(f"runner {runner!r}: unknown; valid runners: {', '.join(sorted(RUNNERS))}")
@@ -151,7 +156,7 @@ def evaluate(
     if unknown:
         raise BenchmarkError(f"--source given for benchmarks not being evaluated: {', '.join(unknown)}")
     benches = {n: get_benchmark(n) for n in names}  # fail on a bad name before loading a model
-    validate_eval(model, runner, sources)
+    validate_eval(model, names, runner, sources)
     loaded = {name: bench.load(sources.get(name), limit=limit) for name, bench in benches.items()}  # before the model
     for name, samples in loaded.items():
         if not samples:
