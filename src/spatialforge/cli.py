@@ -45,6 +45,12 @@ class _Group(TyperGroup):
             code = _error("aborted", 1)
         except SpatialforgeError as e:
             code = _error(str(e), 2 if isinstance(e, ConfigError) else 1)
+        except ModuleNotFoundError as e:  # an optional dependency group is not installed
+            from .extras import extras_for, install_hint
+
+            if not extras_for(e.name):
+                raise
+            code = _error(install_hint(e.name, "this command"), 1)
         if not standalone_mode:
             return code
         sys.exit(code)
@@ -80,8 +86,10 @@ def scenes(
 ) -> None:
     """Render procedural indoor scenes with exact ground truth (RGB, metric depth, masks)."""
     from .checks import out_folder
+    from .extras import require
 
     wh = _size(size)
+    require("render", "spatialforge scenes")
     out_folder(out)
     from .sources.synthetic import write_scenes
 
@@ -144,9 +152,13 @@ def generate(
     """Generate a hierarchical spatial QA dataset (sharded Parquet), resuming a crashed run."""
     from .checks import in_folder, out_folder
 
+    from .extras import require
+
     wh = _size(size)
     if scenes_dir is not None:
         in_folder(scenes_dir, "--scenes")
+    if source == "synthetic":
+        require("render", "spatialforge generate --source synthetic")
     out_folder(out)
     from .datasets import DatasetError, generate_dataset
 
@@ -265,17 +277,19 @@ def eval_cmd(
         raise ConfigError("--model and --benchmarks are required (or --list)")
     from .checks import out_folder
     from .eval.evaluate import evaluate, validate_eval
-    from .models.loading import ModelLoadError
-
     sources = _sources(source)
+    from .extras import require
+
     kwargs = {"base_url": base_url} if runner == "openai" and base_url else {}
+    if runner in ("transformers", "vllm"):
+        require("eval", f"spatialforge eval --runner {runner}")
     try:
         validate_eval(model, benchmarks, runner, sources)  # before the out folder, the judge and the model
         out_folder(out)
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
                        judge=_judge(judge_url, judge_model, out), sources=sources, max_new_tokens=max_new_tokens,
                        runner_kwargs=kwargs, progress=True)  # fmt: skip
-    except (BenchmarkError, ModelLoadError) as e:
+    except BenchmarkError as e:
         raise ConfigError(str(e)) from None
     from .eval.report import fmt
 
@@ -317,7 +331,8 @@ def score_cmd(
     from .eval.evaluate import score_predictions
 
     if not predictions.is_file():
-        raise ConfigError(f"predictions file {predictions}: {'is a folder' if predictions.is_dir() else 'not found'}")
+        problem = "not found" if not predictions.exists() else "is a folder" if predictions.is_dir() else "not a regular file"
+        raise ConfigError(f"predictions file {predictions}: {problem}")
     if out is not None:
         out_folder(out)
     try:
