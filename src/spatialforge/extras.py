@@ -15,8 +15,8 @@ from .errors import SpatialforgeError
 # extra -> top-level modules it provides (keep in step with pyproject.toml)
 EXTRAS: dict[str, tuple[str, ...]] = {
     "render": ("trimesh", "pyrender"),
-    "train": ("torch", "transformers", "trl", "accelerate", "peft", "sentence_transformers"),
     "eval": ("torch", "transformers", "sentence_transformers", "sacrebleu", "matplotlib"),
+    "train": ("torch", "transformers", "trl", "accelerate", "peft", "sentence_transformers"),
 }
 
 
