@@ -185,10 +185,12 @@ def test_eval_uncached_hub_id_offline_fails_fast(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub, "model_info", None)  # offline: not even one request is tried
     src = write_cvbench(tmp_path)
     t0 = time.monotonic()
     fails(["eval", "--model", "spatialforge-test/no-such-model", "--benchmarks", "cvbench",
-           "--source", f"cvbench={src}"], "spatialforge-test/no-such-model", "HF_HUB_OFFLINE")
+           "--source", f"cvbench={src}"], "spatialforge-test/no-such-model", "not in the local Hugging Face cache",
+          "HF_HUB_OFFLINE is set", "hf download")
     assert time.monotonic() - t0 < 5
 
 
@@ -306,3 +308,21 @@ def test_real_entry_point_prints_one_line(tmp_path):
                          capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and res.stderr.startswith("error: Invalid value for '--seed'"), res.stderr
+
+
+def test_cached_hub_id_passes_without_the_hub(tmp_path, monkeypatch):
+    import huggingface_hub
+    import huggingface_hub.constants
+
+    from spatialforge.checks import model_source
+
+    repo = tmp_path / "hub" / "models--org--cached-model"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub, "model_info", None)
+    assert model_source("org/cached-model") == "org/cached-model"
+    assert model_source(str(tmp_path)) == str(tmp_path)  # a local folder
