@@ -73,6 +73,20 @@ def test_out_that_cannot_be_written():
           "cannot write there")
 
 
+def test_out_on_a_read_only_file_system(tmp_path, dataset):
+    """As root, permissions never refuse a write; a read-only mount does (skipped where mounting is not allowed)."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(ro)], capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    try:
+        fails(["scenes", "--num", "1", "--out", ro / "x"], f"--out {ro / 'x'}", "cannot write there",
+              "Read-only", code=2)
+        fails(["show", dataset, "--out", ro / "page.html"], f"--out {ro / 'page.html'}", f"cannot write {ro}")
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 
@@ -129,11 +143,12 @@ def test_generate_missing_or_empty_scene_folder(tmp_path):
           "no records generated", code=1)
 
 
-def test_show_bad_folders(tmp_path, dataset):
+def test_show_bad_folders(tmp_path, dataset, afile):
     fails(["show", tmp_path / "nope"], "dataset folder", "no such folder", code=2)
     (tmp_path / "empty").mkdir()
     fails(["show", tmp_path / "empty"], "no data/shard-*.parquet")
     fails(["show", dataset, "--out", tmp_path], "--out", "is a folder", code=2)
+    fails(["show", dataset, "--out", afile / "page.html"], f"--out {afile / 'page.html'}", f"is under {afile}")
     bad = dataset / "data" / "shard-00001.parquet"
     bad.write_bytes(b"not parquet at all")
     fails(["show", dataset], str(bad), "not a readable Parquet shard", code=1)

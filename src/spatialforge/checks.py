@@ -29,19 +29,22 @@ def _blocking_file(path: Path) -> Path | None:
     return None
 
 
-def out_folder(path: str | os.PathLike, option: str = "--out") -> Path:
-    """Create the output folder ``path`` if needed and prove it is writable."""
+def out_folder(path: str | os.PathLike, option: str = "--out", shown: Path | None = None) -> Path:
+    """Create the output folder ``path`` if needed and prove it is writable (``shown``: the path
+    the user gave, when ``path`` is its folder)."""
     path = Path(path)
+    shown = shown or path
     blocker = _blocking_file(path)
     if blocker is not None:
-        where = "is a file" if blocker == path else f"is under {blocker}, which is a file"
-        raise ConfigError(f"{option} {path}: {where}, not a folder")
+        where = "is a file" if blocker == shown else f"is under {blocker}, which is a file"
+        raise ConfigError(f"{option} {shown}: {where}, not a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as e:
-        raise ConfigError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
+        raise ConfigError(f"{option} {shown}: cannot write {'there' if shown == path else path} "
+                          f"({e.strerror or e})") from None
     return path
 
 
@@ -50,7 +53,7 @@ def out_file(path: str | os.PathLike, option: str = "--out") -> Path:
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{option} {path}: is a folder; give a file name (e.g. {path / 'show.html'})")
-    out_folder(path.parent, option)
+    out_folder(path.parent, option, shown=path)
     return path
 
 
