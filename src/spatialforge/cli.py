@@ -1,7 +1,8 @@
 """The ``spatialforge`` command line: thin Typer wrappers over library functions.
 
-Each command parses its options, calls one library function and prints a summary;
-heavy imports happen inside the command so ``spatialforge --help`` stays fast.
+Each command parses its options, checks its paths (``spatialforge.checks``), calls one library
+function and prints a summary; heavy imports happen inside the command so ``spatialforge --help``
+stays fast. Expected errors end as one ``error: ...`` line (see ``_Group``), bugs as tracebacks.
 """
 
 from __future__ import annotations
