@@ -1,43 +1,100 @@
 """The ``spatialforge`` command line: thin Typer wrappers over library functions.
 
-Each command parses its options, calls one library function and prints a summary;
-heavy imports happen inside the command so ``spatialforge --help`` stays fast.
+Each command parses its options, checks its paths (``spatialforge.checks``), calls one library
+function and prints a summary; heavy imports happen inside the command so ``spatialforge --help``
+stays fast. Expected errors end as one ``error: ...`` line (see ``_Group``), bugs as tracebacks.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="spatialforge: teach vision-language models 3D spatial reasoning, data to evaluation.")
+from .errors import ConfigError, SpatialforgeError
+
+MAX_INT = 2**63 - 1  # seeds and counts end up in int64 columns, numpy seeds and JSON
+MIN_SIDE, MAX_SIDE = 16, 8192  # image sides: smaller leaves no room for objects, larger no memory
 console = Console(stderr=True)
+
+
+def _error(message: str, code: int) -> int:
+    """One line on stderr, never a traceback: the user's input is at fault, not the code."""
+    typer.echo(f"error: {message}", err=True)
+    return code
+
+
+class _Group(TyperGroup):
+    """Every expected error ends as one ``error: ...`` line: option errors and ``ConfigError``
+    exit 2, other ``SpatialforgeError`` 1. Any other exception is a bug and keeps its traceback."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+            code = rv if isinstance(rv, int) else 0  # an explicit typer.Exit comes back as its code
+        except typer.TyperException as e:  # typer's (vendored) click errors: bad option values and the like
+            if type(e).__name__ == "NoArgsIsHelpError":
+                code = e.exit_code  # the help text has been printed
+            else:
+                ctx = getattr(e, "ctx", None)
+                code = _error(e.format_message() + (f" (see `{ctx.command_path} --help`)" if ctx else ""), e.exit_code)
+        except typer.Abort:
+            code = _error("aborted", 1)
+        except SpatialforgeError as e:
+            code = _error(str(e), 2 if isinstance(e, ConfigError) else 1)
+        except ModuleNotFoundError as e:  # an optional dependency group is not installed
+            from .extras import extras_for, install_hint
+
+            if not extras_for(e.name):
+                raise
+            code = _error(install_hint(e.name, "this command"), 1)
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+                  help="spatialforge: teach vision-language models 3D spatial reasoning, data to evaluation.")
 
 
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
-        if w <= 0 or h <= 0:
-            raise ValueError
     except ValueError:
-        raise typer.BadParameter(f"expected WIDTHxHEIGHT such as 640x480, got {text!r}") from None
+        raise ConfigError(f"--size: expected WIDTHxHEIGHT such as 640x480, got {text!r}") from None
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise ConfigError(f"--size {text}: each side must be between {MIN_SIDE} and {MAX_SIDE} pixels")
     return w, h
+
+
+def _seed(help: str = "Random seed: same seed, same bytes.") -> Any:
+    return typer.Option(0, "--seed", min=0, max=MAX_INT, help=help)
+
+
+_SIZE_HELP = f"Image size WIDTHxHEIGHT, each side {MIN_SIDE} to {MAX_SIDE} pixels."
 
 
 @app.command()
 def scenes(
     out: Path = typer.Option(..., "--out", help="Folder for images/, depth/, masks/ and one JSON per scene."),
-    num: int = typer.Option(10, "--num", min=1, help="Number of scenes."),
-    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same bytes."),
-    size: str = typer.Option("640x480", "--size", help="Image size WIDTHxHEIGHT."),
+    num: int = typer.Option(10, "--num", min=1, max=MAX_INT, help="Number of scenes."),
+    seed: int = _seed(),
+    size: str = typer.Option("640x480", "--size", help=_SIZE_HELP),
 ) -> None:
     """Render procedural indoor scenes with exact ground truth (RGB, metric depth, masks)."""
+    from .checks import out_folder
+    from .extras import require
+
+    wh = _size(size)
+    require("render", "spatialforge scenes")
+    out_folder(out)
     from .sources.synthetic import write_scenes
 
-    paths = write_scenes(out, num=num, seed=seed, size=_size(size), progress=True)
+    paths = write_scenes(out, num=num, seed=seed, size=wh, progress=True)
     console.print(f"wrote {len(paths)} scenes to {out}")
 
 
@@ -49,27 +106,39 @@ def geometry(
                                      help="Trust the scene's camera rotation or estimate gravity from the floor."),
 ) -> None:
     """Re-estimate every scene's 3D boxes from depth and masks alone."""
+    from .checks import in_folder, out_folder
+
+    in_folder(folder, "scene folder")
+    if not any(p.name != "manifest.json" for p in folder.glob("*.json")):
+        raise ConfigError(f"scene folder {folder}: no scene JSON files in it")
+    target = out if out is not None else folder / "estimated"
+    if target.resolve() == folder.resolve():
+        raise ConfigError(f"--out {out}: must differ from the scene folder (the inputs would be overwritten)")
+    out_folder(target)
     from .geometry.estimate import estimate_folder
 
     manifest = estimate_folder(folder, out=out, use_camera_gravity=use_gravity, progress=True)
     console.print(f"estimated {len(manifest.done)} scenes, skipped {len(manifest.skipped)}; manifest: {manifest.path}")
     for item, reason in manifest.skipped.items():
         console.print(f"  skipped {item}: {reason}")
+    if not manifest.done:
+        raise SpatialforgeError(f"{folder}: no scene could be estimated (reasons above and in {manifest.path})")
 
 
 @app.command()
 def generate(
     out: Path = typer.Option(..., "--out", help="Dataset folder: manifest.json, scenes/, data/shard-*.parquet."),
     source: str = typer.Option("synthetic", "--source", help="synthetic (render scenes) or folder (--scenes DIR)."),
-    num_scenes: Optional[int] = typer.Option(None, "--num-scenes", min=1,
+    num_scenes: Optional[int] = typer.Option(None, "--num-scenes", min=1, max=MAX_INT,
                                              help="Scenes to use (synthetic default 10; folder default all)."),
     scenes_dir: Optional[Path] = typer.Option(None, "--scenes", help="Folder of scene JSONs for --source folder."),
     mirror: bool = typer.Option(False, "--mirror", help="Add the exact mirrored partner of every question."),
-    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same bytes."),
-    qa_per_scene: int = typer.Option(20, "--qa-per-scene", min=1, help="Questions per scene (before mirroring)."),
+    seed: int = _seed(),
+    qa_per_scene: int = typer.Option(20, "--qa-per-scene", min=1, max=MAX_INT,
+                                     help="Questions per scene (before mirroring)."),
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated task names (default: all)."),
-    size: str = typer.Option("640x480", "--size", help="Synthetic image size WIDTHxHEIGHT."),
-    shard_size: int = typer.Option(1000, "--shard-size", min=1, help="Records per Parquet shard (at most)."),
+    size: str = typer.Option("640x480", "--size", help="Synthetic " + _SIZE_HELP[0].lower() + _SIZE_HELP[1:]),
+    shard_size: int = typer.Option(1000, "--shard-size", min=1, max=MAX_INT, help="Records per Parquet shard (at most)."),
     export: Optional[str] = typer.Option(None, "--export", help="Also export: trl or llava."),
     think: bool = typer.Option(False, "--think", help="Exports: add the <think>/<answer> instruction."),
     use_ray: bool = typer.Option(False, "--ray", help="Run per-scene generation on Ray Data (needs ray)."),
@@ -82,6 +151,16 @@ def generate(
                                     help="Environment variable holding the LLM writer's API key (never logged)."),
 ) -> None:
     """Generate a hierarchical spatial QA dataset (sharded Parquet), resuming a crashed run."""
+    from .checks import in_folder, out_folder
+
+    from .extras import require
+
+    wh = _size(size)
+    if scenes_dir is not None:
+        in_folder(scenes_dir, "--scenes")
+    if source == "synthetic":
+        require("render", "spatialforge generate --source synthetic")
+    out_folder(out)
     from .datasets import DatasetError, generate_dataset
 
     llm_writer = None
@@ -93,36 +172,62 @@ def generate(
             llm_writer = LLMWriterConfig(enabled=True, base_url=llm_base_url or defaults.base_url,
                                          model=llm_model or defaults.model, api_key_env=llm_key_env)
         except ValueError as e:
-            raise typer.BadParameter(str(e)) from None
+            raise ConfigError(f"LLM writer: {e}") from None
 
     try:
         m = generate_dataset(
             out, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir, seed=seed, qa_per_scene=qa_per_scene,
             tasks=None if tasks is None else [t.strip() for t in tasks.split(",") if t.strip()], mirror=mirror,
-            size=_size(size), shard_size=shard_size, progress=True, use_ray=use_ray, export=export, think=think,
+            size=wh, shard_size=shard_size, progress=True, use_ray=use_ray, export=export, think=think,
             overwrite=overwrite, llm_writer=llm_writer,
         )
     except DatasetError as e:
-        raise typer.BadParameter(str(e)) from None
+        raise ConfigError(str(e)) from None
     console.print(f"{m.stats.get('num_records', 0)} records from {m.stats.get('num_scenes', 0)} scenes in "
                   f"{m.stats.get('num_shards', 0)} shards, {len(m.skipped)} skipped; manifest: {m.path}")
     if "llm_writer" in m.stats:
         w = m.stats["llm_writer"]
         console.print(f"LLM writer: {w['rewritten']} problem-solving records rewritten, {w['failed']} kept the "
                       "template (reasons in the manifest's skipped)")
+    if not m.stats.get("num_records"):
+        where = f"{len(m.skipped)} skipped, reasons in {m.path}" if m.skipped else f"no scenes in {scenes_dir or source}"
+        raise SpatialforgeError(f"no records generated ({where})")
 
 
 @app.command()
 def show(
     folder: Path = typer.Argument(..., help="Dataset folder written by `spatialforge generate`."),
-    num: int = typer.Option(24, "--num", min=1, help="Records to show (each with its mirrored partner)."),
+    num: int = typer.Option(24, "--num", min=1, max=MAX_INT, help="Records to show (each with its mirrored partner)."),
     out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: FOLDER/show.html)."),
-    seed: int = typer.Option(0, "--seed", help="Which records are sampled."),
+    seed: int = _seed("Which records are sampled."),
 ) -> None:
     """Write a self-contained HTML page of sample records with their boxes drawn."""
+    from .checks import in_folder, out_file
+    from .datasets.parquet import shard_paths
+
+    in_folder(folder, "dataset folder")
+    shards = shard_paths(folder)
+    if not shards:
+        raise ConfigError(f"dataset folder {folder}: no data/shard-*.parquet files (write one with `spatialforge generate`)")
+    _check_shards(shards)
+    out_file(out if out is not None else folder / "show.html")
     from .viz.show import build_show_page
 
     console.print(f"wrote {build_show_page(folder, num=num, out=out, seed=seed)}")
+
+
+def _check_shards(shards: list[Path]) -> None:
+    """Read each shard's footer (cheap): a truncated or foreign file is named before any work."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .errors import DataError
+
+    for shard in shards:
+        try:
+            pq.read_metadata(shard)
+        except (pa.ArrowException, OSError) as e:
+            raise DataError(f"{shard}: not a readable Parquet shard ({str(e).splitlines()[0]})") from None
 
 
 def _sources(items: list[str]) -> dict[str, str]:
@@ -130,14 +235,14 @@ def _sources(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name.strip() or not path.strip():
-            raise typer.BadParameter(f"--source takes NAME=PATH (e.g. cvbench=/data/CV-Bench), got {item!r}")
+            raise ConfigError(f"--source takes NAME=PATH (e.g. cvbench=/data/CV-Bench), got {item!r}")
         out[name.strip()] = path.strip()
     return out
 
 
 def _judge(url: Optional[str], model: Optional[str], out: Path):
     if (url is None) != (model is None):
-        raise typer.BadParameter("--judge-url and --judge-model go together")
+        raise ConfigError("--judge-url and --judge-model go together")
     if url is None:
         return None
     from .eval.judge import LLMJudge
@@ -151,11 +256,11 @@ def eval_cmd(
     benchmarks: Optional[str] = typer.Option(None, "--benchmarks", help="Comma-separated benchmark names (see --list)."),
     source: list[str] = typer.Option([], "--source", help="NAME=PATH: local copy or dataset id of a benchmark (repeatable)."),
     runner: str = typer.Option("transformers", "--runner", help="transformers, vllm or openai."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N samples of each benchmark."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=MAX_INT, help="First N samples of each benchmark."),
     prompt: str = typer.Option("plain", "--prompt", help="Prompt style: plain (official), think or spatial."),
     out: Path = typer.Option(Path("eval_out"), "--out", help="Folder for predictions, per-sample scores and reports."),
-    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Requests per generation batch."),
-    max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=1, help="Generation length limit."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, max=MAX_INT, help="Requests per generation batch."),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens", min=1, max=MAX_INT, help="Generation length limit."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Endpoint for --runner openai (default: $OPENAI_BASE_URL)."),
     judge_url: Optional[str] = typer.Option(None, "--judge-url", help="OpenAI-compatible endpoint of the LLM judge."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model name."),
@@ -172,21 +277,44 @@ def eval_cmd(
             typer.echo(f"{name:22s} {b.hf_id or '(local source)':32s} {b.description}")
         return
     if not model or not benchmarks:
-        raise typer.BadParameter("--model and --benchmarks are required (or --list)")
-    from .eval.evaluate import evaluate
+        raise ConfigError("--model and --benchmarks are required (or --list)")
+    from .checks import out_folder
+    from .eval.evaluate import evaluate, validate_eval
+    sources = _sources(source)
+    from .extras import require
 
     kwargs = {"base_url": base_url} if runner == "openai" and base_url else {}
+    if runner in ("transformers", "vllm"):
+        require("eval", f"spatialforge eval --runner {runner}")
     try:
+        validate_eval(model, benchmarks, runner, sources)  # before the out folder, the judge and the model
+        out_folder(out)
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
-                       judge=_judge(judge_url, judge_model, out), sources=_sources(source), max_new_tokens=max_new_tokens,
+                       judge=_judge(judge_url, judge_model, out), sources=sources, max_new_tokens=max_new_tokens,
                        runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale)  # fmt: skip
     except BenchmarkError as e:
-        raise typer.BadParameter(str(e)) from None
+        raise ConfigError(str(e)) from None
     from .eval.report import fmt
 
     for name, agg in res["benchmarks"].items():
         console.print(f"{name}: {agg['metric']} = {fmt(agg['metric'], agg['overall'])} (n={agg['n']})")
     console.print(f"reports: {res['paths']['html']}")
+    dead = [name for name, agg in res["benchmarks"].items() if agg["n"] and agg.get("n_generation_failed", 0) >= agg["n"]]
+    if dead:
+        raise SpatialforgeError(f"every generation request failed for {', '.join(dead)}: {_first_failure(out, dead[0])}")
+
+
+def _first_failure(out: Path, bench: str) -> str:
+    """The first recorded generation failure of ``bench`` (reasons are in its per-sample file)."""
+    import json
+
+    path = out / "per_sample" / f"{bench}.jsonl"
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            err = json.loads(line).get("error")
+            if err:
+                return f"{err} (all reasons in {path})"
+    return f"see {path}"
 
 
 @app.command("score")
@@ -204,15 +332,21 @@ def score_cmd(
     """Score predictions made elsewhere against a benchmark; prints the aggregate as JSON."""
     import json
 
+    from .checks import out_folder
     from .eval.benchmarks import BenchmarkError
     from .eval.evaluate import score_predictions
 
+    if not predictions.is_file():
+        problem = "not found" if not predictions.exists() else "is a folder" if predictions.is_dir() else "not a regular file"
+        raise ConfigError(f"predictions file {predictions}: {problem}")
+    if out is not None:
+        out_folder(out)
     try:
         res = score_predictions(predictions, benchmark, source, out=out,
                                 judge=_judge(judge_url, judge_model, out or predictions.parent),
                                 rules=rules, coord_scale=coord_scale, model=model)
     except BenchmarkError as e:
-        raise typer.BadParameter(str(e)) from None
+        raise ConfigError(str(e)) from None
     typer.echo(json.dumps(res["aggregate"], indent=2, default=str))
 
 
@@ -221,15 +355,14 @@ app.add_typer(train_app, name="train")
 
 
 def _train(kind: str, config: Path, override: list[str]) -> None:
-    from .train.recipes import RecipeError, load_recipe, run_recipe
+    """Only what is checked before training starts is a usage error (``RecipeError`` is a
+    ``ConfigError``); any other exception, even a ``ValueError`` hours in, keeps its traceback."""
+    from .train.recipes import RecipeError, load_recipe, run_recipe, validate_recipe
 
-    try:
-        recipe = load_recipe(config, override)
-        if recipe.kind != kind:
-            raise RecipeError(f"{config} is a {recipe.kind!r} recipe; run `spatialforge train {recipe.kind}`")
-        trainer = run_recipe(recipe)
-    except (RecipeError, ValueError) as e:
-        raise typer.BadParameter(str(e)) from None
+    recipe = load_recipe(config, override)
+    if recipe.kind != kind:
+        raise RecipeError(f"{config} is a {recipe.kind!r} recipe; run `spatialforge train {recipe.kind}`")
+    trainer = run_recipe(validate_recipe(recipe))
     console.print(f"{kind}: {trainer.state.global_step} steps; model saved to {trainer.args.output_dir}")
 
 

@@ -25,6 +25,29 @@ from .benchmarks.official import RULES
 
 CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
 PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text", "filtered_resps", "resps")
+LOCAL_MODEL_RUNNERS = ("transformers", "vllm")  # runners that load weights from a folder or hub id
+
+
+def validate_eval(model: Any, benchmarks: Sequence[str] | str, runner: Any,
+                  sources: dict[str, str | Path] | None = None) -> None:
+    """Fail before loading anything on an unknown benchmark (``BenchmarkError``) or runner kind,
+    a missing model folder or hub id (checked in seconds, see :func:`spatialforge.checks.model_source`)
+    or a missing local source (``ConfigError``)."""
+    from ..checks import looks_like_path, model_source
+    from ..errors import ConfigError
+    from .runners import RUNNERS
+
+    for name in benchmarks.split(",") if isinstance(benchmarks, str) else benchmarks:
+        if name.strip():
+            get_benchmark(name.strip())
+    if isinstance(runner, str):
+        if runner not in RUNNERS:
+            raise ConfigError(f"runner {runner!r}: unknown; valid runners: {', '.join(sorted(RUNNERS))}")
+        if runner in LOCAL_MODEL_RUNNERS and isinstance(model, (str, Path)):
+            model_source(str(model), "model")
+    for name, src in (sources or {}).items():
+        if looks_like_path(str(src)) and not Path(src).expanduser().exists():
+            raise ConfigError(f"source {name}={src}: no such file or folder")
 
 
 def _model_name(model: Any, runner: Any) -> str:
@@ -143,6 +166,11 @@ def evaluate(
     if unknown:
         raise BenchmarkError(f"--source given for benchmarks not being evaluated: {', '.join(unknown)}")
     benches = {n: get_benchmark(n) for n in names}  # fail on a bad name before loading a model
+    validate_eval(model, names, runner, sources)
+    loaded = {name: bench.load(sources.get(name), limit=limit) for name, bench in benches.items()}  # before the model
+    for name, samples in loaded.items():
+        if not samples:
+            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or benches[name].hf_id}")
 
     if isinstance(runner, str):
         from .runners import make_runner
@@ -154,9 +182,7 @@ def evaluate(
     results: dict[str, dict[str, Any]] = {}
     t0 = time.time()
     for name, bench in benches.items():
-        samples = bench.load(sources.get(name), limit=limit)
-        if not samples:
-            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or bench.hf_id}")
+        samples = loaded[name]
         cache = PredictionCache.for_run(out / "predictions", model_name, name, prompt_style)
         outputs, failed = generate_predictions(
             bench, samples, runner, cache, prompt_style=prompt_style, batch_size=batch_size,
@@ -199,8 +225,7 @@ def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
         raise BenchmarkError(f"predictions file {path} not found")
     preds: dict[str, str] = {}
     duplicates = 0
-    for n, rec in read_records(path):
-        key, by_question = record_key(rec) if isinstance(rec, dict) else (None, False)
+PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text", "filtered_resps", "resps")
         if key is None:
             raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
         fields = PREDICTION_KEYS + (("answer",) if by_question else ())  # RoboSpatial results: "answer"
@@ -253,6 +278,8 @@ def score_predictions(
     bench.set_coord_scale(coord_scale, model)
     preds, duplicates = read_predictions(predictions_jsonl)
     samples = bench.load(source, limit=limit)
+    if not samples:
+        raise BenchmarkError(f"{benchmark}: no samples loaded from {source or bench.hf_id}; nothing to score against")
     outputs, used = _match(samples, preds)
     per_sample = score_all(bench, samples, outputs, judge=judge)
     aggregate = with_rules(bench.aggregate(per_sample), rules)

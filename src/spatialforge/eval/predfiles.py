@@ -56,7 +56,10 @@ def read_records(path: Path) -> list[tuple[int, Any]]:
     from .benchmarks import BenchmarkError
 
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise BenchmarkError(f"predictions file {path}: not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start})") from None
     if suffix in (".tsv", ".csv"):
         csv.field_size_limit(sys.maxsize)
         rows = csv.DictReader(text.splitlines(), delimiter="\t" if suffix == ".tsv" else ",")

@@ -5,6 +5,9 @@ transformers Auto classes, so ``load_vlm`` / ``AutoModelForImageTextToText`` loa
 checkpoints like any other.
 """
 
-from .rgbd import register_auto_classes as _register_rgbd
+from ..extras import require
+
+require("eval", "spatialforge.models", modules=("torch", "transformers"))  # name the extra
+from .rgbd import register_auto_classes as _register_rgbd  # noqa: E402
 
 _register_rgbd()

@@ -18,8 +18,10 @@ from transformers import ProcessorMixin
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 from transformers.models.qwen2_vl.processing_qwen2_vl import Qwen2VLProcessor
 
+from ..errors import ConfigError
 
-class ModelLoadError(RuntimeError):
+
+class ModelLoadError(ConfigError, RuntimeError):
     """A checkpoint or processor could not be loaded; the message names the id and the fix."""
 
 

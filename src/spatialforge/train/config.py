@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from trl import GRPOConfig
+from ..extras import require
+
+require("train", "spatialforge.train")  # name the extra, not just the missing module
+from trl import GRPOConfig  # noqa: E402
 
 from ..eval.prompts import PROMPT_STYLES
 from .consistency import CONSISTENCY_MODES

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ..errors import ConfigError
 from .config import DataConfig, LoraOptions, ModelConfig
 
 RECIPE_KINDS = ("sft", "grpo")
@@ -30,7 +31,7 @@ _SECTIONS = ("kind", "model", "data", "lora", "training")
 _NO_STRATEGIES = ("save_strategy", "eval_strategy", "logging_strategy", "hub_strategy", "report_to")
 
 
-class RecipeError(ValueError):
+class RecipeError(ConfigError):
     """A recipe file or override is malformed; the message says where and how to fix it."""
 
 
@@ -67,6 +68,8 @@ class Recipe:
             return cls(**kw)
         except TypeError as e:
             raise RecipeError(f"training section: {e} (see {cls.__name__} for the valid keys)") from None
+        except ValueError as e:  # the trainer arguments validate themselves (e.g. bf16 without a GPU)
+            raise RecipeError(f"training section: {e}") from None
 
     @property
     def resume_arg(self) -> bool | str | None:
@@ -101,7 +104,11 @@ def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...]
         key = key.strip()
         if key.split(".")[0] not in _SECTIONS:
             raise RecipeError(f"override {item!r}: the first key must be one of {_SECTIONS}")
-        _set_dotted(tree, key, yaml.safe_load(raw) if raw.strip() else None)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            raise RecipeError(f"override {item!r}: the value is not a YAML scalar, list or mapping") from None
+        _set_dotted(tree, key, value)
     return tree
 
 
@@ -112,11 +119,13 @@ def recipe_from_dict(tree: dict[str, Any], source: str = "<dict>") -> Recipe:
     for name in ("kind", "model", "data", "training"):
         if tree.get(name) is None:
             raise RecipeError(f"{source}: missing section {name!r}")
+    if isinstance(tree["data"], dict) and not tree["data"].get("train"):
+        raise RecipeError(f"{source}: data.train is required (a dataset folder or Parquet/JSON files)")
     try:
         model = ModelConfig(**tree["model"])
         data = DataConfig(**tree["data"])
         lora = LoraOptions(**tree["lora"]) if tree.get("lora") else None
-    except TypeError as e:
+    except (TypeError, ValueError) as e:  # the config dataclasses validate themselves
         raise RecipeError(f"{source}: {e}") from None
     return Recipe(kind=tree["kind"], model=model, data=data, training=dict(tree["training"]), lora=lora)
 
@@ -128,9 +137,29 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         tree = yaml.safe_load(path.read_text()) or {}
     except OSError as e:
         raise RecipeError(f"cannot read recipe {path}: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise RecipeError(f"{path}: not valid YAML{where} ({getattr(e, 'problem', None) or e})") from None
     if not isinstance(tree, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping with sections {list(_SECTIONS)}")
     return recipe_from_dict(apply_overrides(tree, overrides), str(path))
+
+
+def validate_recipe(recipe: Recipe) -> Recipe:
+    """Check that the recipe's model and data paths exist before anything is loaded.
+
+    A hub id must be cached or known to the hub (one short request); ``tiny:`` models are built
+    on first use. Raises :class:`~spatialforge.errors.ConfigError` naming the recipe key."""
+    from ..checks import data_path, model_source
+
+    for key, name in (("model.name_or_path", recipe.model.name_or_path), ("model.processor", recipe.model.processor)):
+        if name and not str(name).startswith("tiny:"):
+            model_source(str(name), key)
+    for key in ("train", "eval", "general"):
+        if getattr(recipe.data, key):
+            data_path(getattr(recipe.data, key), f"data.{key}")
+    return recipe
 
 
 def load_model_and_processor(model_cfg: ModelConfig):

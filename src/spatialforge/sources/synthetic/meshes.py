@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Union
 
-import numpy as np
-import trimesh
+from ...extras import require
+
+require("render", "synthetic scene meshes")  # name the extra, not just the missing module
+import numpy as np  # noqa: E402
+import trimesh  # noqa: E402
 
 from .catalog import COLORS
 

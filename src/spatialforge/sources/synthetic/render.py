@@ -20,8 +20,11 @@ from typing import Any
 
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")  # headless by default; must precede PyOpenGL
 
-import numpy as np
-import trimesh
+from ...extras import require
+
+require("render", "rendering synthetic scenes")  # name the extra, not just the missing module
+import numpy as np  # noqa: E402
+import trimesh  # noqa: E402
 
 from ...scene import Camera
 from .catalog import srgb_to_linear
