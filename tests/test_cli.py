@@ -140,7 +140,7 @@ def test_generate_missing_or_empty_scene_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     # an empty input must not report success
     fails(["generate", "--source", "folder", "--scenes", tmp_path / "empty", "--out", tmp_path / "o"],
-          "no records generated", code=1)
+          "no scene JSON files", code=1)
 
 
 def test_show_bad_folders(tmp_path, dataset, afile):

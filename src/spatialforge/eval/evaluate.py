@@ -225,7 +225,8 @@ def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
         raise BenchmarkError(f"predictions file {path} not found")
     preds: dict[str, str] = {}
     duplicates = 0
-PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text", "filtered_resps", "resps")
+    for n, rec in read_records(path):
+        key, by_question = record_key(rec) if isinstance(rec, dict) else (None, False)
         if key is None:
             raise BenchmarkError(f"{path}:{n}: expected an object with an 'id' field")
         fields = PREDICTION_KEYS + (("answer",) if by_question else ())  # RoboSpatial results: "answer"
