@@ -30,6 +30,7 @@ from trl import GRPOTrainer
 
 from .config import SpatialGRPOConfig
 from .consistency import GroupLayout, advantages, group_layout, paper_correction, segment_ids
+from .resume import ResumeWeightsMixin
 from .sampler import PairRepeatSampler, check_pair_batching, find_pairs
 
 
@@ -58,7 +59,7 @@ def dataset_pairs(dataset, what: str = "train_dataset") -> list[tuple[int, int]]
     return pairs
 
 
-class SpatialGRPOTrainer(GRPOTrainer):
+class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOTrainer):
     """``GRPOTrainer`` with mirror-pair sampling and the SVQA-R1 view-consistency correction.
 
     ``reward_funcs=None`` builds the paper's rewards from ``args``: ``[format, answer]`` with
