@@ -82,6 +82,10 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOTrainer):
                 args.reward_weights = weights
         if args.pair_sampling:
             check_pair_batching(args.generation_batch_size, args.num_generations)
+        if kwargs.get("processing_class") is not None:  # TRL pads left only the processors it loads itself
+            from ..models.loading import pad_left_for_generation
+
+            pad_left_for_generation(kwargs["processing_class"])
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, **kwargs)
         self._answer_index = None
         if args.answer_reward_name in self.reward_func_names:
