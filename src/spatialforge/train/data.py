@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets.export import completion_text
+from ..errors import DataError
 from ..eval.prompts import format_prompt
 
 REWARD_COLUMNS = ("id", "pair_id", "view", "task", "format", "eval_type", "question", "answer", "answer_struct",
@@ -54,6 +55,7 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None):
         ds = datasets.load_dataset(kind, data_files=files, split="train")
     missing = [c for c in REQUIRED_COLUMNS if c not in ds.column_names]
     if "image" in missing and "images" in ds.column_names:
+        _check_one_image_per_row(ds, path)
         ds = ds.map(lambda imgs: {"image": imgs[0] if imgs else None}, input_columns=["images"],
                     remove_columns=["images"])
         missing.remove("image")
@@ -66,6 +68,19 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None):
 
         ds = absolute_file_paths(ds, p)
     return ds
+
+
+def _check_one_image_per_row(ds, path) -> None:
+    """Rows of an ``images`` (list) column must hold exactly one image: the prompts, rewards and
+    point maps here are per image, so a second image would be dropped silently."""
+    import pyarrow.compute as pc
+
+    counts = pc.list_value_length(ds.data.column("images")).to_pylist()
+    bad = [(i, n or 0) for i, n in enumerate(counts) if n != 1]
+    if bad:
+        i, n = bad[0]
+        raise DataError(f"{path}: row {i} has {n} images in its 'images' column ({len(bad)} such rows); "
+                        "training takes one image per row: split multi-image rows or give an 'image' column")
 
 
 def _units(ds) -> list[list[int]]:
