@@ -11,6 +11,7 @@ from spatialforge.eval.runners import GenRequest, TransformersRunner
 from spatialforge.models.loading import load_processor, load_vlm
 from spatialforge.models.rgbd import MissingPointMapsError, convert_base_checkpoint, from_base
 from spatialforge.scene import Camera
+from spatialforge.train.config import LoraOptions
 from spatialforge.train.recipes import recipe_from_dict
 from spatialforge.train.sft import build_sft_trainer
 from tests.fixtures_models import make_image, tiny_paligemma_path, tiny_qwen_path  # noqa: F401
@@ -128,3 +129,19 @@ def test_runner_feeds_point_maps_from_the_request(fixture, request):
     seen = []
     rgbd.point_map_estimator = lambda im: seen.append(im) or np.ones((im.size[1], im.size[0], 3))
     assert len(rgbd.generate(missing, max_new_tokens=2)) == 1 and seen == [image]
+
+
+@pytest.mark.parametrize("fixture", ["tiny_qwen_path", "tiny_paligemma_path"])
+def test_lora_trains_the_point_branch(fixture, request, tmp_path):
+    model_dir = convert_base_checkpoint(request.getfixturevalue(fixture), tmp_path / "rgbd")
+    recipe = sft_recipe(model_dir, write_depth_dataset(tmp_path / "ds", n=4), tmp_path / "out")
+    recipe.lora = LoraOptions(r=4, alpha=8, dropout=0.0)
+    trainer = build_sft_trainer(recipe)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()  # 2 steps: the zero point half moves first, then the conv behind it
+    changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])}
+    for name in ("point_projector.modules_to_save.default.weight",
+                 "point_encoder.modules_to_save.default.patchify.weight"):
+        assert any(n.endswith(name) for n in changed), name
+    assert not any("point_" in n and "lora_" in n for n in before)  # no adapters on the branch
+    assert any("lora_" in n for n in changed)

@@ -16,6 +16,8 @@ from .consistency import CONSISTENCY_MODES
 from .sampler import check_pair_batching
 
 ANSWER_REWARDS = ("semantic", "typed")
+# The modules an RGB-D model adds (models/rgbd.py): trained fully under LoRA.
+RGBD_BRANCH_MODULES = ("point_encoder", "point_projector")
 
 
 @dataclass
@@ -140,15 +142,24 @@ class LoraOptions:
         if not 0 <= self.dropout < 1:
             raise ValueError(f"lora.dropout must be in [0, 1), got {self.dropout}")
 
-    def to_peft(self):
+    def to_peft(self, model: Any = None):
+        """The peft ``LoraConfig``.  For an RGB-D ``model`` the point branch (patchify conv and the
+        point half of the projector) trains fully (``modules_to_save``) and gets no adapters: it
+        is new, so there is no pretrained weight to adapt, and LoRA's ``all-linear`` would not
+        reach the conv at all (the branch would stay at its zero initialisation)."""
         from peft import LoraConfig
 
+        save, exclude = list(self.modules_to_save or []), None
+        if getattr(getattr(model, "config", None), "point_branch", None) is not None:
+            save += [m for m in RGBD_BRANCH_MODULES if m not in save]
+            exclude = "|".join(rf".*\.{m}(\..*)?$" for m in RGBD_BRANCH_MODULES)
         return LoraConfig(
             r=self.r,
             lora_alpha=self.alpha,
             lora_dropout=self.dropout,
             target_modules=self.target_modules,
-            modules_to_save=self.modules_to_save,
+            exclude_modules=exclude,
+            modules_to_save=save or None,
             task_type="CAUSAL_LM",
         )
 

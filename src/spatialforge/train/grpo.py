@@ -217,7 +217,7 @@ def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_
         train_dataset=train,
         eval_dataset=evald,
         processing_class=processor,
-        peft_config=recipe.lora.to_peft() if recipe.lora else None,
+        peft_config=recipe.lora.to_peft(model) if recipe.lora else None,
         callbacks=callbacks,
     )
 

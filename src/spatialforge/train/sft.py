@@ -77,7 +77,7 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
         train_dataset=train,
         eval_dataset=evald,
         processing_class=processor,
-        peft_config=recipe.lora.to_peft() if recipe.lora else None,
+        peft_config=recipe.lora.to_peft(model) if recipe.lora else None,
         callbacks=callbacks,
     )
     if getattr(model.config, "point_branch", None) is not None:  # RGB-D model (models/rgbd.py): add point maps
