@@ -54,3 +54,67 @@ def test_grpo_step_on_prompts_of_mixed_lengths(fixture, request, tmp_path):
     trainer.train()  # right-padded multimodal fields crashed Qwen's get_rope_index here
     assert trainer.state.global_step == 1
     assert any(not torch.equal(p, before[n]) for n, p in trainer.model.named_parameters())
+
+
+def depth_pairs(root, n_pairs: int = 2):
+    """Mirror pairs in a ``generate``-like folder, each row with a depth file (mirrored: flipped)."""
+    import numpy as np
+    from PIL import ImageOps
+
+    from tests.fixtures_models import make_image
+
+    (root / "depth").mkdir(parents=True)
+    rows = pair_rows(n_pairs)
+    for i, r in enumerate(rows):
+        depth = np.random.default_rng(i // 2).uniform(1.0, 4.0, (56, 56)).astype(np.float32)
+        depth[:14] = 0.0  # a band without depth
+        if r["view"] == "mirrored":
+            depth = depth[:, ::-1]
+        np.save(root / "depth" / f"{i}.npy", depth)
+        img = make_image(i // 2)
+        r.update(image=img if r["view"] == "original" else ImageOps.mirror(img), depth_path=f"depth/{i}.npy",
+                 fx=50.0, fy=50.0, cx=28.0, cy=28.0, flipped=r["view"] == "mirrored")
+    (root / "data").mkdir()
+    Dataset.from_list(rows).to_parquet(str(root / "data" / "shard-00000.parquet"))
+    return root
+
+
+@pytest.mark.parametrize("fixture,beta", [("tiny_qwen_path", 0.04), ("tiny_paligemma_path", 0.0)])
+def test_rgbd_grpo_feeds_point_maps(fixture, beta, request, tmp_path):
+    from spatialforge.models.rgbd import convert_base_checkpoint
+    from spatialforge.train.data import load_qa_dataset
+
+    model_dir = convert_base_checkpoint(request.getfixturevalue(fixture), tmp_path / "rgbd")
+    ds = to_grpo_dataset(load_qa_dataset(depth_pairs(tmp_path / "ds")), "think")
+    seen = []
+    model = AutoModelForImageTextToText.from_pretrained(model_dir)
+    model.model.point_encoder.register_forward_pre_hook(lambda m, a: seen.append(a[0]))  # every encoded batch
+    trainer = SpatialGRPOTrainer(model=model, reward_funcs=[answer_reward], args=grpo_args(tmp_path, beta=beta),
+                                 train_dataset=ds, processing_class=load_processor(model_dir))
+    assert (trainer.ref_model is not None) == (beta > 0)  # beta > 0: TRL's reference copy of the RGB-D model
+    ref_seen = []
+    if beta > 0:
+        trainer.ref_model.model.point_encoder.register_forward_pre_hook(lambda m, a: ref_seen.append(a[0]))
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    assert len(seen) == 2 and len(ref_seen) == (beta > 0)  # generation, loss (, reference); none may miss them
+    valid = torch.cat([pm[:, 3].flatten() for pm in seen + ref_seen])
+    assert 0.5 < valid.float().mean() < 0.95  # the band without depth is invalid, the rest valid
+    moved = [n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])]
+    assert any("point_projector" in n for n in moved)
+
+
+def test_rgbd_grpo_start_up_checks(tmp_path, tiny_qwen_path):
+    from spatialforge.errors import ConfigError
+    from spatialforge.models.rgbd import convert_base_checkpoint
+
+    model_dir = convert_base_checkpoint(tiny_qwen_path, tmp_path / "rgbd")
+    no_depth = to_grpo_dataset(mixed_length_pairs(), "think")
+
+    def build(**kw):
+        return SpatialGRPOTrainer(model=AutoModelForImageTextToText.from_pretrained(model_dir),
+                                  reward_funcs=[answer_reward], args=grpo_args(tmp_path, **kw),
+                                  train_dataset=no_depth, processing_class=load_processor(model_dir))
+
+    with pytest.raises(ConfigError, match="train_dataset has no depth columns"):
+        build()

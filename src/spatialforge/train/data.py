@@ -152,13 +152,16 @@ def _keep(ds, columns: tuple[str, ...] | list[str]):
 
 
 def to_grpo_dataset(ds, prompt: str = "think"):
-    """GRPO rows: ``prompt`` (one user turn), ``image`` and the columns rewards read."""
+    """GRPO rows: ``prompt`` (one user turn), ``image``, the columns rewards read and the depth
+    columns (point maps for RGB-D models)."""
 
     def convert(question: str) -> dict[str, Any]:
         return {"prompt": [{"role": "user", "content": format_prompt(prompt, question)}]}
 
     ds = ds.map(convert, input_columns=["question"])
-    return _keep(ds, ("prompt", "image", *REWARD_COLUMNS))
+    from ..models.rgbd_processor import POINT_MAP_COLUMNS  # depth columns, read for RGB-D models
+
+    return _keep(ds, ("prompt", "image", *REWARD_COLUMNS, *POINT_MAP_COLUMNS))
 
 
 def to_sft_dataset(ds, prompt: str = "think"):

@@ -30,6 +30,7 @@ from trl import GRPOTrainer
 
 from .config import SpatialGRPOConfig
 from .consistency import GroupLayout, advantages, group_layout, paper_correction, segment_ids
+from .grpo_inputs import GRPOInputsMixin
 from .resume import ResumeWeightsMixin
 from .sampler import PairRepeatSampler, check_pair_batching, find_pairs
 
@@ -59,7 +60,7 @@ def dataset_pairs(dataset, what: str = "train_dataset") -> list[tuple[int, int]]
     return pairs
 
 
-class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOTrainer):
+class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
     """``GRPOTrainer`` with mirror-pair sampling and the SVQA-R1 view-consistency correction.
 
     ``reward_funcs=None`` builds the paper's rewards from ``args``: ``[format, answer]`` with
@@ -67,7 +68,8 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOTrainer):
     the one named ``args.answer_reward_name`` is r^s.  Everything else is ``GRPOTrainer``'s.
     """
 
-    def __init__(self, model: Any, reward_funcs: Any = None, args: SpatialGRPOConfig | None = None, **kwargs: Any):
+    def __init__(self, model: Any, reward_funcs: Any = None, args: SpatialGRPOConfig | None = None,
+                 point_map_estimator: Any = None, **kwargs: Any):
         if args is None:
             raise ValueError("SpatialGRPOTrainer needs args=SpatialGRPOConfig(output_dir=...)")
         if not isinstance(args, SpatialGRPOConfig):
@@ -98,6 +100,7 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOTrainer):
         self._train_pairs = dataset_pairs(self.train_dataset) if args.pair_sampling else None
         self._joint_advantages: torch.Tensor | None = None
         self.last_layout: GroupLayout | None = None
+        self._setup_inputs(point_map_estimator)  # RGB-D point maps, PaliGemma prompts (grpo_inputs.py)
 
     # ------------------------------------------------------------------ sampling
     def _get_train_sampler(self, dataset=None):
