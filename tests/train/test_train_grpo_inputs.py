@@ -57,7 +57,7 @@ def test_grpo_step_on_prompts_of_mixed_lengths(fixture, request, tmp_path):
 
 
 def depth_pairs(root, n_pairs: int = 2):
-    """Mirror pairs in a ``generate``-like folder, each row with a depth file (mirrored: flipped)."""
+    """Mirror pairs in a ``generate``-like folder, each row with a depth file (the mirrored row flips it)."""
     import numpy as np
     from PIL import ImageOps
 
@@ -68,8 +68,6 @@ def depth_pairs(root, n_pairs: int = 2):
     for i, r in enumerate(rows):
         depth = np.random.default_rng(i // 2).uniform(1.0, 4.0, (56, 56)).astype(np.float32)
         depth[:14] = 0.0  # a band without depth
-        if r["view"] == "mirrored":
-            depth = depth[:, ::-1]
         np.save(root / "depth" / f"{i}.npy", depth)
         img = make_image(i // 2)
         r.update(image=img if r["view"] == "original" else ImageOps.mirror(img), depth_path=f"depth/{i}.npy",
@@ -116,5 +114,7 @@ def test_rgbd_grpo_start_up_checks(tmp_path, tiny_qwen_path):
                                   reward_funcs=[answer_reward], args=grpo_args(tmp_path, **kw),
                                   train_dataset=no_depth, processing_class=load_processor(model_dir))
 
-    with pytest.raises(ConfigError, match="train_dataset has no depth columns"):
+    with pytest.raises(ConfigError, match=r"train_dataset: 4 of 4 rows \(e.g. row 0\) have no depth"):
         build()
+    with pytest.raises(ConfigError, match="vLLM rollouts cannot pass point maps"):
+        build(use_vllm=True)

@@ -192,7 +192,9 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     """Spatial SFT rows plus ``round(len(spatial) * ratio)`` general rows, shuffled.
 
     Both inputs come from :func:`to_sft_dataset`.  General rows are drawn without
-    replacement when there are enough, else cycled.
+    replacement when there are enough, else cycled.  When the spatial rows carry depth columns
+    (RGB-D training), a ``no_depth`` column marks the general rows: the RGB-D collator gives
+    them an all-invalid point map (or the estimator's, when one is given).
     """
     from datasets import concatenate_datasets
 
@@ -203,6 +205,11 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     reps = math.ceil(n / len(general))
     idx = [i for _ in range(reps) for i in rng.sample(range(len(general)), len(general))][:n]
     general = general.select(idx)
+    from ..models.rgbd_processor import POINT_MAP_COLUMNS
+
+    if any(c in spatial.column_names for c in POINT_MAP_COLUMNS):  # RGB-D rows: general rows have no depth
+        spatial = spatial.add_column("no_depth", [False] * len(spatial))
+        general = general.add_column("no_depth", [True] * len(general))
     for name in spatial.column_names:  # e.g. the depth columns of RGB-D rows, which general VQA rows lack
         if name not in general.column_names:
             general = general.add_column(name, [None] * len(general))

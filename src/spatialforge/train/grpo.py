@@ -30,7 +30,7 @@ from trl import GRPOTrainer
 
 from .config import SpatialGRPOConfig
 from .consistency import GroupLayout, advantages, group_layout, paper_correction, segment_ids
-from .grpo_inputs import GRPOInputsMixin
+from .grpo_inputs import GRPOInputsMixin, check_rgbd_vllm
 from .resume import ResumeWeightsMixin
 from .sampler import PairRepeatSampler, check_pair_batching, find_pairs
 
@@ -84,6 +84,7 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
                 args.reward_weights = weights
         if args.pair_sampling:
             check_pair_batching(args.generation_batch_size, args.num_generations)
+        check_rgbd_vllm(model, args)
         if kwargs.get("processing_class") is not None:  # TRL pads left only the processors it loads itself
             from ..models.loading import pad_left_for_generation
 

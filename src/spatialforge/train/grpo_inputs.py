@@ -14,8 +14,8 @@ columns, in the same order as the images.  :class:`GRPOInputsMixin` makes that h
 * ``_get_per_token_logps_and_entropies`` (old / reference / training log-probs) adds the
   matching point maps to each model call through a forward pre-hook.
 
-Start-up checks (:func:`check_rgbd_grpo`) replace errors in the middle of a run: vLLM rollouts
-cannot take point maps, and rows without depth need an estimator.
+Start-up checks (:func:`check_rgbd_vllm`, :func:`check_rgbd_data`) replace errors in the middle
+of a run: vLLM rollouts cannot take point maps, and rows without depth need an estimator.
 """
 
 from __future__ import annotations
@@ -82,27 +82,29 @@ def _row_point_map(row: dict[str, Any]):
     return point_map_from_example(row, None)  # dataset paths were made absolute when loading
 
 
-def check_rgbd_grpo(trainer: Any, estimator: Any = None) -> None:
-    """Fail at start-up, with the fix, where an RGB-D GRPO run would fail later."""
-    args = trainer.args
-    if args.use_vllm:
-        raise ConfigError("use_vllm: vLLM rollouts cannot pass point maps to an RGB-D model; set "
+def check_rgbd_vllm(model: Any, args: Any) -> None:
+    """Before TRL starts vLLM: its rollouts cannot pass point maps to an RGB-D model."""
+    from ..models.rgbd import takes_point_maps
+
+    if takes_point_maps(model) and getattr(args, "use_vllm", False):
+        raise ConfigError("training.use_vllm: vLLM rollouts cannot pass point maps to an RGB-D model; set "
                           "training.use_vllm=false (generation then runs in the trainer)")
+
+
+def check_rgbd_data(trainer: Any, estimator: Any = None) -> None:
+    """Fail at start-up, with the fix, where rows without depth would fail when first drawn."""
+    from ..models.rgbd_processor import rows_without_depth
+
     if estimator is not None:
         return
-    from ..models.rgbd_processor import POINT_MAP_COLUMNS
-
     for name, ds in (("train_dataset", trainer.train_dataset), ("eval_dataset", trainer.eval_dataset)):
-        if ds is None or isinstance(ds, dict):
+        if ds is None or not hasattr(ds, "column_names"):
             continue
-        cols = [c for c in ("point_map", "depth_path", "point_map_path") if c in ds.column_names]
-        if not cols:
-            raise ConfigError(f"{name} has no depth columns ({', '.join(POINT_MAP_COLUMNS[:3])}) but the model is "
-                              "RGB-D: generate the data with depth, or pass a point-map estimator")
-        missing = [i for i, vals in enumerate(zip(*(ds[c] for c in cols))) if all(v is None for v in vals)]
+        missing = rows_without_depth(ds)
         if missing:
-            raise ConfigError(f"{name}: {len(missing)} rows (e.g. row {missing[0]}) have no depth for the RGB-D "
-                              "model: drop them, or pass a point-map estimator")
+            raise ConfigError(f"{name}: {len(missing)} of {len(ds)} rows (e.g. row {missing[0]}) have no depth or "
+                              "point map, which the RGB-D model needs: generate the data with depth, drop those "
+                              "rows, or pass a point-map estimator")
 
 
 class GRPOInputsMixin:
@@ -118,7 +120,7 @@ class GRPOInputsMixin:
         self._rgbd = takes_point_maps(self.model)
         self._merge = int(getattr(self.processing_class.image_processor, "merge_size", 1) or 1)
         if self._rgbd:
-            check_rgbd_grpo(self, estimator)
+            check_rgbd_data(self, estimator)
             self.processing_class.point_map_estimator = estimator
 
     def _generate_and_score_completions(self, inputs):
