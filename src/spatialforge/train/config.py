@@ -112,10 +112,22 @@ class ModelConfig:
     attn_implementation: str | None = None  # e.g. "flash_attention_2", "sdpa"
     processor: str | None = None  # processor id/path (default: name_or_path)
     trust_remote_code: bool = False
+    # RGB-D (HiSpatial point-map branch, models/rgbd.py): PointBranchSettings fields, e.g. {encoding: xyz}.
+    # A base PaliGemma 2 / Qwen2.5-VL checkpoint gets the new branch; an RGB-D checkpoint loads as it is.
+    rgbd: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name_or_path:
             raise ValueError("model.name_or_path is required (a hub id or a local checkpoint folder)")
+        if self.rgbd is not None:
+            from ..models.pointmap import PointBranchSettings
+
+            if not isinstance(self.rgbd, dict):
+                raise ValueError(f"model.rgbd must be a mapping of point-branch settings (or {{}}), got {self.rgbd!r}")
+            try:
+                PointBranchSettings(**self.rgbd)
+            except TypeError as e:
+                raise ValueError(f"model.rgbd: {e}") from None
         if self.dtype not in ("auto", "bfloat16", "float16", "float32"):
             raise ValueError(f"model.dtype must be auto, bfloat16, float16 or float32, got {self.dtype!r}")
 
