@@ -73,6 +73,20 @@ def test_rgbd_sft_resume_restores_the_weights(fixture, request, tmp_path):
     assert_resume_gives_the_straight_weights(build, tmp_path)
 
 
+def test_rgbd_lora_resume_restores_adapters_and_point_branch(tmp_path, tiny_qwen_path):
+    from spatialforge.train.config import LoraOptions
+
+    model_dir = convert_base_checkpoint(tiny_qwen_path, tmp_path / "rgbd")
+    data = write_depth_dataset(tmp_path / "ds", n=4)
+
+    def build(out):
+        recipe = sft_recipe(model_dir, data, out)
+        recipe.lora = LoraOptions(r=4, alpha=8, dropout=0.0)
+        return build_sft_trainer(recipe)
+
+    assert_resume_gives_the_straight_weights(build, tmp_path)
+
+
 def test_grpo_resume_restores_the_weights(tmp_path, tiny_qwen_path, pair_dataset):
     from spatialforge.models.loading import load_processor
     from spatialforge.train.config import SpatialGRPOConfig
