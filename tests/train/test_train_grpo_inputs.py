@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from datasets import Dataset
@@ -58,7 +59,6 @@ def test_grpo_step_on_prompts_of_mixed_lengths(fixture, request, tmp_path):
 
 def depth_pairs(root, n_pairs: int = 2):
     """Mirror pairs in a ``generate``-like folder, each row with a depth file (the mirrored row flips it)."""
-    import numpy as np
     from PIL import ImageOps
 
     from tests.fixtures_models import make_image
@@ -109,12 +109,23 @@ def test_rgbd_grpo_start_up_checks(tmp_path, tiny_qwen_path):
     model_dir = convert_base_checkpoint(tiny_qwen_path, tmp_path / "rgbd")
     no_depth = to_grpo_dataset(mixed_length_pairs(), "think")
 
-    def build(**kw):
+    def build(estimator=None, **kw):
         return SpatialGRPOTrainer(model=AutoModelForImageTextToText.from_pretrained(model_dir),
                                   reward_funcs=[answer_reward], args=grpo_args(tmp_path, **kw),
-                                  train_dataset=no_depth, processing_class=load_processor(model_dir))
+                                  train_dataset=no_depth, processing_class=load_processor(model_dir),
+                                  point_map_estimator=estimator)
 
     with pytest.raises(ConfigError, match=r"train_dataset: 4 of 4 rows \(e.g. row 0\) have no depth"):
         build()
     with pytest.raises(ConfigError, match="vLLM rollouts cannot pass point maps"):
         build(use_vllm=True)
+    calls = []
+
+    def estimator(image):  # image -> (H, W, 3) point map, 2 m in front of the camera
+        calls.append(image.size)
+        w, h = image.size
+        return np.dstack([np.zeros((h, w, 2)), np.full((h, w), 2.0)])
+
+    trainer = build(estimator)
+    trainer.train()
+    assert trainer.state.global_step == 1 and len(calls) >= 8  # every row's image, generation and loss

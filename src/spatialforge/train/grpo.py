@@ -204,8 +204,9 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
 
 
 def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_funcs: Any = None,
-                       callbacks: list | None = None) -> SpatialGRPOTrainer:
-    """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`."""
+                       callbacks: list | None = None, point_map_estimator: Any = None) -> SpatialGRPOTrainer:
+    """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`
+    (``point_map_estimator``: image -> point map, for RGB-D models on rows without depth)."""
     from .data import prepare_datasets
     from .recipes import model_and_processor
 
@@ -223,6 +224,7 @@ def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_
         processing_class=processor,
         peft_config=recipe.lora.to_peft(model) if recipe.lora else None,
         callbacks=callbacks,
+        point_map_estimator=point_map_estimator,
     )
 
 
