@@ -45,15 +45,23 @@ def test_grpo_step_on_prompts_of_mixed_lengths(fixture, request, tmp_path):
     path = request.getfixturevalue(fixture)
     processor = load_processor(path)
     assert processor.tokenizer.padding_side == "right"  # as the checkpoints ship it
+    model = AutoModelForImageTextToText.from_pretrained(path)
+    calls = []  # (input_ids, mm_token_type_ids) of every model call that has both
+    model.register_forward_pre_hook(
+        lambda m, a, kw: calls.append((kw["input_ids"], kw["mm_token_type_ids"]))
+        if kw.get("mm_token_type_ids") is not None and kw.get("input_ids") is not None else None, with_kwargs=True)
     trainer = SpatialGRPOTrainer(
-        model=AutoModelForImageTextToText.from_pretrained(path), reward_funcs=[answer_reward],
-        args=grpo_args(tmp_path), train_dataset=to_grpo_dataset(mixed_length_pairs(), "think"),
-        processing_class=processor,
+        model=model, reward_funcs=[answer_reward], args=grpo_args(tmp_path),
+        train_dataset=to_grpo_dataset(mixed_length_pairs(), "think"), processing_class=processor,
     )
     assert processor.tokenizer.padding_side == "left"
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
-    trainer.train()  # right-padded multimodal fields crashed Qwen's get_rope_index here
-    assert trainer.state.global_step == 1
+    trainer.train()  # right-padded multimodal fields crashed Qwen's get_rope_index (larger images) or,
+    assert trainer.state.global_step == 1  # with few image tokens, silently marked the wrong positions:
+    image_id = getattr(model.config, "image_token_id", None)
+    for ids, types in calls:  # the image-token marks sit on the image tokens
+        assert torch.equal(types == 1, ids == image_id)
+    assert calls or fixture == "tiny_paligemma_path"
     assert any(not torch.equal(p, before[n]) for n, p in trainer.model.named_parameters())
 
 
