@@ -46,7 +46,7 @@ FACING_TEXT = {"toward": "facing the camera", "away": "facing away from the came
 #: answer weights for choosing which object to ask about: most scenes have an object facing the
 #: camera, fewer one facing away (tuned so ``benchmarks/qa_distribution.py`` shows no answer above
 #: 1.5x its uniform share)
-ORIENT_WEIGHTS = {"toward": 0.5, "away": 1.25}
+ORIENT_WEIGHTS = {"toward": 0.35, "away": 1.25}
 ORIENT_STEMS = (
     "Which way is {obj} facing, as seen from the camera?",
     "From the camera's viewpoint, in which direction does {obj} face?",

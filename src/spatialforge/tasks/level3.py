@@ -104,7 +104,7 @@ _WORDS = {
 PERSP_CANDIDATES = 96
 #: answer weights (see ``plan.balanced_choice``): nearly every triple set has something ahead, fewer
 #: something behind; tuned so ``benchmarks/qa_distribution.py`` shows no answer above 1.5x uniform
-PERSP_WEIGHTS = {12: 0.3, 11: 0.75, 1: 0.75, 4: 1.3, 5: 1.5, 6: 1.6, 7: 1.5, 8: 1.3, "front": 0.8}
+PERSP_WEIGHTS = {12: 0.2, 11: 0.75, 1: 0.75, 4: 1.3, 5: 1.5, 6: 1.6, 7: 1.5, 8: 1.3, "front": 0.8}
 COMBO_POOL = ("front+left", "front+right", "behind+left", "behind+right")
 
 

@@ -1,0 +1,88 @@
+"""Answer balance (issue #10 item 5): no categorical answer a model could learn without looking.
+
+The distribution check of ``benchmarks/qa_distribution.py`` (``tasks.answer_stats``) on 400
+unrendered synthetic layouts (``qa_distribution.layout_scene``: the real layout sampler, no
+renderer, ~3 s), with the three tasks whose answers are chosen by ``plan.balanced_choice``
+weighted up so that their groups pass the sample-size guard (>= 40 records per answer class):
+at 40 per class a group with uniform answers crosses 1.5x its uniform share only past 3.3
+standard errors, and the balanced shares measured on 1,200 scenes of other seeds stay at or
+under 1.4x, so the check is stable while a reverted balance (2-3x for "toward", 0, 12 o'clock)
+fails it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from spatialforge.tasks import generate_qa
+from spatialforge.tasks.answer_stats import MAX_RATIO, GroupBalance, answer_class, balance_report, format_report
+from spatialforge.tasks.plan import Stream, balanced_choice
+
+N_SCENES = 400
+TASKS = ("orientation", "perspective", "counting")
+
+
+def _bench():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "qa_distribution.py"
+    spec = importlib.util.spec_from_file_location("qa_distribution", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@lru_cache(maxsize=1)
+def _groups() -> tuple[GroupBalance, ...]:
+    bench = _bench()
+    classes = []
+    for i in range(N_SCENES):
+        res = generate_qa(bench.layout_scene(11, i), seed=i, qa_per_scene=20, tasks=TASKS,
+                          ratios={"orientation": 1.0, "perspective": 2.0, "counting": 1.0})
+        classes += [c for c in map(answer_class, res.records) if c is not None]
+    return tuple(balance_report(classes))
+
+
+def test_no_categorical_answer_above_one_and_a_half_uniform():
+    groups = _groups()
+    fails = [line for line in format_report(list(groups)) if line.startswith("FAIL")]
+    assert not fails, "\n".join(fails)
+    judged = {(g.task, g.fmt, g.variant) for g in groups if g.judged}
+    # not vacuous: the skewed answers of the issue are all judged
+    for fmt in ("free", "mcq", "tf"):
+        assert {("orientation", fmt, "facing"), ("counting", fmt, "within")} <= judged
+        assert ("perspective", fmt, "observer_combo" if fmt == "mcq" else "observer_fb") in judged
+    assert len(judged) >= 15
+
+
+def test_clock_twelve_is_no_longer_the_default_answer():
+    # 12 classes need 480 records per group to be judged; the clock groups here hold ~250-450,
+    # so check the issue's symptom with a looser bound (it was 3.0x uniform before balancing)
+    for g in _groups():
+        if g.variant == "observer_clock":
+            assert g.n >= 200 and g.counts.get("12 o'clock", 0) * g.k / g.n < 2.0, g
+
+
+def test_balanced_choice_draws_the_answer_first():
+    rs = Stream.of(0)
+    cands = ["a"] * 90 + ["b"] * 10
+    picks = [balanced_choice(rs, cands, lambda c: c)[1] for _ in range(2000)]
+    assert 0.45 < picks.count("b") / len(picks) < 0.55  # 10 % of the candidates, half the answers
+    picks = [balanced_choice(rs, cands, lambda c: c, {"a": 3.0})[1] for _ in range(2000)]
+    assert 0.70 < picks.count("a") / len(picks) < 0.80
+    assert balanced_choice(rs, cands, lambda c: None) is None
+    one = [balanced_choice(Stream.of(5), cands, lambda c: c) for _ in range(2)]
+    assert one[0] == one[1]  # deterministic
+
+
+def test_report_flags_a_skewed_group_and_respects_the_guard():
+    skewed = GroupBalance("perspective", "free", "observer_fb", {"front": 90, "behind": 10})
+    assert skewed.judged and skewed.over == [("front", pytest.approx(1.8))]
+    lines = format_report([skewed])
+    assert lines[-1].startswith("FAIL: perspective/free/observer_fb: answer 'front' is 1.80x")
+    small = GroupBalance("perspective", "free", "observer_fb", {"front": 70, "behind": 9})  # < 40 per class
+    assert not small.judged and small.over == [] and not any(x.startswith("FAIL") for x in format_report([small]))
+    edge = GroupBalance("t", "free", "v", {"a": 60, "b": 20})  # exactly 1.5x: allowed
+    assert edge.judged and edge.over == [] and MAX_RATIO == 1.5
