@@ -86,3 +86,58 @@ def test_report_flags_a_skewed_group_and_respects_the_guard():
     assert not small.judged and small.over == [] and not any(x.startswith("FAIL") for x in format_report([small]))
     edge = GroupBalance("t", "free", "v", {"a": 60, "b": 20})  # exactly 1.5x: allowed
     assert edge.judged and edge.over == [] and MAX_RATIO == 1.5
+
+
+# ---------------------------------------------------------------------- common-sense size comparisons
+def test_size_priors_from_the_catalog():
+    from spatialforge.tasks.priors import size_obvious, volume_range
+
+    lo, hi = volume_range("mug")
+    assert lo == pytest.approx(0.100 * 0.075 * 0.090) and hi == pytest.approx(0.125 * 0.090 * 0.110)
+    assert volume_range("ball") == pytest.approx((0.16 ** 3, 0.30 ** 3))  # a sphere: l = h = w
+    assert size_obvious("mug", "cabinet") and size_obvious("sofa", "book") and size_obvious("chair", "table")
+    assert not size_obvious("mug", "bottle") and not size_obvious("box", "box")
+    assert not size_obvious("mug", "spaceship")  # no prior for a category outside the catalog
+
+
+def _scene(objects):
+    from taskscenes import camera
+    from spatialforge.scene import Scene
+
+    return Scene("prior", "i.png", camera(10.0), tuple(objects))
+
+
+def test_trivial_size_comparisons_are_not_asked():
+    from taskscenes import obj
+
+    from spatialforge.tasks import TASKS, get_view
+    from spatialforge.tasks.plan import Plan
+    from spatialforge.tasks.priors import decided_by_prior
+
+    f = -1.4
+    cabinet = obj(0, "cabinet", (0.0, 3.0, f + 0.4), (0.8, 0.8, 0.5), color="brown")
+    mugs = [obj(i, "mug", (-1.0 + 0.6 * i, 2.5, f + 0.05), (0.11, 0.1, 0.08), color=c)
+            for i, c in ((1, "red"), (2, "blue"), (3, "white"))]
+    bottle = obj(4, "bottle", (1.5, 2.5, f + 0.12), (0.08, 0.25, 0.08), color="green")
+    view = get_view(_scene([cabinet, *mugs, bottle]))
+    seen = set()
+    for seed in range(300):
+        for task, fmt in (("comparison", "free"), ("comparison", "tf"), ("counting", "free")):
+            p = TASKS[task].plan(view, seed, fmt)
+            if not isinstance(p, Plan):
+                continue
+            idx = [view.idx(o) for o in p.objects]
+            cats = {view.cat[i] for i in idx}
+            if p.sub in ("smallest", "largest", "order_size"):
+                seen.add("size")
+                key = p.sub if p.sub != "order_size" else ("order_smallest" if p.params["first"] else "order_largest")
+                assert not decided_by_prior(view, idx, key), p
+                assert len(idx) > 2 or "cabinet" not in cats, p  # the cabinet against one small thing
+                if "cabinet" in cats and p.sub == "largest":
+                    raise AssertionError(f"the cabinet is always the largest: {p}")
+            if p.sub == "larger":
+                seen.add("larger")
+                anchor = view.cat[view.idx(p.objects[0])]
+                assert not (anchor == "cabinet" and p.params["category"] in ("mug", "bottle")), p
+                assert not (anchor in ("mug", "bottle") and p.params["category"] == "cabinet"), p
+    assert seen == {"size", "larger"}  # mug vs bottle is still asked
