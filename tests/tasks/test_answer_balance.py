@@ -57,6 +57,19 @@ def test_no_categorical_answer_above_one_and_a_half_uniform():
     assert len(judged) >= 15
 
 
+def test_fit_and_reach_answers_are_balanced():
+    # problem solving is 0.6 % of the mix: checked on its own (200 scenes, ~1 s)
+    bench = _bench()
+    classes = []
+    for i in range(200):
+        res = generate_qa(bench.layout_scene(12, i), seed=i, qa_per_scene=20, tasks=("problem_solving",))
+        classes += [c for c in map(answer_class, res.records) if c is not None]
+    groups = balance_report(classes)
+    judged = {(g.fmt, g.variant) for g in groups if g.judged}
+    assert {("free", "fit"), ("tf", "fit"), ("free", "reach"), ("tf", "reach")} <= judged
+    assert not [line for line in format_report(groups) if line.startswith("FAIL")]
+
+
 def test_clock_twelve_is_no_longer_the_default_answer():
     # 12 classes need 480 records per group to be judged; the clock groups here hold ~250-450,
     # so check the symptom with a looser bound (it was 3.0x uniform before balancing)
