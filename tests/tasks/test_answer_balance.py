@@ -71,11 +71,13 @@ def test_fit_and_reach_answers_are_balanced():
 
 
 def test_clock_twelve_is_no_longer_the_default_answer():
-    # 12 classes need 480 records per group to be judged; the clock groups here hold ~250-450,
-    # so check the issue's symptom with a looser bound (it was 3.0x uniform before balancing)
-    for g in _groups():
-        if g.variant == "observer_clock":
-            assert g.n >= 200 and g.counts.get("12 o'clock", 0) * g.k / g.n < 2.0, g
+    # 12 classes need 480 records per group to be judged; the clock groups here hold ~280-500,
+    # so check the issue's symptom on its own (3.0x uniform before balancing, ~0.8x now: the
+    # 1.5x line is > 3 standard errors away at n = 280)
+    clocks = [g for g in _groups() if g.variant == "observer_clock"]
+    assert len(clocks) == 3
+    for g in clocks:
+        assert g.n >= 250 and g.counts.get("12 o'clock", 0) * g.k / g.n < MAX_RATIO, g
 
 
 def test_balanced_choice_draws_the_answer_first():
@@ -86,6 +88,11 @@ def test_balanced_choice_draws_the_answer_first():
     picks = [balanced_choice(rs, cands, lambda c: c, {"a": 3.0})[1] for _ in range(2000)]
     assert 0.70 < picks.count("a") / len(picks) < 0.80
     assert balanced_choice(rs, cands, lambda c: None) is None
+    # a sole class of weight 0.2 is kept about 20 % of the time with thin_sole
+    kept = sum(balanced_choice(rs, cands[:90], lambda c: c, {"a": 0.2}, thin_sole=True) is not None
+               for _ in range(2000))
+    assert 0.16 < kept / 2000 < 0.24
+    assert all(balanced_choice(rs, cands[:90], lambda c: c, {"a": 0.2}) is not None for _ in range(50))
     one = [balanced_choice(Stream.of(5), cands, lambda c: c) for _ in range(2)]
     assert one[0] == one[1]  # deterministic
 
@@ -154,3 +161,29 @@ def test_trivial_size_comparisons_are_not_asked():
                 assert not (anchor == "cabinet" and p.params["category"] in ("mug", "bottle")), p
                 assert not (anchor in ("mug", "bottle") and p.params["category"] == "cabinet"), p
     assert seen == {"size", "larger"}  # mug vs bottle is still asked
+
+
+def test_a_task_whose_plan_fails_is_drawn_again(monkeypatch):
+    """Balancing makes some plans fail (no candidate, a thinned sole answer); the engine draws
+    the same task again (``TASK_RETRIES``), so the task keeps its sampling share."""
+    from taskscenes import rich_scene
+
+    from spatialforge.tasks import TASKS
+    from spatialforge.tasks.plan import Skip
+
+    size = TASKS["size"]
+    real = size._plan
+    calls = {"n": 0}
+
+    def flaky(view, rs, fmt, key):  # the real plan, but two calls in three fail
+        calls["n"] += 1
+        return Skip("flaky") if calls["n"] % 3 else real(view, rs, fmt, key)
+
+    monkeypatch.setattr(size, "_plan", flaky)
+    n_size = n_all = 0
+    for seed in range(20):
+        recs = generate_qa(rich_scene(scene_id=f"r{seed}"), seed=seed, qa_per_scene=20,
+                           tasks=("size", "localization")).records
+        n_size += sum(r.task == "size" for r in recs)
+        n_all += len(recs)
+    assert 0.42 < n_size / n_all < 0.58, n_size / n_all  # without the retry: ~0.3
