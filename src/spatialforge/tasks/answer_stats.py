@@ -7,7 +7,7 @@ free answer, or the typed truth behind an MCQ letter or a true/false claim):
 
 * labels: the label ("left", "toward", "front+right"); an answer that is one of the objects
   named in the question (nearest / largest ...): its position among them ("object 2 of 3");
-* clock hours: the hour; counts: the number, with ``COUNT_POOL`` and more pooled ("4+"), since
+* clock hours: the hour; counts: the number, with ``COUNT_POOL`` and more pooled ("3+"), since
   large counts exist only in scenes with many objects; orders: the permutation of the named
   objects ("312"); yes/no answers: "yes" / "no".
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_RATIO = 1.5
 MIN_PER_CLASS = 40
 MAX_CLASSES = 24
-COUNT_POOL = 4
+COUNT_POOL = 3
 
 
 def answer_class(rec: "QARecord") -> tuple[tuple[str, str, str], str] | None:
