@@ -235,9 +235,9 @@ _RELS = (("within", 0.35), ("left_of", 0.15), ("right_of", 0.15), ("in_front_of"
 RADII = {"m": (0.5, 1.0, 1.5, 2.0, 3.0), "cm": (50, 80, 100, 150), "ft": (2, 3, 4, 5, 6, 8, 10),
          "in": (18, 24, 36, 48)}
 #: answer weights: counts of 0 and 1 are possible in almost every scene, 3 or more only in full ones
-COUNT_WEIGHTS = {0: 0.8, 1: 0.8, 2: 1.5, COUNT_POOL: 2.0}
-#: "larger than X": a small anchor (a mug) has many larger objects, so 3+ is common there
-LARGER_WEIGHTS = {**COUNT_WEIGHTS, COUNT_POOL: 1.2}
+COUNT_WEIGHTS = {0: 0.8, 1: 0.8, 2: 1.5, COUNT_POOL: 1.6}
+#: "within r" (radii up to 3 m) and "larger than X" (a small anchor has many larger objects) reach 3+ often
+WIDE_COUNT_WEIGHTS = {**COUNT_WEIGHTS, COUNT_POOL: 1.2}
 COUNT_CANDIDATES = 24  # (anchor, category, radius) draws a counting question's answer is balanced over
 _TO_M = {"m": 1.0, "cm": 0.01, "ft": 0.3048, "in": 0.0254}
 _RADIUS_WORD = {"m": ("m", "meters"), "cm": ("cm", "centimeters"), "ft": ("ft", "feet"), "in": ("in", "inches")}
@@ -342,7 +342,7 @@ class Counting(Task):
                 return None if n is None else min(n, COUNT_POOL)
 
             # the count first (weighted over the classes the candidates have, 3+ pooled), then a candidate
-            got = balanced_choice(rs, cands, count_class, LARGER_WEIGHTS if rel == "larger" else COUNT_WEIGHTS,
+            got = balanced_choice(rs, cands, count_class, WIDE_COUNT_WEIGHTS if rel in ("within", "larger") else COUNT_WEIGHTS,
                                   thin_sole=True)
             if got is None:
                 continue
