@@ -16,7 +16,7 @@ Lengths, points, vectors and boxes are not categorical.  ``balance_report`` grou
 the number of objects named for an object answer) fixes the answer set — and flags a class
 whose share exceeds ``MAX_RATIO`` times the uniform share ``1 / k`` (``k`` = classes that occur
 in the group).  Sample-size guard: a group is judged only with at least ``MIN_PER_CLASS``
-records per class (``n >= MIN_PER_CLASS * k``): at 40 per class the 1.5x line is >= 3.5
+records per class (``n >= MIN_PER_CLASS * k``): at 40 per class the 1.5x line is >= 3.3
 standard errors above the uniform share for k <= 12, so a balanced group does not trip it by
 chance.  A group with more than ``MAX_CLASSES`` classes holds open answers (pixel names) and is
 not judged.
