@@ -517,6 +517,21 @@ _CONVERSION_SOURCES = {
 }
 
 
+def expose_on_transformers_module() -> None:
+    """Put the RGB-D model classes on the ``transformers`` module by name.
+
+    Tools that resolve ``config.architectures[0]`` with ``getattr(transformers, ...)`` (TRL's
+    reference-model copy for GRPO with beta > 0) must find them there. Importing TRL replaces
+    ``sys.modules["transformers"]`` with a fresh lazy module, so the module object TRL holds can
+    differ from ours: set the names on both (called again when a GRPO trainer is built)."""
+    import sys
+
+    modules = [sys.modules.get("transformers"), getattr(sys.modules.get("trl.trainer.utils"), "transformers", None)]
+    for module in {id(m): m for m in modules if m is not None}.values():
+        for _, model_cls in VARIANTS.values():
+            setattr(module, model_cls.__name__, model_cls)
+
+
 def register_auto_classes() -> None:
     """Make ``AutoConfig`` / ``AutoModelForImageTextToText`` / ``load_processor`` know the
     RGB-D model types (idempotent; done when ``spatialforge.models`` is imported)."""
@@ -525,14 +540,10 @@ def register_auto_classes() -> None:
 
     from .loading import _IMAGE_ONLY_PROCESSORS, ImageOnlyQwen2_5_VLProcessor
 
-    import transformers
-
     for cfg_cls, model_cls in VARIANTS.values():
         AutoConfig.register(cfg_cls.model_type, cfg_cls, exist_ok=True)
         AutoModelForImageTextToText.register(cfg_cls, model_cls, exist_ok=True)
-        # Tools that resolve config.architectures[0] by name on the transformers module (TRL's
-        # reference-model copy for GRPO with beta > 0) must find our classes there.
-        setattr(transformers, model_cls.__name__, model_cls)
+    expose_on_transformers_module()
     for ours, theirs in _CONVERSION_SOURCES.items():
         mapping = get_checkpoint_conversion_mapping(theirs)
         if mapping is not None:

@@ -28,6 +28,7 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
+from ..models.rgbd import expose_on_transformers_module
 from .config import SpatialGRPOConfig
 from .consistency import GroupLayout, advantages, group_layout, paper_correction, segment_ids
 from .grpo_inputs import GRPOInputsMixin, check_rgbd_vllm
@@ -85,6 +86,7 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
         if args.pair_sampling:
             check_pair_batching(args.generation_batch_size, args.num_generations)
         check_rgbd_vllm(model, args)
+        expose_on_transformers_module()  # TRL's reference copy looks the RGB-D class up by name
         if kwargs.get("processing_class") is not None:  # TRL pads left only the processors it loads itself
             from ..models.loading import pad_left_for_generation
 
