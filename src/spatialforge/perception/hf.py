@@ -1,0 +1,147 @@
+"""transformers backends: Depth Anything V2 (metric), OWLv2, SAM.
+
+Each loads a local folder or hub id with ``from_pretrained`` and uses the PIL image
+processors (``*ImageProcessorPil``), which do not need torchvision.  ``transformers`` and
+``torch`` are imported when a backend is built, so the oracle path runs without them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .base import Detections, GeometryResult, ImageItem, intrinsics_from_fov, register, unproject_depth
+
+
+def _torch():
+    try:
+        import torch
+        import transformers
+    except ImportError as e:  # pragma: no cover - the extra is installed in CI
+        raise ConfigError(f"perception backends need the [perception] extra (torch, transformers): {e}") from None
+    return torch, transformers
+
+
+def _load(cls: Any, model: str, what: str) -> Any:
+    try:
+        return cls.from_pretrained(model)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{what}: cannot load {model!r} ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+
+
+class _HFBackend:
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        self.torch, tf = _torch()
+        self.model_path = str(model)
+        self.device = device
+        self.library_version = f"transformers {tf.__version__}"
+
+    def _ready(self, net: Any) -> Any:
+        return net.to(self.device).eval()
+
+
+@register("geometry", "depth_anything_v2")
+class DepthAnythingV2Metric(_HFBackend):
+    """Metric depth from ``DepthAnythingForDepthEstimation`` (``depth_estimation_type="metric"``);
+    the model predicts no intrinsics, so K comes from ``hfov_deg`` (an assumption, recorded in
+    the scene's provenance).  Depth at or above ``max_depth`` (the model's ceiling) is invalid."""
+
+    def __init__(self, model: str, hfov_deg: float = 60.0, device: str = "cpu") -> None:
+        super().__init__(model, device)
+        from transformers import DepthAnythingForDepthEstimation, DPTImageProcessorPil
+
+        if not 1.0 <= float(hfov_deg) < 179.0:
+            raise ConfigError(f"depth_anything_v2: hfov_deg must be in [1, 179), got {hfov_deg}")
+        self.hfov_deg = float(hfov_deg)
+        self.processor = _load(DPTImageProcessorPil, model, "depth_anything_v2")
+        self.net = self._ready(_load(DepthAnythingForDepthEstimation, model, "depth_anything_v2"))
+        if getattr(self.net.config, "depth_estimation_type", "relative") != "metric":
+            raise ConfigError(f"depth_anything_v2: {model!r} is a relative-depth model (need depth_estimation_type='metric')")
+        self.max_depth = float(self.net.config.max_depth)
+
+    def __call__(self, images: list[ImageItem]) -> list[GeometryResult]:
+        out = []
+        for item in images:  # the processor keeps each image's aspect ratio: sizes differ, so one at a time
+            inputs = self.processor(images=item.rgb, return_tensors="pt").to(self.device)
+            with self.torch.inference_mode():
+                pred = self.net(**inputs)
+            depth = self.processor.post_process_depth_estimation(pred, target_sizes=[item.hw])[0]["predicted_depth"]
+            depth = depth.float().cpu().numpy().astype(np.float32)
+            valid = np.isfinite(depth) & (depth > 0) & (depth < self.max_depth * 0.999)
+            K = intrinsics_from_fov(item.hw[1], item.hw[0], self.hfov_deg)
+            out.append(GeometryResult(unproject_depth(np.where(valid, depth, 0.0), K), depth, valid, K))
+        return out
+
+
+@register("detection", "owlv2")
+class OWLv2Detector(_HFBackend):
+    """Open-vocabulary boxes from ``Owlv2ForObjectDetection``; queries are
+    ``prompt.format(category)``.  OWLv2 pads images to a square, so boxes are scaled with
+    the padded side and clipped to the image."""
+
+    def __init__(self, model: str, prompt: str = "a photo of a {}", threshold: float = 0.1, device: str = "cpu") -> None:
+        super().__init__(model, device)
+        from transformers import AutoTokenizer, Owlv2ForObjectDetection, Owlv2ImageProcessorPil
+
+        if "{}" not in prompt:
+            raise ConfigError(f"owlv2: prompt must contain '{{}}' for the category, got {prompt!r}")
+        self.prompt, self.threshold = prompt, float(threshold)
+        self.image_processor = _load(Owlv2ImageProcessorPil, model, "owlv2")
+        self.tokenizer = _load(AutoTokenizer, model, "owlv2")
+        self.net = self._ready(_load(Owlv2ForObjectDetection, model, "owlv2"))
+
+    def __call__(self, images: list[ImageItem], vocabularies: list[list[str]]) -> list[Detections]:
+        out = []
+        for item, vocab in zip(images, vocabularies, strict=True):
+            if not vocab:
+                out.append(Detections(np.zeros((0, 4)), np.zeros(0), []))
+                continue
+            text = self.tokenizer([self.prompt.format(c) for c in vocab], padding="max_length",
+                                  max_length=self.net.config.text_config.max_position_embeddings,
+                                  truncation=True, return_tensors="pt")
+            pixels = self.image_processor(images=item.rgb, return_tensors="pt")
+            with self.torch.inference_mode():
+                pred = self.net(input_ids=text["input_ids"].to(self.device),
+                                attention_mask=text["attention_mask"].to(self.device),
+                                pixel_values=pixels["pixel_values"].to(self.device))
+            H, W = item.hw
+            side = max(H, W)
+            res = self.image_processor.post_process_object_detection(pred, threshold=self.threshold,
+                                                                     target_sizes=[(side, side)])[0]
+            boxes = res["boxes"].float().cpu().numpy().astype(np.float64).reshape(-1, 4)
+            boxes = np.clip(boxes, 0, [W, H, W, H])
+            labels = [vocab[int(i)] for i in res["labels"].cpu().numpy()]
+            out.append(Detections(boxes, res["scores"].float().cpu().numpy(), labels))
+        return out
+
+
+@register("segmentation", "sam")
+class SAMFromBoxes(_HFBackend):
+    """One mask per box from ``SamModel`` (single-mask output), at the image's size."""
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        super().__init__(model, device)
+        from transformers import SamImageProcessorPil, SamModel, SamProcessor
+
+        self.processor = SamProcessor(image_processor=_load(SamImageProcessorPil, model, "sam"))
+        self.net = self._ready(_load(SamModel, model, "sam"))
+
+    def __call__(self, images: list[ImageItem], boxes: list[np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for item, b in zip(images, boxes, strict=True):
+            b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+            if b.shape[0] == 0:
+                out.append(np.zeros((0, *item.hw), dtype=bool))
+                continue
+            if not np.all(np.isfinite(b)):
+                raise DataError(f"image {item.id!r}: non-finite box given to SAM")
+            inputs = self.processor(images=item.rgb, input_boxes=[b.tolist()], return_tensors="pt")
+            with self.torch.inference_mode():
+                pred = self.net(pixel_values=inputs["pixel_values"].to(self.device),
+                                input_boxes=inputs["input_boxes"].to(self.device), multimask_output=False)
+            masks = self.processor.post_process_masks(pred.pred_masks.cpu(), inputs["original_sizes"],
+                                                      inputs["reshaped_input_sizes"])[0]
+            out.append(masks[:, 0].numpy().astype(bool))
+        return out

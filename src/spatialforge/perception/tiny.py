@@ -1,0 +1,122 @@
+"""Tiny random-weight perception models built offline (tests, ``tiny_cpu.yaml``).
+
+``build_tiny_perception(folder)`` writes ``depth_anything/``, ``owlv2/`` and ``sam/``: the real
+transformers classes (``DepthAnythingForDepthEstimation`` metric, ``Owlv2ForObjectDetection``,
+``SamModel``) from tiny configs (after transformers' own ``*ModelTester`` configs), each with
+its PIL image processor (and a tiny CLIP tokenizer for OWLv2), saved with
+``save_pretrained`` so the backends load them through ``from_pretrained`` as they would a hub
+checkpoint.  Weights are random under a fixed seed: outputs are meaningless but shaped like
+real ones.  A finished build is marked by ``spatialforge_tiny.json``; a second call returns at once.
+
+    python -m spatialforge.perception.tiny DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+BUILD_VERSION = 2
+MARKER = "spatialforge_tiny.json"
+SEED = 0
+
+
+def _tokenizer(folder: Path):
+    """A CLIP tokenizer over single characters (no merges): enough for category prompts."""
+    from transformers import CLIPTokenizer
+
+    chars = [chr(c) for c in range(33, 127)]
+    vocab = {tok: i for i, tok in enumerate(chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"])}
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="<|endoftext|>")
+
+
+def _depth_anything(out: Path) -> None:
+    import torch
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTImageProcessorPil
+
+    backbone = Dinov2Config(image_size=28, patch_size=14, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                            intermediate_size=32, out_indices=[1, 2], reshape_hidden_states=False)
+    cfg = DepthAnythingConfig(backbone_config=backbone, patch_size=14, reassemble_hidden_size=16, reassemble_factors=[2, 1],
+                              neck_hidden_sizes=[8, 16], fusion_hidden_size=8, head_hidden_size=8,
+                              depth_estimation_type="metric", max_depth=20)
+    torch.manual_seed(SEED)
+    model = DepthAnythingForDepthEstimation(cfg)
+    with torch.no_grad():  # default init makes the head's output constant; spread it so depth varies
+        for p in model.head.parameters():
+            p.normal_(0.0, 0.5)
+    model.save_pretrained(out)
+    DPTImageProcessorPil(size={"height": 28, "width": 28}, keep_aspect_ratio=True, ensure_multiple_of=14).save_pretrained(out)
+
+
+def _owlv2(out: Path) -> None:
+    import torch
+    from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessorPil
+
+    tok = _tokenizer(out)
+    cfg = Owlv2Config(
+        text_config=dict(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=16, bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id),
+        vision_config=dict(image_size=32, patch_size=8, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                           num_attention_heads=2),
+        projection_dim=16)
+    torch.manual_seed(SEED)
+    model = Owlv2ForObjectDetection(cfg)
+    with torch.no_grad():  # boxes = the model's per-patch prior (one grid cell each), not degenerate slivers
+        model.box_head.dense2.weight.zero_()
+        model.box_head.dense2.bias.zero_()
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    Owlv2ImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(out)
+
+
+def _sam(out: Path) -> None:
+    import torch
+    from transformers import SamConfig, SamImageProcessorPil, SamModel
+
+    cfg = SamConfig(
+        vision_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, image_size=64,
+                           patch_size=8, output_channels=16, global_attn_indexes=[1], window_size=4, mlp_dim=32,
+                           num_pos_feats=8),
+        prompt_encoder_config=dict(hidden_size=16, image_size=64, patch_size=8, mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, mlp_dim=16,
+                                 iou_head_hidden_dim=8))
+    torch.manual_seed(SEED)
+    SamModel(cfg).save_pretrained(out)
+    SamImageProcessorPil(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)
+
+
+BUILDERS = {"depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam}
+
+
+def build_tiny_perception(folder: str | Path) -> Path:
+    """Build (or reuse) the tiny perception models under ``folder``; returns it."""
+    folder = Path(folder)
+    marker = folder / MARKER
+    spec = {"version": BUILD_VERSION, "seed": SEED, "models": sorted(BUILDERS)}
+    if marker.exists() and json.loads(marker.read_text()) == spec:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tiny-perception-", dir=folder.parent))
+    try:
+        for name, build in BUILDERS.items():
+            (tmp / name).mkdir()
+            build(tmp / name)
+        (tmp / MARKER).write_text(json.dumps(spec))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(build_tiny_perception(sys.argv[1] if len(sys.argv) > 1 else ".cache/perception-tiny"))
