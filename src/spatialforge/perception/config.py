@@ -80,17 +80,18 @@ class PerceptionConfig:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _expand(value: Any, where: str) -> Any:
+def _expand(value: Any, where: str, key: str = "") -> Any:
+    """``${VAR}`` -> the environment's value, in every string; ``key`` names the field."""
     if isinstance(value, str):
         def sub(m: re.Match[str]) -> str:
             if m.group(1) not in os.environ:
-                raise ConfigError(f"{where}: environment variable {m.group(1)} is not set")
+                raise ConfigError(f"{where}: {key}: environment variable {m.group(1)} is not set")
             return os.environ[m.group(1)]
         return _VAR.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _expand(v, f"{where}.{k}") for k, v in value.items()}
+        return {k: _expand(v, where, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, where) for v in value]
+        return [_expand(v, where, key) for v in value]
     return value
 
 
