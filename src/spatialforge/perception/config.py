@@ -107,7 +107,7 @@ def _dataclass_from(cls: type, d: Any, where: str) -> Any:
     for k, v in d.items():
         want = type(getattr(cls(), k))
         if isinstance(v, bool) or not isinstance(v, (int, float)) or (want is int and not isinstance(v, int)):
-            raise ConfigError(f"{where}.{k}: expected a {want.__name__}, got {v!r}")
+            raise ConfigError(f"{where}.{k}: expected {want.__name__}, got {v!r}")
         if v < 0:
             raise ConfigError(f"{where}.{k}: must be >= 0, got {v}")
     return cls(**d)
