@@ -80,7 +80,7 @@ def _write_scene(out: Path, scene: Scene, rgb: np.ndarray, depth: np.ndarray, va
     for sub in ("images", "depth", "masks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     write_image(out / scene.image_path, rgb)
-    write_depth(out / scene.depth_path, np.where(valid, depth, np.nan))
+    write_depth(out / scene.depth_path, np.where(valid, depth, 0.0))  # 0 = no depth, as the synthetic source writes
     write_instance_mask(out / scene.metadata["instance_mask_path"], _instance_map(scene))
     tmp = out / f"{scene.id}.json.tmp"
     scene.save(tmp)
