@@ -24,6 +24,14 @@ def _torch():
     return torch, transformers
 
 
+def pil_processor(name: str) -> Any:
+    """transformers' PIL image processor class: ``<name>Pil`` (transformers 5, whose default
+    classes need torchvision), else ``<name>`` itself (4.x, where that one is the PIL one)."""
+    import transformers
+
+    return getattr(transformers, f"{name}Pil", None) or getattr(transformers, name)
+
+
 def _load(cls: Any, model: str, what: str) -> Any:
     try:
         return cls.from_pretrained(model)
@@ -50,12 +58,12 @@ class DepthAnythingV2Metric(_HFBackend):
 
     def __init__(self, model: str, hfov_deg: float = 60.0, device: str = "cpu") -> None:
         super().__init__(model, device)
-        from transformers import DepthAnythingForDepthEstimation, DPTImageProcessorPil
+        from transformers import DepthAnythingForDepthEstimation
 
         if not 1.0 <= float(hfov_deg) < 179.0:
             raise ConfigError(f"depth_anything_v2: hfov_deg must be in [1, 179), got {hfov_deg}")
         self.hfov_deg = float(hfov_deg)
-        self.processor = _load(DPTImageProcessorPil, model, "depth_anything_v2")
+        self.processor = _load(pil_processor("DPTImageProcessor"), model, "depth_anything_v2")
         self.net = self._ready(_load(DepthAnythingForDepthEstimation, model, "depth_anything_v2"))
         if getattr(self.net.config, "depth_estimation_type", "relative") != "metric":
             raise ConfigError(f"depth_anything_v2: {model!r} is a relative-depth model (need depth_estimation_type='metric')")
@@ -83,12 +91,12 @@ class OWLv2Detector(_HFBackend):
 
     def __init__(self, model: str, prompt: str = "a photo of a {}", threshold: float = 0.1, device: str = "cpu") -> None:
         super().__init__(model, device)
-        from transformers import AutoTokenizer, Owlv2ForObjectDetection, Owlv2ImageProcessorPil
+        from transformers import AutoTokenizer, Owlv2ForObjectDetection
 
         if "{}" not in prompt:
             raise ConfigError(f"owlv2: prompt must contain '{{}}' for the category, got {prompt!r}")
         self.prompt, self.threshold = prompt, float(threshold)
-        self.image_processor = _load(Owlv2ImageProcessorPil, model, "owlv2")
+        self.image_processor = _load(pil_processor("Owlv2ImageProcessor"), model, "owlv2")
         self.tokenizer = _load(AutoTokenizer, model, "owlv2")
         self.net = self._ready(_load(Owlv2ForObjectDetection, model, "owlv2"))
 
@@ -123,9 +131,9 @@ class SAMFromBoxes(_HFBackend):
 
     def __init__(self, model: str, device: str = "cpu") -> None:
         super().__init__(model, device)
-        from transformers import SamImageProcessorPil, SamModel, SamProcessor
+        from transformers import SamModel, SamProcessor
 
-        self.processor = SamProcessor(image_processor=_load(SamImageProcessorPil, model, "sam"))
+        self.processor = SamProcessor(image_processor=_load(pil_processor("SamImageProcessor"), model, "sam"))
         self.net = self._ready(_load(SamModel, model, "sam"))
 
     def __call__(self, images: list[ImageItem], boxes: list[np.ndarray]) -> list[np.ndarray]:

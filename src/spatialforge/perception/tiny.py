@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .hf import pil_processor
+
 BUILD_VERSION = 2
 MARKER = "spatialforge_tiny.json"
 SEED = 0
@@ -38,7 +40,7 @@ def _tokenizer(folder: Path):
 
 def _depth_anything(out: Path) -> None:
     import torch
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTImageProcessorPil
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
 
     backbone = Dinov2Config(image_size=28, patch_size=14, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                             intermediate_size=32, out_indices=[1, 2], reshape_hidden_states=False)
@@ -51,12 +53,12 @@ def _depth_anything(out: Path) -> None:
         for p in model.head.parameters():
             p.normal_(0.0, 0.5)
     model.save_pretrained(out)
-    DPTImageProcessorPil(size={"height": 28, "width": 28}, keep_aspect_ratio=True, ensure_multiple_of=14).save_pretrained(out)
+    pil_processor("DPTImageProcessor")(size={"height": 28, "width": 28}, keep_aspect_ratio=True, ensure_multiple_of=14).save_pretrained(out)
 
 
 def _owlv2(out: Path) -> None:
     import torch
-    from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessorPil
+    from transformers import Owlv2Config, Owlv2ForObjectDetection
 
     tok = _tokenizer(out)
     cfg = Owlv2Config(
@@ -73,12 +75,12 @@ def _owlv2(out: Path) -> None:
         model.box_head.dense2.bias.zero_()
     model.save_pretrained(out)
     tok.save_pretrained(out)
-    Owlv2ImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(out)
+    pil_processor("Owlv2ImageProcessor")(size={"height": 32, "width": 32}).save_pretrained(out)
 
 
 def _sam(out: Path) -> None:
     import torch
-    from transformers import SamConfig, SamImageProcessorPil, SamModel
+    from transformers import SamConfig, SamModel
 
     cfg = SamConfig(
         vision_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, image_size=64,
@@ -89,7 +91,7 @@ def _sam(out: Path) -> None:
                                  iou_head_hidden_dim=8))
     torch.manual_seed(SEED)
     SamModel(cfg).save_pretrained(out)
-    SamImageProcessorPil(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)
+    pil_processor("SamImageProcessor")(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)
 
 
 BUILDERS = {"depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam}
