@@ -144,3 +144,19 @@ def test_sam_tiny(tiny_models, photo):
 def test_hf_bad_model_path(tmp_path):
     with pytest.raises(ConfigError, match="sam: cannot load"):
         backend_class("segmentation", "sam")(model=str(tmp_path / "nothing"))
+
+
+def test_grounding_dino_tiny(tiny_models, photo):
+    d = backend_class("detection", "grounding_dino")(model=str(tiny_models / "grounding_dino"), threshold=0.0)
+    vocab = ["chair", "plant pot", "mug"]
+    ids, spans = d._prompt(vocab)
+    assert [d.tokenizer.decode(ids[a:b]) for a, b in spans] == vocab  # each category's own tokens
+    dets = d([photo], [vocab])[0]
+    H, W = photo.hw
+    assert len(dets) == d.net.config.num_queries and set(dets.labels) <= set(vocab)
+    assert (dets.boxes >= 0).all() and (dets.boxes[:, [0, 2]] <= W).all() and (dets.boxes[:, [1, 3]] <= H).all()
+    assert ((dets.scores >= 0) & (dets.scores <= 1)).all()
+    strict = backend_class("detection", "grounding_dino")(model=str(tiny_models / "grounding_dino"), threshold=0.9999)
+    assert len(strict([photo], [vocab])[0]) < len(dets)
+    with pytest.raises(ConfigError, match="text tokens"):
+        d([photo], [["word" * 20] * 20])

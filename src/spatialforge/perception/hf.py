@@ -153,3 +153,58 @@ class SAMFromBoxes(_HFBackend):
                                                       inputs["reshaped_input_sizes"])[0]
             out.append(masks[:, 0].numpy().astype(bool))
         return out
+
+
+@register("detection", "grounding_dino")
+class GroundingDinoDetector(_HFBackend):
+    """Open-vocabulary boxes from ``GroundingDinoForObjectDetection``.  The prompt is
+    ``"cat one. cat two. ..."``, built token by token so each category's token span is known;
+    a query's score for a category is its highest token probability in that span, and its
+    label the best category (no decoding of phrases back to names)."""
+
+    def __init__(self, model: str, threshold: float = 0.3, device: str = "cpu") -> None:
+        super().__init__(model, device)
+        from transformers import AutoTokenizer, GroundingDinoForObjectDetection
+
+        self.threshold = float(threshold)
+        self.image_processor = _load(pil_processor("GroundingDinoImageProcessor"), model, "grounding_dino")
+        self.tokenizer = _load(AutoTokenizer, model, "grounding_dino")
+        self.net = self._ready(_load(GroundingDinoForObjectDetection, model, "grounding_dino"))
+
+    def _prompt(self, vocab: list[str]) -> tuple[list[int], list[tuple[int, int]]]:
+        tok = self.tokenizer
+        dot = tok(".", add_special_tokens=False)["input_ids"]
+        ids, spans = [tok.cls_token_id], []
+        for c in vocab:
+            piece = tok(c, add_special_tokens=False)["input_ids"]
+            spans.append((len(ids), len(ids) + len(piece)))
+            ids += piece + dot
+        ids.append(tok.sep_token_id)
+        if len(ids) > self.net.config.max_text_len:
+            raise ConfigError(f"grounding_dino: the vocabulary needs {len(ids)} text tokens, the model takes "
+                              f"{self.net.config.max_text_len}; use fewer categories")
+        return ids, spans
+
+    def __call__(self, images: list[ImageItem], vocabularies: list[list[str]]) -> list[Detections]:
+        torch = self.torch
+        out = []
+        for item, vocab in zip(images, vocabularies, strict=True):
+            if not vocab:
+                out.append(Detections(np.zeros((0, 4)), np.zeros(0), []))
+                continue
+            ids, spans = self._prompt(list(vocab))
+            pixels = self.image_processor(images=item.rgb, return_tensors="pt")
+            input_ids = torch.tensor([ids], device=self.device)
+            with torch.inference_mode():
+                pred = self.net(pixel_values=pixels["pixel_values"].to(self.device),
+                                pixel_mask=pixels["pixel_mask"].to(self.device), input_ids=input_ids,
+                                attention_mask=torch.ones_like(input_ids), token_type_ids=torch.zeros_like(input_ids))
+            prob = pred.logits[0].sigmoid().float().cpu().numpy()  # (queries, text tokens)
+            per_cat = np.stack([prob[:, a:b].max(axis=1) for a, b in spans], axis=1)
+            label, score = per_cat.argmax(axis=1), per_cat.max(axis=1)
+            keep = np.flatnonzero(score >= self.threshold)
+            H, W = item.hw
+            cx, cy, w, h = pred.pred_boxes[0].float().cpu().numpy().astype(np.float64)[keep].T
+            boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * [W, H, W, H]
+            out.append(Detections(np.clip(boxes, 0, [W, H, W, H]), score[keep], [vocab[i] for i in label[keep]]))
+        return out

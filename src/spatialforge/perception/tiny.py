@@ -1,11 +1,12 @@
 """Tiny random-weight perception models built offline (tests, ``tiny_cpu.yaml``).
 
-``build_tiny_perception(folder)`` writes ``depth_anything/``, ``owlv2/`` and ``sam/``: the real
-transformers classes (``DepthAnythingForDepthEstimation`` metric, ``Owlv2ForObjectDetection``,
-``SamModel``) from tiny configs (after transformers' own ``*ModelTester`` configs), each with
-its PIL image processor (and a tiny CLIP tokenizer for OWLv2), saved with
-``save_pretrained`` so the backends load them through ``from_pretrained`` as they would a hub
-checkpoint.  Weights are random under a fixed seed: outputs are meaningless but shaped like
+``build_tiny_perception(folder)`` writes ``depth_anything/``, ``owlv2/``, ``grounding_dino/``
+and ``sam/``: the real transformers classes (``DepthAnythingForDepthEstimation`` metric,
+``Owlv2ForObjectDetection``, ``GroundingDinoForObjectDetection``, ``SamModel``) from tiny
+configs (after transformers' own ``*ModelTester`` configs), each with its PIL image processor
+(and tiny CLIP / BERT tokenizers for OWLv2 / Grounding DINO), saved with ``save_pretrained``
+so the backends load them through ``from_pretrained`` as they would a hub checkpoint.
+Weights are random under a fixed seed: outputs are meaningless but shaped like
 real ones.  A finished build is marked by ``spatialforge_tiny.json``; a second call returns at once.
 
     python -m spatialforge.perception.tiny DIR
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .hf import pil_processor
 
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 MARKER = "spatialforge_tiny.json"
 SEED = 0
 
@@ -94,7 +95,29 @@ def _sam(out: Path) -> None:
     pil_processor("SamImageProcessor")(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)
 
 
-BUILDERS = {"depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam}
+def _grounding_dino(out: Path) -> None:
+    import torch
+    from transformers import BertTokenizer, GroundingDinoConfig, GroundingDinoForObjectDetection, SwinConfig
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "?"]
+    words += [chr(c) for c in range(97, 123)] + ["##" + chr(c) for c in range(97, 123)]
+    (out / "vocab.txt").write_text("\n".join(words) + "\n")
+    tok = BertTokenizer(str(out / "vocab.txt"))
+    swin = SwinConfig(window_size=7, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], image_size=98,
+                      out_features=["stage2", "stage3", "stage4"], out_indices=[2, 3, 4])
+    cfg = GroundingDinoConfig(
+        d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
+        encoder_ffn_dim=4, decoder_ffn_dim=4, num_queries=8, num_feature_levels=4, encoder_n_points=2,
+        decoder_n_points=6, use_timm_backbone=False, backbone_config=swin, max_text_len=256,
+        text_config={"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "intermediate_size": 8, "max_position_embeddings": 256, "vocab_size": len(words)})
+    torch.manual_seed(SEED)
+    GroundingDinoForObjectDetection(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    pil_processor("GroundingDinoImageProcessor")(size={"shortest_edge": 98, "longest_edge": 98}).save_pretrained(out)
+
+
+BUILDERS = {"depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam, "grounding_dino": _grounding_dino}
 
 
 def build_tiny_perception(folder: str | Path) -> Path:
