@@ -160,3 +160,22 @@ def test_grounding_dino_tiny(tiny_models, photo):
     assert len(strict([photo], [vocab])[0]) < len(dets)
     with pytest.raises(ConfigError, match="text tokens"):
         d([photo], [["word" * 20] * 20])
+
+
+def test_depth_pro_tiny(tiny_models, photo):
+    import torch
+
+    g = backend_class("geometry", "depth_pro")(model=str(tiny_models / "depth_pro"))
+    r = g([photo])[0]
+    H, W = photo.hw
+    assert r.depth.shape == (H, W) and r.valid.all() and (r.depth > 0).all()
+    # On a 64x64 image (the model's output size) no resizing happens: check the formula exactly.
+    rgb = photo.rgb[:64, :64].copy()
+    r64 = g([type(photo)("sq", rgb)])[0]
+    x = torch.from_numpy((rgb.astype(np.float32) * (1 / 255) - 0.5) / 0.5).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        pred = g.net(pixel_values=x)
+    fov = float(pred.field_of_view[0])
+    assert r64.K[0, 0] == pytest.approx(32 / np.tan(np.radians(fov) / 2))  # focal from the predicted FOV
+    want = 1.0 / np.clip(pred.predicted_depth[0].numpy() * 64 / r64.K[0, 0], 1e-4, 1e4)
+    np.testing.assert_allclose(r64.depth, want, rtol=1e-5)

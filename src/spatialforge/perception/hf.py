@@ -1,4 +1,4 @@
-"""transformers backends: Depth Anything V2 (metric), OWLv2, SAM.
+"""transformers backends: Depth Anything V2 (metric), Depth Pro, OWLv2, Grounding DINO, SAM.
 
 Each loads a local folder or hub id with ``from_pretrained`` and uses the PIL image
 processors (``*ImageProcessorPil``), which do not need torchvision.  ``transformers`` and
@@ -7,6 +7,8 @@ processors (``*ImageProcessorPil``), which do not need torchvision.  ``transform
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -207,4 +209,54 @@ class GroundingDinoDetector(_HFBackend):
             cx, cy, w, h = pred.pred_boxes[0].float().cpu().numpy().astype(np.float64)[keep].T
             boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * [W, H, W, H]
             out.append(Detections(np.clip(boxes, 0, [W, H, W, H]), score[keep], [vocab[i] for i in label[keep]]))
+        return out
+
+
+@register("geometry", "depth_pro")
+class DepthPro(_HFBackend):
+    """Metric depth and the field of view from ``DepthProForDepthEstimation``.
+
+    transformers 5's ``DepthProImageProcessor`` needs torchvision, so its two steps are done
+    here with torch, as it does them: rescale and normalise first, then a bilinear resize
+    (no antialias) to the configured size; after the model, depth * W / f, resize back to the
+    image and invert (the model predicts canonical inverse depth).  The focal length comes
+    from the predicted horizontal field of view, or from ``hfov_deg`` when the checkpoint has
+    no FOV head."""
+
+    def __init__(self, model: str, hfov_deg: float = 60.0, device: str = "cpu") -> None:
+        super().__init__(model, device)
+        from transformers import DepthProForDepthEstimation
+        from transformers.utils import cached_file
+
+        try:
+            pp = json.loads(Path(cached_file(model, "preprocessor_config.json")).read_text())
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"depth_pro: cannot read the preprocessor config of {model!r} ({e})") from None
+        self.size = (int(pp.get("size", {}).get("height", 1536)), int(pp.get("size", {}).get("width", 1536)))
+        self.mean = np.asarray(pp.get("image_mean", [0.5, 0.5, 0.5]), dtype=np.float32)
+        self.std = np.asarray(pp.get("image_std", [0.5, 0.5, 0.5]), dtype=np.float32)
+        self.scale = float(pp.get("rescale_factor", 1 / 255))
+        self.hfov_deg = float(hfov_deg)
+        self.net = self._ready(_load(DepthProForDepthEstimation, model, "depth_pro"))
+
+    def __call__(self, images: list[ImageItem]) -> list[GeometryResult]:
+        torch = self.torch
+        F = torch.nn.functional
+        out = []
+        for item in images:
+            H, W = item.hw
+            x = (item.rgb.astype(np.float32) * self.scale - self.mean) / self.std
+            x = torch.from_numpy(x).permute(2, 0, 1)[None].to(self.device)
+            x = F.interpolate(x, size=self.size, mode="bilinear", antialias=False)
+            with torch.inference_mode():
+                pred = self.net(pixel_values=x)
+            fov = float(pred.field_of_view[0]) if pred.field_of_view is not None else self.hfov_deg
+            if not 1.0 <= fov < 179.0:
+                raise DataError(f"image {item.id!r}: depth_pro predicted a field of view of {fov:.1f} degrees")
+            K = intrinsics_from_fov(W, H, fov)
+            inv = pred.predicted_depth[0].float() * (W / K[0, 0])
+            inv = F.interpolate(inv[None, None], size=(H, W), mode="bilinear")[0, 0]
+            depth = (1.0 / inv.clamp(min=1e-4, max=1e4)).cpu().numpy().astype(np.float32)
+            valid = np.isfinite(depth) & (depth > 0) & (depth < 1e4 * 0.999)
+            out.append(GeometryResult(unproject_depth(np.where(valid, depth, 0.0), K), depth, valid, K))
         return out

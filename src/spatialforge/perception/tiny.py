@@ -1,9 +1,9 @@
 """Tiny random-weight perception models built offline (tests, ``tiny_cpu.yaml``).
 
-``build_tiny_perception(folder)`` writes ``depth_anything/``, ``owlv2/``, ``grounding_dino/``
-and ``sam/``: the real transformers classes (``DepthAnythingForDepthEstimation`` metric,
-``Owlv2ForObjectDetection``, ``GroundingDinoForObjectDetection``, ``SamModel``) from tiny
-configs (after transformers' own ``*ModelTester`` configs), each with its PIL image processor
+``build_tiny_perception(folder)`` writes ``depth_anything/``, ``depth_pro/``, ``owlv2/``,
+``grounding_dino/`` and ``sam/``: the real transformers classes (``DepthAnythingForDepthEstimation``
+metric, ``DepthProForDepthEstimation``, ``Owlv2ForObjectDetection``, ``GroundingDinoForObjectDetection``, ``SamModel``) from tiny
+configs (after transformers' own ``*ModelTester`` configs), each with its PIL image processor (Depth Pro: its config file only)
 (and tiny CLIP / BERT tokenizers for OWLv2 / Grounding DINO), saved with ``save_pretrained``
 so the backends load them through ``from_pretrained`` as they would a hub checkpoint.
 Weights are random under a fixed seed: outputs are meaningless but shaped like
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .hf import pil_processor
 
-BUILD_VERSION = 3
+BUILD_VERSION = 5
 MARKER = "spatialforge_tiny.json"
 SEED = 0
 
@@ -117,7 +117,34 @@ def _grounding_dino(out: Path) -> None:
     pil_processor("GroundingDinoImageProcessor")(size={"shortest_edge": 98, "longest_edge": 98}).save_pretrained(out)
 
 
-BUILDERS = {"depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam, "grounding_dino": _grounding_dino}
+def _depth_pro(out: Path) -> None:
+    import torch
+    from transformers import DepthProConfig, DepthProForDepthEstimation
+
+    cfg = DepthProConfig(
+        patch_size=8, fusion_hidden_size=16, intermediate_hook_ids=[1, 0], intermediate_feature_dims=[10, 8],
+        scaled_images_ratios=[0.5, 1.0], scaled_images_overlap_ratios=[0.0, 0.2], scaled_images_feature_dims=[12, 12],
+        use_fov_model=True,
+        image_model_config={"model_type": "dinov2", "num_hidden_layers": 2, "hidden_size": 16, "num_attention_heads": 1,
+                            "patch_size": 4},
+        patch_model_config={"model_type": "vit", "num_hidden_layers": 2, "hidden_size": 24, "num_attention_heads": 2,
+                            "patch_size": 6},
+        fov_model_config={"model_type": "vit", "num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2,
+                          "patch_size": 6})
+    torch.manual_seed(SEED)
+    model = DepthProForDepthEstimation(cfg)
+    with torch.no_grad():  # a random FOV head predicts ~0 degrees; start it near 60
+        last = model.fov_model.head.layers[-1]
+        last.weight.mul_(0.01)
+        last.bias.fill_(60.0)
+    model.save_pretrained(out)
+    # DepthProImageProcessor needs torchvision; the backend reads only this file
+    (out / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "DepthProImageProcessor", "size": {"height": 64, "width": 64},
+        "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "rescale_factor": 1 / 255}))
+
+
+BUILDERS = {"depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam, "grounding_dino": _grounding_dino}
 
 
 def build_tiny_perception(folder: str | Path) -> Path:
