@@ -205,3 +205,21 @@ def test_cli_errors(tmp_path, monkeypatch):
     r = CliRunner().invoke(app, ["perceive", str(tmp_path), "--perception", str(CONFIGS / "oracle.yaml"),
                                  "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "SPATIALFORGE_ORACLE_SCENES is not set" in r.output
+
+
+def test_quality_oracle_and_noisy(oracle_env, image_folder, tmp_path):
+    from spatialforge.perception.quality import folder_quality
+
+    perceive_folder(image_folder, CONFIGS / "oracle.yaml", tmp_path / "exact")
+    q = folder_quality(tmp_path / "exact", oracle_env).summary()
+    assert q["scenes"] == 3 and q["abs_rel"] == 0.0 and q["delta1"] == 1.0 and q["precision"] == 1.0
+    assert 0.5 < q["recall"] <= 1.0 and q["centre_m"] < 0.2
+    scaled = _oracle(oracle_env)
+    scaled.stages["geometry"] = type(scaled.stages["geometry"])("noisy_oracle", {"scenes": str(oracle_env),
+                                                                               "depth_scale": 1.3, "depth_noise": 0.0})
+    perceive_folder(image_folder, scaled, tmp_path / "scaled")
+    s = folder_quality(tmp_path / "scaled", oracle_env).summary()
+    assert s["abs_rel"] == pytest.approx(0.3, abs=1e-5) and s["delta1"] == 0.0  # 1.3 >= 1.25 everywhere
+    assert s["centre_m"] > q["centre_m"]
+    (tmp_path / "exact" / "synthetic-1-00000.json").unlink()  # a skipped image misses its objects
+    assert folder_quality(tmp_path / "exact", oracle_env).summary()["recall"] < q["recall"]

@@ -1,12 +1,11 @@
 """Tiny random-weight perception models built offline (tests, ``tiny_cpu.yaml``).
 
 ``build_tiny_perception(folder)`` writes ``depth_anything/``, ``depth_pro/``, ``owlv2/``,
-``grounding_dino/`` and ``sam/``: the real transformers classes (``DepthAnythingForDepthEstimation``
-metric, ``DepthProForDepthEstimation``, ``Owlv2ForObjectDetection``, ``GroundingDinoForObjectDetection``, ``SamModel``) from tiny
-configs (after transformers' own ``*ModelTester`` configs), each with its PIL image processor (Depth Pro: its config file only)
-(and tiny CLIP / BERT tokenizers for OWLv2 / Grounding DINO), saved with ``save_pretrained``
-so the backends load them through ``from_pretrained`` as they would a hub checkpoint.
-Weights are random under a fixed seed: outputs are meaningless but shaped like
+``grounding_dino/`` and ``sam/``: the real transformers classes from tiny configs (after
+transformers' own ``*ModelTester`` configs), with their PIL image processors (Depth Pro: its
+config file only) and tiny CLIP / BERT tokenizers for OWLv2 / Grounding DINO, saved with
+``save_pretrained`` so the backends load them through ``from_pretrained`` as they would a hub
+checkpoint.  Weights are random under a fixed seed: outputs are meaningless but shaped like
 real ones.  A finished build is marked by ``spatialforge_tiny.json``; a second call returns at once.
 
     python -m spatialforge.perception.tiny DIR
