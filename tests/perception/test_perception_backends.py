@@ -179,3 +179,30 @@ def test_depth_pro_tiny(tiny_models, photo):
     assert r64.K[0, 0] == pytest.approx(32 / np.tan(np.radians(fov) / 2))  # focal from the predicted FOV
     want = 1.0 / np.clip(pred.predicted_depth[0].numpy() * 64 / r64.K[0, 0], 1e-4, 1e4)
     np.testing.assert_allclose(r64.depth, want, rtol=1e-5)
+
+
+def test_photo_vote_majority_rule():
+    from spatialforge.perception.hf import photo_vote
+
+    inc = {"a photo", "a room"}
+    assert photo_vote(["a photo", "a room", "a chart"], inc) is None  # 2 of 3
+    assert "1 of its top 2" in photo_vote(["a photo", "a chart"], inc)  # half is not more than half
+    assert photo_vote(["a photo"], inc) is None
+    assert "0 of its top 1" in photo_vote(["text"], inc)
+
+
+def test_clip_photo_filter_tiny(tiny_models, photo):
+    from spatialforge.perception.hf import photo_vote
+
+    kw = dict(model=str(tiny_models / "clip"), include=["a photo", "a room"], exclude=["a chart", "a screenshot", "text"])
+    f = backend_class("photo_filter", "clip")(top_k=3, **kw)
+    items = [photo, ImageItem("black", np.zeros((50, 70, 3), np.uint8))]
+    tops = f.top_tags(items)
+    assert all(len(t) == 3 and set(t) <= set(f.tags) for t in tops)
+    assert f(items) == [photo_vote(t, f.include) for t in tops]
+    assert f.top_tags(items[:1]) == tops[:1]  # batch-independent
+    for bad in (dict(top_k=6), dict(top_k=0)):
+        with pytest.raises(ConfigError, match="top_k"):
+            backend_class("photo_filter", "clip")(**{**kw, **bad})
+    with pytest.raises(ConfigError, match="distinct tags"):
+        backend_class("photo_filter", "clip")(**{**kw, "exclude": ["a photo"]})

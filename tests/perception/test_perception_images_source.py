@@ -223,3 +223,23 @@ def test_quality_oracle_and_noisy(oracle_env, image_folder, tmp_path):
     assert s["centre_m"] > q["centre_m"]
     (tmp_path / "exact" / "synthetic-1-00000.json").unlink()  # a skipped image misses its objects
     assert folder_quality(tmp_path / "exact", oracle_env).summary()["recall"] < q["recall"]
+
+
+def test_photo_filter_stage_rejects_with_reason(oracle_env, image_folder, tiny_models, tmp_path):
+    from spatialforge.perception.base import ImageItem, backend_class
+    from spatialforge.perception.hf import photo_vote
+    from spatialforge.sources.image_files import load_rgb
+
+    kw = {"model": str(tiny_models / "clip"), "include": ["a photo", "a room"],
+          "exclude": ["a chart", "a screenshot", "text"], "top_k": 3}
+    raw = _oracle(oracle_env).to_dict()
+    raw["stages"]["photo_filter"] = {"backend": "clip", "kwargs": kw}
+    m = perceive_folder(image_folder, parse_config(raw), tmp_path / "out")
+    f = backend_class("photo_filter", "clip")(**kw)
+    for p in sorted(image_folder.iterdir()):
+        reason = photo_vote(f.top_tags([ImageItem(p.stem, load_rgb(p))])[0], f.include)
+        if reason is None:
+            assert p.name in m.done
+        else:
+            assert m.skipped[p.name] == f"image {p.stem!r}: {reason}"
+    assert m.skipped  # the random tiny CLIP rejects at least one rendered image

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-KINDS = ("geometry", "tagging", "detection", "segmentation")
+KINDS = ("photo_filter", "geometry", "tagging", "detection", "segmentation")
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,12 @@ class Detections:
         keep = [int(i) for i in keep]
         return Detections(self.boxes[keep], self.scores[keep], [self.labels[i] for i in keep],
                           [self.extras[i] for i in keep])
+
+
+class PhotoFilterBackend(Protocol):
+    """Returns, per image, None to keep it or the reason it is not a usable photo."""
+
+    def __call__(self, images: list[ImageItem]) -> list[str | None]: ...
 
 
 class GeometryBackend(Protocol):

@@ -260,3 +260,49 @@ class DepthPro(_HFBackend):
             valid = np.isfinite(depth) & (depth > 0) & (depth < 1e4 * 0.999)
             out.append(GeometryResult(unproject_depth(np.where(valid, depth, 0.0), K), depth, valid, K))
         return out
+
+
+def photo_vote(top: list[str], include: set[str]) -> str | None:
+    """HiSpatial §7.1's CLIP rule: keep an image when more than half of its top-k tags are in
+    the include set (natural-photo descriptions); else the reason."""
+    n = sum(t in include for t in top)
+    if 2 * n > len(top):
+        return None
+    return f"not a natural photo: {n} of its top {len(top)} CLIP tags are photo tags ({', '.join(top)})"
+
+
+@register("photo_filter", "clip")
+class CLIPPhotoFilter(_HFBackend):
+    """CLIP semantic filter (HiSpatial §7.1, after SpatialVLM): the image's ``top_k`` most
+    similar tags among ``include`` (natural photographs) and ``exclude`` (charts, GUIs, ...)
+    must be more than half ``include``."""
+
+    def __init__(self, model: str, include: list[str], exclude: list[str], top_k: int = 5, device: str = "cpu") -> None:
+        super().__init__(model, device)
+        from transformers import AutoTokenizer, CLIPModel
+
+        tags = list(include) + list(exclude)
+        if not include or not exclude or not all(isinstance(t, str) and t for t in tags) or len(set(tags)) != len(tags):
+            raise ConfigError("clip photo filter: include and exclude must be non-empty lists of distinct tags")
+        if not 1 <= int(top_k) <= len(tags):
+            raise ConfigError(f"clip photo filter: top_k must be in [1, {len(tags)}], got {top_k}")
+        self.tags, self.include, self.top_k = tags, set(include), int(top_k)
+        self.image_processor = _load(pil_processor("CLIPImageProcessor"), model, "clip")
+        tokenizer = _load(AutoTokenizer, model, "clip")
+        self.net = self._ready(_load(CLIPModel, model, "clip"))
+        text = tokenizer(tags, padding=True, truncation=True, return_tensors="pt").to(self.device)
+        with self.torch.inference_mode():
+            emb = self.net.get_text_features(**text)
+        emb = getattr(emb, "pooler_output", emb)  # transformers 5 returns an output object
+        self.text = self.torch.nn.functional.normalize(emb.float(), dim=-1)
+
+    def top_tags(self, images: list[ImageItem]) -> list[list[str]]:
+        pixels = self.image_processor(images=[i.rgb for i in images], return_tensors="pt")["pixel_values"]
+        with self.torch.inference_mode():
+            emb = self.net.get_image_features(pixel_values=pixels.to(self.device))
+        emb = self.torch.nn.functional.normalize(getattr(emb, "pooler_output", emb).float(), dim=-1)
+        sims = (emb @ self.text.T).cpu().numpy()
+        return [[self.tags[j] for j in np.argsort(-row, kind="stable")[: self.top_k]] for row in sims]
+
+    def __call__(self, images: list[ImageItem]) -> list[str | None]:
+        return [photo_vote(top, self.include) for top in self.top_tags(images)]

@@ -1,4 +1,5 @@
-"""Run the configured stages over a batch of images: geometry -> (tags) -> boxes -> masks.
+"""Run the configured stages over a batch of images: (photo filter) -> geometry -> (tags) ->
+boxes -> masks.
 
 ``Perception(config)`` builds every backend once; ``Perception.run(items)`` returns, per
 item, a ``Perceived`` record or the ``DataError`` that rejected it (filter or backend).  A
@@ -70,9 +71,18 @@ class Perception:
     def _run(self, items: list[ImageItem]) -> list[Perceived | DataError]:
         cfg = self.config
         results: list[Perceived | DataError | None] = [None] * len(items)
-        geoms = self.backends["geometry"](items)
+        photos = list(range(len(items)))
+        if "photo_filter" in self.backends:
+            reasons = self.backends["photo_filter"](items)
+            for k, reason in enumerate(reasons):
+                if reason is not None:
+                    results[k] = DataError(f"image {items[k].id!r}: {reason}")
+            photos = [k for k, reason in enumerate(reasons) if reason is None]
+        geoms_of = dict(zip(photos, self.backends["geometry"]([items[k] for k in photos]), strict=True))
+        geoms = [geoms_of.get(k) for k in range(len(items))]
         live: list[int] = []
-        for k, (item, g) in enumerate(zip(items, geoms, strict=True)):
+        for k in photos:
+            item, g = items[k], geoms[k]
             if g.depth.shape != item.hw or g.valid.shape != item.hw or g.points.shape != (*item.hw, 3):
                 raise DataError(f"image {item.id!r}: geometry backend returned shape {g.depth.shape}, image is {item.hw}")
             invalid = 1.0 - float(np.mean(g.valid))

@@ -1,9 +1,9 @@
 """Tiny random-weight perception models built offline (tests, ``tiny_cpu.yaml``).
 
-``build_tiny_perception(folder)`` writes ``depth_anything/``, ``depth_pro/``, ``owlv2/``,
-``grounding_dino/`` and ``sam/``: the real transformers classes from tiny configs (after
+``build_tiny_perception(folder)`` writes ``clip/``, ``depth_anything/``, ``depth_pro/``,
+``owlv2/``, ``grounding_dino/`` and ``sam/``: the real transformers classes from tiny configs (after
 transformers' own ``*ModelTester`` configs), with their PIL image processors (Depth Pro: its
-config file only) and tiny CLIP / BERT tokenizers for OWLv2 / Grounding DINO, saved with
+config file only) and tiny CLIP / BERT tokenizers for CLIP and OWLv2 / Grounding DINO, saved with
 ``save_pretrained`` so the backends load them through ``from_pretrained`` as they would a hub
 checkpoint.  Weights are random under a fixed seed: outputs are meaningless but shaped like
 real ones.  A finished build is marked by ``spatialforge_tiny.json``; a second call returns at once.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .hf import pil_processor
 
-BUILD_VERSION = 5
+BUILD_VERSION = 6
 MARKER = "spatialforge_tiny.json"
 SEED = 0
 
@@ -143,7 +143,25 @@ def _depth_pro(out: Path) -> None:
         "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "rescale_factor": 1 / 255}))
 
 
-BUILDERS = {"depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam, "grounding_dino": _grounding_dino}
+def _clip(out: Path) -> None:
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+
+    tok = _tokenizer(out)
+    cfg = CLIPConfig(
+        text_config=dict(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=32, bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id),
+        vision_config=dict(image_size=32, patch_size=8, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                           num_attention_heads=2),
+        projection_dim=16)
+    torch.manual_seed(SEED)
+    CLIPModel(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    pil_processor("CLIPImageProcessor")(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(out)
+
+
+BUILDERS = {"clip": _clip, "depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam, "grounding_dino": _grounding_dino}
 
 
 def build_tiny_perception(folder: str | Path) -> Path:
