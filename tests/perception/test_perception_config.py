@@ -79,4 +79,4 @@ def test_registry():
         register("geometry", "oracle")(type("Dup", (), {}))
     with pytest.raises(ValueError, match="unknown stage kind"):
         register("depth", "x")
-    assert set(BACKENDS) == {"geometry", "tagging", "detection", "segmentation"}
+    assert set(BACKENDS) == {"photo_filter", "geometry", "tagging", "detection", "segmentation"}
