@@ -243,3 +243,13 @@ def test_photo_filter_stage_rejects_with_reason(oracle_env, image_folder, tiny_m
         else:
             assert m.skipped[p.name] == f"image {p.stem!r}: {reason}"
     assert m.skipped  # the random tiny CLIP rejects at least one rendered image
+
+
+def test_generate_lists_perception_skips_of_this_run(oracle_env, image_folder, tmp_path):
+    (image_folder / "broken.png").write_bytes(b"junk")
+    m = generate_from_images(image_folder, CONFIGS / "oracle.yaml", tmp_path / "ds", qa_per_scene=4)
+    assert "unreadable image" in m.skipped["perceive/broken.png"]
+    assert m.stats["perceive"]["images_done"] == 3 and m.stats["num_records"] > 0
+    (image_folder / "broken.png").unlink()
+    m = generate_from_images(image_folder, CONFIGS / "oracle.yaml", tmp_path / "ds", qa_per_scene=4)
+    assert not [k for k in m.skipped if k.startswith("perceive/")]

@@ -102,9 +102,13 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
     manifest.stats.setdefault("dropped", {})
     out.mkdir(parents=True, exist_ok=True)
 
+    files = list_image_files(images)
+    names = {p.name for p in files}
+    for gone in [k for k in manifest.skipped if k not in names]:  # removed since the last run
+        manifest.skipped.pop(gone)
     pending: list[ImageItem] = []
     seen: dict[str, str] = {}
-    for path in list_image_files(images):
+    for path in files:
         sid = path.stem
         if sid in seen:
             manifest.skip(path.name, f"duplicate image id {sid!r} (already from {seen[sid]})", flush=False)
@@ -178,6 +182,8 @@ def generate_from_images(images: str | Path, perception: str | Path | Perception
     if before is not None and before != pm.params:  # new perception output: old QA rows are stale
         generate_kwargs["overwrite"] = True
     m = generate_dataset(out, source="folder", scenes_dir=perceived, **generate_kwargs)
+    for item in [k for k in m.skipped if k.startswith("perceive/")]:  # this run's list replaces the last one's
+        m.skipped.pop(item)
     for item, reason in pm.skipped.items():
         m.skip(f"perceive/{item}", reason, flush=False)
     m.stats["perceive"] = {"images_done": len(pm.done), "images_skipped": len(pm.skipped),
