@@ -3,6 +3,7 @@ the transformers backends load tiny random-weight models through from_pretrained
 
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -206,3 +207,34 @@ def test_clip_photo_filter_tiny(tiny_models, photo):
             backend_class("photo_filter", "clip")(**{**kw, **bad})
     with pytest.raises(ConfigError, match="distinct tags"):
         backend_class("photo_filter", "clip")(**{**kw, "exclude": ["a photo"]})
+
+
+def test_sensor_geometry(rendered, tmp_path):
+    from PIL import Image
+
+    scenes, items = _items(rendered, 2)
+    exact = backend_class("geometry", "oracle")(scenes=rendered)(items)
+    c = scenes[0].camera
+    npy = backend_class("geometry", "sensor")(depth_dir=str(rendered / "depth"),
+                                             intrinsics={"fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy})(items[:1])[0]
+    np.testing.assert_array_equal(npy.depth, exact[0].depth)
+    np.testing.assert_array_equal(npy.K, exact[0].K)
+    np.testing.assert_array_equal(npy.points, exact[0].points)
+    # 16-bit millimetre PNGs and per-image K files
+    (tmp_path / "d").mkdir()
+    (tmp_path / "k").mkdir()
+    for s in scenes:
+        mm = np.round(s.load_depth() * 1000).astype(np.uint16)
+        Image.fromarray(mm).save(tmp_path / "d" / f"{s.id}.png")
+        (tmp_path / "k" / f"{s.id}.json").write_text(json.dumps({"K": s.camera.K.tolist()}))
+    res = backend_class("geometry", "sensor")(depth_dir=str(tmp_path / "d"), depth_scale=0.001,
+                                             intrinsics_dir=str(tmp_path / "k"))(items)
+    for r, e in zip(res, exact):
+        np.testing.assert_allclose(r.depth, e.depth, atol=0.0005 + 1e-6)
+        np.testing.assert_array_equal(r.K, e.K)
+    with pytest.raises(DataError, match="no depth file"):
+        backend_class("geometry", "sensor")(depth_dir=str(tmp_path / "k"), intrinsics_dir=str(tmp_path / "k"))(items[:1])
+    with pytest.raises(ConfigError, match="exactly one of intrinsics or intrinsics_dir"):
+        backend_class("geometry", "sensor")(depth_dir=str(tmp_path / "d"))
+    with pytest.raises(ConfigError, match="positive focal"):
+        backend_class("geometry", "sensor")(depth_dir=str(tmp_path / "d"), intrinsics={"fx": 0, "fy": 1, "cx": 0, "cy": 0})

@@ -133,7 +133,7 @@ def backend_class(kind: str, name: str) -> type:
 
 
 def _load_builtin() -> None:
-    from . import hf, oracle  # noqa: F401  (registration happens on import)
+    from . import hf, oracle, sensor  # noqa: F401  (registration happens on import)
 
 
 def mask_to_box(mask: np.ndarray) -> np.ndarray | None:
