@@ -53,7 +53,9 @@ def _depth_anything(out: Path) -> None:
         for p in model.head.parameters():
             p.normal_(0.0, 0.5)
     model.save_pretrained(out)
-    pil_processor("DPTImageProcessor")(size={"height": 28, "width": 28}, keep_aspect_ratio=True, ensure_multiple_of=14).save_pretrained(out)
+    processor = pil_processor("DPTImageProcessor")(size={"height": 28, "width": 28}, keep_aspect_ratio=True,
+                                                   ensure_multiple_of=14)
+    processor.save_pretrained(out)
 
 
 def _owlv2(out: Path) -> None:
@@ -161,7 +163,8 @@ def _clip(out: Path) -> None:
     pil_processor("CLIPImageProcessor")(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(out)
 
 
-BUILDERS = {"clip": _clip, "depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam, "grounding_dino": _grounding_dino}
+BUILDERS = {"clip": _clip, "depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam,
+            "grounding_dino": _grounding_dino}
 
 
 def build_tiny_perception(folder: str | Path) -> Path:

@@ -19,7 +19,7 @@ resumes: images done whose JSON exists are not redone; a changed config starts o
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
