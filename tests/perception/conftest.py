@@ -6,14 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
+from perception_helpers import SIZE
 from spatialforge.perception.tiny import build_tiny_perception
-
-SIZE = (160, 120)
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "perception"
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +46,3 @@ def oracle_env(rendered, monkeypatch) -> Path:
     monkeypatch.setenv("SPATIALFORGE_ORACLE_SCENES", str(rendered))
     return rendered
 
-
-def noise_image(path: Path, seed: int = 0, size: tuple[int, int] = SIZE) -> Path:
-    rng = np.random.default_rng(seed)
-    Image.fromarray(rng.integers(1, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)
-    return path

@@ -9,7 +9,7 @@ from spatialforge.errors import ConfigError
 from spatialforge.perception.base import BACKENDS, backend_class, register
 from spatialforge.perception.config import load_config, parse_config
 
-from conftest import CONFIGS
+from perception_helpers import CONFIGS
 
 GOOD = {"vocabulary": ["chair"], "stages": {"geometry": "oracle", "detection": {"backend": "oracle"},
                                             "segmentation": {"backend": "oracle", "kwargs": {"erode": 1}}}}

@@ -21,7 +21,7 @@ from spatialforge.perception.oracle import OracleGeometry
 from spatialforge.scene import Scene
 from spatialforge.sources.images import generate_from_images, perceive_folder
 
-from conftest import CONFIGS, noise_image
+from perception_helpers import CONFIGS, noise_image
 
 ANSWER_COLUMNS = ["id", "scene_id", "task", "format", "question", "answer", "answer_struct", "object_ids",
                   "choices", "meta", "fx", "fy", "cx", "cy", "R_world_cam"]
