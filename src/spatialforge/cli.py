@@ -126,12 +126,30 @@ def geometry(
 
 
 @app.command()
+def perceive(
+    images: Path = typer.Argument(..., help="Folder of image files (PNG, JPEG, TIFF, BMP, WebP)."),
+    perception: Path = typer.Option(..., "--perception", help="Perception config (configs/perception/*.yaml)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the perceived scene JSONs, images/, depth/, masks/."),
+) -> None:
+    """Turn ordinary images into scene JSONs (metric depth, boxes, masks, 3D boxes); see docs/perception.md."""
+    from .sources.images import perceive_folder
+
+    m = perceive_folder(images, perception, out)
+    console.print(f"perceived {len(m.done)} images, skipped {len(m.skipped)}; manifest: {m.path}")
+    for item, reason in m.skipped.items():
+        console.print(f"  skipped {item}: {reason}")
+
+
+@app.command()
 def generate(
     out: Path = typer.Option(..., "--out", help="Dataset folder: manifest.json, scenes/, data/shard-*.parquet."),
-    source: str = typer.Option("synthetic", "--source", help="synthetic (render scenes) or folder (--scenes DIR)."),
+    source: str = typer.Option("synthetic", "--source",
+                               help="synthetic (render scenes), folder (--scenes DIR) or images (--images DIR --perception CFG)."),
     num_scenes: Optional[int] = typer.Option(None, "--num-scenes", min=1, max=MAX_INT,
                                              help="Scenes to use (synthetic default 10; folder default all)."),
     scenes_dir: Optional[Path] = typer.Option(None, "--scenes", help="Folder of scene JSONs for --source folder."),
+    images_dir: Optional[Path] = typer.Option(None, "--images", help="Folder of image files for --source images."),
+    perception: Optional[Path] = typer.Option(None, "--perception", help="Perception config for --source images."),
     mirror: bool = typer.Option(False, "--mirror", help="Add the exact mirrored partner of every question."),
     seed: int = _seed(),
     qa_per_scene: int = typer.Option(20, "--qa-per-scene", min=1, max=MAX_INT,
@@ -174,8 +192,18 @@ def generate(
         except ValueError as e:
             raise ConfigError(f"LLM writer: {e}") from None
 
+    run = generate_dataset
+    if source == "images":  # perceive the images, then generate from those scenes (sources/images.py)
+        from .sources.images import generate_from_images
+
+        if images_dir is None or perception is None:
+            raise ConfigError("--source images needs --images DIR and --perception CONFIG")
+
+        def run(out, source, scenes_dir, **kw):  # noqa: F811 - source/scenes_dir are the images' own
+            return generate_from_images(images_dir, perception, out, **kw)
+
     try:
-        m = generate_dataset(
+        m = run(
             out, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir, seed=seed, qa_per_scene=qa_per_scene,
             tasks=None if tasks is None else [t.strip() for t in tasks.split(",") if t.strip()], mirror=mirror,
             size=wh, shard_size=shard_size, progress=True, use_ray=use_ray, export=export, think=think,

@@ -1,0 +1,192 @@
+"""The images source: a folder of ordinary photos -> perceived scenes -> the usual dataset.
+
+``perceive_folder(images, config, out)`` runs, per image: read and convert to RGB
+(``image_files``), filter (size, blank share), the perception stages (``perception``:
+metric geometry, boxes, masks, with their own rejections), then the project's geometry
+(``geometry.estimate_scene``: DBSCAN cleanup, gravity from the floor plane, oriented 3D boxes)
+and writes, in the layout ``spatialforge scenes`` writes and ``--source folder`` reads:
+
+    out/<id>.json  out/images/<id>.png  out/depth/<id>.npy  out/masks/<id>.png  out/manifest.json
+
+``<id>`` is the image file's stem.  Objects have no front (no orientation estimator yet), so
+orientation tasks are skipped with a reason, never guessed.  Each scene records in
+``metadata["perception"]`` the backend, model and library version of every stage.
+
+One bad image is a skip with its reason in the manifest (``spatialforge.runlog``); the run
+resumes: images done whose JSON exists are not redone; a changed config starts over.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..geometry.estimate import GeometryConfig, estimate_scene
+from ..io import write_depth, write_image, write_instance_mask
+from ..perception.base import ImageItem
+from ..perception.config import PerceptionConfig, load_config
+from ..perception.pipeline import Perceived, Perception
+from ..runlog import RunManifest
+from ..scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
+from .image_files import check_pixels, list_image_files, load_rgb
+
+_EXTRA_FIELDS = ("attributes", "references", "occlusion", "truncation")
+_PLACEHOLDER_BOX = Box3D(center=(0.0, 0.0, 0.0), size=(1.0, 1.0, 1.0), yaw=0.0)  # replaced by estimate_scene
+
+
+def build_scene(p: Perceived, provenance: dict[str, Any], geometry: GeometryConfig | None = None) -> tuple[Scene, dict]:
+    """The estimated scene of one perceived image (3D boxes from the project's geometry),
+    and the per-object drop reasons.  Raises ``DataError`` if the scene is unusable."""
+    item, g, d = p.item, p.geometry, p.detections
+    H, W = item.hw
+    K = np.asarray(g.K, dtype=np.float64)
+    try:
+        camera = Camera(fx=float(K[0, 0]), fy=float(K[1, 1]), cx=float(K[0, 2]), cy=float(K[1, 2]), width=W, height=H)
+        objects = []
+        for i in range(len(d)):
+            extra = d.extras[i]
+            fields = {k: extra[k] for k in _EXTRA_FIELDS if extra.get(k) is not None}
+            box = np.clip(d.boxes[i], 0, [W, H, W, H])
+            objects.append(Object3D(id=int(extra.get("id", i)), category=d.labels[i], box3d=_PLACEHOLDER_BOX,
+                                    box2d=tuple(float(v) for v in box), mask=MaskRLE.encode(p.masks[i]),
+                                    provenance="estimated", confidence=float(min(1.0, max(0.0, d.scores[i]))),
+                                    **fields))
+        scene = Scene(id=item.id, image_path=f"images/{item.id}.png", camera=camera, objects=tuple(objects),
+                      depth_path=f"depth/{item.id}.npy", source="images",
+                      metadata={"instance_mask_path": f"masks/{item.id}.png", "perception": provenance,
+                                "orientation": "none: no orientation estimator configured (objects have no front)"})
+        result = estimate_scene(scene, depth=np.where(g.valid, g.depth, 0.0).astype(np.float32), config=geometry)
+    except SceneError as e:
+        raise DataError(f"image {item.id!r}: {e}") from None
+    dropped = {**{f"detection/{k}": v for k, v in enumerate(p.dropped)},
+               **{str(k): v for k, v in result.dropped.items()}}
+    return result.scene, dropped
+
+
+def _instance_map(scene: Scene) -> np.ndarray:
+    ids = np.full((scene.camera.height, scene.camera.width), -1, np.int32)
+    for o in sorted(scene.objects, key=lambda o: -(o.mask.area if o.mask else 0)):  # small objects drawn last, on top
+        if o.mask is not None:
+            ids[o.mask.decode()] = o.id
+    return ids
+
+
+def _write_scene(out: Path, scene: Scene, rgb: np.ndarray, depth: np.ndarray, valid: np.ndarray) -> None:
+    for sub in ("images", "depth", "masks"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    write_image(out / scene.image_path, rgb)
+    write_depth(out / scene.depth_path, np.where(valid, depth, 0.0))  # 0 = no depth, as the synthetic source writes
+    write_instance_mask(out / scene.metadata["instance_mask_path"], _instance_map(scene))
+    tmp = out / f"{scene.id}.json.tmp"
+    scene.save(tmp)
+    tmp.replace(out / f"{scene.id}.json")  # the JSON appears last: its presence means "complete"
+
+
+def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, out: str | Path,
+                    geometry: GeometryConfig | None = None) -> RunManifest:
+    """Perceive every image file in ``images`` into scenes under ``out``; see the module doc."""
+    images, out = Path(images), Path(out)
+    if not images.is_dir():
+        raise DataError(f"{images}: not a folder of images")
+    cfg = config if isinstance(config, PerceptionConfig) else load_config(config)
+    gcfg = geometry or GeometryConfig()
+    params = json.loads(json.dumps({"images": str(images.resolve()), "perception": cfg.to_dict(),
+                                    "geometry": asdict(gcfg)}, default=str))
+    same = _stored_params(out / "manifest.json") == params  # other images/config/geometry: start over
+    manifest = RunManifest.open(out / "manifest.json", "perceive", params, resume=same)
+    manifest.stats.setdefault("dropped", {})
+    out.mkdir(parents=True, exist_ok=True)
+
+    files = list_image_files(images)
+    names = {p.name for p in files}
+    for gone in [k for k in manifest.skipped if k not in names]:  # removed since the last run
+        manifest.skipped.pop(gone)
+    pending: list[ImageItem] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        sid = path.stem
+        if sid in seen:
+            manifest.skip(path.name, f"duplicate image id {sid!r} (already from {seen[sid]})", flush=False)
+            continue
+        seen[sid] = path.name
+        if manifest.is_done(path.name) and (out / f"{sid}.json").exists():
+            continue
+        try:
+            rgb = load_rgb(path)
+            check_pixels(rgb, path.name, cfg.filter.min_side, cfg.filter.max_white_black)
+        except DataError as e:
+            manifest.skip(path.name, str(e), flush=False)
+            continue
+        pending.append(ImageItem(sid, rgb))
+    manifest.write()
+    if not pending:
+        return manifest
+    perception = Perception(cfg)
+    provenance = {"config": cfg.path, "digest": cfg.digest(), "stages": perception.provenance()}
+    for start in range(0, len(pending), cfg.batch_size):
+        batch = pending[start : start + cfg.batch_size]
+        for item, res in zip(batch, perception.run(batch), strict=True):
+            _finish(item, res, seen[item.id], out, manifest, cfg, provenance, gcfg)
+        manifest.write()
+    return manifest
+
+
+def _stored_params(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text()).get("params")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _finish(item: ImageItem, res: Perceived | DataError, name: str, out: Path, manifest: RunManifest,
+            cfg: PerceptionConfig, provenance: dict[str, Any], gcfg: GeometryConfig) -> None:
+    try:
+        if isinstance(res, DataError):
+            raise res
+        scene, dropped = build_scene(res, provenance, gcfg)
+        if len(scene.objects) < cfg.filter.min_objects:
+            raise DataError(f"image {item.id!r}: {len(scene.objects)} objects with a 3D box "
+                            f"(< {cfg.filter.min_objects})" + (f"; dropped: {_short(dropped)}" if dropped else ""))
+    except DataError as e:
+        manifest.done = [d for d in manifest.done if d != name]
+        manifest.stats["dropped"].pop(name, None)
+        manifest.skip(name, str(e), flush=False)
+        return
+    _write_scene(out, scene, item.rgb, res.geometry.depth, res.geometry.valid)
+    if dropped:
+        manifest.stats["dropped"][name] = dropped
+    manifest.mark_done(name, flush=False)
+
+
+def _short(dropped: dict[str, str], n: int = 3) -> str:
+    items = [f"{k}: {v}" for k, v in list(dropped.items())[:n]]
+    return "; ".join(items) + (f"; ... ({len(dropped) - n} more)" if len(dropped) > n else "")
+
+
+def generate_from_images(images: str | Path, perception: str | Path | PerceptionConfig, out: str | Path,
+                         **generate_kwargs: Any) -> RunManifest:
+    """``generate --source images``: perceive into ``out/perceived``, then generate the dataset
+    from those scenes exactly as ``--source folder`` does.  Images the perception skipped are
+    listed in the dataset manifest's ``skipped`` as ``perceive/<file>`` with the reason."""
+    from ..datasets import generate_dataset
+
+    out = Path(out)
+    perceived = out / "perceived"
+    before = _stored_params(perceived / "manifest.json")
+    pm = perceive_folder(images, perception, perceived)
+    if before is not None and before != pm.params:  # new perception output: old QA rows are stale
+        generate_kwargs["overwrite"] = True
+    m = generate_dataset(out, source="folder", scenes_dir=perceived, **generate_kwargs)
+    for item in [k for k in m.skipped if k.startswith("perceive/")]:  # this run's list replaces the last one's
+        m.skipped.pop(item)
+    for item, reason in pm.skipped.items():
+        m.skip(f"perceive/{item}", reason, flush=False)
+    m.stats["perceive"] = {"images_done": len(pm.done), "images_skipped": len(pm.skipped),
+                           "manifest": str(pm.path)}
+    m.write()
+    return m
