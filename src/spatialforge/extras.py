@@ -16,6 +16,7 @@ from .errors import SpatialforgeError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "render": ("trimesh", "pyrender"),
     "eval": ("torch", "transformers", "sentence_transformers", "sacrebleu", "matplotlib"),
+    "perception": ("torch", "transformers"),
     "train": ("torch", "transformers", "trl", "accelerate", "peft", "sentence_transformers"),
 }
 

@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..extras import require
 from .base import Detections, GeometryResult, ImageItem, intrinsics_from_fov, register, unproject_depth
 
 
 def _torch():
-    try:
-        import torch
-        import transformers
-    except ImportError as e:  # pragma: no cover - the extra is installed in CI
-        raise ConfigError(f"perception backends need the [perception] extra (torch, transformers): {e}") from None
+    require("perception", "the transformers perception backends")
+    import torch
+    import transformers
+
     return torch, transformers
 
 

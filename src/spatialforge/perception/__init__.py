@@ -1,0 +1,6 @@
+"""Perception: ordinary images -> metric point maps, detections, masks (docs/perception.md).
+
+One protocol per stage kind and a registry of backends in ``base``; transformers backends in
+``hf``, ground-truth ones in ``oracle``, measured depth in ``sensor``; ``pipeline`` runs a
+config's stages over a folder of images and ``sources.images`` turns the result into scenes.
+"""
