@@ -49,5 +49,6 @@ def test_generate_reads_ingested_scenes(samples, tmp_path):
     assert res.exit_code == 0, res.output
     man = json.loads((tmp_path / "ds" / "manifest.json").read_text())
     assert man["num_done"] == 2, man["skipped"]
-    # Omni3D has no depth: only the pixel-depth tasks are skipped, never a whole scene
-    assert all("/" in k and "no depth" in v for k, v in man["skipped"].items()), man["skipped"]
+    # Omni3D has no depth: pixel-depth tasks are skipped per scene, never a whole scene
+    assert all("/" in k for k in man["skipped"]), man["skipped"]
+    assert man["skipped"]["omni3d-7-100/depth_order"].startswith("scene has no depth")
