@@ -74,3 +74,57 @@ def write_omni3d(samples, root: Path, name: str = "Synth_test") -> Path:
     path.write_text(json.dumps({"info": {"id": 7, "name": name}, "images": images, "annotations": anns,
                                 "categories": [{"id": i, "name": c} for c, i in cats.items()]}))
     return path
+
+
+# ---------------------------------------------------------------- CA-1M
+def rot_z(a: float) -> np.ndarray:
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+GRAVITY_CAM = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # gravity camera -> our world
+
+
+def ca1m_members(smp, video: str, ts: int, heading: float = 0.7, origin=(3.0, -2.0, 1.4)) -> dict[str, bytes]:
+    """The members of one CA-1M frame (names as in the real tars) for a synthetic sample."""
+    sc, cam = smp.scene, smp.scene.camera
+    # laser-scanner world: z up, our world turned by ``heading`` and moved to ``origin``
+    RT = np.eye(4)
+    RT[:3, :3] = rot_z(heading) @ cam.R
+    RT[:3, 3] = origin
+    insts = []
+    for o in visible(sc):
+        b = o.box3d
+        A = box_axes_world(b)  # columns w, l, up: right-handed
+        w, h, l = b.size
+        insts.append({"id": f"{video}-{o.id}", "category": "object" if o.id % 2 else o.category,
+                      "position": cam.world_to_cam(np.array(b.center)).tolist(), "R": (cam.R.T @ A).tolist(),
+                      "scale": [w, l, h], "box_2d_rend": list(o.box2d), "box_2d_proj": list(o.box2d)})
+    p = f"{video}/{ts}."
+    return {
+        p + "wide/image.png": _png(smp.rgb),
+        p + "_wide/image/size": f"[{cam.width}, {cam.height}]".encode(),
+        p + "wide/image/K": json.dumps(cam.K.tolist()).encode(),
+        p + "wide/depth.png": _png(depth_mm(smp.depth)),
+        p + "wide/instances.json": json.dumps(insts).encode(),
+        p + "wide/T_gravity.json": json.dumps((GRAVITY_CAM.T @ cam.R).tolist()).encode(),
+        p + "gt/RT.json": json.dumps(RT.tolist()).encode(),
+    }
+
+
+def write_tar(path: Path, members: dict[str, bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def write_ca1m(samples, root: Path, video: str = "42897501") -> Path:
+    members: dict[str, bytes] = {}
+    for n, smp in enumerate(samples):
+        members.update(ca1m_members(smp, video, 1_000_000_000 * (n + 1)))
+    members[f"{video}/world.gt/instances.json"] = b"[]"
+    return write_tar(root / f"ca1m-val-{video}.tar", members)
