@@ -123,7 +123,7 @@ def load_sample(sample: dict, video: str, ts: str, where: str) -> Frame:
         except DataError as e:
             dropped[str(inst.get("id", "?")) if isinstance(inst, dict) else "?"] = str(e)
     return Frame("ca1m", video, ts, rgb, depth, (K[0, 0], K[1, 1], K[0, 2], K[1, 2]), up, objs,
-                 metadata=meta, dropped=dropped)
+                 metadata=meta, dropped=dropped, where=where)
 
 
 def _read_tar(path: Path) -> Iterator[FrameRef]:

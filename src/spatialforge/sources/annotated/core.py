@@ -55,6 +55,7 @@ class Frame:
     project_missing_box2d: bool = True
     metadata: dict = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)  # annotations the reader dropped, key -> reason
+    where: str = ""  # the file and record, for messages
 
 
 @dataclass
@@ -224,7 +225,7 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
             scene, dropped = build_scene(frame)
             if not scene.objects:
                 why = "; ".join(f"{k}: {v}" for k, v in list(dropped.items())[:3]) or "no annotations"
-                raise DataError(f"{ref.key}: no usable objects ({why})")
+                raise DataError(f"{frame.where or ref.key}: no usable objects ({why})")
         except DataError as e:
             manifest.skip(ref.key, str(e))
             continue

@@ -123,7 +123,7 @@ def _load(json_path: Path, img: dict, anns: list[dict], cats: dict) -> Frame:
     return Frame("omni3d", str(img.get("dataset_id", json_path.stem)), str(img["id"]), rgb, None,
                  (K[0, 0], K[1, 1], K[0, 2], K[1, 2]), up, objs, project_missing_box2d=False,
                  metadata={"source_file": str(img["file_path"]), "src_90_rotate": img.get("src_90_rotate", 0)},
-                 dropped=dropped)
+                 dropped=dropped, where=where)
 
 
 @register("omni3d")
