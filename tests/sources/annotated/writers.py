@@ -128,3 +128,43 @@ def write_ca1m(samples, root: Path, video: str = "42897501") -> Path:
         members.update(ca1m_members(smp, video, 1_000_000_000 * (n + 1)))
     members[f"{video}/world.gt/instances.json"] = b"[]"
     return write_tar(root / f"ca1m-val-{video}.tar", members)
+
+
+# ---------------------------------------------------------------- ARKitScenes
+def write_arkitscenes(samples, root: Path, ts0: float = 6845.799) -> list[str]:
+    """One capture folder per sample (each is its own room); returns the video ids."""
+    from scipy.spatial.transform import Rotation
+
+    videos = []
+    for n, smp in enumerate(samples):
+        sc, cam = smp.scene, smp.scene.camera
+        video = f"4190{n:04d}"
+        fdir = root / video / f"{video}_frames"
+        for sub in ("lowres_wide", "lowres_depth", "lowres_wide_intrinsics"):
+            (fdir / sub).mkdir(parents=True, exist_ok=True)
+        heading, origin = 0.4 + n, np.array([1.5, -0.5 + n, 1.2])
+        Rz = rot_z(heading)
+        R_wc = Rz @ cam.R  # camera -> ARKit world (z up), our world turned and moved
+        R_cw, t_cw = R_wc.T, -R_wc.T @ origin  # the file stores world -> camera
+        ts = f"{ts0 + n:.3f}"
+        name = f"{video}_{ts}"
+        (fdir / "lowres_wide" / f"{name}.png").write_bytes(_png(smp.rgb))
+        (fdir / "lowres_depth" / f"{name}.png").write_bytes(_png(depth_mm(smp.depth)))
+        (fdir / "lowres_wide_intrinsics" / f"{name}.pincam").write_text(
+            f"{cam.width} {cam.height} {cam.fx} {cam.fy} {cam.cx} {cam.cy}")
+        aa = Rotation.from_matrix(R_cw).as_rotvec()
+        (fdir / "lowres_wide.traj").write_text(
+            f"{float(ts) - 0.1:.6f} 0 0 0 0 0 0\n"  # another pose, 100 ms earlier
+            f"{float(ts) + 0.0004:.6f} " + " ".join(repr(float(x)) for x in (*aa, *t_cw)) + "\n")
+        data = []
+        for o in sc.objects:
+            b = o.box3d
+            A = Rz @ box_axes_world(b)
+            w, h, l = b.size
+            data.append({"uid": str(o.id), "label": o.category.replace(" ", "_"),
+                         "segments": {"obbAligned": {"centroid": (Rz @ np.array(b.center) + origin).tolist(),
+                                                     "axesLengths": [w, l, h],
+                                                     "normalizedAxes": A.T.reshape(-1).tolist()}}})
+        (root / video / f"{video}_3dod_annotation.json").write_text(json.dumps({"data": data}))
+        videos.append(video)
+    return videos

@@ -147,7 +147,7 @@ def build_scene(frame: Frame) -> tuple[Scene, dict[str, str]]:
         raise DataError(f"{where}: {e}") from None
     if frame.depth is not None and frame.depth.shape != (H, W):
         raise DataError(f"{where}: depth is {frame.depth.shape}, image is {(H, W)}")
-    objects, dropped, projected = [], dict(frame.dropped), []
+    objects, dropped, projected, keys = [], dict(frame.dropped), [], []
     for obj in frame.objects:
         if not obj.category or not obj.category.strip():
             dropped[obj.key] = "unknown category"
@@ -170,10 +170,11 @@ def build_scene(frame: Frame) -> tuple[Scene, dict[str, str]]:
         except SceneError as e:
             dropped[obj.key] = str(e)
             continue
+        keys.append(obj.key)
         if was_projected:
             projected.append(oid)
     meta = {"dataset": frame.dataset, "capture": frame.capture, "frame": frame.frame,
-            "box2d_projected": projected, "dropped_objects": dropped, **frame.metadata}
+            "box2d_projected": projected, "dropped_objects": dropped, "object_keys": keys, **frame.metadata}
     scene = Scene(sid, f"images/{sid}.png", cam, tuple(objects),
                   depth_path=f"depth/{sid}.npy" if frame.depth is not None else None,
                   source="annotated", metadata=meta)
