@@ -389,6 +389,8 @@ def ingest(
     out: Path = typer.Option(..., "--out", help="Scene folder for `generate --source folder --scenes`."),
     every: int = typer.Option(1, "--every", help="Keep every N-th frame."),
     num: Optional[int] = typer.Option(None, "--num", help="Stop after N scenes."),
+    detections: Optional[Path] = typer.Option(None, "--detections",
+                                              help="JSON of detector boxes per scene id that names generic boxes (CA-1M)."),
 ) -> None:
     """Ingest a 3D-annotated dataset into scenes (exact boxes, poses, depth); resumable."""
     from .checks import out_folder
@@ -402,7 +404,7 @@ def ingest(
     if not input.exists():
         raise ConfigError(f"{dataset} input {input} not found")
     out_folder(out)
-    m = run_ingest(dataset, input, out, every=every, num=num)
+    m = run_ingest(dataset, input, out, every=every, num=num, detections=detections)
     console.print(f"ingest {dataset}: {len(m.done)} scenes in {out}, {len(m.skipped)} skipped "
                   f"(reasons in {out / 'manifest.json'})")
 

@@ -189,12 +189,14 @@ def check_subsample(every: int, num: int | None) -> None:
 
 
 def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: int | None = None,
-           resume: bool = True) -> RunManifest:
+           resume: bool = True, detections: str | Path | None = None) -> RunManifest:
     """Read dataset ``name`` at ``input`` and write scenes under ``out`` in the layout
     ``generate --source folder`` reads (``<id>.json``, ``images/``, ``depth/``), recording
     every written and skipped frame in ``out/manifest.json``.  A rerun resumes: frames listed
-    as done whose JSON exists are not read again."""
+    as done whose JSON exists are not read again.  ``detections``: a JSON of detector boxes
+    per scene id that names generic ("object") boxes (``labelling.py``)."""
     from . import READERS
+    from .labelling import label_scene, load_detections
 
     if name not in READERS:
         raise ConfigError(f"unknown dataset {name!r}; known: {', '.join(sorted(READERS))}")
@@ -202,8 +204,10 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
     input, out = Path(input), Path(out)
     if not input.exists():
         raise ConfigError(f"{name} input {input} not found")
+    dets = load_detections(detections) if detections is not None else None
     manifest = RunManifest.open(out / "manifest.json", "ingest",
-                                {"dataset": name, "input": str(input), "every": every, "num": num}, resume=resume)
+                                {"dataset": name, "input": str(input), "every": every, "num": num,
+                                 "detections": None if detections is None else str(detections)}, resume=resume)
     stats = {"frames_seen": 0, "objects": 0, "dropped_objects": 0}
     written = 0
     refs: Iterator[FrameRef] = READERS[name](input)
@@ -224,6 +228,8 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
         try:
             frame = ref.load()
             scene, dropped = build_scene(frame)
+            if dets is not None:
+                scene = label_scene(scene, dets.get(scene.id, []))
             if not scene.objects:
                 why = "; ".join(f"{k}: {v}" for k, v in list(dropped.items())[:3]) or "no annotations"
                 raise DataError(f"{frame.where or ref.key}: no usable objects ({why})")
