@@ -112,6 +112,21 @@ def test_bad_boxes_are_recorded(tmp_path, kw, reason):
     assert "no usable objects" in msg and reason in msg, msg
 
 
+def test_without_depth_boxes_outside_the_image_are_not_objects(tmp_path):
+    # no depth map: the view test still needs the centre inside the image.  Box 3 m ahead and
+    # 2 m to the camera's right (world y = 2 - 2): centre column 32 + 50 * 2 / 3 = 65.3 > 64,
+    # while its near edge (x = 1.75 at z = 3.25, column 58.9) would project into the image
+    box = {"uid": "u2", "label": "chair", "segments": {"obbAligned": {
+        "centroid": [4.0, 0.0, 1.0], "axesLengths": [0.5, 0.5, 0.5], "normalizedAxes": [1, 0, 0, 0, 1, 0, 0, 0, 1]}}}
+    cap = _hand(tmp_path / "d", box=box, drop=(f"{VIDEO}_frames/lowres_depth/{VIDEO}_6845.799.png",))
+    m = ingest("arkitscenes", cap, tmp_path / "out")
+    assert not m.done and "no usable objects" in next(iter(m.skipped.values()))
+    cap = _hand(tmp_path / "e", drop=(f"{VIDEO}_frames/lowres_depth/{VIDEO}_6845.799.png",))
+    ingest("arkitscenes", cap, tmp_path / "out2")
+    (sc,) = _scenes(tmp_path / "out2").values()
+    assert len(sc.objects) == 1 and sc.depth_path is None
+
+
 def test_missing_capture_files(tmp_path):
     m = ingest("arkitscenes", _hand(tmp_path / "d", drop=(f"{VIDEO}_3dod_annotation.json",)), tmp_path / "out")
     assert "missing 47333462_3dod_annotation.json" in m.skipped[f"arkitscenes-{VIDEO}-capture"]

@@ -12,7 +12,7 @@ import pytest
 from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
 from tests.sources.annotated.helpers import assert_same_box, assert_same_camera
-from tests.sources.annotated.writers import _png, ca1m_members, depth_mm, visible, write_ca1m, write_tar
+from tests.sources.annotated.writers import _png, depth_mm, visible, write_ca1m, write_tar
 
 VIDEO = "42897501"
 

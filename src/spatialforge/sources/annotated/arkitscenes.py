@@ -89,17 +89,17 @@ def _world_box(d: dict, n: int, path: Path) -> tuple[str, str, np.ndarray, np.nd
     return key, label, c, rows, ext
 
 
-def _in_view(center_cam, ext, K, depth) -> bool:
+def _in_view(center_cam, ext, K, hw, depth) -> bool:
     fx, fy, cx, cy = K
+    H, W = hw
     z = center_cam[2]
     if z <= MIN_DEPTH:
         return False
     u, v = fx * center_cam[0] / z + cx, fy * center_cam[1] / z + cy
-    H, W = depth.shape if depth is not None else (None, None)
-    if depth is None:
-        return True
     if not (0 <= u < W and 0 <= v < H):
         return False
+    if depth is None:
+        return True
     d = depth[int(v), int(u)]
     return not (d > 0 and d < z - np.linalg.norm(ext) / 2 - OCCLUSION_MARGIN)
 
@@ -128,7 +128,7 @@ def _load(cap: Path, video: str, ts_text: str, traj, boxes) -> Frame:
     objs, dropped = [], {}
     for key, label, c, rows, ext in boxes:
         center_cam = R_cw @ c + t_cw  # the file's transform is world -> camera: apply it as is
-        if not _in_view(center_cam, ext, (fx, fy, cx, cy), depth):
+        if not _in_view(center_cam, ext, (fx, fy, cx, cy), (H, W), depth):
             continue  # boxes of the capture this frame does not see are not objects of the frame
         objs.append(RawObject(key, label, center_cam, R_cw @ rows.T, ext))
     R_wc = R_cw.T  # camera -> world, for the up vector and the camera centre
