@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.sources.an
 
 from spatialforge.sources.annotated import ingest  # noqa: E402
 from spatialforge.sources.synthetic import render_synthetic  # noqa: E402
-from tests.sources.annotated.writers import write_arkitscenes, write_ca1m, write_omni3d  # noqa: E402
+from tests.sources.annotated.writers import write_arkitscenes, write_ca1m, write_omni3d, write_scannet  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +37,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         inputs = {"omni3d": write_omni3d(samples, root / "omni3d"), "ca1m": write_ca1m(samples, root / "ca1m"),
-                  "arkitscenes": (write_arkitscenes(samples, root / "ark"), root / "ark")[1]}
+                  "arkitscenes": (write_arkitscenes(samples, root / "ark"), root / "ark")[1],
+                  "scannet": (write_scannet(samples, root / "scannet"), root / "scannet")[1]}
         print(f"{n} frames of {w}x{h}, one core")
         for name, inp in inputs.items():
             t = time.perf_counter()

@@ -168,3 +168,62 @@ def write_arkitscenes(samples, root: Path, ts0: float = 6845.799) -> list[str]:
         (root / video / f"{video}_3dod_annotation.json").write_text(json.dumps({"data": data}))
         videos.append(video)
     return videos
+
+
+# ---------------------------------------------------------------- ScanNet
+def _mat_txt(M: np.ndarray) -> str:
+    return "\n".join(" ".join(repr(float(v)) for v in row) for row in np.asarray(M)) + "\n"
+
+
+def scannet_expected(box, psi: float, origin: np.ndarray):
+    """ScanNet's quantisation of a box: the axis-aligned box of its corners in the aligned
+    world ``p_al = Rz(psi) p_ours + origin``, expressed back in our frame (centre, size, yaw)."""
+    c = box.corners() @ rot_z(psi).T + origin
+    lo, hi = c.min(0), c.max(0)
+    center = rot_z(psi).T @ ((lo + hi) / 2 - origin)
+    d = hi - lo
+    return center, (d[0], d[2], d[1]), -psi
+
+
+def write_scannet(samples, root: Path, psi: float = 0.3, origin=(2.0, 1.0, 1.3), beta: float = -0.5) -> list[str]:
+    """One scan per sample: mesh vertices = the boxes' corners in the *unaligned* world
+    (``axisAlignment`` A maps it to the aligned one), camera -> world poses, mm depth."""
+    import trimesh
+
+    origin = np.asarray(origin, float)
+    names = []
+    for n, smp in enumerate(samples):
+        sc, cam = smp.scene, smp.scene.camera
+        name = f"scene{n:04d}_00"
+        d = root / name
+        for sub in ("color", "depth", "pose", "intrinsic"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        A = np.eye(4)
+        A[:3, :3], A[:3, 3] = rot_z(beta), [0.5, -0.25, 0.0]
+        A_inv = np.linalg.inv(A)
+        T_al = np.eye(4)
+        T_al[:3, :3], T_al[:3, 3] = rot_z(psi) @ cam.R, origin  # camera -> aligned world
+        pose = A_inv @ T_al  # camera -> unaligned world, as ScanNet stores it
+        verts, seg_ids, groups = [], [], []
+        for o in sc.objects:
+            c = o.box3d.corners() @ rot_z(psi).T + origin
+            verts.append(c @ A_inv[:3, :3].T + A_inv[:3, 3])
+            seg_ids += [100 + o.id] * 8
+            groups.append({"id": o.id, "objectId": o.id, "label": o.category, "segments": [100 + o.id]})
+        floor = np.array([[x, y, -cam.R[2] @ [0, 0, 0] - 5] for x in (-3, 3) for y in (-3, 3)])  # far below
+        verts.append(floor)
+        seg_ids += [7] * 4
+        groups.append({"id": 99, "objectId": 99, "label": "floor", "segments": [7]})
+        trimesh.PointCloud(np.vstack(verts)).export(d / f"{name}_vh_clean_2.ply")
+        (d / f"{name}_vh_clean_2.0.010000.segs.json").write_text(json.dumps({"segIndices": seg_ids}))
+        (d / f"{name}.aggregation.json").write_text(json.dumps({"segGroups": groups}))
+        (d / f"{name}.txt").write_text("axisAlignment = " + " ".join(repr(float(v)) for v in A.reshape(-1)) + "\n")
+        K4 = np.eye(4)
+        K4[:3, :3] = cam.K
+        (d / "intrinsic" / "intrinsic_color.txt").write_text(_mat_txt(K4))
+        (d / "intrinsic" / "intrinsic_depth.txt").write_text(_mat_txt(K4))
+        (d / "color" / "0.jpg").write_bytes(_png(smp.rgb))  # PNG bytes: lossless for the test
+        (d / "depth" / "0.png").write_bytes(_png(depth_mm(smp.depth)))
+        (d / "pose" / "0.txt").write_text(_mat_txt(pose))
+        names.append(name)
+    return names

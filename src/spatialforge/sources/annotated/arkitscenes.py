@@ -28,10 +28,9 @@ from scipy.spatial.transform import Rotation
 
 from ...errors import ConfigError, DataError
 from . import register
-from .core import MIN_DEPTH, Frame, FrameRef, RawObject, decode_png, depth_mm, finite, scene_id
+from .core import Frame, FrameRef, RawObject, decode_png, depth_mm, finite, in_view, scene_id
 
 TIME_TOLERANCE = 0.001 + 1e-9  # seconds
-OCCLUSION_MARGIN = 0.05  # metres
 
 
 def read_traj(path: Path) -> list[tuple[float, np.ndarray, np.ndarray]]:
@@ -89,21 +88,6 @@ def _world_box(d: dict, n: int, path: Path) -> tuple[str, str, np.ndarray, np.nd
     return key, label, c, rows, ext
 
 
-def _in_view(center_cam, ext, K, hw, depth) -> bool:
-    fx, fy, cx, cy = K
-    H, W = hw
-    z = center_cam[2]
-    if z <= MIN_DEPTH:
-        return False
-    u, v = fx * center_cam[0] / z + cx, fy * center_cam[1] / z + cy
-    if not (0 <= u < W and 0 <= v < H):
-        return False
-    if depth is None:
-        return True
-    d = depth[int(v), int(u)]
-    return not (d > 0 and d < z - np.linalg.norm(ext) / 2 - OCCLUSION_MARGIN)
-
-
 def _load(cap: Path, video: str, ts_text: str, traj, boxes) -> Frame:
     fdir = cap / f"{video}_frames"
     name = f"{video}_{ts_text}"
@@ -128,7 +112,7 @@ def _load(cap: Path, video: str, ts_text: str, traj, boxes) -> Frame:
     objs, dropped = [], {}
     for key, label, c, rows, ext in boxes:
         center_cam = R_cw @ c + t_cw  # the file's transform is world -> camera: apply it as is
-        if not _in_view(center_cam, ext, (fx, fy, cx, cy), (H, W), depth):
+        if not in_view(center_cam, ext, (fx, fy, cx, cy), (H, W), depth):
             continue  # boxes of the capture this frame does not see are not objects of the frame
         objs.append(RawObject(key, label, center_cam, R_cw @ rows.T, ext))
     R_wc = R_cw.T  # camera -> world, for the up vector and the camera centre

@@ -25,6 +25,7 @@ from ...scene import Box3D, Camera, Object3D, Scene, SceneError
 
 VERTICAL_TOLERANCE_DEG = 5.0  # a box axis within this of gravity is taken as its height axis
 MIN_DEPTH = 0.05  # metres; corners nearer than this are "behind the camera" for projection
+OCCLUSION_MARGIN = 0.05  # metres, for ``in_view``
 
 
 @dataclass
@@ -121,6 +122,24 @@ def to_box3d(obj: RawObject, R_world_cam: np.ndarray) -> Box3D:
     yaw = math.atan2(A[1, i], A[0, i])
     center = R_world_cam @ np.asarray(obj.center_cam, float)
     return Box3D(tuple(center), (float(ext[i]), float(ext[k]), float(ext[j])), yaw)
+
+
+def in_view(center_cam, ext, K, hw, depth) -> bool:
+    """Whether a capture-level box is an object of this frame: its centre is in front of the
+    camera and inside the image, and (with depth) not hidden at its centre pixel: the measured
+    depth there is at least the centre's depth minus half the box diagonal minus 5 cm."""
+    fx, fy, cx, cy = K
+    H, W = hw
+    z = center_cam[2]
+    if z <= MIN_DEPTH:
+        return False
+    u, v = fx * center_cam[0] / z + cx, fy * center_cam[1] / z + cy
+    if not (0 <= u < W and 0 <= v < H):
+        return False
+    if depth is None:
+        return True
+    d = depth[int(v), int(u)]
+    return not (d > 0 and d < z - np.linalg.norm(ext) / 2 - OCCLUSION_MARGIN)
 
 
 def project_box2d(box: Box3D, cam: Camera) -> tuple[float, float, float, float] | None:
