@@ -89,12 +89,23 @@ def _mutate(tmp_path, fn):
     ("R_cam", [[float("nan"), 0, 0], [0, 1, 0], [0, 0, 1]], "R_cam is not finite"),
     ("category_id", 99, "unknown category"),
     ("dimensions", [1.0, 0.8, 0.4], "bbox3D_cam disagrees"),  # W and L swapped: the corners say otherwise
+    ("valid3D", False, "not valid in 3D"),
 ])
 def test_bad_annotation_is_dropped_with_reason(tmp_path, field, value, reason):
     m, (sc,) = _mutate(tmp_path, lambda d: d["annotations"][1].__setitem__(field, value))
     assert [o.category for o in sc.objects] == ["table"]
     assert reason in sc.metadata["dropped_objects"]["2"]
     assert m.stats["dropped_objects"] == 1
+
+
+def test_box_with_another_vertical_is_dropped(tmp_path):
+    def roll(d):  # the chair rolled 90 deg about the optical axis: its H axis is horizontal
+        a = d["annotations"][1]
+        a["R_cam"] = [[0, -1, 0], [1, 0, 0], [0, 0, 1]]
+        del a["bbox3D_cam"]
+    m, (sc,) = _mutate(tmp_path, roll)
+    assert [o.category for o in sc.objects] == ["table"]
+    assert "vertical disagrees" in sc.metadata["dropped_objects"]["2"]
 
 
 def test_frame_without_usable_objects_is_skipped(tmp_path):
