@@ -49,11 +49,15 @@ R_WC = np.array([[1, 0, 0], [0, -math.sin(A), math.cos(A)], [0, -math.cos(A), -m
 T_GRAVITY = [[1, 0, 0], [0, math.cos(A), math.sin(A)], [0, -math.sin(A), math.cos(A)]]
 
 
+# the box's local axes in the world: x = world x, y = down (-z), z = x × y = world y
+R_BOX_WORLD = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])
+
+
 def _box(**kw):
-    # a box aligned with the world axes, 2 m along the optical axis; R holds the world axes
-    # in camera coordinates (R_WC^T), scale their lengths: 0.5 along x, 0.3 along y, 0.2 up
-    d = {"id": "b1", "category": "object", "position": [0.0, 0.0, 2.0], "R": R_WC.T.tolist(),
-         "scale": [0.5, 0.3, 0.2], "box_2d_rend": [20, 18, 44, 30], "box_2d_proj": [19, 17, 45, 31]}
+    # a gravity-aligned box 2 m along the optical axis; R maps its local axes to the camera
+    # (R_WC^T R_BOX_WORLD); scale is [l, h, w]: 0.3 along world x, 0.2 tall, 0.5 along world y
+    d = {"id": "b1", "category": "object", "position": [0.0, 0.0, 2.0], "R": (R_WC.T @ R_BOX_WORLD).tolist(),
+         "scale": [0.3, 0.2, 0.5], "box_2d_rend": [20, 18, 44, 30], "box_2d_proj": [19, 17, 45, 31]}
     d.update(kw)
     return d
 
@@ -87,7 +91,8 @@ def test_hand_written_fixture(tmp_path):
     (o,) = sc.objects
     # 2 m along an axis pitched 30 deg down: 2 cos 30 ahead, 2 sin 30 below the camera
     assert np.allclose(o.box3d.center, (0.0, 2 * math.cos(A), -2 * math.sin(A)))
-    assert np.allclose(o.box3d.size, (0.5, 0.2, 0.3)) and abs(o.box3d.yaw) < 1e-9
+    # w (local z, along world y = our forward) is 0.5, so yaw = 90 deg, wrapped to -90 deg
+    assert np.allclose(o.box3d.size, (0.5, 0.2, 0.3)) and math.isclose(o.box3d.yaw, -math.pi / 2)
     assert np.allclose(sc.camera.R, R_WC)  # no heading in the world: ours equals the scanner's rotation
     assert o.box2d == (20, 18, 44, 30) and sc.metadata["box2d_projected"] == []
     assert sc.metadata["pose_translation"] == [10.0, 20.0, 1.5]
@@ -110,7 +115,7 @@ def test_projected_box_is_flagged(tmp_path):
     ({"drop": ("gt/RT.json", "wide/T_gravity.json")}, "gravity unknown"),
     ({"rt": [[float("nan")] * 4] * 4}, "gt/rt is not finite"),
     ({"tg": np.array(T_GRAVITY).T.tolist()}, "disagree on up by 60.0 deg"),
-    ({"insts": [_box(scale=[0.5, 0.0, 0.2])]}, "size must be positive"),
+    ({"insts": [_box(scale=[0.3, 0.0, 0.5])]}, "size must be positive"),
     ({"insts": [_box(category="")]}, "unknown category"),
     ({"insts": [_box(R=np.eye(3).tolist())]}, "not gravity-aligned"),
 ])

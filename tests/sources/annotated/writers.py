@@ -95,11 +95,13 @@ def ca1m_members(smp, video: str, ts: int, heading: float = 0.7, origin=(3.0, -2
     insts = []
     for o in visible(sc):
         b = o.box3d
-        A = box_axes_world(b)  # columns w, l, up: right-handed
+        A = box_axes_world(b)
+        # cubify's local axes: x carries l, y carries h (down), z carries w; right-handed
+        R_world = np.stack([A[:, 1], -A[:, 2], -A[:, 0]], 1)
         w, h, l = b.size
         insts.append({"id": f"{video}-{o.id}", "category": "object" if o.id % 2 else o.category,
-                      "position": cam.world_to_cam(np.array(b.center)).tolist(), "R": (cam.R.T @ A).tolist(),
-                      "scale": [w, l, h], "box_2d_rend": list(o.box2d), "box_2d_proj": list(o.box2d)})
+                      "position": cam.world_to_cam(np.array(b.center)).tolist(), "R": (cam.R.T @ R_world).tolist(),
+                      "scale": [l, h, w], "box_2d_rend": list(o.box2d), "box_2d_proj": list(o.box2d)})
     p = f"{video}/{ts}."
     return {
         p + "wide/image.png": _png(smp.rgb),

@@ -8,7 +8,9 @@ the capture's world-frame boxes (not needed here).
 
 Conventions read here: per-frame ``wide/instances`` are boxes in the wide camera's frame
 (OpenCV; the loader sets ``wide.RT = I``): ``position`` is the centre, ``R`` maps box-local to
-camera coordinates (its columns are the box axes), ``scale`` the full extents along them.
+camera coordinates (its columns are the box axes), ``scale`` is ``[l, h, w]``, the full
+extents along local x, y, z (``GeneralInstance3DBoxes.corners``: ``R @ (±l, ±h, ±w)/2``;
+the gravity-aligned boxes have local y vertical, like Omni3D's).
 ``gt/rt`` is the 4x4 camera -> world pose (row-major) in the laser scanner's z-up world;
 ``wide/t_gravity`` is the 3x3 rotation camera -> gravity-aligned camera (x right, y down).
 Depth PNGs are uint16 millimetres, 0 = no data; ``gt/depth`` (laser) is preferred over
@@ -91,8 +93,11 @@ def _object(inst: dict, where: str) -> RawObject:
         if k not in inst:
             raise DataError(f"{where}: missing {k!r}")
     rend, proj = _box2d(inst.get("box_2d_rend")), _box2d(inst.get("box_2d_proj"))
+    R, scale = rotation("R", inst["R"], where), finite("scale", inst["scale"], where, (3,))
+    # scale is [l, h, w] along R's columns x, y, z (GeneralInstance3DBoxes.corners); put the
+    # w axis (z) first so it becomes our w, as for Omni3D
     return RawObject(key, str(inst.get("category") or ""), finite("position", inst["position"], where, (3,)),
-                     rotation("R", inst["R"], where), finite("scale", inst["scale"], where, (3,)),
+                     R[:, [2, 0, 1]], scale[[2, 0, 1]],
                      box2d=rend or proj, box2d_projected=rend is None and proj is not None)
 
 
