@@ -410,6 +410,33 @@ def train_grpo(config: Path = _CONFIG, override: list[str] = _OVERRIDE) -> None:
     _train("grpo", config, override)
 
 
+@app.command()
+def ingest(
+    dataset: str = typer.Argument(..., help="omni3d, ca1m, arkitscenes or scannet (see docs/datasets.md)."),
+    input: Path = typer.Argument(..., help="The dataset's files: a JSON, tar or capture folder, or a folder of them."),
+    out: Path = typer.Option(..., "--out", help="Scene folder for `generate --source folder --scenes`."),
+    every: int = typer.Option(1, "--every", help="Keep every N-th frame."),
+    num: Optional[int] = typer.Option(None, "--num", help="Stop after N scenes."),
+    detections: Optional[Path] = typer.Option(None, "--detections",
+                                              help="JSON of detector boxes per scene id that names generic boxes (CA-1M)."),
+) -> None:
+    """Ingest a 3D-annotated dataset into scenes (exact boxes, poses, depth); resumable."""
+    from .checks import out_folder
+    from .sources.annotated import READERS
+    from .sources.annotated import ingest as run_ingest
+    from .sources.annotated.core import check_subsample
+
+    if dataset not in READERS:
+        raise ConfigError(f"unknown dataset {dataset!r}; known: {', '.join(sorted(READERS))}")
+    check_subsample(every, num)
+    if not input.exists():
+        raise ConfigError(f"{dataset} input {input} not found")
+    out_folder(out)
+    m = run_ingest(dataset, input, out, every=every, num=num, detections=detections)
+    console.print(f"ingest {dataset}: {len(m.done)} scenes in {out}, {len(m.skipped)} skipped "
+                  f"(reasons in {out / 'manifest.json'})")
+
+
 def main() -> None:  # pragma: no cover
     app()
 
