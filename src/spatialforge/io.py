@@ -24,20 +24,6 @@ def _check_shape(arr: np.ndarray, expected: tuple[int, int] | None, what: str, p
         )
 
 
-def flip_horizontal(img: np.ndarray) -> np.ndarray:
-    """A contiguous left-right flipped copy of an (H, W) or (H, W, C) array.
-
-    Channel by channel: numpy copies a reversed (H, W, 3) uint8 view pixel by pixel, ~6x
-    slower than three reversed 2-D planes (0.4 vs 2.2 ms for a 640x480 RGB image).
-    """
-    if img.ndim != 3:
-        return img[:, ::-1].copy()
-    out = np.empty_like(img)
-    for c in range(img.shape[2]):
-        out[:, :, c] = img[:, ::-1, c]
-    return out
-
-
 _HIGH_BIT_GRAY = {"I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 16}  # PNG gray with 16 bits
 
 

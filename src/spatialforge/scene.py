@@ -31,6 +31,7 @@ import numpy as np
 import orjson
 
 from .errors import DataError
+from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_x, swap_left_right  # noqa: F401 (re-export)
 
 SCHEMA_VERSION = 1
 SHAPES = ("box", "cylinder", "sphere", "other")
@@ -266,7 +267,7 @@ class Camera:
 
     def mirrored(self) -> "Camera":
         (a, b, c), (d, e, f), (g, h, i) = self.R_world_cam  # diag(-1,1,1) R diag(-1,1,1): sign flips only
-        return _mirror_of(self, cx=self.width - self.cx, R_world_cam=((a, -b, -c), (-d, e, f), (-g, h, i)))
+        return _mirror_of(self, cx=mirror_x(self.cx, self.width), R_world_cam=((a, -b, -c), (-d, e, f), (-g, h, i)))
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -331,8 +332,7 @@ class Box3D:
         return np.all(np.abs(local) <= half, axis=-1)
 
     def mirrored(self) -> "Box3D":
-        x, y, z = self.center
-        return _mirror_of(self, center=(-x, y, z), yaw=wrap_yaw(-self.yaw))
+        return _mirror_of(self, center=mirror_point3d(self.center), yaw=wrap_yaw(-self.yaw))
 
     def to_dict(self) -> dict[str, Any]:
         return {"center": list(self.center), "size": list(self.size), "yaw": self.yaw}
@@ -343,19 +343,6 @@ class Box3D:
 
 
 # --------------------------------------------------------------------------- objects
-_LR_SWAP = {"left": "right", "right": "left", "leftmost": "rightmost", "rightmost": "leftmost"}
-
-
-def swap_left_right(text: str) -> str:
-    """Swap left/right words (an involution); used to mirror referring expressions."""
-    import re
-
-    def sub(m: re.Match[str]) -> str:
-        word = m.group(0)
-        out = _LR_SWAP[word.lower()]
-        return out.capitalize() if word[0].isupper() else out
-
-    return re.sub(r"\b(?:[Ll]eftmost|[Rr]ightmost|[Ll]eft|[Rr]ight)\b", sub, text)
 
 
 @dataclass(frozen=True)
@@ -408,17 +395,12 @@ class Object3D:
         return hash((self.id, self.category, self.box3d))
 
     def mirrored(self, image_width: int) -> "Object3D":
-        box2d = None
-        if self.box2d is not None:
-            x0, y0, x1, y1 = self.box2d
-            box2d = (image_width - x1, y0, image_width - x0, y1)
-        front = None if self.front is None else (-self.front[0], self.front[1], self.front[2])
         return _mirror_of(
             self,
             box3d=self.box3d.mirrored(),
-            box2d=box2d,
+            box2d=None if self.box2d is None else mirror_box2d(self.box2d, image_width),
             mask=None if self.mask is None else self.mask.mirrored(),
-            front=front,
+            front=None if self.front is None else mirror_point3d(self.front),
             attributes=dict(self.attributes),
             references=tuple(swap_left_right(r) for r in self.references),
         )
@@ -515,7 +497,7 @@ class Scene:
 
     def load_image(self) -> np.ndarray:
         """(H, W, 3) uint8 RGB, flipped if the scene is mirrored."""
-        from .io import flip_horizontal, read_image
+        from .io import read_image
 
         img = read_image(self._path(self.image_path), self.id, (self.camera.height, self.camera.width))
         return flip_horizontal(img) if self.flipped else img
@@ -527,7 +509,7 @@ class Scene:
         if self.depth_path is None:
             raise SceneError(f"scene {self.id!r}: has no depth file")
         d = read_depth(self._path(self.depth_path), self.id, (self.camera.height, self.camera.width))
-        return d[:, ::-1].copy() if self.flipped else d
+        return flip_horizontal(d) if self.flipped else d
 
     # -- transforms
     def mirrored(self) -> "Scene":

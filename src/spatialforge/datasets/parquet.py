@@ -37,6 +37,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..mirror import flip_horizontal, mirror_point_map
 from ..scene import Scene
 from ..tasks.record import QARecord, to_json
 
@@ -400,14 +401,13 @@ def point_map_from_row(row: dict[str, Any], root: str | Path) -> np.ndarray | No
     if row.get("point_map_path"):
         pm = np.load(root / row["point_map_path"], allow_pickle=False).astype(np.float32)
         if flipped:
-            pm = pm[:, ::-1].copy()
-            pm[..., 0] *= -1
+            pm = mirror_point_map(pm)
         return pm
     if not row.get("depth_path"):
         return None
     depth = np.load(root / row["depth_path"], allow_pickle=False).astype(np.float32)
     if flipped:
-        depth = depth[:, ::-1]
+        depth = flip_horizontal(depth)
     h, w = depth.shape
     u = np.arange(w, dtype=np.float32) + 0.5
     v = np.arange(h, dtype=np.float32) + 0.5

@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 
 from . import thresholds as T
 from .language import UNIT_NAMES, cap
-from .plan import Plan, RealiseError, Stream, iter_pick, mirror_side, pick
+from ..mirror import mirror_side
+from .plan import Plan, RealiseError, Stream, iter_pick, pick
 from .record import QARecord
 
 LETTERS = ("A", "B", "C", "D")

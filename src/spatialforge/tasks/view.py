@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..mirror import mirror_col
 from . import thresholds as T
 from .highlight import Highlight
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
@@ -138,7 +139,7 @@ class SceneView:
     def depth_at(self, col: int, row: int) -> float:
         """z-depth of pixel [row, col] *of this view's image* (mirrored views read reversed columns)."""
         raw = self.depth()[0]
-        c = self.W - 1 - col if self.scene.flipped else col
+        c = mirror_col(col, self.W) if self.scene.flipped else col
         return float(raw[row, c])
 
     def valid_pixel(self, u: float) -> tuple[int, int]:
@@ -146,7 +147,7 @@ class SceneView:
         valid = self.depth()[1]
         k = int(valid[min(int(u * len(valid)), len(valid) - 1)])
         row, col = divmod(k, self.W)
-        return (self.W - 1 - col if self.scene.flipped else col), row
+        return (mirror_col(col, self.W) if self.scene.flipped else col), row
 
     def unproject(self, col: int, row: int, z: float) -> tuple[float, float, float]:
         """Camera-frame point of pixel [row, col]'s centre at z-depth ``z``."""
