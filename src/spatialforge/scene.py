@@ -30,6 +30,7 @@ from typing import Any, Iterable, Literal
 import numpy as np
 import orjson
 
+from . import pinhole
 from .errors import DataError
 from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_x, swap_left_right  # noqa: F401 (re-export)
 
@@ -251,13 +252,13 @@ class Camera:
     def project(self, points_cam: np.ndarray) -> np.ndarray:
         """(N, 3) camera-frame points -> (N, 2) continuous pixel coordinates (u, v)."""
         p = np.asarray(points_cam, dtype=float).reshape(-1, 3)
-        return np.stack([self.fx * p[:, 0] / p[:, 2] + self.cx, self.fy * p[:, 1] / p[:, 2] + self.cy], 1)
+        return np.stack(pinhole.project(p[:, 0], p[:, 1], p[:, 2], self.fx, self.fy, self.cx, self.cy), 1)
 
     def unproject(self, uv: np.ndarray, depth: np.ndarray) -> np.ndarray:
         """(N, 2) pixel coordinates and (N,) z-depth in metres -> (N, 3) camera-frame points."""
         uv = np.asarray(uv, dtype=float).reshape(-1, 2)
         z = np.asarray(depth, dtype=float).reshape(-1)
-        return np.stack([(uv[:, 0] - self.cx) / self.fx * z, (uv[:, 1] - self.cy) / self.fy * z, z], 1)
+        return np.stack(pinhole.unproject(uv[:, 0], uv[:, 1], z, self.fx, self.fy, self.cx, self.cy), 1)
 
     def cam_to_world(self, points_cam: np.ndarray) -> np.ndarray:
         return np.asarray(points_cam, dtype=float) @ self.R.T

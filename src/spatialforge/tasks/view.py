@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mirror import mirror_col
+from ..pinhole import pixel_centre, unproject
 from . import thresholds as T
 from .highlight import Highlight
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
@@ -151,7 +152,7 @@ class SceneView:
 
     def unproject(self, col: int, row: int, z: float) -> tuple[float, float, float]:
         """Camera-frame point of pixel [row, col]'s centre at z-depth ``z``."""
-        return ((col + 0.5 - self.ppx) / self.fx * z, (row + 0.5 - self.ppy) / self.fy * z, z)
+        return unproject(pixel_centre(col), pixel_centre(row), z, self.fx, self.fy, self.ppx, self.ppy)
 
     # ------------------------------------------------------------------ helpers
     def ref(self, i: int) -> str:
