@@ -8,6 +8,7 @@ directions); this module is the one place to import them from.  Mirroring an ans
 (``mirror_hour``, ``mirror_label`` ...) lives in :mod:`spatialforge.mirror`.
 """
 
+from ..units import UNIT_METRES
 from .parse_common import ParseFailure, is_failure, pick_stated, words_to_number
 from .parse_geometry import (
     parse_box2d,
@@ -17,7 +18,7 @@ from .parse_geometry import (
     parse_point3d,
     parse_vector3d,
 )
-from .parse_length import UNIT_METRES, parse_length, unit_asked, unit_factor
+from .parse_length import parse_length, unit_asked, unit_factor
 from .parse_text import (
     LABEL_SYNONYMS,
     extract_answer,
