@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spatialforge import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
-from spatialforge.io import read_depth, read_image, write_depth, write_image
+from spatialforge.files import read_depth, read_image, write_depth, write_image
 from spatialforge.scene import wrap_yaw
 
 

@@ -498,14 +498,14 @@ class Scene:
 
     def load_image(self) -> np.ndarray:
         """(H, W, 3) uint8 RGB, flipped if the scene is mirrored."""
-        from .io import read_image
+        from .files import read_image
 
         img = read_image(self._path(self.image_path), self.id, (self.camera.height, self.camera.width))
         return flip_horizontal(img) if self.flipped else img
 
     def load_depth(self) -> np.ndarray:
         """(H, W) float32 z-depth in metres; invalid pixels are 0 or non-finite."""
-        from .io import read_depth
+        from .files import read_depth
 
         if self.depth_path is None:
             raise SceneError(f"scene {self.id!r}: has no depth file")

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, DataError
-from ..io import list_scene_files, probe_image, read_image
+from ..files import list_scene_files, probe_image, read_image
+from ..manifest import RunManifest
 from ..mirror import flip_horizontal
-from ..runlog import RunManifest
 from ..scene import Scene, SceneError
 from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, scene_table, shard_name, view_columns,
                       write_shard)

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..io import list_scene_files, read_instance_mask
+from ..files import list_scene_files, read_instance_mask
+from ..manifest import RunManifest
 from ..mirror import flip_horizontal
-from ..runlog import RunManifest
 from ..scene import Scene, SceneError
 from .boxes import fit_box3d, hull_candidates, hull_points
 from .cleanup import CleanupConfig, clean_object_points, edge_pixels

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..mirror import mirror_col
 from ..pinhole import pixel_centre, unproject
-from . import thresholds as T
+from . import thresholds
 from .highlight import Highlight
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
 
@@ -82,7 +82,7 @@ class SceneView:
         for i, o in enumerate(objs):
             where = f"object {o.id} ({self.cat[i]})"
             z = self.cz[i]
-            if z <= T.MIN_DEPTH:
+            if z <= thresholds.MIN_DEPTH:
                 reasons[i] = f"{where}: centre behind or too close to the camera (z = {z:.2f} m)"
                 continue
             u = self.fx * self.t[i] + self.ppx
@@ -96,9 +96,9 @@ class SceneView:
                 continue
             self.in_view[i] = True
             s = self.size[i]
-            if min(s) < T.MIN_BOX_SIDE or max(s) > T.MAX_BOX_SIDE:
+            if min(s) < thresholds.MIN_BOX_SIDE or max(s) > thresholds.MAX_BOX_SIDE:
                 reasons[i] = f"{where}: degenerate 3D box (size {tuple(round(v, 4) for v in s)} m)"
-            elif max(o.occlusion or 0.0, o.truncation or 0.0) >= T.HARDLY_VISIBLE:
+            elif max(o.occlusion or 0.0, o.truncation or 0.0) >= thresholds.HARDLY_VISIBLE:
                 reasons[i] = f"{where}: hardly visible (occlusion {o.occlusion}, truncation {o.truncation})"
             else:
                 self.ok[i] = True
@@ -180,7 +180,7 @@ class SceneView:
         if f is None:
             return None
         h = math.hypot(f[0], f[1])
-        if h < math.sqrt(1 - T.FRONT_LEVEL**2):
+        if h < math.sqrt(1 - thresholds.FRONT_LEVEL**2):
             return None
         return (f[0] / h, f[1] / h)
 
@@ -209,7 +209,7 @@ def get_view(scene: "Scene") -> SceneView:
 def _load_depth(scene: "Scene") -> tuple[np.ndarray, np.ndarray]:
     """(z-depth as stored on disk, flat indices of valid pixels), from the depth map or else
     the z channel of the point map (camera frame), cached per file."""
-    from ..io import read_depth
+    from ..files import read_depth
     from ..scene import SceneError
 
     rel = scene.depth_path if scene.depth_path is not None else scene.point_map_path
