@@ -17,6 +17,8 @@ Frames and units are documented once, in ``docs/conventions.md``:
 Records are frozen and validated on construction; every error names the scene or
 object it comes from.  ``Scene.mirrored()`` flips the image horizontally and is an
 exact involution (mirroring twice returns an equal record, bit for bit).
+``MaskRLE`` (``mask_rle.py``) and ``SceneError`` (``errors.py``) live apart and are importable
+from here; the mirror maps are in ``spatialforge.mirror``, the pinhole formulas in ``pinhole.py``.
 """
 
 from __future__ import annotations
@@ -31,17 +33,14 @@ import numpy as np
 import orjson
 
 from . import pinhole
-from .errors import DataError
+from .errors import SceneError
+from .mask_rle import MaskRLE
 from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_x, swap_left_right  # noqa: F401 (re-export)
 
 SCHEMA_VERSION = 1
 SHAPES = ("box", "cylinder", "sphere", "other")
 Provenance = Literal["ground_truth", "estimated"]
 _HALF_PI = math.pi / 2
-
-
-class SceneError(DataError):
-    """A scene record or one of its files is invalid; the message says which and why."""
 
 
 def _finite(name: str, values: Iterable[float], where: str) -> tuple[float, ...]:
@@ -80,129 +79,6 @@ def wrap_yaw(yaw: float) -> float:
     if yaw == _HALF_PI:
         return -_HALF_PI
     return float((yaw + _HALF_PI) % math.pi - _HALF_PI)
-
-
-# --------------------------------------------------------------------------- masks
-class MaskRLE:
-    """Binary mask as uncompressed COCO RLE: run lengths over the column-major (Fortran)
-    flattening, starting with a run of zeros.  Immutable; compares by value.
-
-    Not a dataclass so that ``mirrored()`` can be O(1): the flipped runs are computed the first
-    time ``counts`` is read (QA generation mirrors whole scenes but never reads their masks).
-    """
-
-    __slots__ = ("height", "width", "_counts", "_source")
-
-    def __init__(self, height: int, width: int, counts: tuple[int, ...]) -> None:
-        counts = tuple(counts)
-        if height <= 0 or width <= 0:
-            raise SceneError(f"mask size must be positive, got {height}x{width}")
-        if (counts and min(counts) < 0) or sum(counts) != height * width:
-            raise SceneError(f"mask RLE counts sum to {sum(counts)}, expected {height * width}")
-        self._set(height, width, counts, None)
-
-    def _set(self, height: int, width: int, counts: tuple[int, ...] | None, source: "MaskRLE | None") -> None:
-        for k, v in (("height", height), ("width", width), ("_counts", counts), ("_source", source)):
-            object.__setattr__(self, k, v)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"MaskRLE is immutable (cannot set {name!r})")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MaskRLE):
-            return NotImplemented
-        return (self.height, self.width, self.counts) == (other.height, other.width, other.counts)
-
-    def __hash__(self) -> int:
-        return hash((self.height, self.width, self.counts))
-
-    def __repr__(self) -> str:
-        return f"MaskRLE(height={self.height}, width={self.width}, counts={self.counts})"
-
-    def __reduce__(self):
-        return (MaskRLE, (self.height, self.width, self.counts))
-
-    @property
-    def counts(self) -> tuple[int, ...]:
-        if self._counts is None:
-            object.__setattr__(self, "_counts", _mirror_runs(self._source.counts, self.height, self.width))
-            object.__setattr__(self, "_source", None)
-        return self._counts
-
-    @classmethod
-    def encode(cls, mask: np.ndarray) -> "MaskRLE":
-        mask = np.asarray(mask)
-        if mask.ndim != 2:
-            raise SceneError(f"mask must be 2-D, got shape {mask.shape}")
-        flat = mask.astype(bool).ravel(order="F")
-        # Run boundaries: positions where the value changes, plus both ends.
-        change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-        bounds = np.concatenate(([0], change, [flat.size]))
-        runs = np.diff(bounds).tolist()
-        if flat.size and flat[0]:
-            runs = [0] + runs
-        return cls(int(mask.shape[0]), int(mask.shape[1]), tuple(runs))
-
-    def decode(self) -> np.ndarray:
-        values = np.zeros(len(self.counts), dtype=bool)
-        values[1::2] = True
-        flat = np.repeat(values, self.counts)
-        return flat.reshape((self.height, self.width), order="F")
-
-    @property
-    def area(self) -> int:
-        return int(sum(self.counts[1::2]))
-
-    def mirrored(self) -> "MaskRLE":
-        """The horizontally flipped mask (its runs are computed when first read)."""
-        m = MaskRLE.__new__(MaskRLE)
-        if self._counts is None:  # mirroring a lazy mirror gives its source back
-            m._set(self.height, self.width, self._source.counts, None)
-        else:
-            m._set(self.height, self.width, None, self)
-        return m
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"size": [self.height, self.width], "counts": list(self.counts)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MaskRLE":
-        h, w = d["size"]
-        return cls(int(h), int(w), tuple(map(int, d["counts"])))
-
-
-def _mirror_runs(counts: tuple[int, ...], H: int, W: int) -> tuple[int, ...]:
-    """Column-major runs of the horizontally flipped mask, computed on the runs (no dense decode).
-
-    Flipping reverses the order of the H-pixel column blocks and keeps each block's contents,
-    so every foreground run is cut at column borders, each piece is moved to column W - 1 - c,
-    and the pieces are sorted and joined again.
-    """
-    ends = np.cumsum(counts, dtype=np.int64)
-    starts = ends - np.asarray(counts, dtype=np.int64)
-    s, e = starts[1::2], ends[1::2]
-    keep = e > s
-    s, e = s[keep], e[keep]
-    if s.size == 0:
-        return (H * W,)
-    c0, c1 = s // H, (e - 1) // H
-    k = c1 - c0 + 1  # columns each run touches
-    col = np.repeat(c0, k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
-    a = np.maximum(np.repeat(s, k), col * H)
-    b = np.minimum(np.repeat(e, k), (col + 1) * H)
-    shift = (W - 1 - 2 * col) * H
-    a, b = a + shift, b + shift
-    order = np.argsort(a, kind="stable")
-    a, b = a[order], b[order]
-    join = a[1:] == b[:-1]  # pieces that touch across a column border form one run again
-    a = a[np.concatenate(([True], ~join))]
-    b = b[np.concatenate((~join, [True]))]
-    bounds = np.empty(2 * a.size + 2, dtype=np.int64)
-    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, a, b, H * W
-    runs = np.diff(bounds).tolist()
-    if runs[-1] == 0:  # ends on foreground: ``encode`` writes no empty last run
-        runs.pop()
-    return tuple(runs)
 
 
 # --------------------------------------------------------------------------- camera
