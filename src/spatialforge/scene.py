@@ -35,7 +35,7 @@ import orjson
 from . import pinhole
 from .errors import SceneError
 from .mask_rle import MaskRLE
-from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_x, swap_left_right  # noqa: F401 (re-export)
+from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_rotation, mirror_x, swap_left_right
 
 SCHEMA_VERSION = 1
 SHAPES = ("box", "cylinder", "sphere", "other")
@@ -143,8 +143,7 @@ class Camera:
         return np.asarray(points_world, dtype=float) @ self.R
 
     def mirrored(self) -> "Camera":
-        (a, b, c), (d, e, f), (g, h, i) = self.R_world_cam  # diag(-1,1,1) R diag(-1,1,1): sign flips only
-        return _mirror_of(self, cx=mirror_x(self.cx, self.width), R_world_cam=((a, -b, -c), (-d, e, f), (-g, h, i)))
+        return _mirror_of(self, cx=mirror_x(self.cx, self.width), R_world_cam=mirror_rotation(self.R_world_cam))
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from spatialforge.mirror import (flip_horizontal, mirror_box2d, mirror_box3d_answer, mirror_col, mirror_hour,
-                                 mirror_label, mirror_point2d, mirror_point3d, mirror_point_map, mirror_side,
-                                 mirror_x, swap_left_right)
+                                 mirror_label, mirror_point2d, mirror_point3d, mirror_point_map, mirror_rotation,
+                                 mirror_side, mirror_x, swap_left_right)
 
 
 def test_swap_left_right_is_an_involution():
@@ -49,6 +49,13 @@ def test_camera_frame_mirrors_negate_x():
     pm = np.arange(2 * 3 * 3, dtype=np.float32).reshape(2, 3, 3)
     m = mirror_point_map(pm)
     assert np.array_equal(m[:, 0], pm[:, 2] * np.float32([-1, 1, 1])) and np.array_equal(mirror_point_map(m), pm)
+
+
+def test_mirror_rotation_is_the_flip_conjugate():
+    R = np.array([[0.0, -0.6, 0.8], [1.0, 0.0, 0.0], [0.0, 0.8, 0.6]])
+    F = np.diag([-1.0, 1.0, 1.0])
+    assert np.array_equal(np.array(mirror_rotation(R.tolist())), F @ R @ F)
+    assert mirror_rotation(mirror_rotation(R.tolist())) == tuple(map(tuple, R.tolist()))
 
 
 def test_flip_horizontal_channels_match_numpy():

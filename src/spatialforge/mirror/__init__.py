@@ -13,8 +13,9 @@ is x right, y down, z forward: a flip negates x and moves the principal point ``
 
 from .arrays import flip_horizontal, mirror_point_map, mirror_rle_counts
 from .coords import (mirror_box2d, mirror_box3d_answer, mirror_col, mirror_hour, mirror_point2d, mirror_point3d,
-                     mirror_x)
+                     mirror_rotation, mirror_x)
 from .words import mirror_label, mirror_side, swap_left_right
 
 __all__ = ["flip_horizontal", "mirror_box2d", "mirror_box3d_answer", "mirror_col", "mirror_hour", "mirror_label",
-           "mirror_point2d", "mirror_point3d", "mirror_point_map", "mirror_rle_counts", "mirror_side", "mirror_x", "swap_left_right"]
+           "mirror_point2d", "mirror_point3d", "mirror_point_map", "mirror_rle_counts", "mirror_rotation",
+           "mirror_side", "mirror_x", "swap_left_right"]

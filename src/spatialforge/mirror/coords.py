@@ -35,6 +35,13 @@ def mirror_point3d(p: Sequence[float]) -> tuple:
     return (-p[0], p[1], p[2])
 
 
+def mirror_rotation(R: Sequence[Sequence[float]]) -> tuple:
+    """A camera-to-world rotation seen through the flip, ``diag(-1,1,1) R diag(-1,1,1)``: sign
+    flips only, so it stays exact (and an involution)."""
+    (a, b, c), (d, e, f), (g, h, i) = R
+    return ((a, -b, -c), (-d, e, f), (-g, h, i))
+
+
 def mirror_box3d_answer(b: dict[str, Any]) -> dict[str, Any]:
     """A parsed 3D box answer ``{"center", "size", "yaw"}``: centre x negated, yaw negated."""
     return {"center": (-b["center"][0], *b["center"][1:]), "size": b["size"], "yaw": -float(b.get("yaw", 0.0))}
