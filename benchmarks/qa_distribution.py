@@ -1,14 +1,19 @@
 """What the QA generator produces over many scenes: task shares vs the target ratios, MCQ letter
-balance, true/false balance, length units and formats.
+balance, true/false balance, length units, formats, and the answer distribution per task, format
+and variant (``tasks.answer_stats``): a categorical answer above 1.5x its uniform share is
+printed as a ``FAIL`` line and the script exits with status 1.
 
-    python benchmarks/qa_distribution.py --num-scenes 1000 [--size 320x240] [--workers 2]
+    python benchmarks/qa_distribution.py --num-scenes 1000 [--size 320x240] [--workers 2] [--layout-only]
 
 Scenes come from ``spatialforge.sources.synthetic.render_synthetic`` (small images: the
 renderer's cost does not matter here) and are cached as JSON + RGB + depth under
 ``$TMPDIR/spatialforge_qa_distribution/seed<S>_<W>x<H>`` (``--cache DIR``), so a rerun
 only generates.  Each scene gets ``generate_qa(scene, seed=scene_seed(seed, id),
 qa_per_scene=20)`` with the default task ratios (HiSpatial Table 7, ``DEFAULT_RATIOS``) and
-all three formats, exactly as ``generate_dataset`` calls it.
+all three formats, exactly as ``generate_dataset`` calls it.  ``--layout-only`` skips the
+renderer: each scene is the sampled layout's first attempt with at least 3 objects, built
+straight from its 3D boxes (no 2D boxes, masks, occlusion or depth, so no point queries):
+thousands of scenes a second, used by ``tests/tasks/test_answer_balance.py``.
 """
 
 from __future__ import annotations
@@ -55,21 +60,48 @@ def _scene_path(index: int) -> tuple[str | None, str]:
     return str(path), ""
 
 
+def layout_scene(seed: int, index: int, size: tuple[int, int] = (320, 240)):
+    """Scene ``index`` of ``seed`` without rendering: the first sampled layout with >= 3
+    objects, as a ``Scene`` of 3D boxes, colours, references and fronts (no 2D boxes, masks,
+    occlusion or depth)."""
+    import numpy as np
+
+    from spatialforge.scene import Object3D, Scene
+    from spatialforge.sources.synthetic.generate import scene_id
+    from spatialforge.sources.synthetic.layout import references, sample_layout
+
+    W, H = size
+    rng = np.random.default_rng([int(seed), int(index)])
+    while True:
+        layout = sample_layout(rng, H / W)
+        if len(layout.objects) >= 3:
+            break
+    refs = references(layout.objects)
+    objs = tuple(Object3D(o.id, o.category, o.box3d, attributes={"color": o.color}, references=refs[o.id],
+                          front=o.front) for o in layout.objects)
+    sid = scene_id(seed, index)
+    return Scene(sid, f"images/{sid}.png", layout.rig.camera(W, H), objs, source="synthetic")
+
+
 def _work(index: int) -> tuple[int, list[tuple], list[tuple[str, str]], str]:
     from spatialforge.datasets.pipeline import scene_seed
     from spatialforge.scene import Scene
     from spatialforge.tasks import generate_qa
+    from spatialforge.tasks.answer_stats import answer_class
 
-    path, why = _scene_path(index)
-    if path is None:
-        return index, [], [], why
-    scene = Scene.load(path)
+    if _ARGS.get("layout_only"):
+        scene = layout_scene(_ARGS["seed"], index, _ARGS["size"])
+    else:
+        path, why = _scene_path(index)
+        if path is None:
+            return index, [], [], why
+        scene = Scene.load(path)
     res = generate_qa(scene, seed=scene_seed(_ARGS["seed"], scene.id), qa_per_scene=_ARGS["qa_per_scene"])
     rows = []
     for r in res.records:
         a = r.answer_struct
         rows.append((r.task, r.format, a["kind"], a["value"] if a["kind"] in ("choice", "boolean") else None,
-                     r.meta.get("unit") if a["kind"] == "length" else None, len(r.choices)))
+                     r.meta.get("unit") if a["kind"] == "length" else None, len(r.choices), answer_class(r)))
     return index, rows, [(str(i), str(w)) for i, w in res.skipped], ""
 
 
@@ -93,12 +125,15 @@ def main() -> None:
     ap.add_argument("--qa-per-scene", type=int, default=20)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--cache", default=None, help="scene cache folder (default under the temp dir)")
+    ap.add_argument("--layout-only", action="store_true", help="unrendered layouts (fast; see the module doc)")
     args = ap.parse_args()
     W, H = (int(v) for v in args.size.lower().split("x"))
     cache = Path(args.cache or Path(tempfile.gettempdir()) / "spatialforge_qa_distribution" / f"seed{args.seed}_{W}x{H}")
-    for sub in ("images", "depth"):
-        (cache / sub).mkdir(parents=True, exist_ok=True)
-    shared = {"cache": str(cache), "seed": args.seed, "size": (W, H), "qa_per_scene": args.qa_per_scene}
+    if not args.layout_only:
+        for sub in ("images", "depth"):
+            (cache / sub).mkdir(parents=True, exist_ok=True)
+    shared = {"cache": str(cache), "seed": args.seed, "size": (W, H), "qa_per_scene": args.qa_per_scene,
+              "layout_only": args.layout_only}
 
     from spatialforge.tasks import DEFAULT_RATIOS, TASKS
 
@@ -120,7 +155,7 @@ def main() -> None:
     wall = time.time() - t0
     print(f"{n_ok} scenes ({len(failed)} could not be rendered) at {W}x{H}, seed {args.seed}, "
           f"qa_per_scene={args.qa_per_scene}: {len(rows):,} records in {wall:.0f} s wall on {args.workers} "
-          f"processes (scene cache: {cache})")
+          f"processes ({'layout only, not rendered' if args.layout_only else f'scene cache: {cache}'})")
 
     total_ratio = sum(DEFAULT_RATIOS.values())
     target = {k: v / total_ratio for k, v in DEFAULT_RATIOS.items()}
@@ -158,6 +193,17 @@ def main() -> None:
                  ["m", "cm", "ft", "in", "ftin"] + sorted(k for k in units if k not in ("m", "cm", "ft", "in", "ftin")))
     if failed:
         print(f"\nscenes not rendered: {failed[:5]}{' ...' if len(failed) > 5 else ''}")
+
+    from spatialforge.tasks.answer_stats import MAX_RATIO, MIN_PER_CLASS, balance_report, format_report
+
+    groups = balance_report(r[6] for r in rows if r[6] is not None)
+    print(f"\nAnswer classes per task / format / variant (top class share vs uniform 1/k; FLAG above "
+          f"{MAX_RATIO}x; n/a: fewer than {MIN_PER_CLASS} records per class, or open answers)")
+    lines = format_report(groups)
+    print("\n".join(lines))
+    if any(g.over for g in groups):
+        raise SystemExit(1)
+    print("PASS: no categorical answer above its limit")
 
 
 if __name__ == "__main__":

@@ -250,7 +250,7 @@ def test_parse_clock_direction(text, expected):
 
 
 @pytest.mark.parametrize("hour,mirrored", [(3, 9), (9, 3), (12, 12), (6, 6), (1, 11), (11, 1)])
-def test_mirror_clock(hour, mirrored):
+def test_mirror_hour(hour, mirrored):
     assert mirror_hour(hour) == mirrored
 
 

@@ -7,10 +7,12 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+from spatialforge.errors import ConfigError
 from spatialforge.eval.runners import GenRequest, TransformersRunner
 from spatialforge.models.loading import load_processor, load_vlm
 from spatialforge.models.rgbd import MissingPointMapsError, convert_base_checkpoint, from_base
 from spatialforge.scene import Camera
+from spatialforge.train.config import LoraOptions
 from spatialforge.train.recipes import recipe_from_dict
 from spatialforge.train.sft import build_sft_trainer
 from tests.fixtures_models import make_image, tiny_paligemma_path, tiny_qwen_path  # noqa: F401
@@ -97,8 +99,8 @@ def test_sft_without_depth_needs_an_estimator(tmp_path, tiny_qwen_path):
     Dataset.from_list([{"image": make_image(i), "question": "How far?", "answer": "1 m"} for i in range(4)]
                       ).to_parquet(str(tmp_path / "plain.parquet"))  # fmt: skip
     recipe = sft_recipe(model_dir, tmp_path / "plain.parquet", tmp_path / "out", max_steps=1)
-    with pytest.raises(MissingPointMapsError, match="estimator"):
-        next(iter(build_sft_trainer(recipe).get_train_dataloader()))
+    with pytest.raises(ConfigError, match=r"data.train: 4 of 4 rows \(e.g. row 0\) have no depth.*estimator"):
+        build_sft_trainer(recipe)  # at start-up, not when the first row is drawn
     calls = []
 
     def estimator(image):
@@ -128,3 +130,40 @@ def test_runner_feeds_point_maps_from_the_request(fixture, request):
     seen = []
     rgbd.point_map_estimator = lambda im: seen.append(im) or np.ones((im.size[1], im.size[0], 3))
     assert len(rgbd.generate(missing, max_new_tokens=2)) == 1 and seen == [image]
+
+
+@pytest.mark.parametrize("fixture", ["tiny_qwen_path", "tiny_paligemma_path"])
+def test_lora_trains_the_point_branch(fixture, request, tmp_path):
+    model_dir = convert_base_checkpoint(request.getfixturevalue(fixture), tmp_path / "rgbd")
+    recipe = sft_recipe(model_dir, write_depth_dataset(tmp_path / "ds", n=4), tmp_path / "out")
+    recipe.lora = LoraOptions(r=4, alpha=8, dropout=0.0)
+    trainer = build_sft_trainer(recipe)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()  # 2 steps: the zero point half moves first, then the conv behind it
+    changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])}
+    for name in ("point_projector.modules_to_save.default.weight",
+                 "point_encoder.modules_to_save.default.patchify.weight"):
+        assert any(n.endswith(name) for n in changed), name
+    assert not any("point_" in n and "lora_" in n for n in before)  # no adapters on the branch
+    assert any("lora_" in n for n in changed)
+
+
+def test_general_vqa_rows_get_an_all_invalid_point_map(tmp_path, tiny_qwen_path):
+    from datasets import Dataset
+
+    model_dir = convert_base_checkpoint(tiny_qwen_path, tmp_path / "rgbd")
+    Dataset.from_list([{"image": make_image(10 + i), "question": "What colour is it?", "answer": "red"}
+                       for i in range(4)]).to_parquet(str(tmp_path / "general.parquet"))  # fmt: skip
+    recipe = sft_recipe(model_dir, write_depth_dataset(tmp_path / "ds"), tmp_path / "out", max_steps=1,
+                        per_device_train_batch_size=9)
+    recipe.data.general = str(tmp_path / "general.parquet")
+    trainer = build_sft_trainer(recipe)  # no estimator: general rows are marked, spatial rows have depth
+    rows = list(trainer.train_dataset)
+    general = [r for r in rows if r["no_depth"]]
+    assert len(rows) == 9 and len(general) == 1  # 1 general : 7 spatial (8 spatial rows)
+    pm = trainer.data_collator(general)["point_maps"]
+    assert pm.shape[0] == 4 and pm.abs().sum() == 0  # xyz 0 and validity 0 for each of its 4 image tokens
+    spatial = trainer.data_collator([r for r in rows if not r["no_depth"]][:1])["point_maps"]
+    assert spatial[:, 3].mean() > 0.5
+    trainer.train()  # one step over all 9 rows
+    assert trainer.state.global_step == 1

@@ -59,3 +59,20 @@ def test_open_answers_fall_back_to_sentence_bert():
                question=["How far?", "Which object?", "Which?", "Is it?"], choices=[[], [], ["chair", "table"], []])
     assert r[0] == pytest.approx(0.5) and r[1] == pytest.approx(1.0, abs=1e-5) and r[2] == 1.0 and r[3] == 0.0
     assert reward.__name__ == "typed"
+
+
+def test_malformed_ground_truth_is_counted_and_logged(caplog):
+    from spatialforge.rewards.typed import MalformedTruth
+
+    with pytest.raises(MalformedTruth, match="numeric answer_struct"):
+        typed_score("1 m", "{not json", "numeric")
+    reward, logged = TypedReward(), []
+    done = lambda a: f"<think>t</think> <answer>{a}</answer>"  # noqa: E731
+    with caplog.at_level("WARNING", logger="spatialforge.rewards.typed"):
+        r = reward([done("2 m"), done("2 m"), done("2 m")], answer=["2 m"] * 3, eval_type=["numeric"] * 3,
+                   answer_struct=[s("length", 2.0), "{not json", json.dumps({"kind": "length"})],
+                   id=["ok", "bad-json", "no-value"], log_metric=lambda k, v: logged.append((k, v)))
+    assert r[0] == 1.0 and r[1] == pytest.approx(1.0, abs=1e-5)  # Sentence-BERT of identical answers
+    assert reward.malformed_truth == 2
+    assert logged == [("typed/malformed_truth_frac", pytest.approx(2 / 3))]
+    assert "bad-json" in caplog.text and "no-value" in caplog.text

@@ -13,7 +13,8 @@ from taskscenes import H, W, camera, obj, rich_scene, twin_scene
 from spatialforge.scene import Scene, swap_left_right
 from spatialforge.tasks import TASKS, generate_qa, get_view, resolve_reference
 from spatialforge.tasks import thresholds as T
-from spatialforge.tasks.highlight import HIGHLIGHT_COLORS, attach_highlights, draw_highlights, line_width
+from spatialforge.tasks.highlight import (HIGHLIGHT_COLORS, attach_highlights, draw_highlights, hidden_boxes,
+                                          line_width, min_side)
 
 F = -1.4
 RED, GREEN = HIGHLIGHT_COLORS[0], HIGHLIGHT_COLORS[1]
@@ -51,7 +52,7 @@ def test_twins_are_highlighted_and_boxless_twins_skipped():
     reasons = dict(v.skipped)
     for oid in (3, 4):  # identical vases whose box2d are 5 px wide
         r = reasons[f"twin/object-{oid}"]
-        assert "no unique reference" in r and "no usable 2D box" in r and f"{T.HIGHLIGHT_MIN_SIDE:g} px" in r
+        assert "no unique reference" in r and "no usable 2D box" in r and f"under {min_side(W):g} px" in r
 
 
 def test_highlight_texts_resolve_to_their_object():
@@ -88,7 +89,9 @@ def test_projected_box_with_a_corner_behind_the_camera_is_not_usable():
 
 def test_more_twins_than_colours():
     n = len(HIGHLIGHT_COLORS) + 2
-    mugs = [obj(i, "mug", (0.01 * i, 2.0, F + 0.8), (0.1, 0.1, 0.1)) for i in range(n)]
+    # 1 cm apart in 3D (no reference tells them apart), side by side 2D boxes (none hides another)
+    mugs = [obj(i, "mug", (0.01 * i, 2.0, F + 0.8), (0.1, 0.1, 0.1), box2d=(20.0 + 50 * i, 100.0, 60.0 + 50 * i, 140.0))
+            for i in range(n)]
     scene = Scene("many", "i.png", camera(10.0), tuple(mugs))
     v = get_view(scene)
     assert [h.color for h in v.highlights] == [c for c, _ in HIGHLIGHT_COLORS]
@@ -201,3 +204,54 @@ def test_drawing_commutes_with_the_mirror():
 def test_draw_highlights_rejects_other_images():
     with pytest.raises(ValueError):
         draw_highlights(np.zeros((4, 4), np.uint8), [])
+
+
+# ---------------------------------------------------------------------- visibility of the boxes
+def _bottles(boxes) -> Scene:
+    """Identical green bottles 1 cm apart (no reference tells them apart) with the given box2d."""
+    objs = [obj(i, "bottle", (0.01 * i, 2.5, F + 0.9), (0.07, 0.25, 0.07), color="green", box2d=b)
+            for i, b in enumerate(boxes)]
+    return Scene("bottles", "i.png", camera(10.0), tuple(objs) + (obj(9, "sofa", (-1.5, 4.0, F + 0.4), (2, 0.8, 0.9)),))
+
+
+def test_boxes_drawn_over_by_another_are_not_used():
+    # bottles 0 and 1: boxes 1 px apart (each outline almost entirely under the other's);
+    # bottle 2: its own box elsewhere
+    scene = _bottles([(300.0, 200.0, 330.0, 280.0), (301.0, 200.0, 331.0, 281.0), (100.0, 200.0, 130.0, 280.0)])
+    for sc in (scene, scene.mirrored()):
+        v = get_view(sc)
+        assert [(h.object_id, h.color) for h in v.highlights] == [(2, "red")]
+        assert v.ref_text[0] is None and v.ref_text[1] is None and 0 not in v.subjects
+        reasons = dict(generate_qa(sc, seed=0, qa_per_scene=5).skipped)  # recorded with the reason
+        for oid, other in ((0, 1), (1, 0)):
+            r = reasons[f"bottles/object-{oid}"]
+            assert "no usable 2D box" in r and f"drawn over by the box of object {other}" in r, r
+
+
+def test_outline_coverage_rule():
+    W_, H_ = 640, 480
+    lw = line_width(W_)
+    a = (100.0, 100.0, 200.0, 200.0)
+    # identical boxes hide each other completely
+    assert hidden_boxes([a, a], W_, H_) == {0: (1.0, 1), 1: (1.0, 0)}
+    # a box well inside another (no shared pixels) and a separate box: both visible
+    assert hidden_boxes([a, (130.0, 130.0, 170.0, 170.0), (300.0, 100.0, 400.0, 200.0)], W_, H_) == {}
+    # the top half of a: shares its top edge and the upper parts of its sides with a -> hidden;
+    # a keeps its bottom edge and lower sides (under half its outline covered) -> visible
+    top = (100.0, 100.0, 200.0, 150.0)
+    got = hidden_boxes([a, top], W_, H_)
+    assert list(got) == [1] and got[1][1] == 0
+    ta, tt = (100 * lw * 2 + 2 * (100 - 2 * lw) * lw), (100 * lw * 2 + 2 * (50 - 2 * lw) * lw)
+    shared = 100 * lw + 2 * (50 - lw) * lw  # top edge + the sides down to row 150
+    assert got[1][0] == pytest.approx(shared / tt) and shared / ta <= T.HIGHLIGHT_MAX_COVERED < shared / tt
+    # the limit itself: a box whose outline is exactly half covered stays
+    assert T.HIGHLIGHT_MAX_COVERED == 0.5
+
+
+def test_boxes_too_small_to_see_are_not_used():
+    side = min_side(W)
+    assert side == max(T.HIGHLIGHT_MIN_SIDE, 3 * line_width(W)) == 9
+    small = _bottles([(300.0, 200.0, 300.0 + side - 0.5, 280.0), (100.0, 200.0, 100.0 + side, 280.0)])
+    v = get_view(small)
+    assert [h.object_id for h in v.highlights] == [1]
+    assert f"a side under {side:g} px" in dict(v.skipped)["bottles/object-0"]

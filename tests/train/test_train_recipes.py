@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from spatialforge.train.recipes import RecipeError, apply_overrides, load_recipe, resolve_model_path
+from tests.fixtures_models import tiny_paligemma_path  # noqa: F401
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -51,3 +52,27 @@ def test_recipe_errors(tmp_path):
         load_recipe(p, ["data.prompt=chatty"])
     with pytest.raises(RecipeError, match="unknown tiny model"):
         resolve_model_path("tiny:llama")
+
+
+def test_paligemma_recipe_is_hispatials():
+    recipe = load_recipe(CONFIGS / "sft_paligemma2_3b.yaml", ["training.bf16=false", "training.use_cpu=true"])
+    args = recipe.training_args()
+    assert recipe.model.name_or_path == "google/paligemma2-3b-mix-448" and recipe.model.rgbd["encoding"] == "xyz"
+    assert recipe.data.task_ratios == "hispatial" and recipe.data.general
+    assert recipe.data.general_ratio == pytest.approx(1 / 7, abs=1e-6)
+    assert args.per_device_train_batch_size * args.gradient_accumulation_steps * 8 == 256  # on 8 GPUs
+    assert args.max_steps == 70000 and recipe.lora is None
+
+
+def test_model_rgbd_builds_the_point_branch_on_a_base_checkpoint(tiny_paligemma_path, tmp_path):
+    from spatialforge.models.rgbd import convert_base_checkpoint
+    from spatialforge.train.config import ModelConfig
+    from spatialforge.train.recipes import load_model_and_processor
+
+    model, _ = load_model_and_processor(ModelConfig(str(tiny_paligemma_path), dtype="float32", rgbd={}))
+    assert model.config.point_branch["encoding"] == "xyz" and "model.point_projector.weight" in model.state_dict()
+    rgbd_dir = convert_base_checkpoint(tiny_paligemma_path, tmp_path / "rgbd", point_encoding="relative_depth")
+    again, _ = load_model_and_processor(ModelConfig(rgbd_dir, dtype="float32", rgbd={}))  # loaded as it is
+    assert again.config.point_branch["encoding"] == "relative_depth"
+    with pytest.raises(ValueError, match="model.rgbd"):
+        ModelConfig("m", rgbd={"bogus": 1})

@@ -152,6 +152,21 @@ def load_processor(path_or_id: str | os.PathLike, *, local_files_only: bool | No
     return cls(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template)
 
 
+def pad_left_for_generation(processor: Any) -> Any:
+    """Make ``processor`` pad (and truncate) prompts on the left, as batched generation needs.
+
+    TRL's GRPOTrainer loads its processor with ``padding_side="left"`` but uses a given one
+    as is, and Qwen2.5-VL's processor defaults to right padding: TRL then left-pads the token
+    ids itself while the processor's ``mm_token_type_ids`` stay right-padded, so pad positions
+    count as image tokens and ``get_rope_index`` fails on prompts of mixed lengths.
+    """
+    for obj in (processor, getattr(processor, "tokenizer", None)):
+        if obj is not None and hasattr(obj, "padding_side"):
+            obj.padding_side = "left"
+            obj.truncation_side = "left"
+    return processor
+
+
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 

@@ -525,9 +525,14 @@ def register_auto_classes() -> None:
 
     from .loading import _IMAGE_ONLY_PROCESSORS, ImageOnlyQwen2_5_VLProcessor
 
+    import transformers
+
     for cfg_cls, model_cls in VARIANTS.values():
         AutoConfig.register(cfg_cls.model_type, cfg_cls, exist_ok=True)
         AutoModelForImageTextToText.register(cfg_cls, model_cls, exist_ok=True)
+        # Tools that resolve config.architectures[0] by name on the transformers module (TRL's
+        # reference-model copy for GRPO with beta > 0) must find our classes there.
+        setattr(transformers, model_cls.__name__, model_cls)
     for ours, theirs in _CONVERSION_SOURCES.items():
         mapping = get_checkpoint_conversion_mapping(theirs)
         if mapping is not None:

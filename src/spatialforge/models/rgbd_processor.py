@@ -40,7 +40,10 @@ PointMapEstimator = Callable[[Any], PointMapLike]
 RESIZE_MODES = ("nearest", "area")
 # Dataset columns a row's point map is read from (``spatialforge generate`` rows; kept by
 # ``train.data.to_sft_dataset`` for the RGB-D collator).
-POINT_MAP_COLUMNS = ("point_map", "depth_path", "point_map_path", "fx", "fy", "cx", "cy", "flipped")
+POINT_MAP_COLUMNS = ("point_map", "depth_path", "point_map_path", "fx", "fy", "cx", "cy", "flipped", "no_depth")
+# ``no_depth`` marks rows that have no depth by design (general-VQA rows mixed into RGB-D SFT):
+# without an estimator they get an all-invalid point map (validity 0, xyz 0), the input the
+# zero-initialised fusion already treats as "no geometry"; other rows without depth are an error.
 
 
 def point_map_from_depth(
@@ -309,6 +312,8 @@ class RGBDDataCollator:
         for ex in examples:
             imgs = list(ex["images"]) if ex.get("images") is not None else [ex["image"]]
             pm = point_map_from_example(ex, self.root)
+            if pm is None and ex.get("no_depth") and self.processor.estimator is None:
+                pm = [no_depth_point_map(im) for im in imgs]
             pms = list(pm) if isinstance(pm, list) else [pm] * len(imgs) if pm is None or len(imgs) == 1 else None
             if pms is None or len(pms) != len(imgs):
                 raise ValueError(f"a row has {len(imgs)} images but not as many point maps (give 'point_map' a list)")
@@ -317,6 +322,20 @@ class RGBDDataCollator:
         batch = self.collator([{k: v for k, v in ex.items() if k not in POINT_MAP_COLUMNS} for ex in examples])
         batch["point_maps"] = self.processor.batch_point_maps(batch, point_maps, images)
         return batch
+
+
+def no_depth_point_map(image: Any) -> tuple[np.ndarray, np.ndarray]:
+    """An all-invalid point map of ``image``'s size: (points 0, valid False)."""
+    w, h = image.size
+    return np.zeros((h, w, 3), np.float32), np.zeros((h, w), bool)
+
+
+def rows_without_depth(ds: Any) -> list[int]:
+    """Rows of a dataset that have neither a point map nor depth files and are not marked ``no_depth``."""
+    cols = [c for c in ("point_map", "depth_path", "point_map_path", "no_depth") if c in ds.column_names]
+    if not cols:
+        return list(range(len(ds)))
+    return [i for i, vals in enumerate(zip(*(ds[c] for c in cols))) if not any(v for v in vals)]
 
 
 def point_maps_for_requests(processor: Any, requests: Sequence[Any], batch: Any,
@@ -374,6 +393,16 @@ def absolute_file_paths(ds: Any, root: str | os.PathLike) -> Any:
 def add_point_maps_to_trainer(trainer: Any, estimator: PointMapEstimator | None = None) -> Any:
     """Make a TRL ``SFTTrainer`` (built for an RGB-D model) feed ``point_maps``: its collator is
     wrapped in :class:`RGBDDataCollator` and the depth columns are kept for it."""
+    if estimator is None:  # fail here, not when the first row without depth is drawn
+        for name, ds in (("train", trainer.train_dataset), ("eval", trainer.eval_dataset)):
+            missing = rows_without_depth(ds) if ds is not None and hasattr(ds, "column_names") else []
+            if missing:
+                from ..errors import ConfigError
+
+                raise ConfigError(
+                    f"data.{name}: {len(missing)} of {len(ds)} rows (e.g. row {missing[0]}) have no depth or point "
+                    "map, which the RGB-D model needs: generate the data with depth, or give a point-map estimator"
+                )
     trainer.args.remove_unused_columns = False  # the collator reads POINT_MAP_COLUMNS
     trainer.data_collator = RGBDDataCollator(
         trainer.data_collator, RGBDProcessor(trainer.processing_class, estimator=estimator)

@@ -1,7 +1,8 @@
 """Sampling questions for one scene, with exact mirror pairs.
 
 ``generate_qa`` draws a task by the sampling ratios (HiSpatial Table 7 by default, renormalised
-over the tasks the scene can support) and a format uniformly, plans one question, realises it
+over the tasks the scene can support; a task whose plan fails is drawn again up to
+``TASK_RETRIES`` times) and a format uniformly, plans one question, realises it
 and — with ``mirror=True`` — realises the same plan on the mirrored scene.  Everything random
 comes from ``np.random.default_rng([seed, stable_hash(scene.id)])``, so a (scene, seed) pair
 always gives the same records.
@@ -28,6 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
 class GenerationResult:
     records: list[QARecord] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # ("scene-id/task" or "scene-id/object-7", reason)
+
+
+#: times a task whose plan was skipped (or gave a duplicate / unrealisable question) is drawn
+#: again at once, so tasks that often fail on a scene keep their share of the sampling ratios
+TASK_RETRIES = 2
 
 
 def stable_hash(text: str) -> int:
@@ -98,6 +104,8 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
     max_attempts = 4 * qa_per_scene + 20
     order = list(active)
     cum: list[float] = []
+    retry: str | None = None  # a task that just failed to produce a question is drawn again
+    retries = 0
     while k < qa_per_scene and active and attempts < max_attempts:
         attempts += 1
         if len(cum) != len(order):
@@ -105,7 +113,11 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
             for n in order:
                 acc += weights[n]
                 cum.append(acc)
-        name = order[rs.weighted(cum)]
+        if retry is not None and retry in active and retries < TASK_RETRIES:
+            name, retries = retry, retries + 1
+        else:
+            name, retries = order[rs.weighted(cum)], 0
+        retry = name  # cleared once it produces a question
         task = TASKS[name]
         fmt = rs.choice(active[name])
         key = f"{scene.id}-{k:03d}"
@@ -136,6 +148,7 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
             t = transient.setdefault(name, {})
             t[str(e)] = t.get(str(e), 0) + 1
             continue
+        retry = None
         questions.add(rec.question)
         result.records.append(rec)
         if mrec is not None:

@@ -6,7 +6,10 @@ colours; this module holds the palette, the box of an object in a view, the reco
 and the drawing):
 
 * ``highlight_box(scene, i)`` — the usable 2D box of object ``i`` in the scene's own image
-  (its ``box2d``, else its projected 3D box), clipped to the image, or None.  A mirrored
+  (its ``box2d``, else its projected 3D box), clipped to the image, or None (also when a
+  side is under ``min_side(W)``: too small to see inside its own outline).
+* ``hidden_boxes(boxes, W, H)`` — candidates whose drawn outline would mostly lie under other
+  candidates' outlines (> ``thresholds.HIGHLIGHT_MAX_COVERED`` of its pixels): not used.  A mirrored
   scene's box is computed on the unflipped scene and mirrored (``x -> W - x``), so the two
   views' boxes are exact mirror images.
 * ``attach_highlights(record, view)`` — a record whose question, answer, choices or
@@ -84,16 +87,22 @@ def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None
         v = cam.fy * pts[:, 1] / z + cam.cy
         x0, x1, y0, y1 = (snap_pixel(float(a)) for a in (u.min(), u.max(), v.min(), v.max()))
     x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(W)), min(y1, float(H))
-    if not (math.isfinite(x0 + y0 + x1 + y1) and x1 - x0 >= T.HIGHLIGHT_MIN_SIDE
-            and y1 - y0 >= T.HIGHLIGHT_MIN_SIDE):
+    side = min_side(W)
+    if not (math.isfinite(x0 + y0 + x1 + y1) and x1 - x0 >= side and y1 - y0 >= side):
         return None
     return (x0, y0, x1, y1)
+
+
+def min_side(image_width: int) -> float:
+    """Shortest box side (px) that is visible as a box: ``thresholds.HIGHLIGHT_MIN_SIDE`` and 3
+    line widths, so at least one line width of the object shows inside the drawn outline."""
+    return max(T.HIGHLIGHT_MIN_SIDE, 3.0 * line_width(image_width))
 
 
 def highlight_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None:
     """Usable 2D box (x0, y0, x1, y1, this view's pixels, clipped to the image) of object
     ``i`` of ``scene``, or None (no box2d and a 3D box corner behind the camera, or a side
-    shorter than ``thresholds.HIGHLIGHT_MIN_SIDE`` px after clipping)."""
+    shorter than ``min_side(width)`` px after clipping)."""
     if not scene.flipped:
         return _raw_box(scene, i)
     b = _raw_box(scene.mirrored(), i)  # exact: coordinates are multiples of 2**-20 px
@@ -101,6 +110,61 @@ def highlight_box(scene: "Scene", i: int) -> tuple[float, float, float, float] |
         return None
     W = float(scene.camera.width)
     return (W - b[2], b[1], W - b[0], b[3])
+
+
+def _pixel_rect(box, W: int, H: int) -> tuple[int, int, int, int] | None:
+    """Inclusive pixel rectangle (c0, r0, c1, r1) whose outline ``draw_highlights`` paints:
+    the pixel columns/rows covered by [x0, x1) x [y0, y1), clipped; None if empty."""
+    x0, y0, x1, y1 = box
+    c0, r0 = max(int(math.floor(x0)), 0), max(int(math.floor(y0)), 0)
+    c1, r1 = min(int(math.ceil(x1)) - 1, W - 1), min(int(math.ceil(y1)) - 1, H - 1)
+    if c1 < c0 or r1 < r0:
+        return None
+    return c0, r0, c1, r1
+
+
+def outline_mask(box, W: int, H: int) -> np.ndarray:
+    """(H, W) bool: the pixels ``draw_highlights`` paints for ``box``."""
+    m = np.zeros((H, W), dtype=bool)
+    r = _pixel_rect(box, W, H)
+    if r is None:
+        return m
+    c0, r0, c1, r1 = r
+    lw = line_width(W)
+    m[r0:r1 + 1, c0:c1 + 1] = True
+    if c1 - c0 + 1 > 2 * lw and r1 - r0 + 1 > 2 * lw:
+        m[r0 + lw:r1 - lw + 1, c0 + lw:c1 - lw + 1] = False
+    return m
+
+
+def hidden_boxes(boxes: list[tuple[float, float, float, float]], W: int, H: int) -> dict[int, tuple[float, int]]:
+    """Boxes (positions in ``boxes``) whose drawn outline is mostly under other boxes' outlines:
+    ``{k: (covered fraction, position of the box covering most of it)}`` for each box with more
+    than ``thresholds.HIGHLIGHT_MAX_COVERED`` of its outline pixels also painted by another box
+    (whichever is drawn last wins those pixels, so its colour cannot be read).  Two nearly
+    identical boxes hide each other and both are listed.  Mirror-invariant: a flip mirrors
+    every outline pixel."""
+    if len(boxes) < 2:
+        return {}
+    masks = [outline_mask(b, W, H) for b in boxes]
+    out: dict[int, tuple[float, int]] = {}
+    for k, m in enumerate(masks):
+        n = int(m.sum())
+        if n == 0:
+            continue
+        others = np.zeros_like(m)
+        best, best_j = 0, -1
+        for j, mj in enumerate(masks):
+            if j == k:
+                continue
+            c = int(np.count_nonzero(m & mj))
+            if c > best:
+                best, best_j = c, j
+            others |= mj
+        frac = int(np.count_nonzero(m & others)) / n
+        if frac > T.HIGHLIGHT_MAX_COVERED:
+            out[k] = (frac, best_j)
+    return out
 
 
 # ---------------------------------------------------------------------- records
@@ -144,12 +208,9 @@ def draw_highlights(rgb: np.ndarray, highlights: list[dict[str, Any]]) -> np.nda
     d = ImageDraw.Draw(img)
     lw = line_width(W)
     for h in highlights:
-        x0, y0, x1, y1 = h["box2d"]
         # pixel columns covered by [x0, x1): the outline's outer edge lies on the box
-        c0, r0 = int(math.floor(x0)), int(math.floor(y0))
-        c1, r1 = int(math.ceil(x1)) - 1, int(math.ceil(y1)) - 1
-        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, W - 1), min(r1, H - 1)
-        if c1 < c0 or r1 < r0:
+        r = _pixel_rect(h["box2d"], W, H)
+        if r is None:
             continue
-        d.rectangle((c0, r0, c1, r1), outline=tuple(int(v) for v in h["rgb"]), width=lw)
+        d.rectangle(r, outline=tuple(int(v) for v in h["rgb"]), width=lw)
     return np.array(img)

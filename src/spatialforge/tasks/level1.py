@@ -1,7 +1,8 @@
 """Level 1 — object-level understanding: orientation, size, localization (HiSpatial 3.1).
 
 * ``orientation``: how an object with a front faces, from the camera's view
-  (``relations.facing``: toward / away from the camera, to the viewer's left / right, up / down).
+  (``relations.facing``: toward / away from the camera, to the viewer's left / right, up / down);
+  the answer is drawn among those the scene's fronted objects have (weighted, ``plan.balanced_choice``), then the object.
 * ``size``: the box's height (vertical) or a horizontal side, metres (``horizontal_sides``):
   without a front, length = the longer horizontal side and width = the shorter; with a level
   front, width = the side across the front and depth = the side from front to back (asked as
@@ -18,7 +19,7 @@ import math
 from ..scene import wrap_yaw
 from .formats import emit, label_distractors, length_distractors, new_plan, point_distractors, side_mirror
 from .language import POINT_UNITS, format_box, format_length, format_point, unit_for
-from .plan import Plan, RealiseError, Skip, pick
+from .plan import Plan, RealiseError, Skip, balanced_choice, pick
 from .registry import Task, register_task
 from .relations import facing
 
@@ -45,6 +46,10 @@ FACING_LABELS = ("toward", "away", "left", "right", "up", "down")
 LEVEL_LABELS = ("toward", "away", "left", "right")
 FACING_TEXT = {"toward": "facing the camera", "away": "facing away from the camera",
                "left": "facing left", "right": "facing right", "up": "facing up", "down": "facing down"}
+#: answer weights for choosing which object to ask about: most scenes have an object facing the
+#: camera, fewer one facing away (tuned so ``benchmarks/qa_distribution.py`` shows no answer above
+#: 1.5x its uniform share)
+ORIENT_WEIGHTS = {"toward": 0.35, "away": 1.25}
 ORIENT_STEMS = (
     "Which way is {obj} facing, as seen from the camera?",
     "From the camera's viewpoint, in which direction does {obj} face?",
@@ -77,7 +82,7 @@ class Orientation(Task):
             if not view.fronted:
                 return Skip("no referable object with a known front", permanent=True)
             return Skip("every front is near a facing-sector boundary", permanent=True)
-        i = rs.choice(cands)
+        i = balanced_choice(rs, cands, lambda j: facing(view, j), ORIENT_WEIGHTS)[0]  # the answer first
         return new_plan(rs, self.name, fmt, "facing", (view.ids[i],), n_stems=len(ORIENT_STEMS),
                         n_claims=len(ORIENT_CLAIMS), key=key)
 

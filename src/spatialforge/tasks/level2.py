@@ -21,7 +21,8 @@ from itertools import permutations
 
 from .formats import emit, label_distractors, length_distractors, new_plan, side_mirror, vector_distractors
 from .language import format_length, format_vector, join_and, unit_for
-from .plan import Plan, RealiseError, Skip, pick
+from .plan import Plan, RealiseError, Skip, balanced_choice, pick
+from .priors import decided_by_prior
 from .registry import Task, register_task
 from .relations import (LEAK_KEYS, RELATIONS, clearly_nearer, direction_vector, distance3d, horizontal_distance,
                         leaks, orientation_relation)
@@ -431,23 +432,27 @@ class Comparison(_PairTask):
         sub = rs.choice(subs)
         params: dict = {}
         for _ in range(10):
-            if sub == "orientation":
-                objs = rs.sample(view.fronted, 2)
-                if orientation_relation(view, *objs) is None:
-                    continue
+            if sub == "orientation":  # the answer first (uniform), then a pair with it
+                got = balanced_choice(rs, list(permutations(view.fronted, 2)),
+                                      lambda p: orientation_relation(view, *p))
+                if got is None:
+                    break
+                objs = list(got[0])
                 nst, ncl = len(ORIENT_REL_STEMS), len(ORIENT_REL_CLAIMS)
             elif sub.startswith("order"):
                 objs = rs.sample(view.subjects, 3)
                 params["first"] = rs.coin()  # nearest/smallest first
                 k = ("nearest" if params["first"] else "farthest") if sub == "order_distance" else \
                     ("smallest" if params["first"] else "largest")
-                if _ordered(view, objs, k) is None or leaks(view, objs, _leak_keys(sub)):
+                if (_ordered(view, objs, k) is None or leaks(view, objs, _leak_keys(sub))
+                        or decided_by_prior(view, objs, "order_" + k)):
                     continue
                 nst, ncl = len(ORDER_STEMS[sub]), len(ORDER_CLAIMS)
             else:
                 k = 4 if fmt == "mcq" else (2 if n == 2 or rs.coin(0.6) else 3)
                 objs = rs.sample(view.subjects, k)
-                if _extreme(view, objs, sub) is None or leaks(view, objs, _leak_keys(sub)):
+                if (_extreme(view, objs, sub) is None or leaks(view, objs, _leak_keys(sub))
+                        or decided_by_prior(view, objs, sub)):
                     continue
                 nst, ncl = len(EXT_STEMS["dist"]), len(EXT_CLAIMS)
             return new_plan(rs, self.name, fmt, sub, [view.ids[i] for i in objs], n_stems=nst, n_claims=ncl,

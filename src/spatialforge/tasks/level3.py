@@ -20,11 +20,14 @@ their mirror is ``mirror_hour`` (3 <-> 9).
 
 from __future__ import annotations
 
+import itertools
 import math
 
+from .answer_stats import COUNT_POOL
 from .formats import count_distractors, emit, label_distractors, new_plan, side_mirror
 from .language import plural, unit_for
-from .plan import Plan, RealiseError, Skip, pick
+from .plan import Plan, RealiseError, Skip, balanced_choice, pick
+from .priors import larger_count_by_prior
 from .registry import Task, register_task
 from .relations import clock_hour, ego_front_behind, ego_left_right, egocentric, front_behind, observer_frame
 from . import thresholds as T
@@ -98,6 +101,11 @@ _WORDS = {
     "observer": {"left": "on your left", "right": "on your right", "front": "in front of you", "behind": "behind you"},
     "object": {"left": "on its left", "right": "on its right", "front": "in front of it", "behind": "behind it"},
 }
+#: triples whose answers a perspective question is balanced over (all of them when fewer)
+PERSP_CANDIDATES = 96
+#: answer weights (see ``plan.balanced_choice``): nearly every triple set has something ahead, fewer
+#: something behind; tuned so ``benchmarks/qa_distribution.py`` shows no answer above 1.5x uniform
+PERSP_WEIGHTS = {12: 0.2, 11: 0.75, 1: 0.75, 4: 1.3, 5: 1.5, 6: 1.6, 7: 1.5, 8: 1.3, "front": 0.8}
 COMBO_POOL = ("front+left", "front+right", "behind+left", "behind+right")
 
 
@@ -162,20 +170,23 @@ class Perspective(Task):
         if not subs:
             return Skip("needs 3 referable objects, or 2 with one having a level front", permanent=True)
         sub = rs.choice(subs)
-        for _ in range(10):
-            if sub.startswith("observer"):
-                x, y, z = rs.sample(S, 3)
-            else:
-                x = rs.choice(fronted)
-                z = rs.choice([i for i in S if i != x])
-                y = None
-            if _persp_label(view, sub, x, y, z) is None:
-                continue
-            ids = (view.ids[x],) + (() if y is None else (view.ids[y],)) + (view.ids[z],)
-            kind = sub.split("_", 1)[1]
-            stems = (OBS_STEMS if sub.startswith("observer") else OBJ_STEMS)[kind]
-            return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(stems), n_claims=3, key=key)
-        return Skip(f"no object triple with a clear {sub.replace('_', ' ')} relation")
+        if sub.startswith("observer"):
+            n = len(S)
+            cands = (list(itertools.permutations(S, 3)) if n * (n - 1) * (n - 2) <= PERSP_CANDIDATES
+                     else [tuple(rs.sample(S, 3)) for _ in range(PERSP_CANDIDATES)])
+        else:
+            cands = [(x, None, z) for x in fronted for z in S if z != x]
+            if len(cands) > PERSP_CANDIDATES:
+                cands = pick(cands, [rs.random() for _ in range(PERSP_CANDIDATES)], PERSP_CANDIDATES)
+        # the answer first (uniform over those the candidates have), then a triple with it
+        got = balanced_choice(rs, cands, lambda c: _persp_label(view, sub, *c), PERSP_WEIGHTS, thin_sole=True)
+        if got is None:
+            return Skip(f"no object triple with a clear {sub.replace('_', ' ')} relation")
+        x, y, z = got[0]
+        ids = (view.ids[x],) + (() if y is None else (view.ids[y],)) + (view.ids[z],)
+        kind = sub.split("_", 1)[1]
+        stems = (OBS_STEMS if sub.startswith("observer") else OBJ_STEMS)[kind]
+        return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(stems), n_claims=3, key=key)
 
     def _realise(self, plan: Plan, view):
         idx = [view.idx(o) for o in plan.objects]
@@ -225,6 +236,11 @@ _RELS = (("within", 0.35), ("left_of", 0.15), ("right_of", 0.15), ("in_front_of"
          ("larger", 0.15))
 RADII = {"m": (0.5, 1.0, 1.5, 2.0, 3.0), "cm": (50, 80, 100, 150), "ft": (2, 3, 4, 5, 6, 8, 10),
          "in": (18, 24, 36, 48)}
+#: answer weights: counts of 0 and 1 are possible in almost every scene, 3 or more only in full ones
+COUNT_WEIGHTS = {0: 0.8, 1: 0.8, 2: 1.5, COUNT_POOL: 1.6}
+#: "within r" (radii up to 3 m) and "larger than X" (a small anchor has many larger objects) reach 3+ often
+WIDE_COUNT_WEIGHTS = {**COUNT_WEIGHTS, COUNT_POOL: 1.2}
+COUNT_CANDIDATES = 24  # (anchor, category, radius) draws a counting question's answer is balanced over
 _TO_M = {"m": 1.0, "cm": 0.01, "ft": 0.3048, "in": 0.0254}
 _RADIUS_WORD = {"m": ("m", "meters"), "cm": ("cm", "centimeters"), "ft": ("ft", "feet"), "in": ("in", "inches")}
 
@@ -302,8 +318,7 @@ class Counting(Task):
         why = self.unsupported(view)
         if why:
             return Skip(why, permanent=True)
-        for _ in range(8):
-            a = rs.choice(view.subjects)
+        for _ in range(3):
             u = rs.random()
             rel = _RELS[-1][0]
             acc = 0.0
@@ -312,17 +327,32 @@ class Counting(Task):
                 if u < acc:
                     rel = name
                     break
-            others = [j for j in view.visible if j != a]
-            category = None if rs.coin() else view.cat[rs.choice(others)]
-            unit = unit_for(rs.random(), 1.0, ("m", "cm", "ft", "in"))
-            num = rs.choice(RADII[unit])
-            radius = num * _TO_M[unit]
-            if count_matching(view, rel, a, category, radius) is None or _count_leaks(view, rel, a, category):
+            cands = []
+            for _ in range(COUNT_CANDIDATES):
+                a = rs.choice(view.subjects)
+                others = [j for j in view.visible if j != a]
+                category = None if rs.coin() else view.cat[rs.choice(others)]
+                unit = unit_for(rs.random(), 1.0, ("m", "cm", "ft", "in"))
+                cands.append((a, category, unit, rs.choice(RADII[unit])))
+
+            def count_class(c, rel=rel):
+                a, category, unit, num = c
+                if _count_leaks(view, rel, a, category) or (rel == "larger" and larger_count_by_prior(
+                        view, a, (j for j in view.visible if j != a and category in (None, view.cat[j])))):
+                    return None
+                n = count_matching(view, rel, a, category, num * _TO_M[unit])
+                return None if n is None else min(n, COUNT_POOL)
+
+            # the count first (weighted over the classes the candidates have, 3+ pooled), then a candidate
+            got = balanced_choice(rs, cands, count_class, WIDE_COUNT_WEIGHTS if rel in ("within", "larger") else COUNT_WEIGHTS,
+                                  thin_sole=True)
+            if got is None:
                 continue
+            a, category, unit, num = got[0]
             params = {"rel": rel, "category": category}
             if rel == "within":
                 params["radius_num"] = num
-                params["radius_m"] = radius
+                params["radius_m"] = num * _TO_M[unit]
             return new_plan(rs, self.name, fmt, rel, (view.ids[a],), n_stems=len(COUNT_STEMS),
                             n_claims=len(COUNT_CLAIMS), unit=unit, params=params, key=key)
         return Skip("every anchor/relation tried had an object inside a threshold band")

@@ -167,3 +167,36 @@ def pick(pool: Sequence[Any], draws: Sequence[float], k: int) -> list[Any]:
         if len(out) == k:
             break
     return out
+
+
+def balanced_choice(rs: Stream, cands: Sequence[Any], class_of, weights: dict[Any, float] | None = None,
+                    thin_sole: bool = False) -> tuple[Any, Any] | None:
+    """``(candidate, class)`` with the answer class drawn among the classes the candidates
+    have (``class_of(c)``; None = unusable candidate) — uniformly, or by ``weights`` (default
+    1) — then a candidate of that class uniformly; None if no candidate is usable.  Choosing
+    the answer first, instead of the objects, keeps a common answer ("in front", 12 o'clock,
+    0) from dominating a task.  ``weights`` favour answers that few scenes allow at all (a
+    uniform draw per scene still over-represents an answer that almost every scene has);
+    classes are ordered canonically (``sorted`` by ``str``), so the draw is deterministic.
+    ``thin_sole``: when the candidates have one class only and its weight w is below 1, return
+    None with probability 1 - w (a scene whose only answer is the common one is asked it at
+    that rate; the engine then draws the task again)."""
+    groups: dict[Any, list[Any]] = {}
+    for c in cands:
+        k = class_of(c)
+        if k is not None:
+            groups.setdefault(k, []).append(c)
+    if not groups:
+        return None
+    keys = sorted(groups, key=str)
+    if thin_sole and len(keys) == 1 and weights and rs.random() >= weights.get(keys[0], 1.0):
+        return None
+    if weights is None:
+        k = keys[rs.randint(len(keys))]
+    else:
+        cum, acc = [], 0.0
+        for key in keys:
+            acc += weights.get(key, 1.0)
+            cum.append(acc)
+        k = keys[rs.weighted(cum)]
+    return rs.choice(groups[k]), k

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .formats import emit, label_distractors, length_distractors, new_plan
 from .language import cap, format_length, unit_for
-from .plan import Plan, RealiseError, Skip
+from .plan import Plan, RealiseError, Skip, balanced_choice
 from .registry import Task, register_task
 from .footprint import clearance, is_disc, perimeter
 from .relations import horizontal_distance
@@ -101,6 +101,8 @@ CLAIMS = {
 NUMERIC = ("gap", "stack", "path", "around")
 BOOLEAN = ("fit", "reach")
 REACHES = (0.5, 0.7, 1.0)
+#: answer weights (``plan.balanced_choice``): in most scenes every third object fits some gap
+FIT_WEIGHTS = {"fit": {False: 3.0}}
 _M = lambda x: format_length(x, "m")  # noqa: E731  (reasoning traces are in metres)
 
 
@@ -192,9 +194,14 @@ class ProblemSolving(Task):
         if not subs:
             return Skip("no uniquely referable object", permanent=True)
         sub = rs.choice(subs)
-        for _ in range(10):
-            idx = rs.sample(S, _NEED[sub])
-            params = {"reach": rs.choice(REACHES)} if sub == "reach" else {}
+        if sub in BOOLEAN:  # yes / no balanced: the answer first, then objects that give it
+            draws = [(rs.sample(S, _NEED[sub]), {"reach": rs.choice(REACHES)} if sub == "reach" else {})
+                     for _ in range(20)]
+            got = balanced_choice(rs, draws, lambda c: _facts(view, sub, c[0], c[1])[0], FIT_WEIGHTS.get(sub))
+            tries = [] if got is None else [got[0]]
+        else:
+            tries = ((rs.sample(S, _NEED[sub]), {}) for _ in range(10))
+        for idx, params in tries:
             v, _ = _facts(view, sub, idx, params)
             if v is None:
                 continue

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from . import thresholds
-from .highlight import HIGHLIGHT_COLORS, Highlight, highlight_box, highlight_text
+from .highlight import HIGHLIGHT_COLORS, Highlight, hidden_boxes, highlight_box, highlight_text, min_side
 from .language import ORDINALS
 from .relations import clearly_nearer
 
@@ -272,19 +272,33 @@ def assign_highlights(view: "SceneView") -> None:
     """The fallback reference: every askable object (``ok``) that ``compute_references`` left
     without a reference and that has a usable 2D box in this view gets
     ``Ref("highlight", cat, "the {cat} highlighted by the {colour} box")``; colours in
-    object-index order (so both mirror views agree).  Fills ``view.highlights`` and
-    ``view.no_box`` (objects left unreferable because they have no usable box)."""
+    object-index order (so both mirror views agree).  A box whose outline would mostly lie
+    under the other candidates' outlines (``highlight.hidden_boxes``) is not used.  Fills
+    ``view.highlights`` and ``view.no_box`` (object -> why it has no usable box)."""
     hl: list[Highlight] = []
-    no_box: set[int] = set()
+    no_box: dict[int, str] = {}
+    cands: list[tuple[int, tuple[float, float, float, float]]] = []
+    side = f"a side under {min_side(view.W):g} px inside the image"
     for i in range(view.n):
         if not view.ok[i] or view.refs[i] is not None:
             continue
-        if len(hl) >= len(HIGHLIGHT_COLORS):
-            break
         box = highlight_box(view.scene, i)
         if box is None:
-            no_box.add(i)
+            if view.scene.objects[i].box2d is not None:
+                no_box[i] = f"its box2d has {side}"
+            else:
+                no_box[i] = f"no box2d, and its projected 3D box has a corner behind the camera or {side}"
             continue
+        cands.append((i, box))
+    hidden = hidden_boxes([b for _, b in cands], view.W, view.H)
+    for k, (i, box) in enumerate(cands):
+        if k in hidden:
+            frac, j = hidden[k]
+            no_box[i] = (f"{100 * frac:.0f}% of its box outline would be drawn over by the box of object "
+                         f"{view.ids[cands[j][0]]} (limit {100 * thresholds.HIGHLIGHT_MAX_COVERED:.0f}%)")
+            continue
+        if len(hl) >= len(HIGHLIGHT_COLORS):
+            break
         name, rgb = HIGHLIGHT_COLORS[len(hl)]
         cat = view.cat[i]
         text = highlight_text(cat, name)
@@ -299,12 +313,7 @@ def describe_unreferable(view: "SceneView", i: int) -> str:
     cat = view.cat[i]
     n = len(view.groups.get(cat, []))
     if i in view.no_box:
-        side = f"a side under {thresholds.HIGHLIGHT_MIN_SIDE:g} px inside the image"
-        if view.scene.objects[i].box2d is not None:
-            why = f"and no usable 2D box to highlight it (its box2d has {side})"
-        else:
-            why = (f"and no usable 2D box to highlight it (no box2d, and its projected 3D box has a corner behind "
-                   f"the camera or {side})")
+        why = f"and no usable 2D box to highlight it ({view.no_box[i]})"
     else:
         why = f"and all {len(HIGHLIGHT_COLORS)} highlight box colours are taken"
     return (f"object {view.ids[i]} ({cat}): no unique reference — {n} {cat} objects in view and no attribute, "

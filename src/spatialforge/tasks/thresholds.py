@@ -26,7 +26,10 @@ REF_VOLUME_RATIO = 1.25  # "largest"/"smallest"
 REF_TALL_RATIO = 1.15  # "tallest"/"shortest"
 PCA_LINEAR_RATIO = 0.3  # 2nd/1st principal std of the centres below this -> a line (HiSpatial 7.3)
 HIGHLIGHT_MIN_SIDE = 8.0  # px: an unreferable object's 2D box (clipped to the image) needs sides >= this
-#                           to be named "the chair highlighted by the red box" (highlight.py)
+#                           to be named "the chair highlighted by the red box" (highlight.py), and
+#                           3 outline widths (highlight.min_side)
+HIGHLIGHT_MAX_COVERED = 0.5  # a highlight box with more of its outline pixels under other boxes' outlines is
+#                              not used (its colour cannot be read; highlight.hidden_boxes)
 
 # -- pairwise relations (camera-frame x for left/right, camera z for front/behind,
 #    world z (gravity) for above/below)

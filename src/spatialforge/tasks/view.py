@@ -112,7 +112,7 @@ class SceneView:
         # fallback "the chair highlighted by the red box" (SPEC §3); see highlight.py
         self.highlights: list[Highlight] = []  # in object-index order
         self.highlight_cores: tuple[str, ...] = ()  # highlight texts without "the "
-        self.no_box: set[int] = set()
+        self.no_box: dict[int, str] = {}
         assign_highlights(self)
         self.ref_text = [None if r is None else r.text for r in self.refs]
         for i in range(n):

@@ -19,6 +19,8 @@ from .consistency import CONSISTENCY_MODES
 from .sampler import check_pair_batching
 
 ANSWER_REWARDS = ("semantic", "typed")
+# The modules an RGB-D model adds (models/rgbd.py): trained fully under LoRA.
+RGBD_BRANCH_MODULES = ("point_encoder", "point_projector")
 
 
 @dataclass
@@ -113,10 +115,22 @@ class ModelConfig:
     attn_implementation: str | None = None  # e.g. "flash_attention_2", "sdpa"
     processor: str | None = None  # processor id/path (default: name_or_path)
     trust_remote_code: bool = False
+    # RGB-D (HiSpatial point-map branch, models/rgbd.py): PointBranchSettings fields, e.g. {encoding: xyz}.
+    # A base PaliGemma 2 / Qwen2.5-VL checkpoint gets the new branch; an RGB-D checkpoint loads as it is.
+    rgbd: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name_or_path:
             raise ValueError("model.name_or_path is required (a hub id or a local checkpoint folder)")
+        if self.rgbd is not None:
+            from ..models.pointmap import PointBranchSettings
+
+            if not isinstance(self.rgbd, dict):
+                raise ValueError(f"model.rgbd must be a mapping of point-branch settings (or {{}}), got {self.rgbd!r}")
+            try:
+                PointBranchSettings(**self.rgbd)
+            except TypeError as e:
+                raise ValueError(f"model.rgbd: {e}") from None
         if self.dtype not in ("auto", "bfloat16", "float16", "float32"):
             raise ValueError(f"model.dtype must be auto, bfloat16, float16 or float32, got {self.dtype!r}")
 
@@ -143,15 +157,24 @@ class LoraOptions:
         if not 0 <= self.dropout < 1:
             raise ValueError(f"lora.dropout must be in [0, 1), got {self.dropout}")
 
-    def to_peft(self):
+    def to_peft(self, model: Any = None):
+        """The peft ``LoraConfig``.  For an RGB-D ``model`` the point branch (patchify conv and the
+        point half of the projector) trains fully (``modules_to_save``) and gets no adapters: it
+        is new, so there is no pretrained weight to adapt, and LoRA's ``all-linear`` would not
+        reach the conv at all (the branch would stay at its zero initialisation)."""
         from peft import LoraConfig
 
+        save, exclude = list(self.modules_to_save or []), None
+        if getattr(getattr(model, "config", None), "point_branch", None) is not None:
+            save += [m for m in RGBD_BRANCH_MODULES if m not in save]
+            exclude = "|".join(rf".*\.{m}(\..*)?$" for m in RGBD_BRANCH_MODULES)
         return LoraConfig(
             r=self.r,
             lora_alpha=self.alpha,
             lora_dropout=self.dropout,
             target_modules=self.target_modules,
-            modules_to_save=self.modules_to_save,
+            exclude_modules=exclude,
+            modules_to_save=save or None,
             task_type="CAUSAL_LM",
         )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets.export import completion_text
+from ..errors import DataError
 from ..eval.prompts import format_prompt
 
 REWARD_COLUMNS = ("id", "pair_id", "view", "task", "format", "eval_type", "question", "answer", "answer_struct",
@@ -54,6 +55,7 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None):
         ds = datasets.load_dataset(kind, data_files=files, split="train")
     missing = [c for c in REQUIRED_COLUMNS if c not in ds.column_names]
     if "image" in missing and "images" in ds.column_names:
+        _check_one_image_per_row(ds, path)
         ds = ds.map(lambda imgs: {"image": imgs[0] if imgs else None}, input_columns=["images"],
                     remove_columns=["images"])
         missing.remove("image")
@@ -66,6 +68,19 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None):
 
         ds = absolute_file_paths(ds, p)
     return ds
+
+
+def _check_one_image_per_row(ds, path) -> None:
+    """Rows of an ``images`` (list) column must hold exactly one image: the prompts, rewards and
+    point maps here are per image, so a second image would be dropped silently."""
+    import pyarrow.compute as pc
+
+    counts = pc.list_value_length(ds.data.column("images")).to_pylist()
+    bad = [(i, n or 0) for i, n in enumerate(counts) if n != 1]
+    if bad:
+        i, n = bad[0]
+        raise DataError(f"{path}: row {i} has {n} images in its 'images' column ({len(bad)} such rows); "
+                        "training takes one image per row: split multi-image rows or give an 'image' column")
 
 
 def _units(ds) -> list[list[int]]:
@@ -137,13 +152,16 @@ def _keep(ds, columns: tuple[str, ...] | list[str]):
 
 
 def to_grpo_dataset(ds, prompt: str = "think"):
-    """GRPO rows: ``prompt`` (one user turn), ``image`` and the columns rewards read."""
+    """GRPO rows: ``prompt`` (one user turn), ``image``, the columns rewards read and the depth
+    columns (point maps for RGB-D models)."""
 
     def convert(question: str) -> dict[str, Any]:
         return {"prompt": [{"role": "user", "content": format_prompt(prompt, question)}]}
 
     ds = ds.map(convert, input_columns=["question"])
-    return _keep(ds, ("prompt", "image", *REWARD_COLUMNS))
+    from ..models.rgbd_processor import POINT_MAP_COLUMNS  # depth columns, read for RGB-D models
+
+    return _keep(ds, ("prompt", "image", *REWARD_COLUMNS, *POINT_MAP_COLUMNS))
 
 
 def to_sft_dataset(ds, prompt: str = "think"):
@@ -174,7 +192,9 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     """Spatial SFT rows plus ``round(len(spatial) * ratio)`` general rows, shuffled.
 
     Both inputs come from :func:`to_sft_dataset`.  General rows are drawn without
-    replacement when there are enough, else cycled.
+    replacement when there are enough, else cycled.  When the spatial rows carry depth columns
+    (RGB-D training), a ``no_depth`` column marks the general rows: the RGB-D collator gives
+    them an all-invalid point map (or the estimator's, when one is given).
     """
     from datasets import concatenate_datasets
 
@@ -185,6 +205,11 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     reps = math.ceil(n / len(general))
     idx = [i for _ in range(reps) for i in rng.sample(range(len(general)), len(general))][:n]
     general = general.select(idx)
+    from ..models.rgbd_processor import POINT_MAP_COLUMNS
+
+    if any(c in spatial.column_names for c in POINT_MAP_COLUMNS):  # RGB-D rows: general rows have no depth
+        spatial = spatial.add_column("no_depth", [False] * len(spatial))
+        general = general.add_column("no_depth", [True] * len(general))
     for name in spatial.column_names:  # e.g. the depth columns of RGB-D rows, which general VQA rows lack
         if name not in general.column_names:
             general = general.add_column(name, [None] * len(general))

@@ -30,6 +30,8 @@ from trl import GRPOTrainer
 
 from .config import SpatialGRPOConfig
 from .consistency import GroupLayout, advantages, group_layout, paper_correction, segment_ids
+from .grpo_inputs import GRPOInputsMixin, check_rgbd_vllm
+from .resume import ResumeWeightsMixin
 from .sampler import PairRepeatSampler, check_pair_batching, find_pairs
 
 
@@ -58,7 +60,7 @@ def dataset_pairs(dataset, what: str = "train_dataset") -> list[tuple[int, int]]
     return pairs
 
 
-class SpatialGRPOTrainer(GRPOTrainer):
+class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
     """``GRPOTrainer`` with mirror-pair sampling and the SVQA-R1 view-consistency correction.
 
     ``reward_funcs=None`` builds the paper's rewards from ``args``: ``[format, answer]`` with
@@ -66,7 +68,8 @@ class SpatialGRPOTrainer(GRPOTrainer):
     the one named ``args.answer_reward_name`` is r^s.  Everything else is ``GRPOTrainer``'s.
     """
 
-    def __init__(self, model: Any, reward_funcs: Any = None, args: SpatialGRPOConfig | None = None, **kwargs: Any):
+    def __init__(self, model: Any, reward_funcs: Any = None, args: SpatialGRPOConfig | None = None,
+                 point_map_estimator: Any = None, **kwargs: Any):
         if args is None:
             raise ValueError("SpatialGRPOTrainer needs args=SpatialGRPOConfig(output_dir=...)")
         if not isinstance(args, SpatialGRPOConfig):
@@ -81,6 +84,11 @@ class SpatialGRPOTrainer(GRPOTrainer):
                 args.reward_weights = weights
         if args.pair_sampling:
             check_pair_batching(args.generation_batch_size, args.num_generations)
+        check_rgbd_vllm(model, args)
+        if kwargs.get("processing_class") is not None:  # TRL pads left only the processors it loads itself
+            from ..models.loading import pad_left_for_generation
+
+            pad_left_for_generation(kwargs["processing_class"])
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, **kwargs)
         self._answer_index = None
         if args.answer_reward_name in self.reward_func_names:
@@ -93,6 +101,7 @@ class SpatialGRPOTrainer(GRPOTrainer):
         self._train_pairs = dataset_pairs(self.train_dataset) if args.pair_sampling else None
         self._joint_advantages: torch.Tensor | None = None
         self.last_layout: GroupLayout | None = None
+        self._setup_inputs(point_map_estimator)  # RGB-D point maps, PaliGemma prompts (grpo_inputs.py)
 
     # ------------------------------------------------------------------ sampling
     def _get_train_sampler(self, dataset=None):
@@ -195,8 +204,9 @@ class SpatialGRPOTrainer(GRPOTrainer):
 
 
 def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_funcs: Any = None,
-                       callbacks: list | None = None) -> SpatialGRPOTrainer:
-    """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`."""
+                       callbacks: list | None = None, point_map_estimator: Any = None) -> SpatialGRPOTrainer:
+    """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`
+    (``point_map_estimator``: image -> point map, for RGB-D models on rows without depth)."""
     from .data import prepare_datasets
     from .recipes import model_and_processor
 
@@ -212,8 +222,9 @@ def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_
         train_dataset=train,
         eval_dataset=evald,
         processing_class=processor,
-        peft_config=recipe.lora.to_peft() if recipe.lora else None,
+        peft_config=recipe.lora.to_peft(model) if recipe.lora else None,
         callbacks=callbacks,
+        point_map_estimator=point_map_estimator,
     )
 
 

@@ -173,11 +173,24 @@ def load_model_and_processor(model_cfg: ModelConfig):
 
     name = resolve_model_path(model_cfg.name_or_path)
     kw = model_cfg.load_kwargs()
-    model = AutoModelForImageTextToText.from_pretrained(name, **kw)
+    if model_cfg.rgbd is not None and not _is_rgbd_checkpoint(name, model_cfg.trust_remote_code):
+        from ..models.rgbd import from_base  # the base weights as they are, plus the new point branch
+
+        model = from_base(name, dtype=model_cfg.dtype, device="cpu", **model_cfg.rgbd)
+    else:
+        model = AutoModelForImageTextToText.from_pretrained(name, **kw)
     processor = load_processor(resolve_model_path(model_cfg.processor or name),
                                trust_remote_code=model_cfg.trust_remote_code)
     ensure_chat_template(processor, model.config)
     return model, processor
+
+
+def _is_rgbd_checkpoint(name: str, trust_remote_code: bool = False) -> bool:
+    from transformers import AutoConfig
+
+    from ..models.rgbd import RGBD_MODEL_TYPES
+
+    return AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code).model_type in RGBD_MODEL_TYPES
 
 
 def model_and_processor(model_cfg: ModelConfig, model: Any = None, processor: Any = None):

@@ -13,8 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from trl import SFTTrainer
+
 from .data import prepare_datasets
 from .recipes import Recipe, model_and_processor
+from .resume import ResumeWeightsMixin
+
+
+class SpatialSFTTrainer(ResumeWeightsMixin, SFTTrainer):
+    """TRL's ``SFTTrainer`` whose resume restores the trained weights (see :mod:`.resume`)."""
 
 
 class PrefixLMCollator:
@@ -52,8 +59,6 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
     RGB-D models get point maps from the rows' depth columns; ``point_map_estimator`` (image ->
     point map) covers rows without depth, which are an error otherwise.
     """
-    from trl import SFTTrainer
-
     if recipe.kind != "sft":
         raise ValueError(f"build_sft_trainer needs an sft recipe, got kind={recipe.kind!r}")
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it
@@ -65,14 +70,14 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
     if base_model_type(model.config) == "paligemma":
         collator = PrefixLMCollator(processor, args.max_length)
         args.remove_unused_columns = False
-    trainer = SFTTrainer(
+    trainer = SpatialSFTTrainer(
         model=model,
         args=args,
         data_collator=collator,
         train_dataset=train,
         eval_dataset=evald,
         processing_class=processor,
-        peft_config=recipe.lora.to_peft() if recipe.lora else None,
+        peft_config=recipe.lora.to_peft(model) if recipe.lora else None,
         callbacks=callbacks,
     )
     if getattr(model.config, "point_branch", None) is not None:  # RGB-D model (models/rgbd.py): add point maps
