@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 
 from spatialforge.geometry.estimate import GeometryConfig, estimate_scene
-from spatialforge.geometry.evaluate import box_errors, gravity_angle_deg
+from spatialforge.geometry.accuracy import box_errors, gravity_angle_deg
 
 def _median(values: list[float]) -> str:
     return f"{np.median(values):.4f}" if values else "   n/a"

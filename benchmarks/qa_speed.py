@@ -47,9 +47,9 @@ pa.set_io_thread_count(1)
 
 import spatialforge.tasks.view as view_mod  # noqa: E402
 from spatialforge.datasets.parquet import DATA_DIR, SHARD_GLOB, encode_png  # noqa: E402
-from spatialforge.io import flip_horizontal  # noqa: E402
 from spatialforge.datasets.pipeline import SceneOutcome, _write_outcomes, build_table, scene_seed  # noqa: E402
-from spatialforge.runlog import RunManifest  # noqa: E402
+from spatialforge.manifest import RunManifest  # noqa: E402
+from spatialforge.mirror import flip_horizontal  # noqa: E402
 from spatialforge.scene import Scene  # noqa: E402
 from spatialforge.sources.synthetic import write_scenes  # noqa: E402
 from spatialforge.tasks import clear_caches, generate_qa  # noqa: E402

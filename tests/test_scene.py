@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from spatialforge import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
-from spatialforge.io import read_depth, read_image, write_depth, write_image
-from spatialforge.scene import swap_left_right, wrap_yaw
+from spatialforge.files import read_depth, read_image, write_depth, write_image
+from spatialforge.scene import wrap_yaw
 
 
 def random_scene(rng: np.random.Generator, n: int = 4, w: int = 64, h: int = 48) -> Scene:
@@ -112,13 +112,6 @@ def test_yaw_wrap_and_mirror_involution(yaw):
     assert math.isclose(math.cos(2 * w), math.cos(2 * yaw), abs_tol=1e-9)  # same undirected axis
     b = Box3D((1, 2, 3), (1, 1, 1), yaw)
     assert b.mirrored().mirrored() == b
-
-
-def test_swap_left_right_is_an_involution():
-    s = "the Leftmost chair left of the rightmost table, Right?"
-    assert swap_left_right(s) == "the Rightmost chair right of the leftmost table, Left?"
-    assert swap_left_right(swap_left_right(s)) == s
-    assert swap_left_right("bright lefty") == "bright lefty"
 
 
 @pytest.mark.parametrize(

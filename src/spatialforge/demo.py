@@ -21,9 +21,9 @@ from rich.table import Table
 
 def geometry_summary(scenes_dir: Path, limit: int = 20) -> dict[str, float]:
     """Median box errors of depth-only estimates vs ground truth on fully visible objects."""
+    from .geometry.accuracy import box_errors, gravity_angle_deg
     from .geometry.estimate import estimate_scene
-    from .geometry.evaluate import box_errors, gravity_angle_deg
-    from .io import list_scene_files
+    from .files import list_scene_files
     from .scene import Scene
 
     rows, gravity = [], []

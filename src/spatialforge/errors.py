@@ -20,3 +20,7 @@ class DataError(SpatialforgeError, ValueError):
 
 class ConfigError(SpatialforgeError, ValueError):
     """A command-line option, config file or model path is wrong: nothing was started."""
+
+
+class SceneError(DataError):
+    """A scene record or one of its files is invalid; the message says which and why."""

@@ -17,6 +17,8 @@ Frames and units are documented once, in ``docs/conventions.md``:
 Records are frozen and validated on construction; every error names the scene or
 object it comes from.  ``Scene.mirrored()`` flips the image horizontally and is an
 exact involution (mirroring twice returns an equal record, bit for bit).
+``MaskRLE`` (``mask_rle.py``) and ``SceneError`` (``errors.py``) live apart and are importable
+from here; the mirror maps are in ``spatialforge.mirror``, the pinhole formulas in ``pinhole.py``.
 """
 
 from __future__ import annotations
@@ -30,16 +32,15 @@ from typing import Any, Iterable, Literal
 import numpy as np
 import orjson
 
-from .errors import DataError
+from . import pinhole
+from .errors import SceneError
+from .mask_rle import MaskRLE
+from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_rotation, mirror_x, swap_left_right
 
 SCHEMA_VERSION = 1
 SHAPES = ("box", "cylinder", "sphere", "other")
 Provenance = Literal["ground_truth", "estimated"]
 _HALF_PI = math.pi / 2
-
-
-class SceneError(DataError):
-    """A scene record or one of its files is invalid; the message says which and why."""
 
 
 def _finite(name: str, values: Iterable[float], where: str) -> tuple[float, ...]:
@@ -78,129 +79,6 @@ def wrap_yaw(yaw: float) -> float:
     if yaw == _HALF_PI:
         return -_HALF_PI
     return float((yaw + _HALF_PI) % math.pi - _HALF_PI)
-
-
-# --------------------------------------------------------------------------- masks
-class MaskRLE:
-    """Binary mask as uncompressed COCO RLE: run lengths over the column-major (Fortran)
-    flattening, starting with a run of zeros.  Immutable; compares by value.
-
-    Not a dataclass so that ``mirrored()`` can be O(1): the flipped runs are computed the first
-    time ``counts`` is read (QA generation mirrors whole scenes but never reads their masks).
-    """
-
-    __slots__ = ("height", "width", "_counts", "_source")
-
-    def __init__(self, height: int, width: int, counts: tuple[int, ...]) -> None:
-        counts = tuple(counts)
-        if height <= 0 or width <= 0:
-            raise SceneError(f"mask size must be positive, got {height}x{width}")
-        if (counts and min(counts) < 0) or sum(counts) != height * width:
-            raise SceneError(f"mask RLE counts sum to {sum(counts)}, expected {height * width}")
-        self._set(height, width, counts, None)
-
-    def _set(self, height: int, width: int, counts: tuple[int, ...] | None, source: "MaskRLE | None") -> None:
-        for k, v in (("height", height), ("width", width), ("_counts", counts), ("_source", source)):
-            object.__setattr__(self, k, v)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"MaskRLE is immutable (cannot set {name!r})")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MaskRLE):
-            return NotImplemented
-        return (self.height, self.width, self.counts) == (other.height, other.width, other.counts)
-
-    def __hash__(self) -> int:
-        return hash((self.height, self.width, self.counts))
-
-    def __repr__(self) -> str:
-        return f"MaskRLE(height={self.height}, width={self.width}, counts={self.counts})"
-
-    def __reduce__(self):
-        return (MaskRLE, (self.height, self.width, self.counts))
-
-    @property
-    def counts(self) -> tuple[int, ...]:
-        if self._counts is None:
-            object.__setattr__(self, "_counts", _mirror_runs(self._source.counts, self.height, self.width))
-            object.__setattr__(self, "_source", None)
-        return self._counts
-
-    @classmethod
-    def encode(cls, mask: np.ndarray) -> "MaskRLE":
-        mask = np.asarray(mask)
-        if mask.ndim != 2:
-            raise SceneError(f"mask must be 2-D, got shape {mask.shape}")
-        flat = mask.astype(bool).ravel(order="F")
-        # Run boundaries: positions where the value changes, plus both ends.
-        change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-        bounds = np.concatenate(([0], change, [flat.size]))
-        runs = np.diff(bounds).tolist()
-        if flat.size and flat[0]:
-            runs = [0] + runs
-        return cls(int(mask.shape[0]), int(mask.shape[1]), tuple(runs))
-
-    def decode(self) -> np.ndarray:
-        values = np.zeros(len(self.counts), dtype=bool)
-        values[1::2] = True
-        flat = np.repeat(values, self.counts)
-        return flat.reshape((self.height, self.width), order="F")
-
-    @property
-    def area(self) -> int:
-        return int(sum(self.counts[1::2]))
-
-    def mirrored(self) -> "MaskRLE":
-        """The horizontally flipped mask (its runs are computed when first read)."""
-        m = MaskRLE.__new__(MaskRLE)
-        if self._counts is None:  # mirroring a lazy mirror gives its source back
-            m._set(self.height, self.width, self._source.counts, None)
-        else:
-            m._set(self.height, self.width, None, self)
-        return m
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"size": [self.height, self.width], "counts": list(self.counts)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MaskRLE":
-        h, w = d["size"]
-        return cls(int(h), int(w), tuple(map(int, d["counts"])))
-
-
-def _mirror_runs(counts: tuple[int, ...], H: int, W: int) -> tuple[int, ...]:
-    """Column-major runs of the horizontally flipped mask, computed on the runs (no dense decode).
-
-    Flipping reverses the order of the H-pixel column blocks and keeps each block's contents,
-    so every foreground run is cut at column borders, each piece is moved to column W - 1 - c,
-    and the pieces are sorted and joined again.
-    """
-    ends = np.cumsum(counts, dtype=np.int64)
-    starts = ends - np.asarray(counts, dtype=np.int64)
-    s, e = starts[1::2], ends[1::2]
-    keep = e > s
-    s, e = s[keep], e[keep]
-    if s.size == 0:
-        return (H * W,)
-    c0, c1 = s // H, (e - 1) // H
-    k = c1 - c0 + 1  # columns each run touches
-    col = np.repeat(c0, k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
-    a = np.maximum(np.repeat(s, k), col * H)
-    b = np.minimum(np.repeat(e, k), (col + 1) * H)
-    shift = (W - 1 - 2 * col) * H
-    a, b = a + shift, b + shift
-    order = np.argsort(a, kind="stable")
-    a, b = a[order], b[order]
-    join = a[1:] == b[:-1]  # pieces that touch across a column border form one run again
-    a = a[np.concatenate(([True], ~join))]
-    b = b[np.concatenate((~join, [True]))]
-    bounds = np.empty(2 * a.size + 2, dtype=np.int64)
-    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, a, b, H * W
-    runs = np.diff(bounds).tolist()
-    if runs[-1] == 0:  # ends on foreground: ``encode`` writes no empty last run
-        runs.pop()
-    return tuple(runs)
 
 
 # --------------------------------------------------------------------------- camera
@@ -250,13 +128,13 @@ class Camera:
     def project(self, points_cam: np.ndarray) -> np.ndarray:
         """(N, 3) camera-frame points -> (N, 2) continuous pixel coordinates (u, v)."""
         p = np.asarray(points_cam, dtype=float).reshape(-1, 3)
-        return np.stack([self.fx * p[:, 0] / p[:, 2] + self.cx, self.fy * p[:, 1] / p[:, 2] + self.cy], 1)
+        return np.stack(pinhole.project(p[:, 0], p[:, 1], p[:, 2], self.fx, self.fy, self.cx, self.cy), 1)
 
     def unproject(self, uv: np.ndarray, depth: np.ndarray) -> np.ndarray:
         """(N, 2) pixel coordinates and (N,) z-depth in metres -> (N, 3) camera-frame points."""
         uv = np.asarray(uv, dtype=float).reshape(-1, 2)
         z = np.asarray(depth, dtype=float).reshape(-1)
-        return np.stack([(uv[:, 0] - self.cx) / self.fx * z, (uv[:, 1] - self.cy) / self.fy * z, z], 1)
+        return np.stack(pinhole.unproject(uv[:, 0], uv[:, 1], z, self.fx, self.fy, self.cx, self.cy), 1)
 
     def cam_to_world(self, points_cam: np.ndarray) -> np.ndarray:
         return np.asarray(points_cam, dtype=float) @ self.R.T
@@ -265,8 +143,7 @@ class Camera:
         return np.asarray(points_world, dtype=float) @ self.R
 
     def mirrored(self) -> "Camera":
-        (a, b, c), (d, e, f), (g, h, i) = self.R_world_cam  # diag(-1,1,1) R diag(-1,1,1): sign flips only
-        return _mirror_of(self, cx=self.width - self.cx, R_world_cam=((a, -b, -c), (-d, e, f), (-g, h, i)))
+        return _mirror_of(self, cx=mirror_x(self.cx, self.width), R_world_cam=mirror_rotation(self.R_world_cam))
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -331,8 +208,7 @@ class Box3D:
         return np.all(np.abs(local) <= half, axis=-1)
 
     def mirrored(self) -> "Box3D":
-        x, y, z = self.center
-        return _mirror_of(self, center=(-x, y, z), yaw=wrap_yaw(-self.yaw))
+        return _mirror_of(self, center=mirror_point3d(self.center), yaw=wrap_yaw(-self.yaw))
 
     def to_dict(self) -> dict[str, Any]:
         return {"center": list(self.center), "size": list(self.size), "yaw": self.yaw}
@@ -343,19 +219,6 @@ class Box3D:
 
 
 # --------------------------------------------------------------------------- objects
-_LR_SWAP = {"left": "right", "right": "left", "leftmost": "rightmost", "rightmost": "leftmost"}
-
-
-def swap_left_right(text: str) -> str:
-    """Swap left/right words (an involution); used to mirror referring expressions."""
-    import re
-
-    def sub(m: re.Match[str]) -> str:
-        word = m.group(0)
-        out = _LR_SWAP[word.lower()]
-        return out.capitalize() if word[0].isupper() else out
-
-    return re.sub(r"\b(?:[Ll]eftmost|[Rr]ightmost|[Ll]eft|[Rr]ight)\b", sub, text)
 
 
 @dataclass(frozen=True)
@@ -408,17 +271,12 @@ class Object3D:
         return hash((self.id, self.category, self.box3d))
 
     def mirrored(self, image_width: int) -> "Object3D":
-        box2d = None
-        if self.box2d is not None:
-            x0, y0, x1, y1 = self.box2d
-            box2d = (image_width - x1, y0, image_width - x0, y1)
-        front = None if self.front is None else (-self.front[0], self.front[1], self.front[2])
         return _mirror_of(
             self,
             box3d=self.box3d.mirrored(),
-            box2d=box2d,
+            box2d=None if self.box2d is None else mirror_box2d(self.box2d, image_width),
             mask=None if self.mask is None else self.mask.mirrored(),
-            front=front,
+            front=None if self.front is None else mirror_point3d(self.front),
             attributes=dict(self.attributes),
             references=tuple(swap_left_right(r) for r in self.references),
         )
@@ -515,19 +373,19 @@ class Scene:
 
     def load_image(self) -> np.ndarray:
         """(H, W, 3) uint8 RGB, flipped if the scene is mirrored."""
-        from .io import flip_horizontal, read_image
+        from .files import read_image
 
         img = read_image(self._path(self.image_path), self.id, (self.camera.height, self.camera.width))
         return flip_horizontal(img) if self.flipped else img
 
     def load_depth(self) -> np.ndarray:
         """(H, W) float32 z-depth in metres; invalid pixels are 0 or non-finite."""
-        from .io import read_depth
+        from .files import read_depth
 
         if self.depth_path is None:
             raise SceneError(f"scene {self.id!r}: has no depth file")
         d = read_depth(self._path(self.depth_path), self.id, (self.camera.height, self.camera.width))
-        return d[:, ::-1].copy() if self.flipped else d
+        return flip_horizontal(d) if self.flipped else d
 
     # -- transforms
     def mirrored(self) -> "Scene":

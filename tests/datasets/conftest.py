@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from spatialforge import Box3D, Camera, Object3D, Scene
-from spatialforge.io import write_depth, write_image
+from spatialforge.files import write_depth, write_image
 from spatialforge.tasks.record import QARecord
 
 W, H = 64, 48

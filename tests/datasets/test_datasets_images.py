@@ -14,7 +14,7 @@ from PIL import Image
 from spatialforge.datasets import generate_dataset, load_hf_dataset, shard_paths
 from spatialforge.datasets import parquet as P
 from spatialforge.datasets.parquet import encode_png, iter_rows
-from spatialforge.io import flip_horizontal
+from spatialforge.mirror import flip_horizontal
 from spatialforge.tasks.highlight import draw_highlights
 
 

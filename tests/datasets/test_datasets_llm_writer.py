@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from spatialforge.cli import app
 from spatialforge.datasets import generate_dataset, iter_rows, load_records
-from spatialforge.io import write_image
+from spatialforge.files import write_image
 from spatialforge.scene import Scene
 from spatialforge.tasks.llm import LLMWriterConfig
 from tests.fixtures_http import down_url, fake_openai, last_user_text  # noqa: F401

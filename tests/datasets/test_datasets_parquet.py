@@ -47,7 +47,7 @@ def test_load_dataset_decodes_images_and_mirror_is_flipped(built, tmp_path):
             assert json.loads(row["answer_struct"])["kind"] == json.loads(orig["answer_struct"])["kind"]
     # the original view's pixels are the file's pixels
     first = by_id["scene_000-000-o"]
-    from spatialforge.io import read_image
+    from spatialforge.files import read_image
 
     assert (np.asarray(first["image"]) == read_image(out / first["image_path"])).all()
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from spatialforge.cli import app
 from spatialforge.eval.evaluate import score_predictions
 from spatialforge.eval.judge import LLMJudge, spatialrgpt_template_name
-from spatialforge.eval.openai_api import ChatClient, CircuitBreaker, CircuitOpenError, EndpointError
+from spatialforge.llm_client import ChatClient, CircuitBreaker, CircuitOpenError, EndpointError
 from tests.eval.benchfix import write_spatialrgpt
 from tests.fixtures_http import down_url, fake_openai, last_user_text  # noqa: F401
 

@@ -14,7 +14,6 @@ from spatialforge.eval.parse import (
     extract_answer,
     has_think_answer_format,
     is_failure,
-    mirror_clock,
     parse_box2d,
     parse_box3d,
     parse_choice,
@@ -30,6 +29,7 @@ from spatialforge.eval.parse import (
     unit_asked,
     words_to_number,
 )
+from spatialforge.mirror import mirror_hour
 
 
 class FAIL:
@@ -250,8 +250,8 @@ def test_parse_clock_direction(text, expected):
 
 
 @pytest.mark.parametrize("hour,mirrored", [(3, 9), (9, 3), (12, 12), (6, 6), (1, 11), (11, 1)])
-def test_mirror_clock(hour, mirrored):
-    assert mirror_clock(hour) == mirrored
+def test_mirror_hour(hour, mirrored):
+    assert mirror_hour(hour) == mirrored
 
 
 WH = (640, 480)

@@ -7,7 +7,7 @@ from geometry_raycast import build_scene
 from spatialforge import Box3D, MaskRLE, SceneError
 from spatialforge.geometry.estimate import GeometryConfig, estimate_scene
 from spatialforge.geometry.gravity import gravity_angle_deg
-from spatialforge.io import write_depth, write_instance_mask
+from spatialforge.files import write_depth, write_instance_mask
 
 
 def _same_box(est: Box3D, gt: Box3D, centre_tol=0.03, size_tol=0.05, yaw_tol_deg=2.0):

@@ -8,7 +8,7 @@ from geometry_raycast import build_scene
 from spatialforge import Box3D, Scene
 from spatialforge.cli import app
 from spatialforge.geometry.estimate import estimate_folder
-from spatialforge.io import write_depth, write_image, write_instance_mask
+from spatialforge.files import write_depth, write_image, write_instance_mask
 from spatialforge.scene import MaskRLE
 
 BOXES = [Box3D((-0.6, 3.0, -1.5 + 0.35), (0.7, 0.7, 0.5), 0.3), Box3D((0.7, 3.5, -1.5 + 0.3), (0.9, 0.6, 0.5), -0.4)]

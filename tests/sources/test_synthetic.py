@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spatialforge.io import read_depth, read_image, read_instance_mask
+from spatialforge.files import read_depth, read_image, read_instance_mask
 from spatialforge.scene import Box3D, Scene
 from spatialforge.sources.synthetic import (CATEGORIES, COLORS, footprints_overlap, render_synthetic,
                                             sample_layout, write_scenes)

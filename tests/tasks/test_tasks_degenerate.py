@@ -13,6 +13,7 @@ from taskscenes import camera, obj, rich_scene, write_depth
 from spatialforge.scene import Scene
 from spatialforge.tasks import TASKS, generate_qa
 from spatialforge.tasks.llm import LLMWriterConfig, rewrite_record
+from tests.fixtures_http import fake_openai  # noqa: F401
 
 F = -1.4
 
@@ -90,36 +91,34 @@ def _problem_record():
     return res.records[0], scene
 
 
-def test_llm_writer_is_off_by_default_and_checked(monkeypatch, caplog):
+def test_llm_writer_is_off_by_default_and_checked(monkeypatch, caplog, fake_openai):
     rec, scene = _problem_record()
     from spatialforge.tasks import get_view
 
     v = get_view(scene)
     refs = [v.ref_text[v.idx(o)] for o in rec.object_ids]
-    calls = []
-
-    def fake(url, headers, body, timeout):
-        calls.append((url, headers, body))
-        q = "Quick one: " + rec.question
-        return {"choices": [{"message": {"content": json.dumps({"question": q, "reasoning": "step 1"})}}]}
-
-    assert rewrite_record(rec, refs, LLMWriterConfig(), transport=fake) is rec and not calls
+    fake_openai.responder = lambda payload: json.dumps({"question": "Quick one: " + rec.question,
+                                                        "reasoning": "step 1"})
+    assert rewrite_record(rec, refs, LLMWriterConfig()) is rec and not fake_openai.requests
     monkeypatch.setenv("SF_TEST_KEY", "sk-secret-123")
-    cfg = LLMWriterConfig(enabled=True, base_url="http://127.0.0.1:9/v1", api_key_env="SF_TEST_KEY")
+    cfg = LLMWriterConfig(enabled=True, base_url=fake_openai.base_url, api_key_env="SF_TEST_KEY")
     with caplog.at_level(logging.DEBUG):
-        out = rewrite_record(rec, refs, cfg, transport=fake)
+        out = rewrite_record(rec, refs, cfg)
     assert out.question.startswith("Quick one: ") and out.answer == rec.answer
     assert out.answer_struct == rec.answer_struct and out.meta["llm_rewritten"]
-    assert calls[0][0] == "http://127.0.0.1:9/v1/chat/completions"
+    assert fake_openai.requests[0]["path"] == "/v1/chat/completions"
+    assert fake_openai.requests[0]["headers"]["Authorization"] == "Bearer sk-secret-123"
     assert "sk-secret-123" not in caplog.text and "sk-secret-123" not in json.dumps(out.to_row())
 
-    def dropping(url, headers, body, timeout):  # loses a reference -> rejected
-        return {"choices": [{"message": {"content": json.dumps({"question": "How far is it?"})}}]}
-
-    assert rewrite_record(rec, refs, cfg, transport=dropping) is rec
+    fake_openai.responder = lambda payload: json.dumps({"question": "How far is it?"})  # loses a reference
+    assert rewrite_record(rec, refs, cfg) is rec
+    fake_openai.fail_first, fake_openai.fail_status, fake_openai.echo_key_in_errors = 10, 401, True
+    errors: list[str] = []
+    assert rewrite_record(rec, refs, cfg, errors=errors) is rec  # a failed request keeps the record
+    assert len(errors) == 1 and "401" in errors[0] and "sk-secret-123" not in errors[0]
     monkeypatch.delenv("SF_TEST_KEY")
     with pytest.raises(RuntimeError, match="SF_TEST_KEY") as e:
-        rewrite_record(rec, refs, cfg, transport=fake)
+        rewrite_record(rec, refs, cfg)
     assert "sk-" not in str(e.value)
 
 

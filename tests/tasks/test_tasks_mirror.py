@@ -9,10 +9,8 @@ import pytest
 
 from taskscenes import W, rich_scene, sample_scenes
 from spatialforge.eval.metrics import MirrorItem, mirror_agreements
-from spatialforge.scene import swap_left_right
+from spatialforge.mirror import mirror_hour, mirror_side, swap_left_right
 from spatialforge.tasks import TASKS, Skip, generate_qa
-from spatialforge.tasks.level3 import mirror_hour
-from spatialforge.tasks.plan import mirror_side
 
 SWAP = {"left": "right", "right": "left"}
 

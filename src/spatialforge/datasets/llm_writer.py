@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..scene import Scene
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..llm_client import ChatClient
     from ..tasks.llm import LLMWriterConfig
 
 
@@ -26,6 +27,7 @@ class LLMRewriter:
         self.max_consecutive_failures = max_consecutive_failures
         self._fails = 0
         self._disabled: str | None = None
+        self._client: "ChatClient | None" = None  # made on first use (needs the key)
 
     def _scrub(self, text: str) -> str:
         key = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
@@ -33,7 +35,7 @@ class LLMRewriter:
         return text[:300]
 
     def rewrite_scene(self, scene: Scene, records: list[Any]) -> tuple[list[Any], list[tuple[str, str]], dict[str, int]]:
-        from ..tasks.llm import _http_post, rewrite_record
+        from ..tasks.llm import rewrite_record, writer_client
         from ..tasks.view import get_view
 
         out, notes, counts = [], [], {"rewritten": 0, "failed": 0}
@@ -53,17 +55,11 @@ class LLMRewriter:
                 views[flip] = get_view(scene.mirrored() if flip != bool(scene.flipped) else scene)
             v = views[flip]
             errors: list[str] = []
-
-            def transport(url, headers, body, timeout, _errors=errors):
-                try:
-                    return _http_post(url, headers, body, timeout)
-                except Exception as e:  # noqa: BLE001 - reported below, rewrite_record keeps the record
-                    _errors.append(f"{type(e).__name__}: {e}")
-                    raise
-
             try:
                 refs = [v.ref_text[v.idx(o)] for o in rec.object_ids]
-                new = rewrite_record(rec, refs, self.config, transport=transport)
+                if self._client is None:
+                    self._client = writer_client(self.config)
+                new = rewrite_record(rec, refs, self.config, client=self._client, errors=errors)
             except RuntimeError as e:  # the key's environment variable is unset; an object without reference
                 new, errors = rec, [f"{type(e).__name__}: {e}"]
                 self._disabled = self._scrub(errors[0])

@@ -37,6 +37,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..mirror import flip_horizontal, mirror_point_map
+from ..pinhole import pixel_centre, unproject
 from ..scene import Scene
 from ..tasks.record import QARecord, to_json
 
@@ -400,20 +402,18 @@ def point_map_from_row(row: dict[str, Any], root: str | Path) -> np.ndarray | No
     if row.get("point_map_path"):
         pm = np.load(root / row["point_map_path"], allow_pickle=False).astype(np.float32)
         if flipped:
-            pm = pm[:, ::-1].copy()
-            pm[..., 0] *= -1
+            pm = mirror_point_map(pm)
         return pm
     if not row.get("depth_path"):
         return None
     depth = np.load(root / row["depth_path"], allow_pickle=False).astype(np.float32)
     if flipped:
-        depth = depth[:, ::-1]
+        depth = flip_horizontal(depth)
     h, w = depth.shape
-    u = np.arange(w, dtype=np.float32) + 0.5
-    v = np.arange(h, dtype=np.float32) + 0.5
-    x = (u[None, :] - np.float32(row["cx"])) / np.float32(row["fx"]) * depth
-    y = (v[:, None] - np.float32(row["cy"])) / np.float32(row["fy"]) * depth
-    return np.stack([x, y, depth], axis=-1)
+    u = pixel_centre(np.arange(w, dtype=np.float32))[None, :]
+    v = pixel_centre(np.arange(h, dtype=np.float32))[:, None]
+    f32 = {k: np.float32(row[k]) for k in ("fx", "fy", "cx", "cy")}  # float32 throughout, as stored
+    return np.stack(unproject(u, v, depth, **f32), axis=-1)
 
 
 def answer_struct(row: dict[str, Any]) -> dict[str, Any]:

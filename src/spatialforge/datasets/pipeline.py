@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, DataError
-from ..io import flip_horizontal, list_scene_files, probe_image, read_image
-from ..runlog import RunManifest
+from ..files import list_scene_files, probe_image, read_image
+from ..manifest import RunManifest
+from ..mirror import flip_horizontal
 from ..scene import Scene, SceneError
 from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, scene_table, shard_name, view_columns,
                       write_shard)

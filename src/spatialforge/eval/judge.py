@@ -28,7 +28,7 @@ A judgement that cannot be made (endpoint down after retries, circuit breaker op
 template for the category, unparsable output) comes back as ``JudgeResult(ok=False,
 reason=...)`` and is counted in ``stats`` by kind (``summary()["failed_by"]``); it is never
 replaced by a guess.  A dead endpoint costs seconds: the client's circuit breaker
-(:class:`~spatialforge.eval.openai_api.CircuitBreaker`) fails every request at once after a
+(:class:`~spatialforge.llm_client.CircuitBreaker`) fails every request at once after a
 few consecutive connection failures.  Model output is parsed with ``json``/``float`` only.
 Completions are cached by a hash of (model, system prompt, prompt, decoding settings); the
 API key is never stored.
@@ -52,8 +52,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..llm_client import ChatClient, CircuitOpenError, EndpointError
 from .metrics import clock_hours_off, numeric_correct, ratio
-from .openai_api import ChatClient, CircuitOpenError, EndpointError
 from .predictions import PredictionCache
 
 log = logging.getLogger(__name__)

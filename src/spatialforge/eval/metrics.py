@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..mirror import (mirror_box2d, mirror_box3d_answer, mirror_hour, mirror_label,  # noqa: F401 (mirror_label re-exported)
+                      mirror_point2d, mirror_point3d)
 from .parse_common import ParseFailure
 
 RANGES = (("50-100", 0.5, 1.0, False), ("100-150", 1.0, 1.5, False), ("150-200", 1.5, 2.0, True))
@@ -382,20 +383,6 @@ def clock_hours_off(a: float, b: float) -> float:
 
 
 # ---------------------------------------------------------------- mirror consistency
-_MIRROR_WORDS = {"left": "right", "leftmost": "rightmost", "leftward": "rightward",
-                 "leftwards": "rightwards", "clockwise": "counterclockwise"}
-_MIRROR_WORDS.update({v: k for k, v in list(_MIRROR_WORDS.items())})
-_MIRROR_WORDS.update({"counter-clockwise": "clockwise", "anticlockwise": "clockwise",
-                      "anti-clockwise": "clockwise"})
-_MIRROR_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _MIRROR_WORDS), key=len, reverse=True)) + r")\b",
-                        re.I)
-
-
-def mirror_label(label: str) -> str:
-    """A label after a horizontal flip: left <-> right (leftmost, leftward, clockwise ...)."""
-    return _MIRROR_RE.sub(lambda m: _MIRROR_WORDS[m.group(1).lower()], " ".join(label.lower().split()))
-
-
 @dataclass(frozen=True)
 class MirrorItem:
     """One view's parsed answer of an original/mirrored pair.
@@ -450,21 +437,18 @@ def _expected_transform(kind: str, o: MirrorItem, m: MirrorItem) -> Callable[[An
         return lambda x: (tuple(mirror_label(str(x[j])) for j in perm) if len(x) == len(perm)
                           else tuple(mirror_label(str(i)) for i in x))
     if kind == "clock":
-        from .parse_geometry import mirror_clock
-
-        return (lambda x: x) if has_gt and int(o.gt) == int(m.gt) else mirror_clock
+        return (lambda x: x) if has_gt and int(o.gt) == int(m.gt) else mirror_hour
     if kind in ("point3d", "vector3d"):
-        return lambda v: (-v[0], v[1], v[2])
+        return mirror_point3d
     if kind == "box3d":
-        return lambda b: {"center": (-b["center"][0], *b["center"][1:]), "size": b["size"],
-                          "yaw": -float(b.get("yaw", 0.0))}
+        return mirror_box3d_answer
     if kind in ("box2d", "point2d"):
         w = o.image_width if o.image_width is not None else m.image_width
         if w is None:
             raise ValueError(f"pair {o.pair_id}: {kind} mirroring needs image_width")
         if kind == "box2d":
-            return lambda b: (w - b[2], b[1], w - b[0], b[3])
-        return lambda p: (w - p[0], p[1])
+            return lambda b: mirror_box2d(b, w)
+        return lambda p: mirror_point2d(p, w)
     raise ValueError(f"mirror consistency: unknown kind {kind!r}")
 
 
@@ -512,7 +496,7 @@ def mirror_agreements(items: Iterable[MirrorItem], *, rel_tol: float = 0.1, angl
     """Per pair id: does the mirrored answer equal the mirrored original answer?
 
     Default maps (no ground truths given): labels left <-> right; vectors and points x -> -x;
-    3D boxes x -> -x, yaw -> -yaw; 2D boxes/points x -> W - x; clock h -> mirror_clock(h)
+    3D boxes x -> -x, yaw -> -yaw; 2D boxes/points x -> W - x; clock h -> mirror_hour(h)
     (3 <-> 9); lengths unchanged. Counts, yes/no, choice letters and orders are expected
     EQUAL: that holds when the mirrored question is rewritten to stay true (left <-> right in
     the question -- "how many ... to the left of X" becomes "... to the right of X" --, MCQ
@@ -522,7 +506,7 @@ def mirror_agreements(items: Iterable[MirrorItem], *, rel_tol: float = 0.1, angl
     are equal (our data) and swap the two true ones when they differ (a side kept word for
     word in the mirror counts the other side), orders follow the truths' permutation (items
     are names: "the leftmost chair" is "the rightmost chair" in the mirror), clock
-    stays if the truths are equal, else mirror_clock. Lengths never change.
+    stays if the truths are equal, else mirror_hour. Lengths never change.
 
     Agreement: lengths within a factor 1 + rel_tol, 3D points within rel_tol of their norm,
     directions within angle_tol_deg, boxes at IoU >= iou_tol, the rest exactly. A failed

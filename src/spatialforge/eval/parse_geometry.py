@@ -489,8 +489,3 @@ def parse_clock_direction(text: str | None) -> int | ParseFailure:
             return int(b.group(1))
         return ParseFailure("no clock direction found")
     return pick_stated(mentions, t, "clock direction")
-
-
-def mirror_clock(hour: int) -> int:
-    """Clock direction after a horizontal flip: 3 <-> 9, 12 and 6 stay."""
-    return (12 - hour) % 12 or 12

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..units import CANONICAL, INCH, UNIT_METRES
 from .parse_common import (
     FRACTIONS,
     ONES,
@@ -36,21 +37,6 @@ from .parse_common import (
     words_to_number,
 )
 
-FOOT = 0.3048
-INCH = 0.0254
-UNIT_METRES: dict[str, float] = {
-    **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), 1.0),
-    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 0.01),
-    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 0.001),
-    **dict.fromkeys(("dm", "decimeter", "decimeters", "decimetre", "decimetres"), 0.1),
-    **dict.fromkeys(("km", "kilometer", "kilometers", "kilometre", "kilometres"), 1000.0),
-    **dict.fromkeys(("ft", "foot", "feet", "'", "’", "′"), FOOT),
-    **dict.fromkeys(("in", "inch", "inches", '"', "”", "″", "''"), INCH),
-    **dict.fromkeys(("yd", "yds", "yard", "yards"), 0.9144),
-    **dict.fromkeys(("mile", "miles"), 1609.344),
-}
-_FEET = frozenset(("ft", "foot", "feet", "'", "’", "′"))
-_INCHES = frozenset(("in", "inch", "inches", '"', "”", "″", "''"))
 # (larger, smaller) unit pairs that are written together: "5 ft 6 in", "1 m 20 cm"
 _COMPOUND = {("ft", "in"), ("m", "cm"), ("m", "mm"), ("cm", "mm"), ("km", "m"), ("yd", "ft")}
 
@@ -132,13 +118,7 @@ def unit_asked(question: str | None) -> str | None:
 
 
 def _canon(unit: str) -> str:
-    u = unit.lower()
-    if u in _FEET:
-        return "ft"
-    if u in _INCHES:
-        return "in"
-    f = UNIT_METRES[u]
-    return {1.0: "m", 0.01: "cm", 0.001: "mm", 0.1: "dm", 1000.0: "km", 0.9144: "yd"}.get(f, u)
+    return CANONICAL[unit.lower()]
 
 
 _MIXED = re.compile(rf"(?:(\d+)(?:\s+and\s+|\s+|-))?(\d+)\s?{_SLASH}\s?(\d+)"

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
-from .openai_api import ChatClient, EndpointError, user_message
+from ..llm_client import ChatClient, EndpointError, user_message
 
 
 @dataclass

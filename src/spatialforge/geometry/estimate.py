@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..io import list_scene_files, read_instance_mask
-from ..runlog import RunManifest
+from ..files import list_scene_files, read_instance_mask
+from ..manifest import RunManifest
+from ..mirror import flip_horizontal
 from ..scene import Scene, SceneError
 from .boxes import fit_box3d, hull_candidates, hull_points
 from .cleanup import CleanupConfig, clean_object_points, edge_pixels
@@ -123,7 +124,7 @@ def _instance_map(scene: Scene, instance_ids: np.ndarray | None) -> np.ndarray:
     if not rel:
         raise SceneError(f"scene {scene.id!r}: no RLE mask and no instance_mask_path")
     ids = read_instance_mask(scene._path(rel), scene.id, (cam.height, cam.width))
-    return ids[:, ::-1] if scene.flipped else ids
+    return flip_horizontal(ids) if scene.flipped else ids
 
 
 def _object_confidence(n_mask: int, n_valid: int, n_kept: int, touches_border: bool, gravity_conf: float) -> float:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-from . import thresholds as T
+from . import thresholds
 from .language import UNIT_NAMES, cap
-from .plan import Plan, RealiseError, Stream, iter_pick, mirror_side, pick
+from ..mirror import mirror_side
+from .plan import Plan, RealiseError, Stream, iter_pick, pick
 from .record import QARecord
 
 LETTERS = ("A", "B", "C", "D")
@@ -169,7 +170,7 @@ def length_distractors(v: float, draws: Sequence[float], k: int, render: Callabl
     for f in iter_pick(LENGTH_FACTORS, draws):
         c = v * f
         t = render(c)
-        if t in seen or any(abs(c / o - 1) < T.MCQ_MIN_REL for o in out):
+        if t in seen or any(abs(c / o - 1) < thresholds.MCQ_MIN_REL for o in out):
             continue
         seen.add(t)
         out.append(c)
@@ -185,7 +186,7 @@ def point_distractors(p: Sequence[float], draws: Sequence[float], k: int) -> lis
     x, y, z = p
     cands = [[x * 0.6, y * 0.6, z * 0.6], [x * 1.5, y * 1.5, z * 1.5], [x * 0.75, y * 0.75, z * 0.75],
              [x * 1.35, y * 1.35, z * 1.35], [-x, y, z], [x, -y, z], [-x, -y, z], [x * 2.0, y * 2.0, z * 2.0]]
-    r = max(T.MCQ_MIN_REL * math.sqrt(x * x + y * y + z * z), 0.1)
+    r = max(thresholds.MCQ_MIN_REL * math.sqrt(x * x + y * y + z * z), 0.1)
     out: list[list[float]] = []
     for c in iter_pick(cands, draws):
         if math.dist(c, p) < r or any(math.dist(c, o) < r for o in out):
@@ -212,7 +213,7 @@ def vector_distractors(v: Sequence[float], draws: Sequence[float], k: int,
     cands = [[v[0] * s[0], v[1] * s[1], v[2] * s[2]] for s in _SIGNS] + [list(o) for o in others]
     out: list[list[float]] = []
     for c in iter_pick(cands, draws):
-        if _angle(c, v) < T.VECTOR_MIN_ANGLE or any(_angle(c, o) < T.VECTOR_MIN_PAIR for o in out):
+        if _angle(c, v) < thresholds.VECTOR_MIN_ANGLE or any(_angle(c, o) < thresholds.VECTOR_MIN_PAIR for o in out):
             continue
         out.append(c)
         if len(out) == k:

@@ -12,14 +12,12 @@ import math
 from functools import lru_cache
 from typing import Sequence
 
-FOOT = 0.3048
-INCH = 0.0254
+from ..units import FOOT, INCH, LONG_NAMES, PER_METRE
+
 UNITS: tuple[str, ...] = ("m", "cm", "ft", "in", "ftin")
 POINT_UNITS: tuple[str, ...] = ("m", "cm", "ft", "in")
 
-_LONG = {"m": ("meter", "meters"), "cm": ("centimeter", "centimeters"), "ft": ("foot", "feet"),
-         "in": ("inch", "inches")}
-UNIT_NAMES = {"m": "meters", "cm": "centimeters", "ft": "feet", "in": "inches", "ftin": "feet and inches"}
+UNIT_NAMES = {**{u: plural for u, (_, plural) in LONG_NAMES.items()}, "ftin": "feet and inches"}
 
 # Cumulative unit weights by magnitude (small / medium / large values).
 _UNIT_WEIGHTS = {
@@ -63,7 +61,7 @@ def _num(x: float, nd: int, strip: bool = True) -> str:
 def _word(unit: str, s: str, long: bool) -> str:
     if not long:
         return unit
-    one, many = _LONG[unit]
+    one, many = LONG_NAMES[unit]
     return one if s in ("1", "1.0") else many
 
 
@@ -96,16 +94,16 @@ def format_length(meters: float, unit: str = "m", long: bool = False) -> str:
 
 def length_in(meters: float, unit: str) -> float:
     """The number a length would be written with in ``unit`` (ft+in as feet)."""
-    return meters * {"m": 1.0, "cm": 100.0, "ft": 1 / FOOT, "in": 1 / INCH, "ftin": 1 / FOOT}[unit]
+    return meters * PER_METRE["ft" if unit == "ftin" else unit]
 
 
 def format_point(p: Sequence[float], unit: str = "m", long: bool = False) -> str:
     """A camera-frame point: ``(0.12, -0.30, 2.45) m``; fixed decimals per unit."""
     if unit == "ftin":
         unit = "in"
-    scale, nd = {"m": (1.0, 2), "cm": (100.0, 0), "ft": (1 / FOOT, 1), "in": (1 / INCH, 0)}[unit]
+    scale, nd = PER_METRE[unit], {"m": 2, "cm": 0, "ft": 1, "in": 0}[unit]
     parts = ", ".join(_num(v * scale, nd, strip=False) for v in p)
-    word = _LONG[unit][1] if long else unit
+    word = LONG_NAMES[unit][1] if long else unit
     return f"({parts}) {word}"
 
 
@@ -122,7 +120,7 @@ def format_box(center: Sequence[float], size: Sequence[float], yaw: float, unit:
     if unit == "ftin":
         unit = "in"
     dims = " x ".join(format_length(s, unit, False).split(" ")[0] for s in size)
-    word = _LONG[unit][1] if long else unit
+    word = LONG_NAMES[unit][1] if long else unit
     return f"center {format_point(center, unit, long)}, size {dims} {word} (w x h x l), yaw {format_degrees(yaw)}"
 
 

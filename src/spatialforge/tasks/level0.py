@@ -20,7 +20,7 @@ from .formats import emit, label_distractors, new_plan, point_distractors
 from .language import POINT_UNITS, format_point, unit_for
 from .plan import Plan, RealiseError, Skip, Stream
 from .registry import Task, register_task
-from . import thresholds as T
+from . import thresholds
 
 LEVEL = 0
 
@@ -143,7 +143,7 @@ MULTI_STEMS = (
 
 
 def _separated(z1: float, z2: float) -> bool:
-    return abs(z1 - z2) >= max(T.DEPTH_ORDER_ABS, T.DEPTH_ORDER_REL * min(z1, z2))
+    return abs(z1 - z2) >= max(thresholds.DEPTH_ORDER_ABS, thresholds.DEPTH_ORDER_REL * min(z1, z2))
 
 
 def nearness_separated(p: tuple[float, float], q: tuple[float, float]) -> bool:

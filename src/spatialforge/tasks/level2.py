@@ -26,7 +26,7 @@ from .priors import decided_by_prior
 from .registry import Task, register_task
 from .relations import (LEAK_KEYS, RELATIONS, clearly_nearer, direction_vector, distance3d, horizontal_distance,
                         leaks, orientation_relation)
-from . import thresholds as T
+from . import thresholds
 
 LEVEL = 2
 
@@ -292,9 +292,9 @@ class Distance(Task):
             ids = (view.ids[rs.choice(view.subjects)],)
             v = view.dist[view.idx(ids[0])]
         else:
-            pair = _random_pair(view, rs, lambda a, b: distance_value(view, sub, a, b) >= T.MIN_LENGTH)
+            pair = _random_pair(view, rs, lambda a, b: distance_value(view, sub, a, b) >= thresholds.MIN_LENGTH)
             if pair is None:
-                return Skip(f"no object pair with a {sub} distance of at least {T.MIN_LENGTH} m")
+                return Skip(f"no object pair with a {sub} distance of at least {thresholds.MIN_LENGTH} m")
             ids = (view.ids[pair[0]], view.ids[pair[1]])
             v = distance_value(view, sub, *pair)
         return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(DIST_STEMS[sub]), n_claims=len(DIST_CLAIMS[sub]),
@@ -317,12 +317,12 @@ class Distance(Task):
 # ---------------------------------------------------------------------- comparison
 def dist_before(view, i: int, j: int) -> bool:
     """i clearly nearer the camera than j, by distance and by depth (``relations.clearly_nearer``)."""
-    return clearly_nearer(view, i, j, T.COMPARE_DIST_ABS, T.COMPARE_DIST_REL)
+    return clearly_nearer(view, i, j, thresholds.COMPARE_DIST_ABS, thresholds.COMPARE_DIST_REL)
 
 
 def vol_before(view, i: int, j: int) -> bool:
     """i clearly smaller (volume) than j."""
-    return view.logvol[j] - view.logvol[i] >= math.log(T.COMPARE_VOLUME_RATIO)
+    return view.logvol[j] - view.logvol[i] >= math.log(thresholds.COMPARE_VOLUME_RATIO)
 
 
 KEYS = {"nearest": (dist_before, False), "farthest": (dist_before, True),

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from dataclasses import dataclass, replace
-from typing import Callable
 
+from ..llm_client import ChatClient, EndpointError
 from .record import QARecord
 
 PROMPT = (
@@ -45,44 +44,40 @@ class LLMWriterConfig:
             raise ValueError("LLMWriterConfig: timeout_s must be positive")
 
 
-Transport = Callable[[str, dict, dict, float], dict]
-
-
-def _http_post(url: str, headers: dict, body: dict, timeout: float) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST")
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (user-configured endpoint)
-        return json.loads(resp.read().decode("utf-8"))
-
-
-def _chat(config: LLMWriterConfig, prompt: str, transport: Transport) -> str:
+def writer_client(config: LLMWriterConfig) -> ChatClient:
+    """The project's HTTP client for the writer: one attempt per record and no circuit breaker
+    (the dataset writer counts failures in a row itself, see ``datasets/llm_writer.py``).
+    Raises RuntimeError when the key's environment variable is unset."""
     key = os.environ.get(config.api_key_env)
     if not key:
         raise RuntimeError(f"LLM writer enabled but the environment variable {config.api_key_env} is not set")
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-    body = {"model": config.model, "temperature": config.temperature,
-            "messages": [{"role": "user", "content": prompt}]}
-    out = transport(config.base_url.rstrip("/") + "/chat/completions", headers, body, config.timeout_s)
-    return out["choices"][0]["message"]["content"]
+    return ChatClient(base_url=config.base_url, api_key=key, timeout=config.timeout_s, max_retries=0, breaker_after=0)
 
 
 def rewrite_record(record: QARecord, references: list[str], config: LLMWriterConfig,
-                   transport: Transport = _http_post) -> QARecord:
+                   client: ChatClient | None = None, errors: list[str] | None = None) -> QARecord:
     """The record with an LLM-written question/reasoning, or unchanged (writer off, failed
     request, bad JSON, or a dropped reference).  Only free-form problem-solving records are
-    rewritten (MCQ/TF texts are tied to their options and claims)."""
+    rewritten (MCQ/TF texts are tied to their options and claims).  ``client``: default
+    :func:`writer_client`; a failed request's reason (key redacted) is appended to ``errors``."""
     if not config.enabled or record.task != "problem_solving" or record.format != "free":
         return record
     prompt = PROMPT.format(question=record.question, refs="; ".join(references), facts=record.reasoning,
                            answer=record.answer)
+    payload = {"model": config.model, "temperature": config.temperature,
+               "messages": [{"role": "user", "content": prompt}]}
     try:
-        text = _chat(config, prompt, transport)
+        text = (client or writer_client(config)).complete(payload)
+    except EndpointError as e:  # network, HTTP, a reply without content: keep the template question
+        if errors is not None:
+            errors.append(f"{type(e).__name__}: {e}")
+        return record
+    try:
         start, end = text.find("{"), text.rfind("}")
         data = json.loads(text[start:end + 1])
         question = str(data["question"]).strip()
         reasoning = str(data.get("reasoning", "")).strip()
-    except RuntimeError:
-        raise
-    except Exception:  # network, HTTP, JSON: keep the template question
+    except (ValueError, KeyError, TypeError):  # not JSON with a question: keep the template question
         return record
     if not question or any(r not in question for r in references):
         return record

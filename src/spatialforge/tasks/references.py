@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import thresholds as T
+from . import thresholds
 from .highlight import HIGHLIGHT_COLORS, Highlight, hidden_boxes, highlight_box, highlight_text, min_side
 from .language import ORDINALS
 from .relations import clearly_nearer
@@ -101,19 +101,19 @@ def _before(view: "SceneView", key: str) -> Callable[[int, int], bool]:
     """``before(i, j)``: object i is clearly before j in ascending order of ``key``."""
     if key == "left":
         x, t, fx = view.cx, view.t, view.fx
-        img = T.REF_IMAGE_GAP * view.W
-        return lambda i, j: x[j] - x[i] >= T.REF_LR_GAP and (t[j] - t[i]) * fx >= img
+        img = thresholds.REF_IMAGE_GAP * view.W
+        return lambda i, j: x[j] - x[i] >= thresholds.REF_LR_GAP and (t[j] - t[i]) * fx >= img
     if key == "near":  # by distance and by depth (the nearness rule of relations.clearly_nearer)
-        return lambda i, j: clearly_nearer(view, i, j, T.REF_DIST_GAP_ABS, T.REF_DIST_GAP_REL)
+        return lambda i, j: clearly_nearer(view, i, j, thresholds.REF_DIST_GAP_ABS, thresholds.REF_DIST_GAP_REL)
     if key == "high":
         h = view.wz
-        return lambda i, j: h[j] - h[i] >= T.REF_HEIGHT_GAP
+        return lambda i, j: h[j] - h[i] >= thresholds.REF_HEIGHT_GAP
     if key == "big":
         lv = view.logvol
-        return lambda i, j: lv[j] - lv[i] >= T.LOG_VOLUME_GAP
+        return lambda i, j: lv[j] - lv[i] >= thresholds.LOG_VOLUME_GAP
     if key == "tall":
         lh = view.logh
-        return lambda i, j: lh[j] - lh[i] >= T.LOG_TALL_GAP
+        return lambda i, j: lh[j] - lh[i] >= thresholds.LOG_TALL_GAP
     raise ValueError(f"unknown reference key {key!r}")
 
 
@@ -161,7 +161,7 @@ def _linear_axis(view: "SceneView", group: list[int]) -> str:
     pts = np.array([[view.wx[i], view.wy[i], view.wz[i]] for i in group])
     pts -= pts.mean(axis=0)
     _, s, vt = np.linalg.svd(pts, full_matrices=False)
-    if s[0] <= 1e-9 or s[1] >= T.PCA_LINEAR_RATIO * s[0]:
+    if s[0] <= 1e-9 or s[1] >= thresholds.PCA_LINEAR_RATIO * s[0]:
         return ""
     axis = int(np.argmax(np.abs(vt[0])))
     return ("left", "depth", "high")[axis]
@@ -295,7 +295,7 @@ def assign_highlights(view: "SceneView") -> None:
         if k in hidden:
             frac, j = hidden[k]
             no_box[i] = (f"{100 * frac:.0f}% of its box outline would be drawn over by the box of object "
-                         f"{view.ids[cands[j][0]]} (limit {100 * T.HIGHLIGHT_MAX_COVERED:.0f}%)")
+                         f"{view.ids[cands[j][0]]} (limit {100 * thresholds.HIGHLIGHT_MAX_COVERED:.0f}%)")
             continue
         if len(hl) >= len(HIGHLIGHT_COLORS):
             break
@@ -317,6 +317,7 @@ def describe_unreferable(view: "SceneView", i: int) -> str:
     else:
         why = f"and all {len(HIGHLIGHT_COLORS)} highlight box colours are taken"
     return (f"object {view.ids[i]} ({cat}): no unique reference — {n} {cat} objects in view and no attribute, "
-            f"position or size tells it apart (thresholds: {T.REF_LR_GAP} m / "
-            f"{math.floor(T.REF_IMAGE_GAP * 100)}% image width left-right, {T.REF_DIST_GAP_ABS} m distance and depth, "
-            f"volume x{T.REF_VOLUME_RATIO}), {why}")
+            f"position or size tells it apart (thresholds: {thresholds.REF_LR_GAP} m / "
+            f"{math.floor(thresholds.REF_IMAGE_GAP * 100)}% image width left-right, "
+            f"{thresholds.REF_DIST_GAP_ABS} m distance and depth, "
+            f"volume x{thresholds.REF_VOLUME_RATIO}), {why}")

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import math
 
-from . import thresholds as T
+from . import thresholds
 
 
 def left_right(view, a: int, b: int) -> str | None:
     """'left' if a is to the left of b (viewer's), 'right', or None."""
     dx = view.cx[a] - view.cx[b]
     dt = (view.t[a] - view.t[b]) * view.fx
-    if abs(dx) < T.LR_MIN or abs(dt) < T.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
+    if abs(dx) < thresholds.LR_MIN or abs(dt) < thresholds.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
         return None
     return "left" if dx < 0 else "right"
 
@@ -44,16 +44,16 @@ def clearly_nearer(view, i: int, j: int, abs_min: float, rel: float = 0.0) -> bo
 
 
 def front_behind(view, a: int, b: int) -> str | None:
-    if clearly_nearer(view, a, b, T.FB_MIN):
+    if clearly_nearer(view, a, b, thresholds.FB_MIN):
         return "front"
-    if clearly_nearer(view, b, a, T.FB_MIN):
+    if clearly_nearer(view, b, a, thresholds.FB_MIN):
         return "behind"
     return None
 
 
 def above_below(view, a: int, b: int) -> str | None:
     dh = view.wz[a] - view.wz[b]
-    if abs(dh) < T.AB_MIN:
+    if abs(dh) < thresholds.AB_MIN:
         return None
     return "above" if dh > 0 else "below"
 
@@ -65,7 +65,7 @@ def direction_vector(view, a: int, b: int) -> list[float] | None:
     """Unit vector from a's centre to b's centre, camera frame."""
     d = [view.cx[b] - view.cx[a], view.cy[b] - view.cy[a], view.cz[b] - view.cz[a]]
     n = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
-    if n < T.MIN_VECTOR:
+    if n < thresholds.MIN_VECTOR:
         return None
     return [d[0] / n, d[1] / n, d[2] / n]
 
@@ -75,9 +75,9 @@ def facing(view, i: int) -> str | None:
     f = view.front_w[i]
     if f is None:
         return None
-    if abs(f[2]) >= T.FRONT_VERTICAL:
+    if abs(f[2]) >= thresholds.FRONT_VERTICAL:
         return "up" if f[2] > 0 else "down"
-    if abs(f[2]) > T.FRONT_LEVEL:
+    if abs(f[2]) > thresholds.FRONT_LEVEL:
         return None
     h = math.hypot(f[0], f[1])
     fx, fy = f[0] / h, f[1] / h
@@ -89,7 +89,7 @@ def facing(view, i: int) -> str | None:
     side = fx * dy - fy * dx  # component along the viewer's right (dy, -dx)
     ang = math.degrees(math.atan2(side, -along))  # 0 = pointing at the camera, +90 = viewer's right
     a = abs(ang)
-    m = T.FACING_MARGIN
+    m = thresholds.FACING_MARGIN
     if a <= 45 - m:
         return "toward"
     if a >= 135 + m:
@@ -111,11 +111,11 @@ def orientation_relation(view, a: int, b: int) -> str | None:
     ang = front_angle(view, a, b)
     if ang is None:
         return None
-    if ang <= T.SAME_MAX:
+    if ang <= thresholds.SAME_MAX:
         return "same"
-    if T.PERP_MIN <= ang <= T.PERP_MAX:
+    if thresholds.PERP_MIN <= ang <= thresholds.PERP_MAX:
         return "perpendicular"
-    if ang >= T.OPPOSITE_MIN:
+    if ang >= thresholds.OPPOSITE_MIN:
         return "opposite"
     return None
 
@@ -131,7 +131,7 @@ def observer_frame(view, obs: int, toward: int | None) -> tuple[float, float, fl
         return ox, oy, h[0], h[1]
     dx, dy = view.wx[toward] - ox, view.wy[toward] - oy
     n = math.hypot(dx, dy)
-    if n < T.MIN_BASELINE:
+    if n < thresholds.MIN_BASELINE:
         return None
     return ox, oy, dx / n, dy / n
 
@@ -140,21 +140,22 @@ def egocentric(view, frame: tuple[float, float, float, float], k: int) -> tuple[
     """(lateral, forward) offset of object k's centre in the observer's frame (metres)."""
     ox, oy, dx, dy = frame
     px, py = view.wx[k] - ox, view.wy[k] - oy
-    if math.hypot(px, py) < T.MIN_BASELINE:
+    if math.hypot(px, py) < thresholds.MIN_BASELINE:
         return None
     return px * dy - py * dx, px * dx + py * dy
 
 
 def ego_left_right(off: tuple[float, float]) -> str | None:
     side, fwd = off
-    if abs(side) < T.SIDE_MIN or abs(side) < math.hypot(side, fwd) * math.sin(math.radians(T.SIDE_MIN_ANGLE)):
+    min_angle = math.radians(thresholds.SIDE_MIN_ANGLE)
+    if abs(side) < thresholds.SIDE_MIN or abs(side) < math.hypot(side, fwd) * math.sin(min_angle):
         return None
     return "right" if side > 0 else "left"
 
 
 def ego_front_behind(off: tuple[float, float]) -> str | None:
     side, fwd = off
-    if abs(fwd) < T.SIDE_MIN:
+    if abs(fwd) < thresholds.SIDE_MIN:
         return None
     return "front" if fwd > 0 else "behind"
 
@@ -164,7 +165,7 @@ def clock_hour(off: tuple[float, float]) -> int | None:
     side, fwd = off
     ang = math.degrees(math.atan2(side, fwd)) % 360.0  # clockwise from ahead
     hour = round(ang / 30.0)
-    if abs(ang - hour * 30.0) > 15.0 - T.CLOCK_MARGIN:
+    if abs(ang - hour * 30.0) > 15.0 - thresholds.CLOCK_MARGIN:
         return None
     hour %= 12
     return 12 if hour == 0 else hour

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import thresholds as T
+from ..mirror import mirror_col
+from ..pinhole import pixel_centre, unproject
+from . import thresholds
 from .highlight import Highlight
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
 
@@ -80,7 +82,7 @@ class SceneView:
         for i, o in enumerate(objs):
             where = f"object {o.id} ({self.cat[i]})"
             z = self.cz[i]
-            if z <= T.MIN_DEPTH:
+            if z <= thresholds.MIN_DEPTH:
                 reasons[i] = f"{where}: centre behind or too close to the camera (z = {z:.2f} m)"
                 continue
             u = self.fx * self.t[i] + self.ppx
@@ -94,9 +96,9 @@ class SceneView:
                 continue
             self.in_view[i] = True
             s = self.size[i]
-            if min(s) < T.MIN_BOX_SIDE or max(s) > T.MAX_BOX_SIDE:
+            if min(s) < thresholds.MIN_BOX_SIDE or max(s) > thresholds.MAX_BOX_SIDE:
                 reasons[i] = f"{where}: degenerate 3D box (size {tuple(round(v, 4) for v in s)} m)"
-            elif max(o.occlusion or 0.0, o.truncation or 0.0) >= T.HARDLY_VISIBLE:
+            elif max(o.occlusion or 0.0, o.truncation or 0.0) >= thresholds.HARDLY_VISIBLE:
                 reasons[i] = f"{where}: hardly visible (occlusion {o.occlusion}, truncation {o.truncation})"
             else:
                 self.ok[i] = True
@@ -138,7 +140,7 @@ class SceneView:
     def depth_at(self, col: int, row: int) -> float:
         """z-depth of pixel [row, col] *of this view's image* (mirrored views read reversed columns)."""
         raw = self.depth()[0]
-        c = self.W - 1 - col if self.scene.flipped else col
+        c = mirror_col(col, self.W) if self.scene.flipped else col
         return float(raw[row, c])
 
     def valid_pixel(self, u: float) -> tuple[int, int]:
@@ -146,11 +148,11 @@ class SceneView:
         valid = self.depth()[1]
         k = int(valid[min(int(u * len(valid)), len(valid) - 1)])
         row, col = divmod(k, self.W)
-        return (self.W - 1 - col if self.scene.flipped else col), row
+        return (mirror_col(col, self.W) if self.scene.flipped else col), row
 
     def unproject(self, col: int, row: int, z: float) -> tuple[float, float, float]:
         """Camera-frame point of pixel [row, col]'s centre at z-depth ``z``."""
-        return ((col + 0.5 - self.ppx) / self.fx * z, (row + 0.5 - self.ppy) / self.fy * z, z)
+        return unproject(pixel_centre(col), pixel_centre(row), z, self.fx, self.fy, self.ppx, self.ppy)
 
     # ------------------------------------------------------------------ helpers
     def ref(self, i: int) -> str:
@@ -178,7 +180,7 @@ class SceneView:
         if f is None:
             return None
         h = math.hypot(f[0], f[1])
-        if h < math.sqrt(1 - T.FRONT_LEVEL**2):
+        if h < math.sqrt(1 - thresholds.FRONT_LEVEL**2):
             return None
         return (f[0] / h, f[1] / h)
 
@@ -207,7 +209,7 @@ def get_view(scene: "Scene") -> SceneView:
 def _load_depth(scene: "Scene") -> tuple[np.ndarray, np.ndarray]:
     """(z-depth as stored on disk, flat indices of valid pixels), from the depth map or else
     the z channel of the point map (camera frame), cached per file."""
-    from ..io import read_depth
+    from ..files import read_depth
     from ..scene import SceneError
 
     rel = scene.depth_path if scene.depth_path is not None else scene.point_map_path

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..pinhole import pixel_centre
 from ..scene import Scene
 from ..datasets.parquet import read_images, shard_paths, view_scene
 
@@ -86,7 +87,7 @@ def draw_record(image, scene: Scene, object_ids: Sequence[int], pixels: Sequence
             d.text((x0 + 2, ty), label, font=font, fill=(0, 0, 0) if sum(color) > 400 else (255, 255, 255))
     r = max(3, fs // 3)
     for k, px in enumerate(pixels):
-        u, v = float(px[0]) + 0.5, float(px[1]) + 0.5  # pixel centre
+        u, v = pixel_centre(float(px[0])), pixel_centre(float(px[1]))
         d.ellipse([u - r, v - r, u + r, v + r], outline=(255, 255, 255), fill=(255, 0, 160), width=max(1, lw))
         d.text((u + r + 2, v - fs / 2), chr(ord("A") + k % 26), font=font, fill=(255, 0, 160),
                stroke_width=max(1, lw), stroke_fill=(255, 255, 255))

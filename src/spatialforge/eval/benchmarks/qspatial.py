@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parse_length import UNIT_METRES
+from ...units import UNIT_METRES
 from ..parse_length import qspatial_markup as parse_official  # the official reading, shared with parse_length
 from . import official
 from .base import Benchmark, BenchSample, image_ref, register_benchmark
@@ -76,7 +76,7 @@ Step 3 **Propose a robust step-by-step plan to answer the question by using the 
 Step 4 **Focus on the image and follow the plan in Step 3 to answer the question**"""
 
 # The unit names the official evaluation knows (QSpatialEvaluator._get_multiplier); the factors
-# are ours (parse_length.UNIT_METRES), equal to the official multipliers / 100.
+# are ours (spatialforge.units.UNIT_METRES), equal to the official multipliers / 100.
 OFFICIAL_UNITS = ("meters", "meter", "m", "metre", "metres", "centimeters", "centimeter", "cm",
                   "feet", "foot", "ft", "inch", "inches", "in", "mm")
 UNIT_TO_M = {u: UNIT_METRES[u] for u in OFFICIAL_UNITS}

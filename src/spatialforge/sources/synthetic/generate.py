@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...io import write_depth, write_image, write_instance_mask
-from ...runlog import RunManifest
+from ...files import write_depth, write_image, write_instance_mask
+from ...manifest import RunManifest
 from ...scene import Camera, MaskRLE, Object3D, Scene, SceneError
 from .catalog import scene_shape
 from .layout import Layout, LayoutError, references, sample_layout

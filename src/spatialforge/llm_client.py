@@ -1,6 +1,6 @@
-"""A small client for OpenAI-compatible ``/v1/chat/completions`` endpoints (stdlib only).
+"""The project's one client for OpenAI-compatible ``/v1/chat/completions`` endpoints (stdlib only).
 
-Used by the ``openai`` runner and the LLM judge.  Retries 429, 5xx, timeouts and connection
+Used by the ``openai`` runner, the LLM judge and the LLM question writer (``tasks/llm.py``).  Retries 429, 5xx, timeouts and connection
 errors with exponential backoff (honouring ``Retry-After``); other HTTP errors fail at once.
 A circuit breaker stops calling an endpoint that does not answer: after ``breaker_after``
 consecutive connection failures (refused, reset, unreachable, timed out) every request fails

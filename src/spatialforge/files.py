@@ -1,0 +1,125 @@
+"""Reading and writing the files a scene points to, with errors that name the scene.
+
+Images are 8-bit RGB PNG (other modes Pillow reads are converted; 16-bit gray is scaled
+by its bit depth); depth is float32 z-depth in metres as ``.npy``; instance masks
+are 16-bit PNG (0 = background, k = object id + 1).  PNG and .npy writing is
+byte-deterministic, which keeps "same seed, same bytes" true for generated scenes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .scene import SceneError
+
+
+def _check_shape(arr: np.ndarray, expected: tuple[int, int] | None, what: str, path: Path, scene_id: str) -> None:
+    if expected is not None and tuple(arr.shape[:2]) != tuple(expected):
+        raise SceneError(
+            f"scene {scene_id!r}: {what} {path} is {arr.shape[0]}x{arr.shape[1]}, "
+            f"expected {expected[0]}x{expected[1]}"
+        )
+
+
+_HIGH_BIT_GRAY = {"I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 16}  # PNG gray with 16 bits
+
+
+def _to_rgb(im: Image.Image, path: Path, scene_id: str) -> np.ndarray:
+    """(H, W, 3) uint8 RGB.  16-bit grayscale is scaled by its bit depth (``convert("RGB")``
+    clips it to 255: a white image); float images have no defined range and are rejected."""
+    bits = _HIGH_BIT_GRAY.get(im.mode)
+    if bits is None:
+        if im.mode == "F" or im.mode.startswith("I"):
+            raise SceneError(f"scene {scene_id!r}: image file {path} has pixel mode {im.mode!r}; "
+                             "expected 8-bit RGB (or gray, palette, 16-bit gray)")
+        return np.asarray(im.convert("RGB"))
+    top = (1 << bits) - 1
+    g = np.asarray(im).astype(np.int64)
+    if g.min() < 0 or g.max() > top:
+        raise SceneError(f"scene {scene_id!r}: image file {path} has values outside 0..{top} for {bits}-bit gray")
+    g8 = ((g * 255 + top // 2) // top).astype(np.uint8)  # round to nearest
+    return np.repeat(g8[:, :, None], 3, axis=2)
+
+
+def read_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB pixels of an image file (any mode Pillow reads; see ``_to_rgb``)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            arr = _to_rgb(im, path, scene_id)
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable ({e})") from None
+    _check_shape(arr, expected_hw, "image", path, scene_id)
+    return arr
+
+
+def probe_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> tuple[str, str]:
+    """(format, mode) of an image file, e.g. ("PNG", "RGB"), after checking it the way
+    ``read_image`` does (exists, whole, readable, expected size) without decoding its pixels:
+    PIL's ``verify`` reads every chunk and checks its CRC, ~60x cheaper than a decode."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            fmt, mode, (w, h) = im.format, im.mode, im.size
+            im.verify()
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable ({e})") from None
+    if expected_hw is not None and (h, w) != tuple(expected_hw):
+        raise SceneError(f"scene {scene_id!r}: image {path} is {h}x{w}, expected {expected_hw[0]}x{expected_hw[1]}")
+    return fmt, mode
+
+
+def write_image(path: str | Path, rgb: np.ndarray) -> None:
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(path, format="PNG", optimize=False)
+
+
+def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """Float32 metres; NaN/inf/<=0 mark invalid pixels and are returned as they are."""
+    path = Path(path)
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: depth file {path} not found") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise SceneError(f"scene {scene_id!r}: depth file {path} is unreadable ({e})") from None
+    if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.floating):
+        raise SceneError(f"scene {scene_id!r}: depth file {path} must be a 2-D float array, got {arr.dtype} {arr.shape}")
+    _check_shape(arr, expected_hw, "depth", path, scene_id)
+    return arr.astype(np.float32, copy=False)
+
+
+def write_depth(path: str | Path, depth: np.ndarray) -> None:
+    np.save(path, np.ascontiguousarray(depth, dtype=np.float32), allow_pickle=False)
+
+
+def read_instance_mask(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """(H, W) int32 map: -1 background, else the object id."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im).astype(np.int32) - 1
+    except FileNotFoundError:
+        raise SceneError(f"scene {scene_id!r}: mask file {path} not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise SceneError(f"scene {scene_id!r}: mask file {path} is unreadable ({e})") from None
+    if arr.ndim != 2:
+        raise SceneError(f"scene {scene_id!r}: mask file {path} must be single-channel, got shape {arr.shape}")
+    _check_shape(arr, expected_hw, "mask", path, scene_id)
+    return arr
+
+
+def write_instance_mask(path: str | Path, ids: np.ndarray) -> None:
+    """``ids``: (H, W) ints, -1 background, else object id (< 65535)."""
+    Image.fromarray(np.ascontiguousarray(ids + 1, dtype=np.uint16)).save(path, format="PNG", optimize=False)
+
+
+def list_scene_files(folder: str | Path) -> list[Path]:
+    """Scene JSON files of a folder, sorted; run manifests are not scenes."""
+    return sorted(p for p in Path(folder).glob("*.json") if p.name != "manifest.json")

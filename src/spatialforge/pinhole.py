@@ -1,0 +1,36 @@
+"""The pinhole camera model and the pixel convention, in one place (docs/conventions.md).
+
+Pixels are continuous (u, v) with the origin at the top-left corner of the top-left pixel, so
+pixel [row, col] has its centre at ``(col + 0.5, row + 0.5)`` (:func:`pixel_centre`).  The
+camera frame is OpenCV's (x right, y down, z forward, metres).  :func:`unproject` is the one
+formula from a pixel and its z-depth back to a camera-frame point; it works on Python floats
+and on numpy arrays alike (float32 inputs stay float32), so every caller gets the same bits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: where a pixel's centre lies inside it, in pixels from its top-left corner
+PIXEL_CENTRE = 0.5
+
+
+def pixel_centre(index: Any) -> Any:
+    """The continuous coordinate of the centre of pixel column (or row) ``index``."""
+    return index + PIXEL_CENTRE
+
+
+def pixel_rays(u: Any, v: Any, fx: Any, fy: Any, cx: Any, cy: Any) -> tuple[Any, Any]:
+    """``(x / z, y / z)`` of the rays through continuous pixel coordinates ``(u, v)``."""
+    return (u - cx) / fx, (v - cy) / fy
+
+
+def unproject(u: Any, v: Any, z: Any, fx: Any, fy: Any, cx: Any, cy: Any) -> tuple[Any, Any, Any]:
+    """Camera-frame ``(x, y, z)`` of continuous pixel coordinates ``(u, v)`` at z-depth ``z``."""
+    rx, ry = pixel_rays(u, v, fx, fy, cx, cy)
+    return rx * z, ry * z, z
+
+
+def project(x: Any, y: Any, z: Any, fx: Any, fy: Any, cx: Any, cy: Any) -> tuple[Any, Any]:
+    """Continuous pixel coordinates ``(u, v)`` of camera-frame points (the inverse of :func:`unproject`)."""
+    return fx * x / z + cx, fy * y / z + cy
