@@ -39,7 +39,7 @@ def _init(args: dict) -> None:
 
 def _scene_path(index: int) -> tuple[str | None, str]:
     """The cached scene JSON of ``index`` (rendered and written on a miss), or (None, reason)."""
-    from spatialforge.io import write_depth, write_image
+    from spatialforge.files import write_depth, write_image
     from spatialforge.sources.synthetic import render_synthetic
     from spatialforge.sources.synthetic.generate import scene_id
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from spatialforge.errors import ConfigError, DataError
-from spatialforge.io import read_image
+from spatialforge.files import read_image
 from spatialforge.perception.base import ImageItem, backend_class, intrinsics_from_fov, mask_to_box
 from spatialforge.perception.pipeline import nms
 from spatialforge.scene import Scene

@@ -8,7 +8,7 @@ For rendered scenes (the images path run on their RGB files), per scene and pool
   mask IoU is >= ``iou`` (greedy, best IoU first, one-to-one).  recall = matched / GT objects
   with a visible mask of at least ``min_pixels``; precision = matched / perceived objects;
 * 3D: median centre error (m, camera frame) and relative size error of matched objects
-  (``geometry.evaluate.box_errors``: the same measures as benchmarks/geometry_recovery.py).
+  (``geometry.accuracy.box_errors``: the same measures as benchmarks/geometry_recovery.py).
 
 Not yet: the share of generated answers that stay correct when re-asked on the exact scene.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..geometry.evaluate import box_errors
+from ..geometry.accuracy import box_errors
 from ..scene import Scene
 
 

@@ -12,7 +12,7 @@ and writes, in the layout ``spatialforge scenes`` writes and ``--source folder``
 orientation tasks are skipped with a reason, never guessed.  Each scene records in
 ``metadata["perception"]`` the backend, model and library version of every stage.
 
-One bad image is a skip with its reason in the manifest (``spatialforge.runlog``); the run
+One bad image is a skip with its reason in the manifest (``spatialforge.manifest``); the run
 resumes: images done whose JSON exists are not redone; a changed config starts over.
 """
 
@@ -27,11 +27,11 @@ import numpy as np
 
 from ..errors import DataError
 from ..geometry.estimate import GeometryConfig, estimate_scene
-from ..io import write_depth, write_image, write_instance_mask
+from ..files import write_depth, write_image, write_instance_mask
 from ..perception.base import ImageItem
 from ..perception.config import PerceptionConfig, load_config
 from ..perception.pipeline import Perceived, Perception
-from ..runlog import RunManifest
+from ..manifest import RunManifest
 from ..scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
 from .image_files import check_pixels, list_image_files, load_rgb
 

@@ -19,8 +19,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ...errors import ConfigError, DataError
-from ...io import write_depth, write_image
-from ...runlog import RunManifest
+from ...files import write_depth, write_image
+from ...manifest import RunManifest
 from ...scene import Box3D, Camera, Object3D, Scene, SceneError
 
 VERTICAL_TOLERANCE_DEG = 5.0  # a box axis within this of gravity is taken as its height axis
