@@ -341,3 +341,19 @@ def test_cached_hub_id_passes_without_the_hub(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "model_info", None)
     assert model_source("org/cached-model") == "org/cached-model"
     assert model_source(str(tmp_path)) == str(tmp_path)  # a local folder
+
+
+def test_eval_runs_the_offline_tiny_model_of_the_quick_tour(tmp_path, monkeypatch):
+    """README quick tour: ``eval --model tiny:qwen2_5_vl`` builds the tiny model offline and scores it."""
+    from spatialforge.datasets import generate_dataset
+
+    monkeypatch.setenv("SPATIALFORGE_CACHE", str(tmp_path / "cache"))
+    dataset = tmp_path / "data"
+    generate_dataset(dataset, source="synthetic", num_scenes=1, size=(160, 120), qa_per_scene=2)
+    res = runner.invoke(app, ["eval", "--model", "tiny:qwen2_5_vl", "--benchmarks", "synthetic", "--source",
+                              f"synthetic={dataset}", "--limit", "2", "--max-new-tokens", "4", "--out", str(tmp_path / "e")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cache" / "tiny_models" / "qwen2_5_vl" / "config.json").is_file()
+    assert "synthetic: accuracy" in res.output
+    fails(["eval", "--model", "tiny:llama", "--benchmarks", "synthetic", "--source", f"synthetic={dataset}"],
+          "unknown tiny model", code=2)

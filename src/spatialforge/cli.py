@@ -314,6 +314,10 @@ def eval_cmd(
     kwargs = {"base_url": base_url} if runner == "openai" and base_url else {}
     if runner in ("transformers", "vllm"):
         require("eval", f"spatialforge eval --runner {runner}")
+        if model.startswith("tiny:"):  # the offline tiny models of the tests and the quick tour
+            from .models.tiny import resolve_model_path
+
+            model = resolve_model_path(model)
     try:
         validate_eval(model, benchmarks, runner, sources)  # before the out folder, the judge and the model
         out_folder(out)

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from spatialforge.train.recipes import RecipeError, apply_overrides, load_recipe, resolve_model_path
+from spatialforge.errors import ConfigError
+from spatialforge.models.tiny import resolve_model_path
+from spatialforge.train.recipes import RecipeError, apply_overrides, load_recipe
 from tests.fixtures_models import tiny_paligemma_path  # noqa: F401
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -50,7 +52,7 @@ def test_recipe_errors(tmp_path):
         load_recipe(p, ["data=null"])
     with pytest.raises(ValueError, match="data.prompt must be one of"):
         load_recipe(p, ["data.prompt=chatty"])
-    with pytest.raises(RecipeError, match="unknown tiny model"):
+    with pytest.raises(ConfigError, match="unknown tiny model"):
         resolve_model_path("tiny:llama")
 
 

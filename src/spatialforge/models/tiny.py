@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from ..errors import ConfigError
 from .loading import ImageOnlyQwen2_5_VLProcessor
 
 # Bump when a builder's output changes, so cached builds are rebuilt.
@@ -297,3 +298,20 @@ def _set_processor_class(out: Path, name: str) -> None:
 
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+TINY_MODELS = ("qwen2_5_vl", "paligemma2")
+
+
+def resolve_model_path(name: str) -> str:
+    """``tiny:qwen2_5_vl`` / ``tiny:paligemma2`` build (once) the offline tiny model and return
+    its folder (under ``$SPATIALFORGE_CACHE``, default ``~/.cache/spatialforge``); other names
+    are returned unchanged. Recipes and ``spatialforge eval --model`` both accept these names."""
+    if not str(name).startswith("tiny:"):
+        return str(name)
+    which = str(name)[len("tiny:"):]
+    if which not in TINY_MODELS:
+        raise ConfigError(f"unknown tiny model {name!r}; choose from {[f'tiny:{t}' for t in TINY_MODELS]}")
+    root = Path(os.environ.get("SPATIALFORGE_CACHE", Path.home() / ".cache" / "spatialforge")) / "tiny_models"
+    builder = build_tiny_qwen2_5_vl if which == "qwen2_5_vl" else build_tiny_paligemma
+    return str(builder(root / which))

@@ -170,6 +170,7 @@ def load_model_and_processor(model_cfg: ModelConfig):
     from transformers import AutoModelForImageTextToText
 
     from ..models.loading import load_processor
+    from ..models.tiny import resolve_model_path
 
     name = resolve_model_path(model_cfg.name_or_path)
     kw = model_cfg.load_kwargs()
@@ -200,6 +201,7 @@ def model_and_processor(model_cfg: ModelConfig, model: Any = None, processor: An
         processor = processor or loaded
     if processor is None:
         from ..models.loading import load_processor
+        from ..models.tiny import resolve_model_path
 
         processor = load_processor(resolve_model_path(model_cfg.processor or model_cfg.name_or_path))
     return model, processor
@@ -215,27 +217,6 @@ def ensure_chat_template(processor, config) -> None:
     from ..models.tiny import PALIGEMMA_CHAT_TEMPLATE
 
     processor.chat_template = PALIGEMMA_CHAT_TEMPLATE
-
-
-TINY_MODELS = ("qwen2_5_vl", "paligemma2")
-
-
-def resolve_model_path(name: str) -> str:
-    """``tiny:qwen2_5_vl`` / ``tiny:paligemma2`` build (once) the offline tiny model and return
-    its folder (under ``$SPATIALFORGE_CACHE``, default ``~/.cache/spatialforge``); other names
-    are returned unchanged."""
-    if not str(name).startswith("tiny:"):
-        return str(name)
-    import os
-
-    from ..models import tiny
-
-    which = str(name)[len("tiny:"):]
-    if which not in TINY_MODELS:
-        raise RecipeError(f"unknown tiny model {name!r}; choose from {[f'tiny:{t}' for t in TINY_MODELS]}")
-    root = Path(os.environ.get("SPATIALFORGE_CACHE", Path.home() / ".cache" / "spatialforge")) / "tiny_models"
-    builder = tiny.build_tiny_qwen2_5_vl if which == "qwen2_5_vl" else tiny.build_tiny_paligemma
-    return str(builder(root / which))
 
 
 def run_recipe(recipe: Recipe):
