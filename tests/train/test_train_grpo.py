@@ -179,3 +179,15 @@ def test_typed_answer_reward_is_the_corrected_column(tmp_path, tiny_qwen_path, p
     done = [[{"role": "assistant", "content": f"<think>t</think> <answer>{a}</answer>"}] for a in batch["answer"]]
     cols = {k: batch[k] for k in batch.column_names if k not in ("prompt", "image")}
     assert trainer.reward_funcs[1](done, **cols) == [1.0, 1.0]
+
+
+def test_the_trl_internals_we_override_are_still_there():
+    """A TRL upgrade that renames or re-signs what SpatialGRPOTrainer overrides fails here, not mid-run."""
+    import inspect
+
+    from trl import GRPOTrainer
+
+    params = list(inspect.signature(GRPOTrainer._calculate_rewards).parameters)
+    assert params == ["self", "inputs", "prompts", "completions", "completion_ids_list"]
+    assert list(inspect.signature(GRPOTrainer._generate_and_score_completions).parameters) == ["self", "inputs"]
+    assert callable(GRPOTrainer._log_metric) and callable(GRPOTrainer._get_train_sampler)
