@@ -104,7 +104,8 @@ def load_data(args, seed: int):
 
 
 def build_model(kind: str, path: Path, seed: int) -> Path:
-    """The project's tiny Qwen2.5-VL, or ``small``: the same with a 128-wide, 4-layer text model."""
+    """The project's tiny Qwen2.5-VL, or ``small``: a 128-wide, 4-layer text model whose rotary
+    embedding can see image columns (see below), and full attention in the vision tower."""
     from spatialforge.models.tiny import build_tiny_qwen2_5_vl
 
     tiny = build_tiny_qwen2_5_vl(path.parent / "tiny_qwen")
@@ -117,8 +118,12 @@ def build_model(kind: str, path: Path, seed: int) -> Path:
     t, v = config.text_config, config.vision_config
     t.hidden_size, t.intermediate_size, t.num_hidden_layers = 128, 256, 4
     t.layer_types = ["full_attention"] * t.num_hidden_layers
-    t.rope_parameters = {**t.rope_parameters, "mrope_section": [4, 6, 6]}  # head_dim 32: 16 frequency pairs
+    # head_dim 32: 16 rotary pairs.  M-RoPE gives the width section the lowest frequencies; with
+    # theta 1e6 they turn by ~1e-4 rad per image column, so the text model cannot tell left from
+    # right.  theta 10 and 10 pairs for the width make a column turn them by 0.1-0.4 rad.
+    t.rope_parameters = {**t.rope_parameters, "rope_theta": 10.0, "mrope_section": [2, 4, 10]}
     v.hidden_size, v.intermediate_size, v.out_hidden_size = 64, 128, 128
+    v.fullatt_block_indexes = [0, 1]  # the two squares sit in different attention windows
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(config)
     model.generation_config = AutoModelForImageTextToText.from_pretrained(tiny).generation_config

@@ -48,6 +48,7 @@ def test_defaults_are_the_papers_and_differ_from_trl(tmp_path):
     (dict(consistency="both"), "consistency must be one of"),
     (dict(pair_sampling=False), "set pair_sampling=True"),
     (dict(consistency_eta=-1.0), "consistency_eta must be >= 0"),
+    (dict(consistency_weight=-0.5), "consistency_weight must be >= 0"),
     (dict(multi_objective_aggregation="normalize_then_sum"), "sum_then_normalize"),
 ])
 def test_config_errors_say_the_fix(tmp_path, kw, match):
