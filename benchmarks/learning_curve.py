@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-IMG = 112
+IMG = 56
 KINDS = ("side", "yesno", "choice", "numeric")
 
 
@@ -315,12 +315,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--kinds", default="side", help=f"squares question kinds, comma-separated, of {KINDS}")
     p.add_argument("--model", choices=["tiny", "small"], default="small")
     p.add_argument("--train-pairs", type=int, default=1024)
-    p.add_argument("--image-size", type=int, default=IMG, help="px; 112 gives the tiny Qwen 16 image tokens")
-    p.add_argument("--eval-pairs", type=int, default=64)
+    p.add_argument("--image-size", type=int, default=IMG, help="px; 56 gives 4 image tokens, 112 gives 16")
+    p.add_argument("--eval-pairs", type=int, default=48)
     p.add_argument("--sft-steps", type=int, default=300)
-    p.add_argument("--sft-lr", type=float, default=2e-3)
-    p.add_argument("--grpo-steps", type=int, default=100)
-    p.add_argument("--grpo-lr", type=float, default=1e-4)
+    p.add_argument("--sft-lr", type=float, default=3e-3)
+    p.add_argument("--grpo-steps", type=int, default=40)
+    p.add_argument("--grpo-lr", type=float, default=2e-4)
     p.add_argument("--beta", type=float, default=0.0, help="KL coefficient (0: no reference model, faster)")
     p.add_argument("--prompts-per-step", type=int, default=4, help="even: 2 views per pair")
     p.add_argument("--num-generations", type=int, default=4)
@@ -337,13 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     if bad:
         p.error(f"--kinds: unknown {bad}; choose from {KINDS}")
 
-    import datasets
     import torch
-    import transformers
 
-    datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(args.threads)
     t0 = time.time()
     tmp = Path(tempfile.mkdtemp(prefix="learning_curve_"))
@@ -357,5 +352,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"total {time.time() - t0:.0f} s")
 
 
+def _quiet_libraries() -> None:
+    """No progress bars or info logs from datasets / transformers (command line only)."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 if __name__ == "__main__":
+    _quiet_libraries()
     sys.exit(main())
