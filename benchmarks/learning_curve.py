@@ -210,7 +210,7 @@ def grpo(sft_path, train, mode, out, args, seed):
         num_generations=args.num_generations, max_completion_length=args.max_new_tokens, beta=args.beta,
         learning_rate=args.grpo_lr, max_steps=args.grpo_steps, logging_steps=1, save_strategy="no", report_to=[],
         seed=seed, consistency=mode, answer_reward=args.answer_reward, consistency_weight=args.agreement_weight,
-        disable_tqdm=True,
+        scale_rewards=args.scale_rewards, disable_tqdm=True,
     )
     model = AutoModelForImageTextToText.from_pretrained(sft_path)
     trainer = SpatialGRPOTrainer(model=model, args=cfg, train_dataset=to_grpo_dataset(train, args.prompt),
@@ -327,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-new-tokens", type=int, default=24)
     p.add_argument("--answer-reward", choices=["semantic", "typed"], default="typed")
     p.add_argument("--agreement-weight", type=float, default=0.25)
+    p.add_argument("--scale-rewards", choices=["group", "batch", "none"], default="group",
+                   help="TRL's advantage scaling; 'batch' keeps reward magnitudes across groups")
     p.add_argument("--prompt", default="think")
     p.add_argument("--modes", default="none,paper,joint,agreement")
     p.add_argument("--seeds", default="0,1,2")
