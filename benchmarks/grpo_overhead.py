@@ -2,11 +2,12 @@
 
 Same tiny offline Qwen2.5-VL (fresh copy of the same weights for every run), same paired
 dataset, same arguments (per-device batch, G, completion length, beta, loss); the plain
-trainer uses TRL's ``RepeatSampler``, ours the pair sampler and the eqs. 2-4 correction.
-Runs are interleaved (plain, paper, joint, plain, ...) to spread machine noise evenly; each
+trainer uses TRL's ``RepeatSampler``, ours the pair sampler and the consistency modes
+(paper, joint: eqs. 2-4; agreement: every completion parsed and compared with the partner
+view's).  Runs are interleaved (plain, paper, joint, agreement, plain, ...); each
 run's first step (warm-up) is dropped; the median step time per variant is compared.
 Also timed directly: the time spent in Spatial-GRPO's own code per step (the gather of
-pair ids, the correction, the metrics, the joint advantages).
+pair ids, the parsing and agreement, the advantages, the metrics).
 
     python benchmarks/grpo_overhead.py [--rounds 5] [--steps 6] [--rewards cheap|paper]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import statistics
 import sys
 import tempfile
@@ -38,7 +40,8 @@ def paired_dataset(num_pairs: int, seed: int = 0):
         for view, im in (("original", img), ("mirrored", ImageOps.mirror(img))):
             left = (i % 2 == 0) == (view == "original")
             rows.append({"prompt": [{"role": "user", "content": f"Is the chair {i} to the left of the table?"}],
-                         "image": im, "answer": "yes" if left else "no", "pair_id": f"p{i}", "view": view})
+                         "image": im, "answer": "yes" if left else "no", "pair_id": f"p{i}", "view": view,
+                         "answer_struct": json.dumps({"kind": "boolean", "value": left}), "eval_type": "yesno"})
     return Dataset.from_list(rows)
 
 
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
                    save_strategy="no", per_device_train_batch_size=16, gradient_accumulation_steps=1,
                    num_generations=4, max_completion_length=a.completion_length, max_steps=a.steps + 1,
                    learning_rate=1e-5, beta=0.04, loss_type="grpo", seed=0, disable_tqdm=True)
-    variants = ["plain", "paper", "joint"]
+    variants = ["plain", "paper", "joint", "agreement"]
     times: dict[str, list[float]] = {v: [] for v in variants}
     own: dict[str, list[float]] = {v: [] for v in variants}
     for r in range(a.rounds):
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
           f"(tiny Qwen2.5-VL, CPU, 16 completions/step, G=4, {a.completion_length} tokens, rewards={a.rewards}):")
     for v in variants:
         med = statistics.median(times[v])
-        line = f"  {v:6s} {med * 1e3:8.1f} ms  ({(med / base - 1) * 100:+.1f} % vs plain GRPOTrainer)"
+        line = f"  {v:9s} {med * 1e3:8.1f} ms  ({(med / base - 1) * 100:+.1f} % vs plain GRPOTrainer)"
         if v != "plain":
             o = statistics.median(own[v])
             line += f"; Spatial-GRPO's own code {o * 1e3:.2f} ms/step = {o / med * 100:.2f} % of the step"

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spatialforge.train.consistency import advantages, group_layout, paper_correction, segment_ids
+from spatialforge.train.consistency import advantages, group_layout, mode_advantages, paper_correction, segment_ids
 
 G = 4
 
@@ -28,7 +28,6 @@ def test_delta_positive_penalises_original_above_threshold():
     assert c.rewards.tolist() == pytest.approx([0.6, 0.5, 0.4, 0.4, 0.3, 0.6, 0.2, 0.5])
     assert c.penalised.tolist() == [True, True, False, True] + [False] * 4
     assert c.penalised_frac == pytest.approx(3 / 8)
-    assert c.cancelled.tolist() == [False] and c.cancelled_frac == 0.0
 
 
 def test_delta_negative_penalises_mirrored_group_only():
@@ -53,7 +52,6 @@ def test_whole_better_group_above_threshold_cancels_under_group_normalisation():
     c = paper_correction(r, layout, threshold=0.5, eta=1.0)
     # Delta = 0.75 - 0.3 = 0.45 and every original sample is > 0.5: a constant shift of the group
     assert c.rewards[:G].tolist() == pytest.approx([0.45, 0.35, 0.25, 0.15])
-    assert c.cancelled.tolist() == [True] and c.cancelled_frac == 1.0
     per_group = segment_ids(layout, joint=False)
     a_paper = advantages(total(c.rewards), per_group)
     a_plain = advantages(total(r), per_group)
@@ -104,3 +102,75 @@ def test_nan_rewards_are_ignored_and_never_penalised():
     assert c.deltas.tolist() == pytest.approx([0.8])
     assert torch.isnan(c.rewards[1]) and c.rewards[0].item() == pytest.approx(0.1)
     assert advantages(c.rewards, segment_ids(layout, joint=False))[1].item() == 0.0
+
+
+# ---------------------------------------------------------------- mode_advantages: effects measured
+def hand_advantages(groups):
+    """Per-segment (r - mean) / (unbiased std + 1e-4), written out with the statistics module."""
+    import statistics
+
+    out = []
+    for seg in groups:
+        m, s = statistics.mean(seg), statistics.stdev(seg)
+        out += [(r - m) / (s + 1e-4) for r in seg]
+    return out
+
+
+def test_two_valued_typed_rewards_cancel_and_are_counted():
+    # typed 0/1 answers: Delta = 0.5 - 0.25; only the two right originals (> delta) lose 0.25, so the
+    # group is NOT entirely penalised, yet (1, 1, 0, 0) -> (0.75, 0.75, 0, 0) is a rescale: cancelled
+    r, layout = pair_batch([1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0])
+    res = mode_advantages(total(r), r, layout, "paper")
+    assert res.changed.tolist() == [True] and res.cancelled.tolist() == [True] and res.cancelled_frac == 1.0
+    assert res.penalised_frac == pytest.approx(2 / 8)
+    assert res.advantage_change < 1e-3
+    assert res.plain.tolist() == pytest.approx(hand_advantages([total(r)[:G].tolist(), total(r)[G:].tolist()]))
+
+
+def test_constant_shift_is_counted_cancelled():
+    r, layout = pair_batch([0.9, 0.8, 0.7, 0.6], [0.2, 0.5, 0.1, 0.4])
+    res = mode_advantages(total(r), r, layout, "paper")
+    assert res.cancelled.tolist() == [True] and torch.allclose(res.advantages, res.plain, atol=1e-5)
+
+
+def test_partial_penalty_is_not_cancelled():
+    r, layout = pair_batch([0.9, 0.8, 0.4, 0.7], [0.3, 0.6, 0.2, 0.5])  # 0.4 is kept: order changes
+    res = mode_advantages(total(r), r, layout, "paper")
+    # corrected original totals: 0.5 + 0.5 * (0.6, 0.5, 0.4, 0.4)
+    expected = hand_advantages([[0.8, 0.75, 0.7, 0.7], total(r)[G:].tolist()])
+    assert res.advantages.tolist() == pytest.approx(expected, abs=1e-5)
+    assert res.cancelled.tolist() == [False] and res.cancelled_frac == 0.0 and res.advantage_change > 0.1
+
+
+def test_joint_change_is_measured_against_plain_grpo():
+    # Delta = 0: no penalty at all, yet joint normalisation changes the advantages (a per-pair
+    # rescale); measured against joint-without-correction that change would read 0
+    r, layout = pair_batch([1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0])
+    res = mode_advantages(total(r), r, layout, "joint")
+    t = total(r).tolist()
+    joint, plain = hand_advantages([t]), hand_advantages([t[:G], t[G:]])
+    assert res.changed.tolist() == [False] and res.cancelled_frac == 0.0
+    assert res.advantages.tolist() == pytest.approx(joint, abs=1e-5)
+    assert res.advantage_change == pytest.approx(sum(abs(a - b) for a, b in zip(joint, plain)) / 8, abs=1e-5)
+    assert res.advantage_change == pytest.approx(0.06, abs=1e-3)
+
+
+def test_none_is_plain_grpo_and_modes_are_checked():
+    r, layout = pair_batch([0.9, 0.8, 0.4, 0.7], [0.3, 0.6, 0.2, 0.5])
+    res = mode_advantages(total(r), r, layout, "none")
+    assert torch.equal(res.advantages, res.plain) and res.advantage_change == 0.0
+    with pytest.raises(ValueError, match="one of"):
+        mode_advantages(total(r), r, layout, "both")
+    with pytest.raises(ValueError, match="agreement share"):
+        mode_advantages(total(r), r, layout, "agreement")
+
+
+def test_batch_scaling_divides_by_the_batch_std():
+    r, layout = pair_batch([0.9, 0.8, 0.4, 0.7], [0.3, 0.6, 0.2, 0.5])
+    res = mode_advantages(total(r), r, layout, "none", scale_rewards="batch")
+    import statistics
+
+    t = total(r).tolist()
+    s = statistics.stdev(t)
+    means = [statistics.mean(t[:G])] * G + [statistics.mean(t[G:])] * G
+    assert res.advantages.tolist() == pytest.approx([(x - m) / (s + 1e-4) for x, m in zip(t, means)], abs=1e-6)

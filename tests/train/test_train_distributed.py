@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from spatialforge.train.consistency import advantages, group_layout, segment_ids
+from spatialforge.train.consistency import group_layout, mode_advantages
 from tests.fixtures_models import tiny_qwen_path  # noqa: F401
 
 SCRIPT = Path(__file__).with_name("dist_grpo_step.py")
@@ -41,10 +41,11 @@ def test_two_processes_keep_pairs_and_slice_joint_advantages(tmp_path, tiny_qwen
         assert b0["local_views"] == ["original"] * 4 and b1["local_views"] == ["mirrored"] * 4
         assert b0["local_pair_ids"] == b1["local_pair_ids"]
         assert b0["pairs"] == b1["pairs"] == [[0, 1]] and not b0["unpaired"]
-        assert b0["rewards"] == b1["rewards"]  # both processes hold the gathered (corrected) rewards
-        total = 0.5 * torch.tensor(b0["rewards"]["format"]) + 0.5 * torch.tensor(b0["rewards"]["semantic"])
+        assert b0["rewards"] == b1["rewards"]  # both processes hold the gathered (raw) rewards
+        semantic = torch.tensor(b0["rewards"]["semantic"])
+        total = 0.5 * torch.tensor(b0["rewards"]["format"]) + 0.5 * semantic
         layout = group_layout(["p"] * 8, ["original"] * 4 + ["mirrored"] * 4, 4)
-        expected = advantages(total, segment_ids(layout, joint=True))
+        expected = mode_advantages(total, semantic, layout, "joint").advantages
         got = torch.tensor(b0["local_advantages"] + b1["local_advantages"])
         assert torch.allclose(got, expected, atol=1e-4)
     assert "consistency/delta" in ranks[0]["logs"][0] and ranks[0]["logs"][0]["consistency/delta"] > 0.5

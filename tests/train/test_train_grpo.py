@@ -10,7 +10,7 @@ from trl import GRPOConfig
 
 from spatialforge.models.loading import load_processor
 from spatialforge.train.config import SpatialGRPOConfig
-from spatialforge.train.consistency import advantages, group_layout, segment_ids
+from spatialforge.train.consistency import mode_advantages
 from spatialforge.train.data import to_grpo_dataset
 from spatialforge.train.grpo import SpatialGRPOTrainer
 from tests.fixtures_models import tiny_qwen_path  # noqa: F401
@@ -48,6 +48,7 @@ def test_defaults_are_the_papers_and_differ_from_trl(tmp_path):
     (dict(consistency="both"), "consistency must be one of"),
     (dict(pair_sampling=False), "set pair_sampling=True"),
     (dict(consistency_eta=-1.0), "consistency_eta must be >= 0"),
+    (dict(consistency_weight=-0.5), "consistency_weight must be >= 0"),
     (dict(multi_objective_aggregation="normalize_then_sum"), "sum_then_normalize"),
 ])
 def test_config_errors_say_the_fix(tmp_path, kw, match):
@@ -76,13 +77,12 @@ def test_one_real_step_with_the_paper_rewards(tmp_path, tiny_qwen_path, pair_dat
     assert changed, "no parameter moved"
     logs = trainer.state.log_history[0]
     for key in ("consistency/delta", "consistency/abs_delta", "consistency/penalised_frac",
-                "consistency/cancelled_frac", "consistency/advantage_change", "consistency/semantic_original",
-                "consistency/semantic_mirrored", "consistency/reward_original", "consistency/reward_mirrored",
+                "consistency/changed_frac", "consistency/cancelled_frac", "consistency/advantage_change",
+                "consistency/answer_original", "consistency/answer_mirrored", "consistency/agreement",
                 "rewards/format/mean", "rewards/semantic/mean", "kl"):
         assert key in logs, key
     assert 0.0 <= logs["consistency/penalised_frac"] <= 0.5  # only one view of a pair is ever penalised
-    # TRL's per-group advantages of the logged (corrected) rewards are ours
-    _check_logged_advantages(trainer, joint=False)
+    _check_logged_advantages(trainer)
 
 
 def fixed_rewards():
@@ -105,24 +105,61 @@ def test_correction_effect_by_mode(tmp_path, tiny_qwen_path, pair_dataset, mode)
     trainer.train()
     logs = trainer.state.log_history[0]
     assert logs["consistency/delta"] > 0.5 and logs["consistency/penalised_frac"] == 0.5
-    assert logs["consistency/cancelled_frac"] == 1.0
+    assert logs["consistency/changed_frac"] == 1.0
+    assert logs["rewards/semantic/mean"] > 0.6  # the logged rewards are the reward function's, unpenalised
     if mode == "paper":  # the whole better group is above delta: per-group normalisation cancels the penalty
+        assert logs["consistency/cancelled_frac"] == 1.0
         assert logs["consistency/advantage_change"] == pytest.approx(0.0, abs=1e-5)
-    else:
+    else:  # the penalty moves the original view's advantages below the mirrored view's
+        assert logs["consistency/cancelled_frac"] == 0.0
         assert logs["consistency/advantage_change"] > 0.1
-    _check_logged_advantages(trainer, joint=mode == "joint")
+    _check_logged_advantages(trainer)
 
 
-def _check_logged_advantages(trainer, joint):
-    """The advantages TRL logged for the last generation batch follow from its logged rewards."""
+def test_agreement_mode_step(tmp_path, tiny_qwen_path, pair_dataset):
+    args = make_args(tmp_path, per_device_train_batch_size=8, consistency="agreement", answer_reward="typed")
+    trainer = make_trainer(tiny_qwen_path, args, pair_dataset)
+    trainer.train()
+    logs = trainer.state.log_history[0]
+    assert 0.0 <= logs["consistency/agreement"] <= 1.0 and "consistency/changed_frac" in logs
+    assert trainer.last_agreement is not None and not torch.isnan(trainer.last_agreement).any()
+    _check_logged_advantages(trainer)
+    with pytest.raises(ValueError, match="answer_struct"):
+        make_trainer(tiny_qwen_path, args, pair_dataset.remove_columns(["answer_struct"]))
+
+
+def test_trainer_leaves_the_callers_config_alone(tmp_path, tiny_qwen_path, pair_dataset):
+    args = make_args(tmp_path)
+    trainer = make_trainer(tiny_qwen_path, args, pair_dataset)
+    assert args.reward_weights is None and trainer.reward_weights.tolist() == [0.5, 0.5]
+
+
+def test_eval_rewards_are_logged_before_the_penalty(tmp_path, tiny_qwen_path, pair_dataset):
+    args = make_args(tmp_path, per_device_train_batch_size=8, reward_weights=[0.5, 0.5], per_device_eval_batch_size=4)
+    model = AutoModelForImageTextToText.from_pretrained(tiny_qwen_path)
+    data = to_grpo_dataset(pair_dataset, "think")
+    trainer = SpatialGRPOTrainer(model=model, reward_funcs=fixed_rewards(), args=args, train_dataset=data,
+                                 eval_dataset=data.select(range(4)), processing_class=load_processor(tiny_qwen_path))
+    metrics = trainer.evaluate()
+    # originals score ~0.92, mirrors ~0.32: the raw mean is ~0.62; penalised originals would make it ~0.32
+    assert metrics["eval_consistency/delta"] > 0.5
+    assert metrics["eval_rewards/semantic/mean"] == pytest.approx(0.62, abs=0.03)
+
+
+def _check_logged_advantages(trainer):
+    """The advantages TRL logged for the last generation batch follow from its logged (raw) rewards."""
     n = len(trainer._logs["prompt"])
     rewards = torch.stack([torch.tensor(list(trainer._logs["rewards"][k]))[-n:] for k in trainer.reward_func_names], 1)
     total = (rewards * trainer.reward_weights).sum(1)
     logged = torch.tensor(list(trainer._logs["advantages"])[-n:])
-    layout = trainer.last_layout
+    layout, args = trainer.last_layout, trainer.args
     assert layout.num_groups * layout.num_generations == n and not layout.unpaired
-    expected = advantages(total, segment_ids(layout, joint=joint), trainer.args.scale_rewards)
-    assert torch.allclose(logged, expected, atol=1e-4)
+    k = trainer._answer_index
+    expected = mode_advantages(total, rewards[:, k], layout, args.consistency, answer_weight=args.semantic_weight,
+                               threshold=args.consistency_threshold, eta=args.consistency_eta,
+                               agreement=trainer.last_agreement, agreement_weight=args.consistency_weight,
+                               scale_rewards=args.scale_rewards)
+    assert torch.allclose(logged, expected.advantages, atol=1e-4)
 
 
 def test_typed_answer_reward_is_the_corrected_column(tmp_path, tiny_qwen_path, pair_dataset):
@@ -132,3 +169,15 @@ def test_typed_answer_reward_is_the_corrected_column(tmp_path, tiny_qwen_path, p
     done = [[{"role": "assistant", "content": f"<think>t</think> <answer>{a}</answer>"}] for a in batch["answer"]]
     cols = {k: batch[k] for k in batch.column_names if k not in ("prompt", "image")}
     assert trainer.reward_funcs[1](done, **cols) == [1.0, 1.0]
+
+
+def test_the_trl_internals_we_override_are_still_there():
+    """A TRL upgrade that renames or re-signs what SpatialGRPOTrainer overrides fails here, not mid-run."""
+    import inspect
+
+    from trl import GRPOTrainer
+
+    params = list(inspect.signature(GRPOTrainer._calculate_rewards).parameters)
+    assert params == ["self", "inputs", "prompts", "completions", "completion_ids_list"]
+    assert list(inspect.signature(GRPOTrainer._generate_and_score_completions).parameters) == ["self", "inputs"]
+    assert callable(GRPOTrainer._log_metric) and callable(GRPOTrainer._get_train_sampler)

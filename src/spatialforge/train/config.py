@@ -31,8 +31,15 @@ class SpatialGRPOConfig(GRPOConfig):
         consistency (`str`, defaults to `"paper"`): ``"paper"`` applies SVQA-R1 eqs. 2-4 to
             the answer reward, then per-group advantages (the paper); ``"joint"`` applies the
             same correction and normalises advantages over the 2G completions of a pair;
-            ``"none"`` is plain GRPO (Delta and per-view rewards are still logged when pairs
-            are sampled together).
+            ``"agreement"`` (ours) adds ``consistency_weight * a_i`` to each completion's
+            reward, ``a_i`` the share of the partner view's completions whose answer agrees
+            with its own after mirroring (needs ``answer_struct`` / ``eval_type`` columns);
+            ``"none"`` is plain GRPO (Delta, agreement and per-view rewards are still logged
+            when pairs are sampled together).  Every mode changes the advantages only: the
+            logged rewards are the reward functions' own values.
+        consistency_weight (`float`, defaults to `0.25`): weight of ``a_i`` in
+            ``"agreement"`` mode; below ``semantic_weight`` (0.5), so a right answer that
+            disagrees with the other view still beats a wrong one that agrees.
         consistency_threshold (`float`, defaults to `0.5`): delta of eqs. 3-4: only samples
             whose answer reward exceeds it are penalised.  (Named so because TRL's ``delta``
             is the two-sided clipping bound.)
@@ -70,6 +77,7 @@ class SpatialGRPOConfig(GRPOConfig):
     consistency: str = field(default="paper", metadata={"help": f"One of {CONSISTENCY_MODES}."})
     consistency_threshold: float = field(default=0.5, metadata={"help": "delta of SVQA-R1 eqs. 3-4."})
     consistency_eta: float = field(default=1.0, metadata={"help": "eta of SVQA-R1 eqs. 3-4."})
+    consistency_weight: float = field(default=0.25, metadata={"help": "Weight of the agreement term."})
     consistency_reward: str | None = field(default=None, metadata={"help": "Reward column used as r^s."})
     pair_sampling: bool = field(default=True, metadata={"help": "Keep mirror pairs in one generation batch."})
     format_weight: float = field(default=0.5, metadata={"help": "lambda_1 (format reward weight)."})
@@ -85,6 +93,8 @@ class SpatialGRPOConfig(GRPOConfig):
             raise ValueError(f"answer_reward must be one of {ANSWER_REWARDS}, got {self.answer_reward!r}")
         if self.consistency_eta < 0:
             raise ValueError(f"consistency_eta must be >= 0 (a penalty scale), got {self.consistency_eta}")
+        if self.consistency_weight < 0:
+            raise ValueError(f"consistency_weight must be >= 0 (a reward weight), got {self.consistency_weight}")
         if self.format_weight < 0 or self.semantic_weight < 0:
             raise ValueError("format_weight and semantic_weight must be >= 0")
         if self.consistency != "none" and not self.pair_sampling:
@@ -94,7 +104,7 @@ class SpatialGRPOConfig(GRPOConfig):
             )
         if self.consistency != "none" and self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
-                "Spatial-GRPO corrects the answer reward before the weighted sum (eq. 1), which needs "
+                "Spatial-GRPO changes the weighted reward sum (eq. 1) before normalisation, which needs "
                 "multi_objective_aggregation='sum_then_normalize'; set it, or consistency='none'"
             )
         if self.pair_sampling:

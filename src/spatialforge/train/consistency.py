@@ -13,11 +13,21 @@ For each pair (SVQA-R1 eqs. 2-4)::
     if Delta >= 0: r_s_i -> r_s_i - eta*|Delta| for every ORIGINAL sample with r_s_i > delta
     else:          the same for every MIRRORED sample with r_s_i > delta
 
-then GRPO advantages.  Known weakness (measured, not hidden): when every sample of the
-penalised group is above ``delta`` the penalty is the same constant for the whole group,
-and per-group normalisation ``(r - mean) / std`` removes it exactly, so the update equals
-plain GRPO.  ``consistency="joint"`` normalises over the ``2G`` completions of a pair
-instead, where the penalty moves the better view's advantages relative to the other view.
+then GRPO advantages.  The paper's rule is kept for reproduction (``"paper"``), but
+normalisation often removes it: a group entirely above ``delta`` gets a constant shift, and
+a group of two-valued rewards (typed 0/1) is only rescaled; ``(r - mean) / std`` undoes both.
+:func:`mode_advantages` therefore measures cancellation directly (advantages with the change
+equal advantages without it) and the effect of every mode against plain GRPO.
+
+Modes (``CONSISTENCY_MODES``):
+
+* ``none``: plain GRPO;
+* ``paper``: eqs. 2-4 on the answer reward, per-group advantages;
+* ``joint``: eqs. 2-4, advantages normalised over the 2G completions of a pair;
+* ``agreement`` (ours): every completion earns ``weight * a_i``, where ``a_i`` is the share of
+  the partner view's completions whose answer agrees with its own after the exact mirror of
+  the answer (:mod:`.agreement`); then per-group advantages.  ``a_i`` depends on the
+  completion's own answer, so it is not a constant per group.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
-CONSISTENCY_MODES = ("paper", "joint", "none")
+CONSISTENCY_MODES = ("none", "paper", "joint", "agreement")
 ORIGINAL, MIRRORED = "original", "mirrored"
 STD_EPS = 1e-4  # TRL's epsilon in (r - mean) / (std + eps)
 
@@ -94,18 +104,11 @@ class Correction:
     deltas: torch.Tensor  # (P,) Delta per pair (NaN where a group has no finite reward)
     penalised: torch.Tensor  # (N,) bool, completions whose reward was lowered
     pair_penalised: torch.Tensor  # (P,) bool, the pair had at least one completion lowered
-    cancelled: torch.Tensor  # (P,) bool, the whole penalised group was lowered: a constant shift
 
     @property
     def penalised_frac(self) -> float:
         """Share of the batch's completions whose reward was lowered."""
         return float(self.penalised.float().mean()) if self.penalised.numel() else 0.0
-
-    @property
-    def cancelled_frac(self) -> float:
-        """Share of penalised pairs whose penalty per-group normalisation removes exactly."""
-        n = int(self.pair_penalised.sum())
-        return float(self.cancelled.sum()) / n if n else 0.0
 
 
 def paper_correction(
@@ -123,7 +126,6 @@ def paper_correction(
     grouped = semantic.view(-1, g)
     penalised = torch.zeros(layout.num_groups, g, dtype=torch.bool, device=semantic.device)
     deltas = torch.full((len(layout.pairs),), float("nan"), dtype=semantic.dtype, device=semantic.device)
-    cancelled = torch.zeros(len(layout.pairs), dtype=torch.bool, device=semantic.device)
     pair_hit = torch.zeros(len(layout.pairs), dtype=torch.bool, device=semantic.device)
     for k, (go, gm) in enumerate(layout.pairs):
         delta = torch.nanmean(grouped[go]) - torch.nanmean(grouped[gm])  # eq. 2
@@ -137,8 +139,7 @@ def paper_correction(
             penalised[target] = hit
             out.view(-1, g)[target] = torch.where(hit, grouped[target] - penalty, grouped[target])
             pair_hit[k] = True
-            cancelled[k] = bool(hit.all())
-    return Correction(out, deltas, penalised.view(-1), pair_hit, cancelled)
+    return Correction(out, deltas, penalised.view(-1), pair_hit)
 
 
 def segment_ids(layout: GroupLayout, joint: bool) -> torch.Tensor:
@@ -181,3 +182,100 @@ def _nanstd(x: torch.Tensor) -> torch.Tensor:
     if finite.numel() < 2:
         return torch.tensor(float("nan"), dtype=x.dtype, device=x.device)
     return finite.std(unbiased=True)
+
+
+# Advantages that differ by less than this count as equal: TRL's ``std + 1e-4`` makes a group
+# that normalisation only rescales (two-valued rewards) differ by ~1e-4, nothing a step feels.
+CANCEL_ATOL = 1e-3
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    """Advantages of one consistency mode on a gathered batch, and what the mode changed.
+
+    ``changed`` (P,): the mode changed the pair's rewards (a penalty, a non-zero agreement
+    term).  ``cancelled`` (P,): it did, but the pair's advantages are the same as without the
+    change (normalisation removed it: a constant shift, a rescale of two-valued rewards, ...).
+    ``advantage_change``: mean |A - A_plain| over the batch, against plain per-group GRPO.
+    """
+
+    advantages: torch.Tensor  # (N,)
+    plain: torch.Tensor  # (N,) plain GRPO advantages of the same rewards
+    deltas: torch.Tensor  # (P,) Delta of the answer reward per pair
+    changed: torch.Tensor  # (P,) bool
+    cancelled: torch.Tensor  # (P,) bool
+    penalised_frac: float = 0.0  # paper / joint: share of completions penalised
+
+    @property
+    def cancelled_frac(self) -> float:
+        """Share of changed pairs whose change normalisation removed (0 when none changed)."""
+        n = int(self.changed.sum())
+        return float((self.cancelled & self.changed).sum()) / n if n else 0.0
+
+    @property
+    def advantage_change(self) -> float:
+        return float((self.advantages - self.plain).abs().mean()) if self.plain.numel() else 0.0
+
+
+def pair_deltas(answer: torch.Tensor, layout: GroupLayout) -> torch.Tensor:
+    """(P,) Delta = mean(original group) - mean(mirrored group) of the answer reward (eq. 2)."""
+    grouped = answer.view(-1, layout.num_generations)
+    vals = [torch.nanmean(grouped[a]) - torch.nanmean(grouped[b]) for a, b in layout.pairs]
+    return torch.stack(vals) if vals else answer.new_zeros(0)
+
+
+def mode_advantages(
+    total: torch.Tensor,
+    answer: torch.Tensor,
+    layout: GroupLayout,
+    mode: str,
+    *,
+    answer_weight: float = 0.5,
+    threshold: float = 0.5,
+    eta: float = 1.0,
+    agreement: torch.Tensor | None = None,
+    agreement_weight: float = 0.25,
+    scale_rewards: str = "group",
+) -> ModeResult:
+    """Advantages of ``mode`` for a gathered batch, with its effect measured.
+
+    ``total`` (N,): TRL's ``sum_k w_k r_k`` of the raw rewards (NaN for unscorable rows);
+    ``answer`` (N,): the raw answer reward r^s, weighted by ``answer_weight`` inside ``total``;
+    ``agreement`` (N,): the agreement shares ``a_i`` (NaN: no typed answer, adds nothing),
+    needed by ``mode="agreement"``.  The rewards themselves are never changed here: the mode
+    only decides the advantages.
+    """
+    if mode not in CONSISTENCY_MODES:
+        raise ValueError(f"consistency mode must be one of {CONSISTENCY_MODES}, got {mode!r}")
+    per_group = segment_ids(layout, joint=False)
+    plain = advantages(total, per_group, scale_rewards)
+    deltas = pair_deltas(answer, layout)
+    none = torch.zeros(len(layout.pairs), dtype=torch.bool)
+    if mode == "none":
+        return ModeResult(plain, plain, deltas, none, none)
+    penalised_frac = 0.0
+    if mode == "agreement":
+        if agreement is None:
+            raise ValueError("consistency='agreement' needs the agreement share of every completion")
+        bonus = agreement_weight * torch.nan_to_num(agreement.to(total), nan=0.0)
+        seg = per_group
+        changed = torch.tensor([bool(bonus[_pair_index(layout, p)].ne(0).any()) for p in layout.pairs],
+                               dtype=torch.bool)
+    else:
+        corr = paper_correction(answer, layout, threshold, eta)
+        bonus = answer_weight * torch.nan_to_num(corr.rewards - answer, nan=0.0)
+        seg = segment_ids(layout, joint=mode == "joint")
+        changed = corr.pair_penalised.cpu()
+        penalised_frac = corr.penalised_frac
+    adv = advantages(total + bonus, seg, scale_rewards)
+    without = advantages(total, seg, scale_rewards)  # the same normalisation without the change
+    cancelled = torch.tensor(
+        [bool(torch.allclose(adv[i], without[i], atol=CANCEL_ATOL, rtol=0))
+         for i in (_pair_index(layout, p) for p in layout.pairs)], dtype=torch.bool) & changed
+    return ModeResult(adv, plain, deltas, changed, cancelled, penalised_frac)
+
+
+def _pair_index(layout: GroupLayout, pair: tuple[int, int]) -> torch.Tensor:
+    """Completion indices of a pair's two groups."""
+    g = layout.num_generations
+    return torch.cat([torch.arange(gi * g, (gi + 1) * g) for gi in pair])

@@ -1,26 +1,33 @@
 """Spatial-GRPO (SVQA-R1 section 3.3) as a subclass of TRL's ``GRPOTrainer``.
 
-Three override points, nothing forked:
+Override points, nothing forked (tested on TRL 1.16; each is the minimum the feature needs):
 
-- ``_get_train_sampler`` / ``_get_eval_sampler``: :class:`~.sampler.PairRepeatSampler`, so a
-  pair's original and mirrored prompts (G completions each) are in the same generation
-  batch for any number of processes, per-device batch and gradient accumulation.
-- ``_calculate_rewards``: TRL returns the rewards gathered from every process (one column
-  per reward function, in sampler order); the answer-reward column r^s is corrected with
-  eqs. 2-4 there, before TRL forms ``r = sum_k w_k r_k`` and the per-group advantages.
-- ``_generate_and_score_completions``: with ``consistency="joint"`` the advantages TRL
-  computed are replaced by advantages normalised over the 2G completions of each pair.
+- ``_get_train_sampler`` / ``_get_eval_sampler`` (Transformers' ``Trainer`` hooks):
+  :class:`~.sampler.PairRepeatSampler`, so a pair's original and mirrored prompts (G
+  completions each) are in the same generation batch for any number of processes,
+  per-device batch and gradient accumulation.
+- ``_calculate_rewards`` (TRL): called through ``super()``; its result -- the rewards gathered
+  from every process, one column per reward function, in sampler order -- is returned
+  unchanged, and the consistency mode's advantages are computed from it
+  (:func:`~.consistency.mode_advantages`).  So every logged reward (train and eval) is the
+  reward functions' own, before any penalty or agreement term.
+- ``_generate_and_score_completions`` (TRL): in training, with a mode other than ``"none"``,
+  the advantages TRL returned are replaced by the mode's, and so are the ones TRL put in its
+  completions table (``_logs["advantages"]``, the one private attribute touched).  In
+  evaluation nothing is replaced: advantages do not matter there.
 
-Logged (under ``consistency/``): ``delta`` (mean signed Delta), ``abs_delta``,
-``penalised_frac`` (share of completions penalised), ``cancelled_frac`` (share of penalised
-pairs where the whole group was penalised, so per-group normalisation cancels it),
-``advantage_change`` (mean |A - A_without_correction|: 0 means the correction changed
-nothing), and per view ``semantic_original`` / ``semantic_mirrored`` (r^s before the
-correction) and ``reward_original`` / ``reward_mirrored`` (weighted total after it).
+Logged through TRL's ``log_metric`` (under ``consistency/``): ``delta`` (mean signed Delta of
+the answer reward), ``abs_delta``, ``answer_original`` / ``answer_mirrored`` (r^s per view),
+``agreement`` (mean a_i: the share of cross-view completion pairs that agree after
+mirroring, every mode, when rows carry typed answers) and, for paper / joint / agreement,
+``changed_frac`` (share of pairs whose rewards the mode changed), ``cancelled_frac`` (share
+of those whose advantages normalisation left exactly as without the change, whatever the
+cause), ``advantage_change`` (mean |A - A_plain GRPO|), ``penalised_frac`` (paper, joint).
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -28,9 +35,11 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
+from ..errors import ConfigError
 from ..models.rgbd import expose_on_transformers_module
+from .agreement import agreement_shares, parse_inputs
 from .config import SpatialGRPOConfig
-from .consistency import GroupLayout, advantages, group_layout, paper_correction, segment_ids
+from .consistency import GroupLayout, ModeResult, group_layout, mode_advantages
 from .grpo_inputs import GRPOInputsMixin, check_rgbd_vllm
 from .resume import ResumeWeightsMixin
 from .sampler import PairRepeatSampler, check_pair_batching, find_pairs
@@ -81,7 +90,8 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
             reward_funcs, weights = build_rewards(
                 args.answer_reward, args.semantic_model, args.format_weight, args.semantic_weight
             )
-            if args.reward_weights is None:
+            if args.reward_weights is None:  # on a copy: the caller's config stays as it was
+                args = copy.copy(args)
                 args.reward_weights = weights
         if args.pair_sampling:
             check_pair_batching(args.generation_batch_size, args.num_generations)
@@ -101,8 +111,15 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
                 f"reward functions are {self.reward_func_names}; set consistency_reward to one of them"
             )
         self._train_pairs = dataset_pairs(self.train_dataset) if args.pair_sampling else None
-        self._joint_advantages: torch.Tensor | None = None
-        self.last_layout: GroupLayout | None = None
+        if args.consistency == "agreement":
+            missing = [c for c in ("answer_struct", "eval_type") if c not in (self.train_dataset.column_names or [])]
+            if missing:
+                raise ConfigError(f"consistency='agreement' parses answers by type and needs the {missing} column(s) "
+                                  "of `spatialforge generate` data in train_dataset")
+        self._mode_advantages: torch.Tensor | None = None
+        self.last_layout: GroupLayout | None = None  # the last scored batch, for inspection and tests
+        self.last_result: ModeResult | None = None
+        self.last_agreement: torch.Tensor | None = None
         self._setup_inputs(point_map_estimator)  # RGB-D point maps, PaliGemma prompts (grpo_inputs.py)
 
     # ------------------------------------------------------------------ sampling
@@ -130,9 +147,9 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
         )
 
     # ------------------------------------------------------------------ rewards
-    def _calculate_rewards(self, inputs, *args, **kwargs):
-        rewards_per_func = super()._calculate_rewards(inputs, *args, **kwargs)  # gathered, (N_all, F)
-        self._joint_advantages = None
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        self._mode_advantages = None
         if self._answer_index is None or not self.args.pair_sampling:
             return rewards_per_func
         mode = "train" if self.model.training else "eval"
@@ -140,68 +157,66 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
         pair_ids = gather_object([str(x.get("pair_id") or "") for x in inputs])
         views = gather_object([str(x.get("view") or "") for x in inputs])
         layout = group_layout(pair_ids, views, g)
-        self.last_layout = layout  # the pairs of the last scored batch (for inspection and tests)
+        self.last_layout = layout
         if mode == "train" and layout.unpaired:
             raise RuntimeError(
                 f"{len(layout.unpaired)} prompt groups of this generation batch have no mirror partner although "
                 "pair sampling is on; a custom sampler or dataloader must keep pairs together"
             )
-        if not layout.pairs:
-            return rewards_per_func
-        return self._apply_consistency(rewards_per_func, layout, mode)
+        if layout.pairs:
+            self._consistency(rewards_per_func, layout, inputs, completions, mode)
+        return rewards_per_func  # unchanged: logged rewards are the reward functions' own
 
-    def _apply_consistency(self, rewards_per_func: torch.Tensor, layout: GroupLayout, mode: str) -> torch.Tensor:
-        """Correct the r^s column (eqs. 2-4), prepare joint advantages, log the ``consistency/`` metrics."""
+    def _consistency(self, rewards_per_func: torch.Tensor, layout: GroupLayout, inputs, completions,
+                     mode: str) -> None:
+        """The mode's advantages (kept for training) and the ``consistency/`` metrics."""
+        from ..rewards.format import completion_to_text
+
         args, k = self.args, self._answer_index
         weights = self.reward_weights.to(rewards_per_func.device)
-        unscorable = torch.isnan(rewards_per_func).all(dim=1)
-
-        def total(rpf: torch.Tensor) -> torch.Tensor:  # TRL's r = sum_k w_k r_k (NaN rows stay NaN)
-            r = (rpf * weights.unsqueeze(0)).nansum(dim=1)
-            r[unscorable] = torch.nan
-            return r
-
-        raw = rewards_per_func[:, k].clone()
-        corrected = rewards_per_func
-        m = self._metrics[mode]
-        if args.consistency == "none":
-            grouped = raw.view(-1, layout.num_generations)
-            deltas = torch.stack([torch.nanmean(grouped[a]) - torch.nanmean(grouped[b]) for a, b in layout.pairs])
-        else:
-            corr = paper_correction(raw, layout, args.consistency_threshold, args.consistency_eta)
-            deltas = corr.deltas
-            corrected = rewards_per_func.clone()
-            corrected[:, k] = corr.rewards
-            seg = segment_ids(layout, joint=args.consistency == "joint")
-            adv = advantages(total(corrected), seg, args.scale_rewards)
-            if args.consistency == "joint":
-                self._joint_advantages = adv  # swapped in by _generate_and_score_completions
-            plain = advantages(total(rewards_per_func), seg, args.scale_rewards)
-            m["consistency/penalised_frac"].append(corr.penalised_frac)
-            m["consistency/cancelled_frac"].append(corr.cancelled_frac)
-            m["consistency/advantage_change"].append((adv - plain).abs().mean().item())
-        r_total = total(corrected)
-        orig, mirr = layout.view_mask("original").to(raw.device), layout.view_mask("mirrored").to(raw.device)
-        m["consistency/delta"].append(torch.nanmean(deltas).item())
-        m["consistency/abs_delta"].append(torch.nanmean(deltas.abs()).item())
-        m["consistency/semantic_original"].append(torch.nanmean(raw[orig]).item())
-        m["consistency/semantic_mirrored"].append(torch.nanmean(raw[mirr]).item())
-        m["consistency/reward_original"].append(torch.nanmean(r_total[orig]).item())
-        m["consistency/reward_mirrored"].append(torch.nanmean(r_total[mirr]).item())
-        return corrected
+        total = (rewards_per_func * weights.unsqueeze(0)).nansum(dim=1)  # TRL's r = sum_k w_k r_k
+        total[torch.isnan(rewards_per_func).all(dim=1)] = torch.nan  # unscorable rows, as TRL
+        answer = rewards_per_func[:, k]
+        typed_rows = "answer_struct" in inputs[0] and "eval_type" in inputs[0]
+        agreement = None
+        if typed_rows or args.consistency == "agreement":
+            parsed = gather_object(parse_inputs([completion_to_text(c) for c in completions], inputs))
+            agreement = agreement_shares(parsed, layout).to(total.device)
+        result = mode_advantages(
+            total, answer, layout, args.consistency, answer_weight=float(weights[k]),
+            threshold=args.consistency_threshold, eta=args.consistency_eta, agreement=agreement,
+            agreement_weight=args.consistency_weight, scale_rewards=args.scale_rewards,
+        )
+        self.last_result, self.last_agreement = result, agreement
+        if mode == "train" and args.consistency != "none":
+            self._mode_advantages = result.advantages  # swapped in by _generate_and_score_completions
+        orig, mirr = layout.view_mask("original").to(total.device), layout.view_mask("mirrored").to(total.device)
+        metrics = {"delta": torch.nanmean(result.deltas), "abs_delta": torch.nanmean(result.deltas.abs()),
+                   "answer_original": torch.nanmean(answer[orig]), "answer_mirrored": torch.nanmean(answer[mirr])}
+        if agreement is not None:
+            metrics["agreement"] = torch.nanmean(agreement)
+        if args.consistency != "none":
+            metrics.update(changed_frac=result.changed.float().mean(), cancelled_frac=result.cancelled_frac,
+                           advantage_change=result.advantage_change)
+        if args.consistency in ("paper", "joint"):
+            metrics["penalised_frac"] = result.penalised_frac
+        for name, value in metrics.items():
+            value = float(value)
+            if value == value:  # NaN (nothing to average) is not logged
+                self._log_metric(f"consistency/{name}", value)
 
     def _generate_and_score_completions(self, inputs):
         output = super()._generate_and_score_completions(inputs)
-        if self._joint_advantages is not None:
-            n = len(inputs)
+        if self._mode_advantages is not None:
+            adv = self._mode_advantages.to(output["advantages"].device)
+            n = len(output["advantages"])
             start = self.accelerator.process_index * n
-            adv = self._joint_advantages.to(output["advantages"].device)
             output["advantages"] = adv[start : start + n]
-            logged = self._logs["advantages"]  # TRL logged the per-group ones for the whole batch
+            logged = self._logs["advantages"]  # TRL's completions table: the batch's last len(adv) entries
             for _ in range(min(len(adv), len(logged))):
                 logged.pop()
             logged.extend(adv.tolist())
-            self._joint_advantages = None
+            self._mode_advantages = None
         return output
 
 
