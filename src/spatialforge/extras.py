@@ -17,6 +17,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "render": ("trimesh", "pyrender"),
     "eval": ("torch", "transformers", "sentence_transformers", "sacrebleu", "matplotlib"),
     "perception": ("torch", "transformers"),
+    "ingest": ("h5py",),
     "train": ("torch", "transformers", "trl", "accelerate", "peft", "sentence_transformers"),
 }
 
