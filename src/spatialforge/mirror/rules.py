@@ -44,7 +44,7 @@ REJECTIONS: tuple[tuple[str, str], ...] = (
     (r"\b(?:north|south)?-?(?:east|west)(?:ern|ward|wards|erly)?\b",
      "compass direction (east/west need a map frame, not the image frame)"),
     (r"\bwhat time\b|\bthe time\b|\bclocks?\s+(?:shows?|reads?|says?|displays?|face|hands?)\b|"
-     r"\b(?:wall|alarm|analog|analogue|digital)\s+clocks?\b|\bthe clock\b",
+     r"\b(?:wall|alarm|analog|analogue|digital)\s+clocks?\b|\bthe clock\b(?!\s+(?:directions?|positions?))",
      "a clock in the image (its digits and hands, not a clock direction)"),
     (r"\b(?:mirror\w*|reflect\w*|flip\w*)\b", "the record itself talks about mirroring or reflections"),
     (r"\bright\s+(?:now|away|here|there|next to|in front of|behind|above|below|beside|under|underneath|"
@@ -57,23 +57,29 @@ REJECTIONS: tuple[tuple[str, str], ...] = (
      "'left' meaning 'remaining' or 'departed', not a side"),
     (r"\b(?:stage|camera|screen)[- ](?:left|right)\b|\bport\b|\bstarboard\b|\b(?:driver|passenger)'?s? side\b",
      "a side in a named frame (stage, screen, vehicle) the rules cannot map"),
-    (r"\bx[- ]?(?:coordinate|coord|position|value|axis)\b|\bx\s*=|\bcolumns?\b|\bazimuth\b|\bbearing\b|\bheading\b",
+    (r"\bx[- ]?(?:coordinate|coord|position|value|axis)\b|\bx\s*=|\bcolumns?\b|\bazimuth\b|\bbearing\b",
      "a bare x coordinate, column or azimuth (frame and convention unknown)"),
 )
 _REJECT_RES = tuple((re.compile(p, re.I), r) for p, r in REJECTIONS)
+#: the MCQ instruction's "letter" ("Reply with the letter of the correct answer"): not text in the image
+_MCQ_LETTER_RE = re.compile(r"\b(?:the|its|an?|one|single|option'?s|choice'?s|correct)\s+letters?\b"
+                            r"(?!\s+(?:on|in|written|printed|painted|shown))", re.I)
 
 _NUM = r"[+-]?\d+(?:\.\d+)?"
 _TUPLE_RE = re.compile(r"[\(\[]\s*" + _NUM + r"(?:\s*,\s*" + _NUM + r")+\s*[\)\]]")
 _NUM_RE = re.compile(_NUM)
 _CLOCK_RE = re.compile(r"\b(\d{1,2})(\s*o['\u2019]\s*clock)\b", re.I)
-_YAW_RE = re.compile(r"(\byaw(?:\s+angle)?(?:\s+(?:of|is|=|:))?\s*)(" + _NUM + ")", re.I)
+_YAW_RE = re.compile(r"(\b(?:yaw|heading)(?:\s+angle)?(?:\s+(?:of|is|=|:))?\s*)(" + _NUM + ")", re.I)
 _OFFSET_RE = re.compile(r"(\b(?:lateral|horizontal|sideways|x)[ -](?:offset|displacement|shift)"
                         r"(?:\s+(?:of|is|=|:))?\s*)(" + _NUM + r")(?!.{0,25}\b(?:left|right)\b)", re.I)
 _CAMERA_RE = re.compile(r"\bcamera[- ](?:frame|coordinates?|space|centric|view|axes)\b|"
                         r"\b(?:with respect|relative) to the camera\b|\bcamera'?s coordinate", re.I)
 #: the words between the two sides of a symmetric disjunction ("left or right", "left side or its right side")
-_DISJUNCTION_RE = re.compile(r"^\s*(?:side\s*)?,?\s*(?:or|and|vs\.?|versus|/)\s+(?:on\s+|to\s+)?"
-                             r"(?:the\s+|its\s+|your\s+|their\s+)?$", re.I)
+_DISJUNCTION_RE = re.compile(r"^\s*(?:side\s*)?,?\s*(?:or|and|vs\.?|versus|/)\s+"
+                             r"(?:(?:on|to|the|its|your|their|facing|turned|pointing|moving|going|towards?)\s+)*$",
+                             re.I)
+#: a side word that defines an axis or a scale ("x right", "3 = right"): a convention, not a fact
+_CONVENTION_RE = re.compile(r"(?:\b[xyz]\s+|=\s*)$", re.I)
 
 
 class RuleReject(Exception):
@@ -97,11 +103,13 @@ class _Ctx:
     coords2d: str | None
     width: float | None
     camera: bool
+    box: bool = False
     fired: set[str] = field(default_factory=set)
 
 
 def rejection(text: str) -> str | None:
     """The reason ``text`` cannot be mirrored by the rules, or None."""
+    text = _MCQ_LETTER_RE.sub(" ", text)
     for rx, reason in _REJECT_RES:
         if rx.search(text):
             return reason
@@ -169,7 +177,7 @@ def _sides(text: str, ctx: _Ctx) -> str:
             keep.update((i, i + 1))
     out, pos = [], 0
     for i, m in enumerate(ms):
-        if i in keep:
+        if i in keep or _CONVENTION_RE.search(text[max(0, m.start() - 4):m.start()]):
             continue
         out += [text[pos:m.start()], mirror_word(m.group(0))]
         pos = m.end()
@@ -189,7 +197,13 @@ def mirror_text(text: str, ctx: _Ctx) -> str:
             return m.group(1) + _neg(m.group(2))
         return sub
 
-    text = _YAW_RE.sub(signed("yaw"), text)
+    def yaw(m: re.Match[str]) -> str:
+        ctx.fired.add("yaw")
+        if ctx.box and abs(float(m.group(2))) == 90:  # a box's yaw is modulo 180 degrees: 90 stays 90
+            return m.group(0)
+        return m.group(1) + _neg(m.group(2))
+
+    text = _YAW_RE.sub(yaw, text)
     text = _OFFSET_RE.sub(signed("offset"), text)
     return _sides(text, ctx)
 
@@ -209,10 +223,11 @@ def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, co
         raise ValueError(f"points3d must be one of {POINTS3D}, got {points3d!r}")
     choices = tuple(choices)
     everything = "\n".join((question, answer, *choices))
-    reason = rejection(everything)
+    reason = next((r for t in (question, answer, *choices) if (r := rejection(t)) is not None), None)
     if reason is not None:
         return Mirrored("rejected", reason=reason)
-    ctx = _Ctx(coords2d, width, points3d == "camera" or bool(_CAMERA_RE.search(everything)))
+    ctx = _Ctx(coords2d, width, points3d == "camera" or bool(_CAMERA_RE.search(everything)),
+               box=bool(re.search(r"\bbox(?:es)?\b", everything, re.I)))
     try:
         q, a = mirror_text(question, ctx), mirror_text(answer, ctx)
         ch = tuple(mirror_text(c, ctx) for c in choices)
