@@ -63,7 +63,7 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int = 0) -> dict:
+def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int = 0, tasks=None) -> dict:
     """Mirror the originals of ``num_scenes`` layout scenes by rule; per-task counts and totals."""
     from qa_distribution import layout_scene
 
@@ -73,7 +73,8 @@ def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int =
     per_task: dict[str, Counter] = {}
     disagreements: list[str] = []
     for i in range(num_scenes):
-        res = generate_qa(layout_scene(seed, i), seed=seed * 1000 + i, qa_per_scene=qa_per_scene, mirror=True)
+        res = generate_qa(layout_scene(seed, i), seed=seed * 1000 + i, qa_per_scene=qa_per_scene, mirror=True,
+                          tasks=tasks)
         by_id = {r.id: r for r in res.records}
         for r in res.records:
             if r.view != "original" or (exact := by_id.get(r.id + "-m")) is None:
@@ -109,9 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scenes", type=int, default=20)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--qa-per-scene", type=int, default=40)
+    ap.add_argument("--tasks", nargs="*", default=None, help="only these tasks (default: all)")
     ap.add_argument("--show", type=int, default=10, help="print up to this many disagreements")
     a = ap.parse_args(argv)
-    out = run(a.scenes, a.seed, a.qa_per_scene, a.show)
+    out = run(a.scenes, a.seed, a.qa_per_scene, a.show, a.tasks)
     print(f"{'task':<16}{'n':>6}{'accepted':>10}{'accept %':>10}{'answer ok':>11}{'question ok':>13}")
     for task, c in sorted(out["per_task"].items()):
         print(f"{task:<16}{c['n']:>6}{c['accepted']:>10}{100.0 * c['accepted'] / c['n']:>9.1f}%"

@@ -69,9 +69,9 @@ _NUM = r"[+-]?\d+(?:\.\d+)?"
 _TUPLE_RE = re.compile(r"[\(\[]\s*" + _NUM + r"(?:\s*,\s*" + _NUM + r")+\s*[\)\]]")
 _NUM_RE = re.compile(_NUM)
 _CLOCK_RE = re.compile(r"\b(\d{1,2})(\s*o['\u2019]\s*clock)\b", re.I)
-_YAW_RE = re.compile(r"(\b(?:yaw|heading)(?:\s+angle)?(?:\s+(?:of|is|=|:))?\s*)(" + _NUM + ")", re.I)
+_YAW_RE = re.compile(r"(\b(?:yaw|heading)(?:\s+angle)?(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + ")", re.I)
 _OFFSET_RE = re.compile(r"(\b(?:lateral|horizontal|sideways|x)[ -](?:offset|displacement|shift)"
-                        r"(?:\s+(?:of|is|=|:))?\s*)(" + _NUM + r")(?!.{0,25}\b(?:left|right)\b)", re.I)
+                        r"(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + r")(?!.{0,25}\b(?:left|right)\b)", re.I)
 _CAMERA_RE = re.compile(r"\bcamera[- ](?:frame|coordinates?|space|centric|view|axes)\b|"
                         r"\b(?:with respect|relative) to the camera\b|\bcamera'?s coordinate", re.I)
 #: the words between the two sides of a symmetric disjunction ("left or right", "left side or its right side")
