@@ -28,6 +28,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 _NEG_ZERO = re.compile(r"-(0(?:\.0+)?)(?![\d.])")
 
+#: other wordings of our templates' spatial phrases, each symmetric in left/right, so applying
+#: one to a record and to its exact partner keeps them a mirror pair; the rules then meet forms
+#: our templates never write (left-hand side, left-most, curly o'clock, "turned to the left" ...)
+PARAPHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"\bto the (left|right) of\b", r"on the \1-hand side of"),
+    (r"\bon the (left|right)\b(?! side| or|-hand)", r"on the \1 side"),
+    (r"\b(left|right)most\b", r"\1-most"),
+    (r"\bfacing (left|right)\b", r"turned to the \1"),
+    (r"\bon its (left|right)\b", r"to its \1"),
+    (r"\bon your (left|right)\b", r"to your \1"),
+    (r"(\d+) o'clock", "\\1 o\u2019clock"),
+    (r"\bclock direction\b", "clock position"),
+    (r"\bRelative to\b", "Compared with"),
+    (r"\bcamera frame\b", "camera coordinate frame"),
+))
+
+
+def paraphrase(text: str) -> str:
+    for rx, rep in PARAPHRASES:
+        text = rx.sub(rep, text)
+    return text
+
+
+def _paraphrased(r):
+    from dataclasses import replace
+
+    return replace(r, question=paraphrase(r.question), answer=paraphrase(r.answer),
+                   choices=tuple(paraphrase(c) for c in r.choices))
+
 
 def _norm_q(text: str) -> str:
     return _NEG_ZERO.sub(r"\1", " ".join(text.split()))
@@ -63,8 +92,10 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int = 0, tasks=None) -> dict:
-    """Mirror the originals of ``num_scenes`` layout scenes by rule; per-task counts and totals."""
+def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int = 0, tasks=None,
+        paraphrased: bool = False) -> dict:
+    """Mirror the originals of ``num_scenes`` layout scenes by rule; per-task counts and totals.
+    ``paraphrased``: reword original and exact partner alike with :data:`PARAPHRASES` first."""
     from qa_distribution import layout_scene
 
     from spatialforge.mirror.rules import mirror_record
@@ -79,6 +110,8 @@ def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int =
         for r in res.records:
             if r.view != "original" or (exact := by_id.get(r.id + "-m")) is None:
                 continue
+            if paraphrased:
+                r, exact = _paraphrased(r), _paraphrased(exact)
             c = per_task.setdefault(r.task, Counter())
             c["n"] += 1
             m = mirror_record(r.question, r.answer, r.choices, points3d="camera")
@@ -120,6 +153,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{c['answer_agree']:>11}{c['question_agree']:>13}")
     for line in out["disagreements"]:
         print("  disagree:", line)
+    para = run(a.scenes, a.seed, a.qa_per_scene, a.show, a.tasks, paraphrased=True)
+    for line in para["disagreements"]:
+        print("  disagree (paraphrased):", line)
+    print("paraphrased questions: " + final_line(para["total"]))
     print(final_line(out["total"]))
 
 

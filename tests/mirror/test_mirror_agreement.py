@@ -43,3 +43,10 @@ def test_a_broken_side_swap_is_caught(bench, monkeypatch):
     monkeypatch.setattr(rules, "mirror_word", lambda w: w)
     t = bench.run(6, qa_per_scene=40)["total"]
     assert t["agree"] / t["accepted"] < 0.9
+
+
+def test_paraphrased_questions_agree_too(bench):
+    t = bench.run(6, qa_per_scene=40, paraphrased=True)["total"]
+    assert t["accepted"] / t["n"] >= 0.9 and t["agree"] / t["accepted"] >= 0.99
+    assert bench.paraphrase("the cup is to the left of the bed, at 3 o'clock") == \
+        "the cup is on the left-hand side of the bed, at 3 o\u2019clock"
