@@ -97,6 +97,19 @@ def test_our_output_mirrors_back_to_the_original(tmp_path):
     assert rows["r-t0-m-m"]["question"] == Q and rows["r-t0-m-m"]["answer"] == A
 
 
+def test_output_loads_as_records_and_mcq_letters_stay(tmp_path):
+    from spatialforge.datasets.parquet import load_records
+
+    Image.fromarray(_image()).save(tmp_path / "a.png")
+    row = {"id": "c", "image": "a.png", "question": "Where is the bar?\nA. left\nB. right", "answer": "A",
+           "choices": ["left", "right"]}
+    (tmp_path / "in.jsonl").write_text(json.dumps(row))
+    run_mirror(tmp_path / "in.jsonl", tmp_path / "out")
+    recs = {r.id: r for r in load_records(tmp_path / "out")}
+    assert recs["c-m"].answer_struct == {"kind": "choice", "value": "A"} and recs["c-m"].eval_type == "choice"
+    assert recs["c-m"].choices == ("right", "left") and recs["c-m"].question.endswith("A. right\nB. left")
+
+
 def test_unreadable_image_and_bad_options(tmp_path):
     (tmp_path / "in.jsonl").write_text(json.dumps({"id": "x", "image": "missing.png", "question": Q, "answer": A}))
     m = run_mirror(tmp_path / "in.jsonl", tmp_path / "out")

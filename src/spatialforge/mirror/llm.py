@@ -123,4 +123,5 @@ def side_counts(question: str, answer: str, choices: Sequence[str] = ()) -> Coun
 
 def swapped_counts(question: str, answer: str, choices: Sequence[str] = ()) -> Counter:
     """The side-word counts the mirrored record must have: each word of the original swapped."""
-    return Counter(_CANON.get(w, w) for w in (mirror_word(w).lower() for w in side_counts(question, answer, choices).elements()))
+    swapped = (mirror_word(w).lower() for w in side_counts(question, answer, choices).elements())
+    return Counter(_CANON.get(w, w) for w in swapped)

@@ -6,6 +6,8 @@ and the rewritten question / answer / options; both share ``pair_id``.  ``meta``
 ``{"mirror": {"status", "produced_by", "rules", "reason", "source"}}``.  Rejected items keep their
 original row (status ``rejected``) and are listed with the reason in ``manifest.json``
 (``skipped``), like unreadable items; ``stats`` counts the statuses and LLM failures.
+``answer_struct`` is ``{"kind": "choice", "value": letter}`` for an MCQ answered by a letter,
+else ``{"kind": "open", "value": answer}`` (scored by the judge / sBERT, eval type ``open``).
 
 Modes: ``rules`` (:mod:`.rules` only), ``llm`` (every item through :mod:`.llm`, checked against
 the rules), ``rules+llm`` (the rules first; items they reject for a reason the LLM may resolve go
@@ -23,6 +25,7 @@ from typing import Any
 from ..datasets.parquet import encode_png, shard_name, write_shard
 from ..errors import ConfigError, DataError
 from ..manifest import RunManifest
+from ..tasks.record import to_json
 from .arrays import flip_horizontal
 from .formats import BadItem, Item, load_rgb, read_items
 from .rules import REJECTIONS, Mirrored, mirror_record
@@ -36,12 +39,15 @@ SHARD_ROWS = 1000
 def _row(item: Item, view: str, png: bytes, size: tuple[int, int], path: str, q: str, a: str,
          choices: tuple[str, ...], mirror_meta: dict[str, Any]) -> dict[str, Any]:
     w, h = size
+    letter = a.strip().rstrip(".").upper()
+    is_choice = bool(choices) and len(letter) == 1 and 0 <= ord(letter) - 65 < len(choices)
+    struct = {"kind": "choice", "value": letter} if is_choice else {"kind": "open", "value": a}
     return {
         "id": item.id if view == "original" else f"{item.id}-m", "pair_id": item.id, "view": view,
         "flipped": view == "mirrored", "scene_id": str(item.source.get("source_id", item.id)), "scene_path": None,
         "image": {"bytes": png, "path": None}, "image_path": path, "question": q, "answer": a,
-        "answer_struct": None, "task": "", "level": None, "format": "mcq" if choices else "free",
-        "eval_type": "choice" if choices else "open", "object_ids": [], "choices": list(choices), "reasoning": "",
+        "answer_struct": to_json(struct), "task": "", "level": None, "format": "mcq" if choices else "free",
+        "eval_type": "choice" if is_choice else "open", "object_ids": [], "choices": list(choices), "reasoning": "",
         "meta": json.dumps({"mirror": mirror_meta}, sort_keys=True), "width": w, "height": h,
         "fx": None, "fy": None, "cx": None, "cy": None, "R_world_cam": None, "depth_path": None,
         "point_map_path": None,
