@@ -72,6 +72,8 @@ def test_points_and_unsafe_coordinates():
     assert "image width" in _m("Point at (15, 5).", coords2d="pixel").reason
     assert "camera frame" in _m("Where is it?", "(1.0, 2.0, 3.0)").reason
     assert _m("Where is it?", "(1.0, 2.0, 3.0)", points3d="camera").answer == "(-1.0, 2.0, 3.0)"
+    assert "size" in _m("Its size (w, h, l) is (0.5, 0.3, 0.2) m in the camera frame.").reason
+    assert "colour" in _m("Its RGB colour is (200, 10, 10).", points3d="camera").reason
     assert "list of 5" in _m("Values (1, 2, 3, 4, 5)?", points3d="camera").reason
 
 

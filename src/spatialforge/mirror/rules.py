@@ -68,6 +68,8 @@ _MCQ_LETTER_RE = re.compile(r"\b(?:the|its|an?|one|single|option'?s|choice'?s|co
 _NUM = r"[+-]?\d+(?:\.\d+)?"
 _TUPLE_RE = re.compile(r"[\(\[]\s*" + _NUM + r"(?:\s*,\s*" + _NUM + r")+\s*[\)\]]")
 _NUM_RE = re.compile(_NUM)
+#: words just before a tuple that make it a size or a colour (negating its first number would be wrong)
+_NOT_A_POSITION_RE = re.compile(r"\b(?:sizes?|dimensions?|extents?|scale|rgb|colou?rs?)\b[^\n.;]*$", re.I)
 _CLOCK_RE = re.compile(r"\b(\d{1,2})(\s*o['\u2019]\s*clock)\b", re.I)
 _YAW_RE = re.compile(r"(\b(?:yaw|heading)(?:\s+angle)?(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + ")", re.I)
 _OFFSET_RE = re.compile(r"(\b(?:lateral|horizontal|sideways|x)[ -](?:offset|displacement|shift)"
@@ -132,6 +134,8 @@ def _fmt_like(value: float, tok: str) -> str:
 def _tuple(m: re.Match[str], ctx: _Ctx) -> str:
     text = m.group(0)
     toks = _NUM_RE.findall(text)
+    if _NOT_A_POSITION_RE.search(m.string[max(0, m.start() - 30):m.start()]):
+        raise RuleReject("a number tuple that may be a size or a colour, not a position")
     if len(toks) == 3:
         if not ctx.camera:
             raise RuleReject("3D coordinates without a stated camera frame (pass points3d='camera' if they are)")
