@@ -40,14 +40,16 @@ def test_exact_rules(q, a, mq, ma, rule):
 def test_symmetric_disjunction_keeps_its_order_but_a_relation_swaps():
     m = _m("Relative to the sofa, is the chair on the left or on the right?", "to the right")
     assert m.question == "Relative to the sofa, is the chair on the left or on the right?" and m.answer == "to the left"
+    assert _m("Is it left/right of the cup?", "left").question == "Is it left/right of the cup?"
     m = _m("Is the cup left of the plate and right of the bowl?", "yes")
     assert m.question == "Is the cup right of the plate and left of the bowl?"
 
 
 def test_axis_conventions_are_not_facts():
-    m = _m("Give the vector in the camera frame (x right, y down, z forward); clock (12 = ahead, 3 = right).",
-           "(0.5, 0.1, 0.8)")
-    assert m.question.count("right") == 2 and m.answer == "(-0.5, 0.1, 0.8)"
+    m = _m("Give the vector in the camera frame (x right, y down, z forward).", "(0.5, 0.1, 0.8)")
+    assert "x right" in m.question and m.answer == "(-0.5, 0.1, 0.8)"
+    m = _m("Using clock directions (12 = ahead, 3 = right), where is the cup?", "2 o'clock")
+    assert "3 = right" in m.question and m.answer == "10 o'clock"
 
 
 def test_zero_keeps_no_sign_and_a_box_yaw_of_90_stays():
@@ -108,6 +110,7 @@ def test_mirror_invariant_records_are_unchanged(q):
     ("Is the cat visible in the mirror?", "yes", "mirroring"),
     ("Is it on stage left?", "yes", "named frame"),
     ("What is the x coordinate of the cup?", "120", "bare x coordinate"),
+    ("With 12 o'clock ahead, in which clock direction is the cup?", "3", "without 'o'clock'"),
 ])
 def test_unsafe_records_are_rejected_with_a_reason(q, a, reason_word):
     m = _m(q, a)

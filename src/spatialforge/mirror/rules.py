@@ -71,13 +71,14 @@ _NUM_RE = re.compile(_NUM)
 #: words just before a tuple that make it a size or a colour (negating its first number would be wrong)
 _NOT_A_POSITION_RE = re.compile(r"\b(?:sizes?|dimensions?|extents?|scale|rgb|colou?rs?)\b[^\n.;]*$", re.I)
 _CLOCK_RE = re.compile(r"\b(\d{1,2})(\s*o['\u2019]\s*clock)\b", re.I)
+_CLOCK_WORD_RE = re.compile(r"\bclock\b(?!wise)|o['\u2019]\s*clock", re.I)
 _YAW_RE = re.compile(r"(\b(?:yaw|heading)(?:\s+angle)?(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + ")", re.I)
 _OFFSET_RE = re.compile(r"(\b(?:lateral|horizontal|sideways|x)[ -](?:offset|displacement|shift)"
                         r"(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + r")(?!.{0,25}\b(?:left|right)\b)", re.I)
 _CAMERA_RE = re.compile(r"\bcamera[- ](?:frame|coordinates?|space|centric|view|axes)\b|"
                         r"\b(?:with respect|relative) to the camera\b|\bcamera'?s coordinate", re.I)
 #: the words between the two sides of a symmetric disjunction ("left or right", "left side or its right side")
-_DISJUNCTION_RE = re.compile(r"^\s*(?:side\s*)?,?\s*(?:or|and|vs\.?|versus|/)\s+"
+_DISJUNCTION_RE = re.compile(r"^\s*(?:side\s*)?,?\s*(?:(?:or|and|vs\.?|versus)\s+|/\s*)"
                              r"(?:(?:on|to|the|its|your|their|facing|turned|pointing|moving|going|towards?)\s+)*$",
                              re.I)
 #: a side word that defines an axis or a scale ("x right", "3 = right"): a convention, not a fact
@@ -230,6 +231,8 @@ def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, co
     reason = next((r for t in (question, answer, *choices) if (r := rejection(t)) is not None), None)
     if reason is not None:
         return Mirrored("rejected", reason=reason)
+    if _CLOCK_WORD_RE.search(question) and re.search(r"\d", answer) and not _CLOCK_RE.search(answer):
+        return Mirrored("rejected", reason="a clock direction answered without 'o'clock' (hour or not?)")
     ctx = _Ctx(coords2d, width, points3d == "camera" or bool(_CAMERA_RE.search(everything)),
                box=bool(re.search(r"\bbox(?:es)?\b", everything, re.I)))
     try:
