@@ -454,6 +454,8 @@ def mirror_cmd(
     from .mirror.rules import COORDS2D, POINTS3D
     from .mirror.run import run_mirror
 
+    if not input.exists():
+        raise ConfigError(f"mirror input {input} not found")
     if coords2d is not None and coords2d not in COORDS2D:
         raise ConfigError(f"--coords2d must be one of {', '.join(COORDS2D)}, got {coords2d!r}")
     if points3d not in POINTS3D:
