@@ -133,3 +133,11 @@ def test_cli_mirror(tmp_path):
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["num_skipped"] == 1
     res = CliRunner().invoke(app, ["mirror", str(src), "--out", str(tmp_path / "o"), "--coords2d", "inch"])
     assert res.exit_code == 2 and "--coords2d" in res.output
+
+
+def test_same_input_same_bytes(tmp_path):
+    src = _write("llava", tmp_path)
+    run_mirror(src, tmp_path / "a")
+    run_mirror(src, tmp_path / "b")
+    shard = "data/shard-00000.parquet"
+    assert (tmp_path / "a" / shard).read_bytes() == (tmp_path / "b" / shard).read_bytes()
