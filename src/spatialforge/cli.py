@@ -441,6 +441,41 @@ def ingest(
                   f"(reasons in {out / 'manifest.json'})")
 
 
+@app.command("mirror")
+def mirror_cmd(
+    input: Path = typer.Argument(..., help="Dataset to mirror: LLaVA JSON, messages JSONL/Parquet, JSONL, Parquet or an HF folder."),
+    out: Path = typer.Option(..., "--out", help="Output folder: data/shard-*.parquet and manifest.json."),
+    format: str = typer.Option("auto", "--format", help="auto, llava, messages, parquet, jsonl or hf."),
+    mode: str = typer.Option("rules", "--mode", help="rules, llm or rules+llm (see docs/mirroring.md)."),
+    coords2d: Optional[str] = typer.Option(None, "--coords2d", help="2D points/boxes in the text: pixel, unit or thousand."),
+    points3d: str = typer.Option("stated", "--points3d", help="3-number tuples: stated (camera frame named) or camera."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint of the LLM."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM model name."),
+    verify: bool = typer.Option(False, "--verify", help="A second LLM call checks each LLM rewrite."),
+) -> None:
+    """Mirror an existing spatial QA dataset (flipped images, rewritten QA); rejected records listed."""
+    from .checks import out_folder
+    from .mirror.rules import COORDS2D, POINTS3D
+    from .mirror.run import run_mirror
+
+    if not input.exists():
+        raise ConfigError(f"mirror input {input} not found")
+    if coords2d is not None and coords2d not in COORDS2D:
+        raise ConfigError(f"--coords2d must be one of {', '.join(COORDS2D)}, got {coords2d!r}")
+    if points3d not in POINTS3D:
+        raise ConfigError(f"--points3d must be one of {', '.join(POINTS3D)}, got {points3d!r}")
+    llm = None
+    if mode != "rules" and llm_model:
+        from .llm_client import ChatClient
+        from .mirror.llm import LLMMirror
+
+        llm = LLMMirror(ChatClient(llm_base_url), llm_model, verify=verify)
+    out_folder(out)
+    m = run_mirror(input, out, fmt=format, mode=mode, llm=llm, coords2d=coords2d, points3d=points3d)
+    console.print(f"mirror: {len(m.done)} records mirrored into {out / 'data'}, {len(m.skipped)} rejected or "
+                  f"unreadable (reasons in {out / 'manifest.json'}); {m.stats}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -49,3 +49,21 @@ def mirror_side(value: str) -> str:
 def mirror_label(label: str) -> str:
     """A label after a horizontal flip: left <-> right (leftmost, leftward, clockwise ...)."""
     return _LABEL_RE.sub(lambda m: _LABEL_SWAP[m.group(1).lower()], " ".join(label.lower().split()))
+
+
+#: free text of other datasets: every side form and turning sense (a superset of ``_SIDES``);
+#: "counter-clockwise" and "anti-clockwise" map to "clockwise", whose image is "counterclockwise"
+_TEXT_SWAP = {**_SIDES, "leftward": "rightward", "rightward": "leftward", "leftwards": "rightwards",
+              "rightwards": "leftwards", "clockwise": "counterclockwise", "counterclockwise": "clockwise",
+              "counter-clockwise": "clockwise", "anticlockwise": "clockwise", "anti-clockwise": "clockwise"}
+#: longest first so "counter-clockwise" is one word, not "counter-" + "clockwise"
+TEXT_SIDE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, _TEXT_SWAP), key=len, reverse=True))
+                          + r")(?!\w)", re.I)
+
+
+def mirror_word(word: str) -> str:
+    """One side word or turning sense of :data:`TEXT_SIDE_RE`, mirrored, its capitalisation kept."""
+    out = _TEXT_SWAP[word.lower()]
+    if word.isupper() and len(word) > 1:
+        return out.upper()
+    return out.capitalize() if word[0].isupper() else out

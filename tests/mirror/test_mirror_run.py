@@ -1,0 +1,143 @@
+"""`spatialforge mirror`: every input format round-trips into originals + mirrored partners."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spatialforge.datasets.parquet import iter_rows
+from spatialforge.errors import ConfigError
+from spatialforge.mirror.run import run_mirror
+
+Q, A = "Is the red bar on the left of the image?", "Yes, it is on the left."
+
+
+def _image() -> np.ndarray:
+    img = np.zeros((4, 6, 3), np.uint8)
+    img[:, 0] = (255, 0, 0)  # a red bar in the first column
+    return img
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(_image()).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _write(kind, d):
+    Image.fromarray(_image()).save(d / "a.png")
+    sign = ("What does the sign say?", "STOP")
+    if kind == "llava":
+        p = d / "in.json"
+        conv = [{"from": "human", "value": "<image>\n" + Q}, {"from": "gpt", "value": A},
+                {"from": "human", "value": sign[0]}, {"from": "gpt", "value": sign[1]}]
+        p.write_text(json.dumps([{"id": "r", "image": "a.png", "conversations": conv}]))
+    elif kind in ("messages", "hf_messages"):
+        msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": Q}]},
+                {"role": "assistant", "content": [{"type": "text", "text": A}]},
+                {"role": "user", "content": [{"type": "text", "text": sign[0]}]},
+                {"role": "assistant", "content": [{"type": "text", "text": sign[1]}]}]
+        if kind == "messages":
+            p = d / "in.jsonl"
+            p.write_text(json.dumps({"id": "r", "messages": msgs, "images": ["a.png"]}) + "\n")
+        else:
+            import datasets
+
+            p = d / "hf"
+            datasets.Dataset.from_dict({"id": ["r"], "messages": [msgs], "images": [[_png()]]}).save_to_disk(str(p))
+    elif kind == "jsonl":
+        p = d / "in.jsonl"
+        p.write_text("\n".join(json.dumps({"id": i, "image": "a.png", "question": q, "answer": a})
+                               for i, (q, a) in (("r-t0", (Q, A)), ("r-t1", sign))) + "\n{broken\n")
+    elif kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        p = d / "in.parquet"
+        pq.write_table(pa.Table.from_pylist([{"id": "r-t0", "image": {"bytes": _png(), "path": None}, "question": Q,
+                                              "answer": A},
+                                             {"id": "r-t1", "image": {"bytes": _png(), "path": None},
+                                              "question": sign[0], "answer": sign[1]}]), p)
+    elif kind == "hf":
+        import datasets
+
+        p = d / "hf"
+        ds = datasets.Dataset.from_dict({"id": ["r-t0", "r-t1"], "image": [str(d / "a.png")] * 2,
+                                         "question": [Q, sign[0]], "answer": [A, sign[1]]})
+        ds.cast_column("image", datasets.Image()).save_to_disk(str(p))
+    return p
+
+
+@pytest.mark.parametrize("kind", ["llava", "messages", "jsonl", "parquet", "hf", "hf_messages"])
+def test_each_format_round_trips(kind, tmp_path):
+    src = _write(kind, tmp_path)
+    m = run_mirror(src, tmp_path / "out")
+    rows = {r["id"]: r for r in iter_rows(tmp_path / "out")}
+    assert set(rows) == {"r-t0", "r-t0-m", "r-t1"}  # the sign question keeps its original, no partner
+    orig, mir = rows["r-t0"], rows["r-t0-m"]
+    assert (orig["question"], orig["answer"]) == (Q, A)
+    assert mir["question"] == "Is the red bar on the right of the image?" and mir["answer"] == "Yes, it is on the right."
+    assert mir["pair_id"] == orig["pair_id"] == "r-t0" and (orig["view"], mir["view"]) == ("original", "mirrored")
+    pix = np.asarray(Image.open(io.BytesIO(mir["image"]["bytes"])))
+    assert (pix[:, -1] == (255, 0, 0)).all() and (pix[:, 0] == 0).all()  # flipped: the bar is now on the right
+    assert json.loads(mir["meta"])["mirror"]["status"] == "exact-rule"
+    assert json.loads(rows["r-t1"]["meta"])["mirror"]["status"] == "rejected"
+    assert "text in the image" in m.skipped["r-t1"] and m.done == ["r-t0"]
+    assert m.stats["exact-rule"] == 1 and m.stats["rejected"] == 1
+    if kind == "jsonl":  # a broken line is listed, not fatal
+        assert m.stats["unreadable"] == 1 and any("not JSON" in r for r in m.skipped.values())
+
+
+def test_our_output_mirrors_back_to_the_original(tmp_path):
+    run_mirror(_write("llava", tmp_path), tmp_path / "out")
+    run_mirror(tmp_path / "out" / "data" / "shard-00000.parquet", tmp_path / "back", fmt="parquet")
+    rows = {r["id"]: r for r in iter_rows(tmp_path / "back")}
+    assert rows["r-t0-m-m"]["question"] == Q and rows["r-t0-m-m"]["answer"] == A
+
+
+def test_output_loads_as_records_and_mcq_letters_stay(tmp_path):
+    from spatialforge.datasets.parquet import load_records
+
+    Image.fromarray(_image()).save(tmp_path / "a.png")
+    row = {"id": "c", "image": "a.png", "question": "Where is the bar?\nA. left\nB. right", "answer": "A",
+           "choices": ["left", "right"]}
+    (tmp_path / "in.jsonl").write_text(json.dumps(row))
+    run_mirror(tmp_path / "in.jsonl", tmp_path / "out")
+    recs = {r.id: r for r in load_records(tmp_path / "out")}
+    assert recs["c-m"].answer_struct == {"kind": "choice", "value": "A"} and recs["c-m"].eval_type == "choice"
+    assert recs["c-m"].choices == ("right", "left") and recs["c-m"].question.endswith("A. right\nB. left")
+
+
+def test_unreadable_image_and_bad_options(tmp_path):
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "x", "image": "missing.png", "question": Q, "answer": A}))
+    m = run_mirror(tmp_path / "in.jsonl", tmp_path / "out")
+    assert "missing.png" in m.skipped["x"] and m.stats["unreadable"] == 1
+    with pytest.raises(ConfigError, match="--mode"):
+        run_mirror(tmp_path / "in.jsonl", tmp_path / "o2", mode="magic")
+    with pytest.raises(ConfigError, match="needs an LLM"):
+        run_mirror(tmp_path / "in.jsonl", tmp_path / "o2", mode="llm")
+    with pytest.raises(ConfigError, match="not found"):
+        run_mirror(tmp_path / "nope.json", tmp_path / "o2")
+
+
+def test_cli_mirror(tmp_path):
+    from typer.testing import CliRunner
+
+    from spatialforge.cli import app
+
+    src = _write("llava", tmp_path)
+    res = CliRunner().invoke(app, ["mirror", str(src), "--out", str(tmp_path / "out"), "--format", "llava"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["num_skipped"] == 1
+    res = CliRunner().invoke(app, ["mirror", str(src), "--out", str(tmp_path / "o"), "--coords2d", "inch"])
+    assert res.exit_code == 2 and "--coords2d" in res.output
+
+
+def test_same_input_same_bytes(tmp_path):
+    src = _write("llava", tmp_path)
+    run_mirror(src, tmp_path / "a")
+    run_mirror(src, tmp_path / "b")
+    shard = "data/shard-00000.parquet"
+    assert (tmp_path / "a" / shard).read_bytes() == (tmp_path / "b" / shard).read_bytes()
