@@ -110,6 +110,23 @@ def test_tilt_shift_camera_is_exact():
     assert np.allclose(K_got, (K[0, 0], K[1, 1], K[0, 2], K[1, 2])) and np.allclose(Q, Rx)
 
 
+def test_official_camera_rows():
+    """Rows of the official metadata_camera_parameters.csv: ai_001_001 (standard: fx = W / (2
+    tan 30 deg), centred) and ai_037_002 (tilt-shift: shift and tilt terms): every pixel's ray
+    from K and Q is the official ray ``F M S p``."""
+    std = np.array([[0.5773502886169104, 0, 0], [0, 0.4330127164626828, 0], [0, 0, -1.0]])
+    K, Q = camera_from_uv(std, 1024, 768, "ai_001_001")
+    assert np.allclose(K, (512 * math.sqrt(3), 512 * math.sqrt(3), 512, 384), atol=1e-4) and np.allclose(Q, np.eye(3))
+    M = np.array([[0.57960725, 0, -0.06955287], [0, 0.43468653, 0.09273313], [-0.0, 0.00405413, -1.00390917]])
+    (fx, fy, cx, cy), Q = camera_from_uv(M, 1024, 768, "ai_037_002")
+    p = np.array([[0.5, 0.5, 1], [1023.5, 767.5, 1], [100.5, 600.5, 1]]).T
+    S = np.array([[2 / 1024, 0, -1], [0, -2 / 768, 1], [0, 0, 1]])
+    official = FLIP @ M @ S @ p
+    ours = Q @ np.linalg.inv([[fx, 0, cx], [0, fy, cy], [0, 0, 1]]) @ p
+    assert np.allclose(official / np.linalg.norm(official, axis=0), ours / np.linalg.norm(ours, axis=0), atol=1e-9)
+    assert not np.allclose(Q, np.eye(3), atol=1e-3)  # the tilt is a real rotation
+
+
 def test_skewed_camera_is_skipped(tmp_path):
     M = np.diag([math.tan(math.pi / 6), math.tan(math.pi / 6) / 2, -1.0])
     M[0, 1] = 0.05  # x depends on v: a skewed pinhole
