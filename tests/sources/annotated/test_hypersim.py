@@ -162,6 +162,16 @@ def test_bad_input(tmp_path):
     (d / "_detail/metadata_scene.csv").unlink()
     m = ingest("hypersim", d, tmp_path / "of")
     assert "missing _detail/metadata_scene.csv" in m.skipped["hypersim-ai_007_003-scene"]
+    # a scene missing from the camera CSV is recorded, not guessed; an unlabelled instance is dropped
+    d = _hand(tmp_path / "h", M=np.eye(3))
+    (tmp_path / "h" / "metadata_camera_parameters.csv").write_text(
+        (tmp_path / "h" / "metadata_camera_parameters.csv").read_text().replace("ai_007_003", "ai_001_001"))
+    m = ingest("hypersim", d, tmp_path / "oh")
+    assert "not in metadata_camera_parameters.csv" in m.skipped["hypersim-ai_007_003-scene"]
+    d = _hand(tmp_path / "i")
+    write_h5(d / "images/scene_cam_00_geometry_hdf5/frame.0000.semantic.hdf5", np.zeros((2, 4), np.int16))
+    m = ingest("hypersim", d, tmp_path / "oi")
+    assert "3: unknown category" in next(iter(m.skipped.values()))
     # NaN camera pose
     d = _hand(tmp_path / "g")
     write_h5(d / "_detail/cam_00/camera_keyframe_positions.hdf5", [[np.nan, 0.0, 0.0]])
