@@ -269,7 +269,8 @@ def write_hypersim(samples, root: Path, heading: float = 0.6, origin=(40.0, -25.
         d = root / name
         Rz = rot_z(heading)
         (d / "_detail").mkdir(parents=True, exist_ok=True)
-        (d / "_detail" / "metadata_scene.csv").write_text(f"parameter_name,parameter_value\nmeters_per_asset_unit,{HYPERSIM_M!r}\n")
+        (d / "_detail" / "metadata_scene.csv").write_text(
+            f"parameter_name,parameter_value\nmeters_per_asset_unit,{HYPERSIM_M!r}\n")
         write_h5(d / "_detail/cam_00/camera_keyframe_positions.hdf5", np.stack([origin, origin + 1]))
         R_hs = Rz @ cam.R @ FLIP  # Hypersim camera (x right, y up, z back) -> world
         write_h5(d / "_detail/cam_00/camera_keyframe_orientations.hdf5", np.stack([R_hs, np.eye(3)]))
@@ -299,8 +300,9 @@ def write_hypersim(samples, root: Path, heading: float = 0.6, origin=(40.0, -25.
         names.append(name)
     cols = [f"M_cam_from_uv_{i}{j}" for i in range(3) for j in range(3)]
     lines = ["scene_name,settings_output_img_height,settings_output_img_width," + ",".join(cols)]
-    for name, M in rows:
-        cam = samples[0].scene.camera
-        lines.append(f"{name},{float(cam.height)},{float(cam.width)}," + ",".join(repr(float(v)) for v in M.reshape(-1)))
+    for (name, M), smp in zip(rows, samples):
+        cam = smp.scene.camera
+        lines.append(f"{name},{float(cam.height)},{float(cam.width)},"
+                     + ",".join(repr(float(v)) for v in M.reshape(-1)))
     (root / "metadata_camera_parameters.csv").write_text("\n".join(lines) + "\n")
     return names
