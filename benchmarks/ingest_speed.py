@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.sources.an
 
 from spatialforge.sources.annotated import ingest  # noqa: E402
 from spatialforge.sources.synthetic import render_synthetic  # noqa: E402
-from tests.sources.annotated.writers import write_arkitscenes, write_ca1m, write_omni3d, write_scannet  # noqa: E402
+from tests.sources.annotated.writers import (  # noqa: E402
+    write_arkitscenes, write_ca1m, write_hypersim, write_omni3d, write_scannet)
 
 
 def main() -> None:
@@ -38,7 +39,8 @@ def main() -> None:
         root = Path(tmp)
         inputs = {"omni3d": write_omni3d(samples, root / "omni3d"), "ca1m": write_ca1m(samples, root / "ca1m"),
                   "arkitscenes": (write_arkitscenes(samples, root / "ark"), root / "ark")[1],
-                  "scannet": (write_scannet(samples, root / "scannet"), root / "scannet")[1]}
+                  "scannet": (write_scannet(samples, root / "scannet"), root / "scannet")[1],
+                  "hypersim": (write_hypersim(samples, root / "hypersim"), root / "hypersim")[1]}
         print(f"{n} frames of {w}x{h}, one core")
         for name, inp in inputs.items():
             t = time.perf_counter()

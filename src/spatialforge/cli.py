@@ -416,7 +416,7 @@ def train_grpo(config: Path = _CONFIG, override: list[str] = _OVERRIDE) -> None:
 
 @app.command()
 def ingest(
-    dataset: str = typer.Argument(..., help="omni3d, ca1m, arkitscenes or scannet (see docs/datasets.md)."),
+    dataset: str = typer.Argument(..., help="omni3d, ca1m, arkitscenes, scannet or hypersim (see docs/datasets.md)."),
     input: Path = typer.Argument(..., help="The dataset's files: a JSON, tar or capture folder, or a folder of them."),
     out: Path = typer.Option(..., "--out", help="Scene folder for `generate --source folder --scenes`."),
     every: int = typer.Option(1, "--every", help="Keep every N-th frame."),

@@ -1,4 +1,4 @@
-"""``generate`` on ingested scenes (all four formats) passes the independent truth test the synthetic source
+"""``generate`` on ingested scenes (all five formats) passes the independent truth test the synthetic source
 passes (tests/tasks/test_independent_truth.py): every answer recomputed from the stored scene."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
 from spatialforge.tasks import TASKS, generate_qa
-from tests.sources.annotated.writers import write_arkitscenes, write_ca1m, write_omni3d, write_scannet
+from tests.sources.annotated.writers import write_arkitscenes, write_ca1m, write_hypersim, write_omni3d, write_scannet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tasks"))  # its `taskscenes` import
 from tests.tasks.test_independent_truth import Geo, check_record  # noqa: E402
@@ -23,8 +23,10 @@ def test_answers_on_ingested_scenes_are_true(samples, tmp_path):
     ingest("arkitscenes", tmp_path / "a", tmp_path / "s2")
     write_scannet(samples, tmp_path / "n")
     ingest("scannet", tmp_path / "n", tmp_path / "s3")
-    scenes = [Scene.load(p) for d in ("s", "s2", "s3") for p in sorted((tmp_path / d).glob("*-*.json"))]
-    assert len(scenes) == 4 * len(samples)
+    write_hypersim(samples, tmp_path / "h")
+    ingest("hypersim", tmp_path / "h", tmp_path / "s4")
+    scenes = [Scene.load(p) for d in ("s", "s2", "s3", "s4") for p in sorted((tmp_path / d).glob("*-*.json"))]
+    assert len(scenes) == 5 * len(samples)
     seen = Counter()
     for s in scenes:
         res = generate_qa(s, seed=7, qa_per_scene=16, ratios={t: 1.0 for t in TASKS}, mirror=True)

@@ -229,3 +229,80 @@ def write_scannet(samples, root: Path, psi: float = 0.3, origin=(2.0, 1.0, 1.3),
         (d / "pose" / "0.txt").write_text(_mat_txt(pose))
         names.append(name)
     return names
+
+
+# ---------------------------------------------------------------- Hypersim
+HYPERSIM_M = 0.0254  # meters_per_asset_unit: the scenes are modelled in inches
+FLIP = np.diag([1.0, -1.0, -1.0])  # OpenCV <-> Hypersim (OpenGL) camera axes
+
+
+def write_h5(path: Path, arr) -> None:
+    import h5py
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("dataset", data=np.asarray(arr))
+
+
+def m_cam_from_uv(cam) -> np.ndarray:
+    """Hypersim's ``M_cam_from_uv`` of a pinhole camera: ray = M (u, v, 1) for the pixel centre
+    at NDC (u, v), v up; pixel p = (c + 0.5, r + 0.5, 1) has (u, v, 1) = S p."""
+    S = np.array([[2.0 / cam.width, 0, -1], [0, -2.0 / cam.height, 1], [0, 0, 1]])
+    return FLIP @ np.linalg.inv(cam.K) @ np.linalg.inv(S)
+
+
+def nyu40_id(category: str) -> int:
+    from spatialforge.sources.annotated.hypersim import NYU40
+
+    return NYU40.index(category) + 1 if category in NYU40 else 40  # otherprop
+
+
+def write_hypersim(samples, root: Path, heading: float = 0.6, origin=(40.0, -25.0, 12.0)) -> list[str]:
+    """One scene per sample in asset units (inches): Hypersim world = our world turned by
+    ``heading``, moved to ``origin`` (asset units); OpenGL camera; Euclidean distances;
+    box rows indexed by semantic instance id (= object id + 1; row 0 is unused, inf)."""
+    names, rows = [], []
+    origin = np.asarray(origin, float)
+    for n, smp in enumerate(samples):
+        sc, cam = smp.scene, smp.scene.camera
+        name = f"ai_001_{n + 1:03d}"
+        d = root / name
+        Rz = rot_z(heading)
+        (d / "_detail").mkdir(parents=True, exist_ok=True)
+        (d / "_detail" / "metadata_scene.csv").write_text(
+            f"parameter_name,parameter_value\nmeters_per_asset_unit,{HYPERSIM_M!r}\n")
+        write_h5(d / "_detail/cam_00/camera_keyframe_positions.hdf5", np.stack([origin, origin + 1]))
+        R_hs = Rz @ cam.R @ FLIP  # Hypersim camera (x right, y up, z back) -> world
+        write_h5(d / "_detail/cam_00/camera_keyframe_orientations.hdf5", np.stack([R_hs, np.eye(3)]))
+        n_inst = max(o.id for o in sc.objects) + 2
+        pos, ext, rot = np.full((n_inst, 3), np.inf), np.full((n_inst, 3), np.inf), np.full((n_inst, 3, 3), np.inf)
+        for o in sc.objects:
+            b = o.box3d
+            w, h, l = b.size
+            pos[o.id + 1] = (Rz @ np.array(b.center)) / HYPERSIM_M + origin
+            ext[o.id + 1] = np.array([w, l, h]) / HYPERSIM_M  # object x = our w axis, y = l, z = up
+            rot[o.id + 1] = Rz @ box_axes_world(b)
+        for k, arr in (("positions", pos), ("extents", ext), ("orientations", rot)):
+            write_h5(d / f"_detail/mesh/metadata_semantic_instance_bounding_box_object_aligned_2d_{k}.hdf5", arr)
+        H, W = smp.depth.shape
+        x = (np.arange(W) + 0.5 - cam.cx) / cam.fx
+        y = (np.arange(H) + 0.5 - cam.cy) / cam.fy
+        dist = smp.depth * np.sqrt(1 + x[None, :] ** 2 + y[:, None] ** 2)  # planar z -> distance to the centre
+        geo, fin = d / "images/scene_cam_00_geometry_hdf5", d / "images/scene_cam_00_final_hdf5"
+        write_h5(fin / "frame.0000.color.hdf5", (smp.rgb / 255.0) ** 2.2 * 3.0)  # linear HDR
+        write_h5(geo / "frame.0000.depth_meters.hdf5", dist.astype(np.float32))
+        inst = np.where(smp.instance_ids >= 0, smp.instance_ids + 1, -1).astype(np.int32)
+        write_h5(geo / "frame.0000.semantic_instance.hdf5", inst)
+        cats = {o.id: nyu40_id(o.category) for o in sc.objects}
+        sem = np.vectorize(lambda i: cats.get(int(i), 2), otypes=[np.int32])(smp.instance_ids)  # -1 -> floor
+        write_h5(geo / "frame.0000.semantic.hdf5", sem)
+        rows.append((name, m_cam_from_uv(cam)))
+        names.append(name)
+    cols = [f"M_cam_from_uv_{i}{j}" for i in range(3) for j in range(3)]
+    lines = ["scene_name,settings_output_img_height,settings_output_img_width," + ",".join(cols)]
+    for (name, M), smp in zip(rows, samples):
+        cam = smp.scene.camera
+        lines.append(f"{name},{float(cam.height)},{float(cam.width)},"
+                     + ",".join(repr(float(v)) for v in M.reshape(-1)))
+    (root / "metadata_camera_parameters.csv").write_text("\n".join(lines) + "\n")
+    return names

@@ -1,4 +1,4 @@
-"""3D-annotated datasets (Omni3D, CA-1M, ARKitScenes, ScanNet) ingested into scenes.
+"""3D-annotated datasets (Omni3D, CA-1M, ARKitScenes, ScanNet, Hypersim) ingested into scenes.
 
     from spatialforge.sources.annotated import ingest
     ingest("ca1m", "ca1m-tars/", "scenes/", every=10)   # scenes/<id>.json, images/, depth/
@@ -23,7 +23,7 @@ def register(name: str):
     return deco
 
 
-from . import arkitscenes, ca1m, omni3d, scannet  # noqa: E402,F401  (register the readers)
+from . import arkitscenes, ca1m, hypersim, omni3d, scannet  # noqa: E402,F401  (register the readers)
 
 __all__ = ["READERS", "Frame", "FrameRef", "RawObject", "build_scene", "gravity_rotation", "ingest",
            "register", "scene_id", "to_box3d"]
