@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from ..mirror import mirror_point3d
 from ..scene import wrap_yaw
 from .formats import emit, label_distractors, length_distractors, new_plan, point_distractors, side_mirror
 from .language import POINT_UNITS, format_box, format_length, format_point, unit_for
@@ -208,7 +209,7 @@ def _box_distractors(box: dict, draws, k: int) -> list[dict]:
         {"center": [v * 1.3 for v in c], "size": [v * 1.4 for v in s], "yaw": yaw},
     ]
     if abs(c[0]) >= max(0.3, 0.2 * n):
-        cands.append({"center": [-c[0], c[1], c[2]], "size": s, "yaw": wrap_yaw(-yaw)})
+        cands.append({"center": list(mirror_point3d(c)), "size": s, "yaw": wrap_yaw(-yaw)})
     if max(s[0], s[2]) >= 1.3 * min(s[0], s[2]):
         cands.append({"center": c, "size": s, "yaw": wrap_yaw(yaw + math.pi / 2)})
     return pick(cands, draws, k)  # each differs visibly (>= 30 % in centre or size, or a turn/flip)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from ..mirror import mirror_hour
+from ..units import LONG_NAMES, METRES
 from .answer_stats import COUNT_POOL
 from .formats import count_distractors, emit, label_distractors, new_plan, side_mirror
 from .language import plural, unit_for
@@ -30,7 +32,7 @@ from .plan import Plan, RealiseError, Skip, balanced_choice, pick
 from .priors import larger_count_by_prior
 from .registry import Task, register_task
 from .relations import clock_hour, ego_front_behind, ego_left_right, egocentric, front_behind, observer_frame
-from . import thresholds as T
+from .thresholds import COMPARE_VOLUME_RATIO, COUNT_DIST_BAND, LR_MIN, LR_MIN_IMAGE
 
 LEVEL = 3
 
@@ -111,11 +113,6 @@ COMBO_POOL = ("front+left", "front+right", "behind+left", "behind+right")
 
 def _hour_text(h: int) -> str:
     return f"{h} o'clock"
-
-
-def mirror_hour(h: int) -> int:
-    """A clock direction after a horizontal flip: 3 <-> 9, 12 and 6 stay."""
-    return (12 - h) % 12 or 12
 
 
 _CLOCK_OFFSETS = (3, 6, 9, 2, -2, 4, -4)
@@ -241,29 +238,27 @@ COUNT_WEIGHTS = {0: 0.8, 1: 0.8, 2: 1.5, COUNT_POOL: 1.6}
 #: "within r" (radii up to 3 m) and "larger than X" (a small anchor has many larger objects) reach 3+ often
 WIDE_COUNT_WEIGHTS = {**COUNT_WEIGHTS, COUNT_POOL: 1.2}
 COUNT_CANDIDATES = 24  # (anchor, category, radius) draws a counting question's answer is balanced over
-_TO_M = {"m": 1.0, "cm": 0.01, "ft": 0.3048, "in": 0.0254}
-_RADIUS_WORD = {"m": ("m", "meters"), "cm": ("cm", "centimeters"), "ft": ("ft", "feet"), "in": ("in", "inches")}
 
 
 def _radius_text(num: float, unit: str, long: bool) -> str:
     s = f"{num:g}"
-    short, longw = _RADIUS_WORD[unit]
-    if long and s == "1":
-        longw = {"m": "meter", "cm": "centimeter", "ft": "foot", "in": "inch"}[unit]
-    return f"{s} {longw if long else short}"
+    if not long:
+        return f"{s} {unit}"
+    singular, plural_ = LONG_NAMES[unit]
+    return f"{s} {singular if s == '1' else plural_}"
 
 
 def _status(view, rel: str, a: int, j: int, radius: float) -> str:
     """'yes', 'no' or 'ambiguous' for candidate j against anchor a."""
     if rel == "within":
         d = math.sqrt((view.cx[j] - view.cx[a]) ** 2 + (view.cy[j] - view.cy[a]) ** 2 + (view.cz[j] - view.cz[a]) ** 2)
-        if abs(d - radius) < T.COUNT_DIST_BAND:
+        if abs(d - radius) < COUNT_DIST_BAND:
             return "ambiguous"
         return "yes" if d < radius else "no"
     if rel in ("left_of", "right_of"):
         dx = view.cx[j] - view.cx[a]
         dt = (view.t[j] - view.t[a]) * view.fx
-        if abs(dx) < T.LR_MIN or abs(dt) < T.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
+        if abs(dx) < LR_MIN or abs(dt) < LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
             return "ambiguous"
         return "yes" if (dx < 0) == (rel == "left_of") else "no"
     if rel in ("in_front_of", "behind"):  # nearer / farther by depth and distance (front_behind)
@@ -273,7 +268,7 @@ def _status(view, rel: str, a: int, j: int, radius: float) -> str:
         return "yes" if (fb == "front") == (rel == "in_front_of") else "no"
     if rel == "larger":
         d = view.logvol[j] - view.logvol[a]
-        if abs(d) < math.log(T.COMPARE_VOLUME_RATIO):
+        if abs(d) < math.log(COMPARE_VOLUME_RATIO):
             return "ambiguous"
         return "yes" if d > 0 else "no"
     raise ValueError(f"unknown counting relation {rel!r}")
@@ -340,7 +335,7 @@ class Counting(Task):
                 if _count_leaks(view, rel, a, category) or (rel == "larger" and larger_count_by_prior(
                         view, a, (j for j in view.visible if j != a and category in (None, view.cat[j])))):
                     return None
-                n = count_matching(view, rel, a, category, num * _TO_M[unit])
+                n = count_matching(view, rel, a, category, num * METRES[unit])
                 return None if n is None else min(n, COUNT_POOL)
 
             # the count first (weighted over the classes the candidates have, 3+ pooled), then a candidate
@@ -352,7 +347,7 @@ class Counting(Task):
             params = {"rel": rel, "category": category}
             if rel == "within":
                 params["radius_num"] = num
-                params["radius_m"] = num * _TO_M[unit]
+                params["radius_m"] = num * METRES[unit]
             return new_plan(rs, self.name, fmt, rel, (view.ids[a],), n_stems=len(COUNT_STEMS),
                             n_claims=len(COUNT_CLAIMS), unit=unit, params=params, key=key)
         return Skip("every anchor/relation tried had an object inside a threshold band")
