@@ -37,7 +37,7 @@ B_AHEAD = (0.0, 4.5, 0.0)
 
 def test_front_behind_needs_depth_and_distance_to_agree():
     v = _view(obj(0, "box", A_SIDE, (0.3, 0.3, 0.3)), obj(1, "ball", B_AHEAD, (0.3, 0.3, 0.3)))
-    assert v.cz[0] < v.cz[1] and v.dist[0] > v.dist[1]
+    assert v.z_cam[0] < v.z_cam[1] and v.dist[0] > v.dist[1]
     assert relations.front_behind(v, 0, 1) is None
     assert relations.front_behind(v, 1, 0) is None
     # both agree: asked as before
@@ -84,7 +84,7 @@ def _sampled_clearance(v, a, b, n=1500):
         else:
             loc = np.stack([0.5 * w * np.cos(t), 0.5 * l * np.sin(t)], 1)
         rot = np.array([[c, s], [-s, c]])
-        return loc @ rot + [v.wx[i], v.wy[i]]
+        return loc @ rot + [v.x_world[i], v.y_world[i]]
 
     pa, pb = outline(a), outline(b)
     return float(np.min(np.linalg.norm(pa[:, None] - pb[None], axis=-1)))

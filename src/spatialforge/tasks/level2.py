@@ -269,9 +269,9 @@ def distance_value(view, sub: str, a: int, b: int | None) -> float:
     if sub == "horizontal":
         return horizontal_distance(view, a, b)
     if sub == "vertical":
-        return abs(view.wz[a] - view.wz[b])
+        return abs(view.z_world[a] - view.z_world[b])
     if sub == "depth":
-        return abs(view.cz[a] - view.cz[b])
+        return abs(view.z_cam[a] - view.z_cam[b])
     if sub == "to_camera":
         return view.dist[a]
     raise ValueError(f"unknown distance kind {sub!r}")

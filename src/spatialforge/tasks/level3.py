@@ -251,12 +251,12 @@ def _radius_text(num: float, unit: str, long: bool) -> str:
 def _status(view, rel: str, a: int, j: int, radius: float) -> str:
     """'yes', 'no' or 'ambiguous' for candidate j against anchor a."""
     if rel == "within":
-        d = math.sqrt((view.cx[j] - view.cx[a]) ** 2 + (view.cy[j] - view.cy[a]) ** 2 + (view.cz[j] - view.cz[a]) ** 2)
+        d = math.sqrt((view.x_cam[j] - view.x_cam[a]) ** 2 + (view.y_cam[j] - view.y_cam[a]) ** 2 + (view.z_cam[j] - view.z_cam[a]) ** 2)
         if abs(d - radius) < COUNT_DIST_BAND:
             return "ambiguous"
         return "yes" if d < radius else "no"
     if rel in ("left_of", "right_of"):
-        dx = view.cx[j] - view.cx[a]
+        dx = view.x_cam[j] - view.x_cam[a]
         dt = (view.t[j] - view.t[a]) * view.fx
         if abs(dx) < LR_MIN or abs(dt) < LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
             return "ambiguous"

@@ -174,7 +174,7 @@ def _outline_text(view, i: int) -> str:
 
 def _same_level(view, idx) -> bool:
     """The boxes' vertical extents overlap pairwise by >= 0.1 m (side by side, not stacked)."""
-    spans = [(view.wz[i] - view.size[i][1] / 2, view.wz[i] + view.size[i][1] / 2) for i in idx]
+    spans = [(view.z_world[i] - view.size[i][1] / 2, view.z_world[i] + view.size[i][1] / 2) for i in idx]
     return all(min(a[1], b[1]) - max(a[0], b[0]) >= MIN_GAP for k, a in enumerate(spans) for b in spans[k + 1:])
 
 
