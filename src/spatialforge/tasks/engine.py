@@ -121,7 +121,7 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
         task = TASKS[name]
         fmt = rs.choice(active[name])
         key = f"{scene.id}-{k:03d}"
-        res = task._plan(view, rs, fmt, key)
+        res = task.plan(view, rs, fmt, key)
         if isinstance(res, Skip):
             if res.permanent:
                 # the scene can never support this format of the task
@@ -140,10 +140,10 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
                 t[res.reason] = t.get(res.reason, 0) + 1
             continue
         try:
-            rec = attach_highlights(task._realise(res, view), view)
+            rec = attach_highlights(task.realise(res, view), view)
             if rec.question in questions:
                 continue
-            mrec = attach_highlights(task._realise(res.mirrored(W), mview), mview) if mview is not None else None
+            mrec = attach_highlights(task.realise(res.mirrored(W), mview), mview) if mview is not None else None
         except RealiseError as e:
             t = transient.setdefault(name, {})
             t[str(e)] = t.get(str(e), 0) + 1

@@ -77,7 +77,7 @@ class Orientation(Task):
             return "every front is near a facing-sector boundary"
         return None
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         cands = [i for i in view.fronted if facing(view, i) is not None]
         if not cands:
             if not view.fronted:
@@ -87,7 +87,7 @@ class Orientation(Task):
         return new_plan(rs, self.name, fmt, "facing", (view.ids[i],), n_stems=len(ORIENT_STEMS),
                         n_claims=len(ORIENT_CLAIMS), key=key)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         i = view.idx(plan.objects[0])
         lab = facing(view, i)
         if lab is None:
@@ -145,7 +145,7 @@ SIZE_CLAIMS = (
 class Size(_ObjectTask):
     description = "height, width and length (frontless) or depth (front to back) of an object's 3D box"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         if not view.subjects:
             return _no_subject(view)
         i = rs.choice(view.subjects)
@@ -155,7 +155,7 @@ class Size(_ObjectTask):
         return new_plan(rs, self.name, fmt, dim, (view.ids[i],), n_stems=len(SIZE_STEMS),
                         n_claims=len(SIZE_CLAIMS), unit=unit_for(rs.random(), v), key=key, hint=True)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         i = view.idx(plan.objects[0])
         name, adj = DIMS[plan.sub]
         v = _size_value(view, i, plan.sub)
@@ -219,7 +219,7 @@ def _box_distractors(box: dict, draws, k: int) -> list[dict]:
 class Localization(_ObjectTask):
     description = "3D position (box centre) or 3D box of an object in the camera frame"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         if not view.subjects:
             return _no_subject(view)
         i = rs.choice(view.subjects)
@@ -228,7 +228,7 @@ class Localization(_ObjectTask):
         return new_plan(rs, self.name, fmt, sub, (view.ids[i],), n_stems=len(stems), n_claims=len(claims),
                         unit=unit_for(rs.random(), view.dist[i], POINT_UNITS), key=key, hint=True)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         i = view.idx(plan.objects[0])
         c = list(view.center_cam(i))
         slots = {"obj": view.ref(i)}

@@ -45,7 +45,7 @@ class _PairTask(Task):
         s = _pairs_skip(view)
         return s.reason if s else None
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         return _pairs_skip(view) or self._plan_pair(view, rs, fmt, key)
 
     @abstractmethod
@@ -169,7 +169,7 @@ class Direction(_PairTask):
         return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(DIR_STEMS[sub]), n_claims=n_claims,
                         params=params, key=key)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         a, b = view.idx(plan.objects[0]), view.idx(plan.objects[1])
         slots = {"a": view.ref(a), "b": view.ref(b)}
         sub = plan.sub
@@ -284,7 +284,7 @@ class Distance(Task):
     def unsupported(self, view):
         return None if view.subjects else "no uniquely referable object"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         if not view.subjects:
             return Skip("no uniquely referable object", permanent=True)
         sub = _weighted(rs, _DIST_SUBS) if len(view.subjects) >= 2 else "to_camera"
@@ -300,7 +300,7 @@ class Distance(Task):
         return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(DIST_STEMS[sub]), n_claims=len(DIST_CLAIMS[sub]),
                         unit=unit_for(rs.random(), v), key=key, hint=True)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         idx = [view.idx(o) for o in plan.objects]
         a, b = idx[0], (idx[1] if len(idx) > 1 else None)
         v = distance_value(view, plan.sub, a, b)
@@ -459,7 +459,7 @@ class Comparison(_PairTask):
                             params=params, key=key)
         return Skip(f"no objects clearly separated for a {sub} comparison")
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         objs = [view.idx(o) for o in plan.objects]
         refs = [view.ref(i) for i in objs]
         sub = plan.sub

@@ -155,7 +155,7 @@ class Perspective(Task):
             return None
         return "needs 3 referable objects, or 2 with one having a level front"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         S = view.subjects
         fronted = [i for i in view.fronted if view.horizontal_front(i) is not None]
         subs = []
@@ -185,7 +185,7 @@ class Perspective(Task):
         stems = (OBS_STEMS if sub.startswith("observer") else OBJ_STEMS)[kind]
         return new_plan(rs, self.name, fmt, sub, ids, n_stems=len(stems), n_claims=3, key=key)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         idx = [view.idx(o) for o in plan.objects]
         observer = plan.sub.startswith("observer")
         x, y, z = (idx[0], idx[1], idx[2]) if observer else (idx[0], None, idx[1])
@@ -309,7 +309,7 @@ class Counting(Task):
             return "needs at least 2 objects in view"
         return None
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         why = self.unsupported(view)
         if why:
             return Skip(why, permanent=True)
@@ -352,7 +352,7 @@ class Counting(Task):
                             n_claims=len(COUNT_CLAIMS), unit=unit, params=params, key=key)
         return Skip("every anchor/relation tried had an object inside a threshold band")
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         a = view.idx(plan.objects[0])
         rel, category = plan.params["rel"], plan.params["category"]
         radius = plan.params.get("radius_m", 0.0)

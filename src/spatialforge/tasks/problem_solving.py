@@ -188,7 +188,7 @@ class ProblemSolving(Task):
     def unsupported(self, view):
         return None if view.subjects else "no uniquely referable object"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         S = view.subjects
         subs = [s for s in (NUMERIC if fmt == "mcq" else NUMERIC + BOOLEAN) if len(S) >= _NEED[s]]
         if not subs:
@@ -210,7 +210,7 @@ class ProblemSolving(Task):
                             n_claims=len(CLAIMS[sub]), unit=unit, params=params, key=key, hint=sub in NUMERIC)
         return Skip(f"no objects for a clear {sub} problem")
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         idx = [view.idx(o) for o in plan.objects]
         sub = plan.sub
         v, reasoning = _facts(view, sub, idx, plan.params)
