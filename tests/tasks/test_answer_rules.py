@@ -17,7 +17,7 @@ from spatialforge.tasks import level2, relations
 from spatialforge.tasks.footprint import clearance, perimeter
 from spatialforge.tasks.level0 import nearness_separated
 from spatialforge.tasks.level1 import horizontal_sides
-from spatialforge.tasks.level3 import count_matching
+from spatialforge.tasks.counting import count_matching
 from spatialforge.tasks.references import resolve_ordered
 from spatialforge.tasks.view import SceneView
 
