@@ -20,6 +20,7 @@ from .highlight import attach_highlights
 from .plan import RealiseError, Skip, Stream
 from .record import FORMATS, QARecord
 from .registry import DEFAULT_RATIOS, TASKS
+from .view import get_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -70,8 +71,6 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
     ``mirror``).  Record ids are ``f"{scene.id}-{k:03d}"`` (``-m`` appended for the mirrored
     partner, which shares the ``pair_id``).  Objects or tasks the scene cannot support are
     listed in ``skipped`` with the reason."""
-    from .view import get_view
-
     names, weights, fmts = _check(tasks, ratios, formats, seed, qa_per_scene)
     view = get_view(scene)
     result = GenerationResult(skipped=list(view.skipped))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..mirror import mirror_box2d
+from ..scene import snap_pixel
 from .thresholds import HIGHLIGHT_MAX_COVERED, HIGHLIGHT_MIN_SIDE, MIN_DEPTH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,8 +73,6 @@ class Highlight:
 
 def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None:
     """Box of object ``i`` in an *unflipped* scene's image, clipped; None if not usable."""
-    from ..scene import snap_pixel
-
     cam = scene.camera
     W, H = cam.width, cam.height
     o = scene.objects[i]

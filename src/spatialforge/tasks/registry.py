@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .plan import Plan, Skip, Stream
 from .record import FORMATS
+from .view import SceneView, get_view
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from ..scene import Scene
     from .record import QARecord
-    from .view import SceneView
 
 
 class Task(ABC):
@@ -36,8 +36,6 @@ class Task(ABC):
     def plan(self, scene: "Scene | SceneView", rng: "Stream | np.random.Generator | int | None",
              fmt: str | None = None, key: str = "") -> Plan | Skip:
         """Draw every random choice of one question about ``scene`` (or say why not)."""
-        from .view import SceneView, get_view
-
         view = scene if isinstance(scene, SceneView) else get_view(scene)
         rs = Stream.of(rng)
         if fmt is None:
@@ -48,8 +46,6 @@ class Task(ABC):
 
     def realise(self, plan: Plan, scene: "Scene | SceneView") -> "QARecord":
         """Text and answer of ``plan`` computed from ``scene`` (original or mirrored)."""
-        from .view import SceneView, get_view
-
         view = scene if isinstance(scene, SceneView) else get_view(scene)
         return self.realise_view(plan, view)
 
