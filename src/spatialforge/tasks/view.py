@@ -17,13 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..files import read_depth
 from ..mirror import mirror_col
 from ..pinhole import pixel_centre, unproject
-from ..scene import SceneError
 from . import thresholds
 from .highlight import Highlight
-from .plan import RealiseError
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,6 +160,8 @@ class SceneView:
     def ref(self, i: int) -> str:
         r = self.ref_text[i]
         if r is None:
+            from .plan import RealiseError
+
             raise RealiseError(f"scene {self.scene.id!r}: object {self.ids[i]} has no unique reference in this view")
         return r
 
@@ -170,6 +169,8 @@ class SceneView:
         try:
             return self.index[object_id]
         except KeyError:
+            from .plan import RealiseError
+
             raise RealiseError(f"scene {self.scene.id!r} has no object {object_id}") from None
 
     def center_cam(self, i: int) -> tuple[float, float, float]:
@@ -210,6 +211,9 @@ def get_view(scene: "Scene") -> SceneView:
 def _load_depth(scene: "Scene") -> tuple[np.ndarray, np.ndarray]:
     """(z-depth as stored on disk, flat indices of valid pixels), from the depth map or else
     the z channel of the point map (camera frame), cached per file."""
+    from ..files import read_depth
+    from ..scene import SceneError
+
     rel = scene.depth_path if scene.depth_path is not None else scene.point_map_path
     if rel is None:
         raise SceneError(f"scene {scene.id!r}: has no depth or point map file")
@@ -237,6 +241,8 @@ def _load_depth(scene: "Scene") -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_point_map_z(path: str, scene_id: str, hw: tuple[int, int]) -> np.ndarray:
+    from ..scene import SceneError
+
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
