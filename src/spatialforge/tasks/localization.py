@@ -11,7 +11,7 @@ from ..mirror import mirror_point3d
 from ..scene import wrap_yaw
 from .formats import emit, new_plan, point_distractors
 from .language import POINT_UNITS, format_box, format_point, unit_for
-from .object_task import ObjectTask, no_subject
+from .object_task import ObjectTask
 from .plan import Plan, pick
 from .registry import register_task
 
@@ -65,10 +65,7 @@ def _box_distractors(box: dict, draws, k: int) -> list[dict]:
 class Localization(ObjectTask):
     description = "3D position (box centre) or 3D box of an object in the camera frame"
 
-    def plan_view(self, view, rs, fmt, key):
-        if not view.subjects:
-            return no_subject(view)
-        i = rs.choice(view.subjects)
+    def _plan_object(self, view, i, rs, fmt, key):
         sub = "center" if rs.coin(0.6) else "box"
         stems, claims = (CENTER_STEMS, CENTER_CLAIMS) if sub == "center" else (BOX_STEMS, BOX_CLAIMS)
         return new_plan(rs, self.name, fmt, sub, (view.ids[i],), n_stems=len(stems), n_claims=len(claims),

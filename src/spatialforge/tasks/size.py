@@ -11,7 +11,7 @@ import math
 
 from .formats import emit, length_distractors, new_plan
 from .language import format_length, unit_for
-from .object_task import ObjectTask, no_subject
+from .object_task import ObjectTask
 from .plan import Plan, RealiseError
 from .registry import register_task
 
@@ -62,10 +62,7 @@ SIZE_CLAIMS = (
 class Size(ObjectTask):
     description = "height, width and length (frontless) or depth (front to back) of an object's 3D box"
 
-    def plan_view(self, view, rs, fmt, key):
-        if not view.subjects:
-            return no_subject(view)
-        i = rs.choice(view.subjects)
+    def _plan_object(self, view, i, rs, fmt, key):
         sides = horizontal_sides(view, i)
         dim = rs.choice((sides[0], "height", sides[2]) if sides else ("height",))
         v = _size_value(view, i, dim)
