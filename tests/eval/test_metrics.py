@@ -9,6 +9,7 @@ import pytest
 
 from spatialforge.eval import metrics as M
 from spatialforge.eval.parse import ParseFailure
+from spatialforge.mirror import mirror_label
 
 FAIL = ParseFailure("unreadable")
 
@@ -134,7 +135,7 @@ def test_angles_and_direction_accuracy():
     ("clockwise", "counterclockwise"), ("counter-clockwise", "clockwise"), ("above", "above"),
 ])
 def test_mirror_label(label, mirrored):
-    assert M.mirror_label(label) == mirrored
+    assert mirror_label(label) == mirrored
 
 
 def _pair(kind, a, b, ga=None, gb=None, width=None, pid="p"):

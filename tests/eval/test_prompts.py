@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spatialforge.eval.prompts import PROMPT_STYLES, PromptStyle, format_prompt, get_prompt_style, register_prompt_style
+from spatialforge.prompts import PROMPT_STYLES, PromptStyle, format_prompt, get_prompt_style, register_prompt_style
 
 Q = "How far is the chair from the {red} table?"
 

@@ -165,3 +165,18 @@ def test_from_base_picks_the_variant_and_refuses_nonsense(tiny_paligemma_path, t
         rgbd_config_from_base(qwen.config)
     with pytest.raises(ValueError, match="encoding"):
         from_base(tiny_qwen_path, point_encoding="disparity")
+
+
+def test_loaders_register_the_rgbd_auto_classes(tiny_qwen_path, monkeypatch):
+    """Registration is explicit: ``load_vlm`` / ``load_processor`` call ``register_auto_classes``
+    (idempotent: a second call changes nothing) before loading."""
+    import spatialforge.models.rgbd as rgbd
+
+    calls = []
+    real = rgbd.register_auto_classes
+    monkeypatch.setattr(rgbd, "register_auto_classes", lambda: (calls.append(1), real()))
+    load_processor(tiny_qwen_path)
+    load_vlm(tiny_qwen_path, device="cpu")
+    assert len(calls) == 2
+    real()
+    assert rgbd._registered and AutoConfig.for_model("spatialforge_rgbd_qwen2_5_vl").model_type == "spatialforge_rgbd_qwen2_5_vl"

@@ -172,14 +172,14 @@ def test_a_task_whose_plan_fails_is_drawn_again(monkeypatch):
     from spatialforge.tasks.plan import Skip
 
     size = TASKS["size"]
-    real = size._plan
+    real = size.plan_view
     calls = {"n": 0}
 
     def flaky(view, rs, fmt, key):  # the real plan, but two calls in three fail
         calls["n"] += 1
         return Skip("flaky") if calls["n"] % 3 else real(view, rs, fmt, key)
 
-    monkeypatch.setattr(size, "_plan", flaky)
+    monkeypatch.setattr(size, "plan_view", flaky)
     n_size = n_all = 0
     for seed in range(20):
         recs = generate_qa(rich_scene(scene_id=f"r{seed}"), seed=seed, qa_per_scene=20,

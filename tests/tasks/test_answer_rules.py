@@ -13,11 +13,11 @@ import pytest
 from taskscenes import camera, obj, random_scene, rich_scene
 from spatialforge.scene import Box3D, Camera, Object3D, Scene, SceneError
 from spatialforge.tasks import TASKS, generate_qa
-from spatialforge.tasks import level2, relations
+from spatialforge.tasks import comparison, relations
 from spatialforge.tasks.footprint import clearance, perimeter
 from spatialforge.tasks.level0 import nearness_separated
-from spatialforge.tasks.level1 import horizontal_sides
-from spatialforge.tasks.level3 import count_matching
+from spatialforge.tasks.size import horizontal_sides
+from spatialforge.tasks.counting import count_matching
 from spatialforge.tasks.references import resolve_ordered
 from spatialforge.tasks.view import SceneView
 
@@ -37,7 +37,7 @@ B_AHEAD = (0.0, 4.5, 0.0)
 
 def test_front_behind_needs_depth_and_distance_to_agree():
     v = _view(obj(0, "box", A_SIDE, (0.3, 0.3, 0.3)), obj(1, "ball", B_AHEAD, (0.3, 0.3, 0.3)))
-    assert v.cz[0] < v.cz[1] and v.dist[0] > v.dist[1]
+    assert v.z_cam[0] < v.z_cam[1] and v.dist[0] > v.dist[1]
     assert relations.front_behind(v, 0, 1) is None
     assert relations.front_behind(v, 1, 0) is None
     # both agree: asked as before
@@ -48,9 +48,9 @@ def test_front_behind_needs_depth_and_distance_to_agree():
 def test_nearest_comparison_and_counting_need_agreement():
     v = _view(obj(0, "box", A_SIDE, (0.3, 0.3, 0.3)), obj(1, "ball", B_AHEAD, (0.3, 0.3, 0.3)),
               obj(2, "lamp", (-0.5, 7.0, 0.0), (0.3, 0.3, 0.3)))
-    assert level2._extreme(v, [0, 1], "nearest") is None
-    assert level2._extreme(v, [0, 1], "farthest") is None
-    assert level2._ordered(v, [0, 1, 2], "nearest") is None
+    assert comparison._extreme(v, [0, 1], "nearest") is None
+    assert comparison._extreme(v, [0, 1], "farthest") is None
+    assert comparison._ordered(v, [0, 1, 2], "nearest") is None
     assert count_matching(v, "in_front_of", 2, None, 0.0) == 2  # both clearly in front of the lamp
     assert count_matching(v, "in_front_of", 1, None, 0.0) is None  # A is in front by z, not by distance
 
@@ -84,7 +84,7 @@ def _sampled_clearance(v, a, b, n=1500):
         else:
             loc = np.stack([0.5 * w * np.cos(t), 0.5 * l * np.sin(t)], 1)
         rot = np.array([[c, s], [-s, c]])
-        return loc @ rot + [v.wx[i], v.wy[i]]
+        return loc @ rot + [v.x_world[i], v.y_world[i]]
 
     pa, pb = outline(a), outline(b)
     return float(np.min(np.linalg.norm(pa[:, None] - pb[None], axis=-1)))
@@ -239,7 +239,7 @@ def test_wording(many):
         if r.task == "counting" and r.format == "tf":
             assert not re.match(r"^(Statement: |Is it true that |Decide .*?: |Is the following correct\? )?\d",
                                 r.question), r.question
-        if r.task == "comparison" and r.meta["sub"] in level2.KEYS and len(r.object_ids) == 2:
+        if r.task == "comparison" and r.meta["sub"] in comparison.KEYS and len(r.object_ids) == 2:
             two += 1  # two objects: "closer", "the larger", never a superlative
             v = SceneView(scene)
             q = r.question.split("\n")[0]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from taskscenes import H, W, camera, obj, rich_scene, twin_scene
-from spatialforge.scene import Scene, swap_left_right
+from spatialforge.mirror import swap_left_right
+from spatialforge.scene import Scene
 from spatialforge.tasks import TASKS, generate_qa, get_view, resolve_reference
 from spatialforge.tasks import thresholds as T
 from spatialforge.tasks.highlight import (HIGHLIGHT_COLORS, attach_highlights, draw_highlights, hidden_boxes,

@@ -37,8 +37,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..mirror import (mirror_box2d, mirror_box3d_answer, mirror_hour, mirror_label,  # noqa: F401 (mirror_label re-exported)
-                      mirror_point2d, mirror_point3d)
+from ..mirror import mirror_box2d, mirror_box3d_answer, mirror_hour, mirror_label, mirror_point2d, mirror_point3d
 from .parse_common import ParseFailure
 
 RANGES = (("50-100", 0.5, 1.0, False), ("100-150", 1.0, 1.5, False), ("150-200", 1.5, 2.0, True))

@@ -1,8 +1,9 @@
 """Vision-language models: loading, tiny offline builders, the RGB-D point-map variants.
 
-Importing the package registers the RGB-D model types (``spatialforge_rgbd_*``) with the
-transformers Auto classes, so ``load_vlm`` / ``AutoModelForImageTextToText`` load saved RGB-D
-checkpoints like any other.
+The RGB-D model types (``spatialforge_rgbd_*``) are registered with the transformers Auto
+classes by :func:`~spatialforge.models.rgbd.register_auto_classes`, which the loaders
+(``load_vlm``, ``load_processor``, ``from_base``) call before loading; code that calls
+``AutoModelForImageTextToText.from_pretrained`` on an RGB-D checkpoint itself calls it first.
 """
 
 from ..extras import require
@@ -10,4 +11,6 @@ from ..extras import require
 require("eval", "spatialforge.models", modules=("torch", "transformers"))  # name the extra
 from .rgbd import register_auto_classes as _register_rgbd  # noqa: E402
 
+# Transitional: train/recipes.py loads RGB-D checkpoints with the Auto classes directly; until it
+# calls register_auto_classes() itself, importing the package still registers (idempotent).
 _register_rgbd()

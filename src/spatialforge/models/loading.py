@@ -122,6 +122,7 @@ def load_processor(path_or_id: str | os.PathLike, *, local_files_only: bool | No
     """
     from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
+    _register_rgbd()
     src = _check_source(path_or_id, local_files_only)
     lfo = {"local_files_only": local_files_only} if local_files_only is not None else {}
     try:
@@ -186,6 +187,7 @@ def load_vlm(
     """
     from transformers import AutoModelForImageTextToText
 
+    _register_rgbd()
     src = _check_source(path_or_id, local_files_only)
     device = str(device) if device is not None else default_device()
     if dtype is None:
@@ -207,3 +209,11 @@ def load_vlm(
     if device != "auto":
         model = model.to(device)
     return model.eval()
+
+
+def _register_rgbd() -> None:
+    """The RGB-D model types in the Auto classes before a load (deferred import: ``rgbd``
+    imports this module)."""
+    from .rgbd import register_auto_classes
+
+    register_auto_classes()

@@ -39,8 +39,9 @@ from typing import Any
 import torch
 from huggingface_hub.dataclasses import strict
 from torch import nn
-from transformers import PaliGemmaConfig, Qwen2_5_VLConfig
+from transformers import AutoConfig, AutoModelForImageTextToText, PaliGemmaConfig, Qwen2_5_VLConfig
 from transformers import initialization as init
+from transformers.conversion_mapping import get_checkpoint_conversion_mapping, register_checkpoint_conversion_mapping
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 from transformers.models.paligemma.modeling_paligemma import (
     PaliGemmaForConditionalGeneration,
@@ -53,8 +54,10 @@ from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import (
     Qwen2_5_VLPatchMerger,
     Qwen2_5_VLPreTrainedModel,
 )
+from transformers.utils import logging as hf_logging
 from transformers.utils.generic import can_return_tuple
 
+from .loading import _IMAGE_ONLY_PROCESSORS, ImageOnlyQwen2_5_VLProcessor, _check_source, _load_error, load_processor
 from .pointmap import PointBranchSettings, PointMapEncoder, PointPatchify, ZeroLinear
 
 
@@ -459,11 +462,7 @@ def from_base(
     Every base weight is loaded as is; only the branch is new (Kaiming conv, zero point half),
     so the result computes exactly what the base model computes until it is trained.
     """
-    from transformers import AutoConfig
-    from transformers.utils import logging as hf_logging
-
-    from .loading import _check_source, _load_error
-
+    register_auto_classes()
     src = _check_source(model_id_or_path, local_files_only)
     lfo = {"local_files_only": local_files_only} if local_files_only is not None else {}
     base_config = AutoConfig.from_pretrained(src, **lfo)
@@ -496,8 +495,6 @@ def convert_base_checkpoint(
 ) -> str:
     """``from_base`` + ``save_pretrained`` with the base processor beside it: a folder that a
     training recipe (``model.name_or_path``), ``load_vlm`` and ``load_processor`` accept."""
-    from .loading import load_processor
-
     model = from_base(model_id_or_path, local_files_only=local_files_only, device="cpu", **kwargs)
     model.save_pretrained(out_dir)
     load_processor(model_id_or_path, local_files_only=local_files_only).save_pretrained(out_dir)
@@ -532,14 +529,16 @@ def expose_on_transformers_module() -> None:
             setattr(module, model_cls.__name__, model_cls)
 
 
+_registered = False
+
+
 def register_auto_classes() -> None:
     """Make ``AutoConfig`` / ``AutoModelForImageTextToText`` / ``load_processor`` know the
-    RGB-D model types (idempotent; done when ``spatialforge.models`` is imported)."""
-    from transformers import AutoConfig, AutoModelForImageTextToText
-    from transformers.conversion_mapping import get_checkpoint_conversion_mapping, register_checkpoint_conversion_mapping
-
-    from .loading import _IMAGE_ONLY_PROCESSORS, ImageOnlyQwen2_5_VLProcessor
-
+    RGB-D model types.  Idempotent (a no-op after the first call); the loaders (``load_vlm``,
+    ``load_processor``, ``from_base``) call it before loading."""
+    global _registered
+    if _registered:
+        return
     for cfg_cls, model_cls in VARIANTS.values():
         AutoConfig.register(cfg_cls.model_type, cfg_cls, exist_ok=True)
         AutoModelForImageTextToText.register(cfg_cls, model_cls, exist_ok=True)
@@ -549,3 +548,4 @@ def register_auto_classes() -> None:
         if mapping is not None:
             register_checkpoint_conversion_mapping(ours, mapping, overwrite=True)
     _IMAGE_ONLY_PROCESSORS.setdefault(RGBDQwen2_5_VLConfig.model_type, ImageOnlyQwen2_5_VLProcessor)
+    _registered = True

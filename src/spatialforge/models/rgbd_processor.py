@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..pinhole import pixel_centre
 from ..scene import Camera
 from .rgbd import MissingPointMapsError
 
@@ -73,7 +74,7 @@ def point_map_from_depth(
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(depth) & (depth > 0)
     rows, cols = np.mgrid[0:h, 0:w]
-    uv = np.stack([cols.ravel() + 0.5, rows.ravel() + 0.5], 1)
+    uv = np.stack([pixel_centre(cols.ravel()), pixel_centre(rows.ravel())], 1)
     points = camera.unproject(uv, np.where(valid, depth, 0.0).ravel()).reshape(h, w, 3)
     return points.astype(np.float32), valid
 
@@ -108,7 +109,7 @@ def as_point_map(x: PointMapLike) -> tuple[np.ndarray, np.ndarray]:
 
 def _nearest_index(n_out: int, n_in: int) -> np.ndarray:
     # Output pixel centre (j + 0.5) maps to input coordinate (j + 0.5) * n_in / n_out.
-    return np.minimum(((np.arange(n_out) + 0.5) * (n_in / n_out)).astype(np.int64), n_in - 1)
+    return np.minimum((pixel_centre(np.arange(n_out)) * (n_in / n_out)).astype(np.int64), n_in - 1)
 
 
 def _overlap(n_out: int, n_in: int) -> np.ndarray:

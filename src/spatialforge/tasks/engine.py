@@ -20,6 +20,7 @@ from .highlight import attach_highlights
 from .plan import RealiseError, Skip, Stream
 from .record import FORMATS, QARecord
 from .registry import DEFAULT_RATIOS, TASKS
+from .view import get_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -70,8 +71,6 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
     ``mirror``).  Record ids are ``f"{scene.id}-{k:03d}"`` (``-m`` appended for the mirrored
     partner, which shares the ``pair_id``).  Objects or tasks the scene cannot support are
     listed in ``skipped`` with the reason."""
-    from .view import get_view
-
     names, weights, fmts = _check(tasks, ratios, formats, seed, qa_per_scene)
     view = get_view(scene)
     result = GenerationResult(skipped=list(view.skipped))
@@ -121,7 +120,7 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
         task = TASKS[name]
         fmt = rs.choice(active[name])
         key = f"{scene.id}-{k:03d}"
-        res = task._plan(view, rs, fmt, key)
+        res = task.plan(view, rs, fmt, key)
         if isinstance(res, Skip):
             if res.permanent:
                 # the scene can never support this format of the task
@@ -140,10 +139,10 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
                 t[res.reason] = t.get(res.reason, 0) + 1
             continue
         try:
-            rec = attach_highlights(task._realise(res, view), view)
+            rec = attach_highlights(task.realise(res, view), view)
             if rec.question in questions:
                 continue
-            mrec = attach_highlights(task._realise(res.mirrored(W), mview), mview) if mview is not None else None
+            mrec = attach_highlights(task.realise(res.mirrored(W), mview), mview) if mview is not None else None
         except RealiseError as e:
             t = transient.setdefault(name, {})
             t[str(e)] = t.get(str(e), 0) + 1

@@ -42,7 +42,7 @@ def outline(view, i: int) -> tuple[np.ndarray, float] | None:
     object i's footprint, or None for an unknown footprint.  A disc is (its centre, radius)."""
     shape = view.shape[i]
     w, _, l = view.size[i]
-    c = np.array([view.wx[i], view.wy[i]])
+    c = np.array([view.x_world[i], view.y_world[i]])
     if shape == "box":
         loc = np.array([[0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5], [0.5, -0.5]]) * [w, l]
     elif is_disc(shape, w, l):

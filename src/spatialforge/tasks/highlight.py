@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import thresholds as T
+from ..mirror import mirror_box2d
+from ..scene import snap_pixel
+from .thresholds import HIGHLIGHT_MAX_COVERED, HIGHLIGHT_MIN_SIDE, MIN_DEPTH
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -71,8 +73,6 @@ class Highlight:
 
 def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None:
     """Box of object ``i`` in an *unflipped* scene's image, clipped; None if not usable."""
-    from ..scene import snap_pixel
-
     cam = scene.camera
     W, H = cam.width, cam.height
     o = scene.objects[i]
@@ -81,7 +81,7 @@ def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None
     else:
         pts = o.box3d.corners() @ np.asarray(cam.R_world_cam, dtype=float)  # world -> camera frame
         z = pts[:, 2]
-        if not np.all(z > T.MIN_DEPTH):
+        if not np.all(z > MIN_DEPTH):
             return None  # a corner behind (or at) the camera: the projection is not a box
         u = cam.fx * pts[:, 0] / z + cam.cx
         v = cam.fy * pts[:, 1] / z + cam.cy
@@ -96,7 +96,7 @@ def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None
 def min_side(image_width: int) -> float:
     """Shortest box side (px) that is visible as a box: ``thresholds.HIGHLIGHT_MIN_SIDE`` and 3
     line widths, so at least one line width of the object shows inside the drawn outline."""
-    return max(T.HIGHLIGHT_MIN_SIDE, 3.0 * line_width(image_width))
+    return max(HIGHLIGHT_MIN_SIDE, 3.0 * line_width(image_width))
 
 
 def highlight_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None:
@@ -109,7 +109,7 @@ def highlight_box(scene: "Scene", i: int) -> tuple[float, float, float, float] |
     if b is None:
         return None
     W = float(scene.camera.width)
-    return (W - b[2], b[1], W - b[0], b[3])
+    return mirror_box2d(b, W)
 
 
 def _pixel_rect(box, W: int, H: int) -> tuple[int, int, int, int] | None:
@@ -162,7 +162,7 @@ def hidden_boxes(boxes: list[tuple[float, float, float, float]], W: int, H: int)
                 best, best_j = c, j
             others |= mj
         frac = int(np.count_nonzero(m & others)) / n
-        if frac > T.HIGHLIGHT_MAX_COVERED:
+        if frac > HIGHLIGHT_MAX_COVERED:
             out[k] = (frac, best_j)
     return out
 

@@ -93,7 +93,7 @@ NO_DEPTH = "scene has no depth or point map: pixel-level questions need measured
 class PointQuery(_PixelTask):
     description = "metric xyz (camera frame) of a pixel with measured depth"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         skip = _depth_skip(view)
         if skip:
             return skip
@@ -105,7 +105,7 @@ class PointQuery(_PixelTask):
         return new_plan(rs, self.name, fmt, "point", n_stems=len(POINT_STEMS), n_claims=len(POINT_CLAIMS),
                         unit=unit, pixels=((col, row),), key=key, hint=True)
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         (col, row), = plan.pixels
         z = _valid_z(view, col, row)
         p = list(view.unproject(col, row, z))
@@ -170,7 +170,7 @@ def _clear_extreme(near: list[tuple[float, float]], closer: bool) -> int | None:
 class DepthOrder(_PixelTask):
     description = "which of two (free/tf) or four (mcq) marked pixels is closer/farther (depth and distance agree)"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         skip = _depth_skip(view)
         if skip:
             return skip
@@ -195,7 +195,7 @@ class DepthOrder(_PixelTask):
             return plan
         return Skip("no pixel pair/quadruple with clearly different depths")
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         closer = plan.params["closer"]
         zs = [_valid_z(view, c, r) for c, r in plan.pixels]
         near = [_nearness(view, c, r, z) for (c, r), z in zip(plan.pixels, zs)]

@@ -19,18 +19,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-_SIDE_SWAP = {"left": "right", "right": "left", "left_of": "right_of", "right_of": "left_of",
-              "leftmost": "rightmost", "rightmost": "leftmost"}
+from ..mirror import mirror_col, mirror_side
+
 #: plan params that hold a side fixed by the plan (swapped by ``Plan.mirrored``)
 SIDED_PARAMS = ("rel", "side")
-
-
-def mirror_side(value: str) -> str:
-    """A side-bearing plan value or label after a horizontal flip: left <-> right, left_of <->
-    right_of (each part of a "+"-joined label: "front+left" -> "front+right"); others unchanged."""
-    if "+" in value:
-        return "+".join(_SIDE_SWAP.get(p, p) for p in value.split("+"))
-    return _SIDE_SWAP.get(value, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +70,7 @@ class Plan:
             params = {k: mirror_side(v) if k in SIDED_PARAMS and isinstance(v, str) else v
                       for k, v in params.items()}
         return Plan(self.task, self.fmt, mirror_side(self.sub), self.objects, self.template, self.wrap, self.unit,
-                    self.unit_long, tuple((width - 1 - c, r) for c, r in self.pixels), self.letter, self.truth,
+                    self.unit_long, tuple((mirror_col(c, width), r) for c, r in self.pixels), self.letter, self.truth,
                     self.draws, params, self.key, "mirrored" if self.view == "original" else "original")
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 @lru_cache(maxsize=None)
 def volume_range(category: str) -> tuple[float, float] | None:
     """(min, max) box volume in m^3 of a catalog category, or None if it has none."""
-    from ..sources.synthetic.catalog import CATEGORIES
+    from ..sources.synthetic.catalog import CATEGORIES  # deferred: the package imports the renderer
 
     c = CATEGORIES.get(category)
     if c is None:

@@ -30,7 +30,7 @@ from .plan import Plan, RealiseError, Skip, balanced_choice
 from .registry import Task, register_task
 from .footprint import clearance, is_disc, perimeter
 from .relations import horizontal_distance
-from . import thresholds as T
+from .thresholds import FIT_MARGIN, MIN_BASELINE, MIN_GAP
 
 LEVEL = 3
 
@@ -112,7 +112,7 @@ def _facts(view, sub, idx, params):
     if sub == "gap" or sub == "fit" or sub == "reach":
         a, b = idx[0], idx[1]
         g = clearance(view, a, b)
-        if g is None or g < T.MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
+        if g is None or g < MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
             return None, ""
         base = (f"Seen from above, {_outline_text(view, a)} and {_outline_text(view, b)}; where they are "
                 f"closest, their edges are {_M(g)} apart.")
@@ -123,13 +123,13 @@ def _facts(view, sub, idx, params):
             if view.shape[c] == "other":
                 return None, ""
             side = min(view.size[c][0], view.size[c][2])
-            if abs(g - side) < T.FIT_MARGIN:
+            if abs(g - side) < FIT_MARGIN:
                 return None, ""
             ok = side < g
             return ok, base + (f" The narrow side of {ref(c)} is {_M(side)}, which is "
                                f"{'less' if ok else 'more'} than the gap, so it {'fits' if ok else 'does not fit'}.")
         r = params["reach"]
-        if abs(g - r) < T.FIT_MARGIN:
+        if abs(g - r) < FIT_MARGIN:
             return None, ""
         ok = g < r
         return ok, base + (f" A reach of {_M(r)} is {'more' if ok else 'less'} than that, so {ref(b)} is "
@@ -141,7 +141,7 @@ def _facts(view, sub, idx, params):
     if sub == "path":
         a, b, c = idx
         d1, d2 = horizontal_distance(view, a, b), horizontal_distance(view, b, c)
-        if min(d1, d2) < T.MIN_BASELINE:
+        if min(d1, d2) < MIN_BASELINE:
             return None, ""
         return d1 + d2, (f"From {ref(a)} to {ref(b)} is {_M(d1)} and from {ref(b)} to {ref(c)} is {_M(d2)} "
                          f"(horizontal, center to center); in total {_M(d1 + d2)}.")
@@ -174,8 +174,8 @@ def _outline_text(view, i: int) -> str:
 
 def _same_level(view, idx) -> bool:
     """The boxes' vertical extents overlap pairwise by >= 0.1 m (side by side, not stacked)."""
-    spans = [(view.wz[i] - view.size[i][1] / 2, view.wz[i] + view.size[i][1] / 2) for i in idx]
-    return all(min(a[1], b[1]) - max(a[0], b[0]) >= T.MIN_GAP for k, a in enumerate(spans) for b in spans[k + 1:])
+    spans = [(view.z_world[i] - view.size[i][1] / 2, view.z_world[i] + view.size[i][1] / 2) for i in idx]
+    return all(min(a[1], b[1]) - max(a[0], b[0]) >= MIN_GAP for k, a in enumerate(spans) for b in spans[k + 1:])
 
 
 _NEED = {"gap": 2, "fit": 3, "reach": 2, "stack": 2, "path": 3, "around": 1}
@@ -188,7 +188,7 @@ class ProblemSolving(Task):
     def unsupported(self, view):
         return None if view.subjects else "no uniquely referable object"
 
-    def _plan(self, view, rs, fmt, key):
+    def plan_view(self, view, rs, fmt, key):
         S = view.subjects
         subs = [s for s in (NUMERIC if fmt == "mcq" else NUMERIC + BOOLEAN) if len(S) >= _NEED[s]]
         if not subs:
@@ -210,7 +210,7 @@ class ProblemSolving(Task):
                             n_claims=len(CLAIMS[sub]), unit=unit, params=params, key=key, hint=sub in NUMERIC)
         return Skip(f"no objects for a clear {sub} problem")
 
-    def _realise(self, plan: Plan, view):
+    def realise_view(self, plan: Plan, view):
         idx = [view.idx(o) for o in plan.objects]
         sub = plan.sub
         v, reasoning = _facts(view, sub, idx, plan.params)

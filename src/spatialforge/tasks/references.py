@@ -100,13 +100,13 @@ def render(kind: str, category: str, key: str = "", descending: bool = False, ra
 def _before(view: "SceneView", key: str) -> Callable[[int, int], bool]:
     """``before(i, j)``: object i is clearly before j in ascending order of ``key``."""
     if key == "left":
-        x, t, fx = view.cx, view.t, view.fx
+        x, t, fx = view.x_cam, view.t, view.fx
         img = thresholds.REF_IMAGE_GAP * view.W
         return lambda i, j: x[j] - x[i] >= thresholds.REF_LR_GAP and (t[j] - t[i]) * fx >= img
     if key == "near":  # by distance and by depth (the nearness rule of relations.clearly_nearer)
         return lambda i, j: clearly_nearer(view, i, j, thresholds.REF_DIST_GAP_ABS, thresholds.REF_DIST_GAP_REL)
     if key == "high":
-        h = view.wz
+        h = view.z_world
         return lambda i, j: h[j] - h[i] >= thresholds.REF_HEIGHT_GAP
     if key == "big":
         lv = view.logvol
@@ -118,7 +118,7 @@ def _before(view: "SceneView", key: str) -> Callable[[int, int], bool]:
 
 
 def _values(view: "SceneView", key: str) -> list[float]:
-    return {"left": view.cx, "near": view.dist, "high": view.wz, "big": view.logvol, "tall": view.logh}[key]
+    return {"left": view.x_cam, "near": view.dist, "high": view.z_world, "big": view.logvol, "tall": view.logh}[key]
 
 
 def resolve_ordered(view: "SceneView", group: list[int], key: str, descending: bool, rank: int) -> list[int]:
@@ -158,7 +158,7 @@ def _linear_axis(view: "SceneView", group: list[int]) -> str:
     """'left', 'high', 'depth' or '' : the axis the group's centres line up on (PCA)."""
     if len(group) < 3:
         return ""
-    pts = np.array([[view.wx[i], view.wy[i], view.wz[i]] for i in group])
+    pts = np.array([[view.x_world[i], view.y_world[i], view.z_world[i]] for i in group])
     pts -= pts.mean(axis=0)
     _, s, vt = np.linalg.svd(pts, full_matrices=False)
     if s[0] <= 1e-9 or s[1] >= thresholds.PCA_LINEAR_RATIO * s[0]:

@@ -11,18 +11,21 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .plan import Plan, Skip, Stream
 from .record import FORMATS
+from .view import SceneView, get_view
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from ..scene import Scene
     from .record import QARecord
-    from .view import SceneView
 
 
 class Task(ABC):
-    """One question type.  Subclasses implement ``_plan(view, rs, fmt, key)`` and
-    ``_realise(plan, view)``; the public ``plan``/``realise`` accept a ``Scene``."""
+    """One question type: the task protocol.
+
+    Callers (the engine, tests, tools) use ``plan`` and ``realise``, which accept a ``Scene`` or
+    its ``SceneView`` and any seed or stream.  A task implements ``plan_view(view, rs, fmt, key)``
+    and ``realise_view(plan, view)`` on the view, with the format and key already resolved."""
 
     name: str = ""
     level: int = 0
@@ -33,33 +36,29 @@ class Task(ABC):
     def plan(self, scene: "Scene | SceneView", rng: "Stream | np.random.Generator | int | None",
              fmt: str | None = None, key: str = "") -> Plan | Skip:
         """Draw every random choice of one question about ``scene`` (or say why not)."""
-        from .view import SceneView, get_view
-
         view = scene if isinstance(scene, SceneView) else get_view(scene)
         rs = Stream.of(rng)
         if fmt is None:
             fmt = rs.choice(self.formats)
         if fmt not in self.formats:
             return Skip(f"task {self.name!r} has no {fmt!r} format", permanent=True, format_only=True)
-        return self._plan(view, rs, fmt, key or f"{view.scene.id}-{self.name}")
+        return self.plan_view(view, rs, fmt, key or f"{view.scene.id}-{self.name}")
 
     def realise(self, plan: Plan, scene: "Scene | SceneView") -> "QARecord":
         """Text and answer of ``plan`` computed from ``scene`` (original or mirrored)."""
-        from .view import SceneView, get_view
-
         view = scene if isinstance(scene, SceneView) else get_view(scene)
-        return self._realise(plan, view)
+        return self.realise_view(plan, view)
 
     def unsupported(self, view: "SceneView") -> str | None:
         """Why the scene can never support this task (cheap; checked once per scene), or None."""
         return None
 
     @abstractmethod
-    def _plan(self, view: "SceneView", rs: Stream, fmt: str, key: str) -> Plan | Skip:
+    def plan_view(self, view: "SceneView", rs: Stream, fmt: str, key: str) -> Plan | Skip:
         """The random choices of one question (see ``plan``)."""
 
     @abstractmethod
-    def _realise(self, plan: Plan, view: "SceneView") -> "QARecord":
+    def realise_view(self, plan: Plan, view: "SceneView") -> "QARecord":
         """One record from a plan (see ``realise``)."""
 
 

@@ -28,7 +28,7 @@ from . import thresholds
 
 def left_right(view, a: int, b: int) -> str | None:
     """'left' if a is to the left of b (viewer's), 'right', or None."""
-    dx = view.cx[a] - view.cx[b]
+    dx = view.x_cam[a] - view.x_cam[b]
     dt = (view.t[a] - view.t[b]) * view.fx
     if abs(dx) < thresholds.LR_MIN or abs(dt) < thresholds.LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
         return None
@@ -39,7 +39,7 @@ def clearly_nearer(view, i: int, j: int, abs_min: float, rel: float = 0.0) -> bo
     """Object i is clearly nearer the camera than j: by z-depth *and* by distance from the
     camera centre, each by >= max(abs_min, rel x i's value).  Every question or reference that
     orders objects by nearness uses this, so "closer" is right in either reading."""
-    zi, zj, di, dj = view.cz[i], view.cz[j], view.dist[i], view.dist[j]
+    zi, zj, di, dj = view.z_cam[i], view.z_cam[j], view.dist[i], view.dist[j]
     return zj - zi >= max(abs_min, rel * zi) and dj - di >= max(abs_min, rel * di)
 
 
@@ -52,7 +52,7 @@ def front_behind(view, a: int, b: int) -> str | None:
 
 
 def above_below(view, a: int, b: int) -> str | None:
-    dh = view.wz[a] - view.wz[b]
+    dh = view.z_world[a] - view.z_world[b]
     if abs(dh) < thresholds.AB_MIN:
         return None
     return "above" if dh > 0 else "below"
@@ -63,7 +63,7 @@ RELATIONS = {"left_right": left_right, "front_behind": front_behind, "above_belo
 
 def direction_vector(view, a: int, b: int) -> list[float] | None:
     """Unit vector from a's centre to b's centre, camera frame."""
-    d = [view.cx[b] - view.cx[a], view.cy[b] - view.cy[a], view.cz[b] - view.cz[a]]
+    d = [view.x_cam[b] - view.x_cam[a], view.y_cam[b] - view.y_cam[a], view.z_cam[b] - view.z_cam[a]]
     n = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
     if n < thresholds.MIN_VECTOR:
         return None
@@ -81,10 +81,10 @@ def facing(view, i: int) -> str | None:
         return None
     h = math.hypot(f[0], f[1])
     fx, fy = f[0] / h, f[1] / h
-    dn = math.hypot(view.wx[i], view.wy[i])
+    dn = math.hypot(view.x_world[i], view.y_world[i])
     if dn < 1e-6:
         return None
-    dx, dy = view.wx[i] / dn, view.wy[i] / dn  # line of sight camera -> object (horizontal)
+    dx, dy = view.x_world[i] / dn, view.y_world[i] / dn  # line of sight camera -> object (horizontal)
     along = fx * dx + fy * dy
     side = fx * dy - fy * dx  # component along the viewer's right (dy, -dx)
     ang = math.degrees(math.atan2(side, -along))  # 0 = pointing at the camera, +90 = viewer's right
@@ -123,13 +123,13 @@ def orientation_relation(view, a: int, b: int) -> str | None:
 def observer_frame(view, obs: int, toward: int | None) -> tuple[float, float, float, float] | None:
     """(ox, oy, dx, dy): observer position and unit facing in the horizontal world plane; facing
     ``toward`` another object, or the observer object's own front when ``toward`` is None."""
-    ox, oy = view.wx[obs], view.wy[obs]
+    ox, oy = view.x_world[obs], view.y_world[obs]
     if toward is None:
         h = view.horizontal_front(obs)
         if h is None:
             return None
         return ox, oy, h[0], h[1]
-    dx, dy = view.wx[toward] - ox, view.wy[toward] - oy
+    dx, dy = view.x_world[toward] - ox, view.y_world[toward] - oy
     n = math.hypot(dx, dy)
     if n < thresholds.MIN_BASELINE:
         return None
@@ -139,7 +139,7 @@ def observer_frame(view, obs: int, toward: int | None) -> tuple[float, float, fl
 def egocentric(view, frame: tuple[float, float, float, float], k: int) -> tuple[float, float] | None:
     """(lateral, forward) offset of object k's centre in the observer's frame (metres)."""
     ox, oy, dx, dy = frame
-    px, py = view.wx[k] - ox, view.wy[k] - oy
+    px, py = view.x_world[k] - ox, view.y_world[k] - oy
     if math.hypot(px, py) < thresholds.MIN_BASELINE:
         return None
     return px * dy - py * dx, px * dx + py * dy
@@ -172,11 +172,11 @@ def clock_hour(off: tuple[float, float]) -> int | None:
 
 
 def horizontal_distance(view, a: int, b: int) -> float:
-    return math.hypot(view.wx[a] - view.wx[b], view.wy[a] - view.wy[b])
+    return math.hypot(view.x_world[a] - view.x_world[b], view.y_world[a] - view.y_world[b])
 
 
 def distance3d(view, a: int, b: int) -> float:
-    return math.sqrt((view.cx[a] - view.cx[b]) ** 2 + (view.cy[a] - view.cy[b]) ** 2 + (view.cz[a] - view.cz[b]) ** 2)
+    return math.sqrt((view.x_cam[a] - view.x_cam[b]) ** 2 + (view.y_cam[a] - view.y_cam[b]) ** 2 + (view.z_cam[a] - view.z_cam[b]) ** 2)
 
 
 # Reference keys (references.py) that already state the answer of a relation between two objects

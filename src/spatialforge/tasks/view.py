@@ -54,14 +54,14 @@ class SceneView:
         # Plain Python for the small per-object arithmetic (faster than numpy at N ~ 10).
         R = cam.R_world_cam
         (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = R
-        wx, wy, wz, cx, cy, cz, dist, vol, logvol, logh, tt = ([] for _ in range(11))
+        x_world, y_world, z_world, x_cam, y_cam, z_cam, dist, vol, logvol, logh, tt = ([] for _ in range(11))
         for o in objs:
             p0, p1, p2 = o.box3d.center
             x = p0 * r00 + p1 * r10 + p2 * r20  # world_to_cam: p_cam = p_world @ R_world_cam
             y = p0 * r01 + p1 * r11 + p2 * r21
             z = p0 * r02 + p1 * r12 + p2 * r22
-            wx.append(p0), wy.append(p1), wz.append(p2)
-            cx.append(x), cy.append(y), cz.append(z)
+            x_world.append(p0), y_world.append(p1), z_world.append(p2)
+            x_cam.append(x), y_cam.append(y), z_cam.append(z)
             dist.append(math.sqrt(x * x + y * y + z * z))
             w, h, l = o.box3d.size
             v = w * h * l
@@ -69,7 +69,9 @@ class SceneView:
             logvol.append(math.log(max(v, 1e-27)))
             logh.append(math.log(max(h, 1e-9)))
             tt.append(x / z if z > 0 else math.nan)
-        self.wx, self.wy, self.wz, self.cx, self.cy, self.cz = wx, wy, wz, cx, cy, cz
+        # object centres in the world and camera frames (the camera's principal point is ppx, ppy)
+        self.x_world, self.y_world, self.z_world = x_world, y_world, z_world
+        self.x_cam, self.y_cam, self.z_cam = x_cam, y_cam, z_cam
         self.dist, self.vol, self.logvol, self.logh, self.t = dist, vol, logvol, logh, tt
         self.front_w = [o.front for o in objs]
         self.adj_list = [_adjectives(o.attributes) for o in objs]
@@ -81,12 +83,12 @@ class SceneView:
         reasons: list[str | None] = [None] * n
         for i, o in enumerate(objs):
             where = f"object {o.id} ({self.cat[i]})"
-            z = self.cz[i]
+            z = self.z_cam[i]
             if z <= thresholds.MIN_DEPTH:
                 reasons[i] = f"{where}: centre behind or too close to the camera (z = {z:.2f} m)"
                 continue
             u = self.fx * self.t[i] + self.ppx
-            v = self.fy * self.cy[i] / z + self.ppy
+            v = self.fy * self.y_cam[i] / z + self.ppy
             inside = 0.0 <= u <= self.W and 0.0 <= v <= self.H
             if not inside and o.box2d is not None:
                 x0, y0, x1, y1 = o.box2d
@@ -172,7 +174,7 @@ class SceneView:
             raise RealiseError(f"scene {self.scene.id!r} has no object {object_id}") from None
 
     def center_cam(self, i: int) -> tuple[float, float, float]:
-        return (self.cx[i], self.cy[i], self.cz[i])
+        return (self.x_cam[i], self.y_cam[i], self.z_cam[i])
 
     def horizontal_front(self, i: int) -> tuple[float, float] | None:
         """Unit horizontal (world x, y) front of object i, or None if it has none or it is not level."""

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
 from ...errors import ConfigError
+from ...prompts import format_prompt
 
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
@@ -169,8 +170,6 @@ class Benchmark(ABC):
         text = self.question_text(sample)
         if style == "plain":
             return text
-        from ..prompts import format_prompt
-
         return format_prompt(style, text)
 
     def load_images(self, sample: BenchSample) -> list:

@@ -1,0 +1,186 @@
+"""Spatial counting (level 3, abstract reasoning; HiSpatial 3.1).
+
+Counting counts the objects in view (other than the anchor, optionally of one category) that
+satisfy a relation to the anchor: within r metres (3D centre distance), left / right of it
+(camera x, as in ``direction``), in front of / behind it (nearer / farther from the camera, by
+depth and by distance: ``relations.front_behind``), larger than it (box
+volume).  If any object lies inside a relation's threshold band, or one that would count is
+hardly visible or has a degenerate box, the question is ambiguous and not asked.  The plan fixes
+the side (``sub`` = ``params["rel"]``), so ``Plan.mirrored`` swaps ``left_of`` <-> ``right_of``:
+the mirrored partner asks about the other side of the flipped image and has the same count
+(SVQA-R1's rewrite rule).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..units import LONG_NAMES, METRES
+from .answer_stats import COUNT_POOL
+from .formats import count_distractors, emit, new_plan
+from .language import plural, unit_for
+from .plan import Plan, RealiseError, Skip, balanced_choice
+from .priors import larger_count_by_prior
+from .registry import Task, register_task
+from .relations import front_behind
+from .thresholds import COMPARE_VOLUME_RATIO, COUNT_DIST_BAND, LR_MIN, LR_MIN_IMAGE
+
+LEVEL = 3
+
+COUNT_STEMS = (
+    "How many {things} {cond}?",
+    "Count the {things} that {cond}.",
+    "What is the number of {things} that {cond}?",
+    "How many {things} in the scene {cond}?",
+    "Tell me how many {things} {cond}.",
+    "Not counting {a} itself, how many {things} {cond}?",
+)
+COUNT_CLAIMS = ("the number of {things} that {cond} is {value}", "the count of {things} that {cond} is {value}",
+                "counting the {things} that {cond} gives {value}")  # never a sentence opening "0 is ..."
+COND = {"within": "are within {r} of {a}", "left_of": "are to the left of {a}", "right_of": "are to the right of {a}",
+        "in_front_of": "are in front of {a} (nearer the camera)", "behind": "are behind {a} (farther from the camera)",
+        "larger": "are larger than {a}"}  # "in front of" alone could mean in front of the anchor's own front
+_RELS = (("within", 0.35), ("left_of", 0.15), ("right_of", 0.15), ("in_front_of", 0.1), ("behind", 0.1),
+         ("larger", 0.15))
+RADII = {"m": (0.5, 1.0, 1.5, 2.0, 3.0), "cm": (50, 80, 100, 150), "ft": (2, 3, 4, 5, 6, 8, 10),
+         "in": (18, 24, 36, 48)}
+#: answer weights: counts of 0 and 1 are possible in almost every scene, 3 or more only in full ones
+COUNT_WEIGHTS = {0: 0.8, 1: 0.8, 2: 1.5, COUNT_POOL: 1.6}
+#: "within r" (radii up to 3 m) and "larger than X" (a small anchor has many larger objects) reach 3+ often
+WIDE_COUNT_WEIGHTS = {**COUNT_WEIGHTS, COUNT_POOL: 1.2}
+COUNT_CANDIDATES = 24  # (anchor, category, radius) draws a counting question's answer is balanced over
+
+
+def _radius_text(num: float, unit: str, long: bool) -> str:
+    s = f"{num:g}"
+    if not long:
+        return f"{s} {unit}"
+    singular, plural_ = LONG_NAMES[unit]
+    return f"{s} {singular if s == '1' else plural_}"
+
+
+def _status(view, rel: str, a: int, j: int, radius: float) -> str:
+    """'yes', 'no' or 'ambiguous' for candidate j against anchor a."""
+    if rel == "within":
+        d = math.sqrt((view.x_cam[j] - view.x_cam[a]) ** 2 + (view.y_cam[j] - view.y_cam[a]) ** 2 + (view.z_cam[j] - view.z_cam[a]) ** 2)
+        if abs(d - radius) < COUNT_DIST_BAND:
+            return "ambiguous"
+        return "yes" if d < radius else "no"
+    if rel in ("left_of", "right_of"):
+        dx = view.x_cam[j] - view.x_cam[a]
+        dt = (view.t[j] - view.t[a]) * view.fx
+        if abs(dx) < LR_MIN or abs(dt) < LR_MIN_IMAGE * view.W or (dx < 0) != (dt < 0):
+            return "ambiguous"
+        return "yes" if (dx < 0) == (rel == "left_of") else "no"
+    if rel in ("in_front_of", "behind"):  # nearer / farther by depth and distance (front_behind)
+        fb = front_behind(view, j, a)
+        if fb is None:
+            return "ambiguous"
+        return "yes" if (fb == "front") == (rel == "in_front_of") else "no"
+    if rel == "larger":
+        d = view.logvol[j] - view.logvol[a]
+        if abs(d) < math.log(COMPARE_VOLUME_RATIO):
+            return "ambiguous"
+        return "yes" if d > 0 else "no"
+    raise ValueError(f"unknown counting relation {rel!r}")
+
+
+def count_matching(view, rel: str, a: int, category: str | None, radius: float) -> int | None:
+    """Number of objects satisfying ``rel`` w.r.t. anchor ``a`` (None when ambiguous)."""
+    n = 0
+    for j in view.visible:
+        if j == a or (category is not None and view.cat[j] != category):
+            continue
+        s = _status(view, rel, a, j, radius)
+        if s == "ambiguous" or (s == "yes" and not view.ok[j]):
+            return None
+        n += s == "yes"
+    return n
+
+
+_COUNT_LEAK = {"left_of": ("left",), "right_of": ("left",), "in_front_of": ("near",), "behind": ("near",),
+               "larger": ("big", "tall")}
+
+
+def _count_leaks(view, rel: str, a: int, category: str | None) -> bool:
+    """The anchor's reference orders it among its category on the counted relation."""
+    r = view.refs[a]
+    return (r is not None and r.kind in ("extreme", "ordinal") and r.key in _COUNT_LEAK.get(rel, ())
+            and category in (None, view.cat[a]))
+
+
+@register_task("counting", level=3, ratio=0.0752)
+class Counting(Task):
+    description = "how many objects satisfy a spatial relation to an anchor object"
+
+    def unsupported(self, view):
+        if not view.subjects:
+            return "no uniquely referable anchor object"
+        if len(view.visible) < 2:
+            return "needs at least 2 objects in view"
+        return None
+
+    def plan_view(self, view, rs, fmt, key):
+        why = self.unsupported(view)
+        if why:
+            return Skip(why, permanent=True)
+        for _ in range(3):
+            u = rs.random()
+            rel = _RELS[-1][0]
+            acc = 0.0
+            for name, w in _RELS:
+                acc += w
+                if u < acc:
+                    rel = name
+                    break
+            cands = []
+            for _ in range(COUNT_CANDIDATES):
+                a = rs.choice(view.subjects)
+                others = [j for j in view.visible if j != a]
+                category = None if rs.coin() else view.cat[rs.choice(others)]
+                unit = unit_for(rs.random(), 1.0, ("m", "cm", "ft", "in"))
+                cands.append((a, category, unit, rs.choice(RADII[unit])))
+
+            def count_class(c, rel=rel):
+                a, category, unit, num = c
+                if _count_leaks(view, rel, a, category) or (rel == "larger" and larger_count_by_prior(
+                        view, a, (j for j in view.visible if j != a and category in (None, view.cat[j])))):
+                    return None
+                n = count_matching(view, rel, a, category, num * METRES[unit])
+                return None if n is None else min(n, COUNT_POOL)
+
+            # the count first (weighted over the classes the candidates have, 3+ pooled), then a candidate
+            got = balanced_choice(rs, cands, count_class, WIDE_COUNT_WEIGHTS if rel in ("within", "larger") else COUNT_WEIGHTS,
+                                  thin_sole=True)
+            if got is None:
+                continue
+            a, category, unit, num = got[0]
+            params = {"rel": rel, "category": category}
+            if rel == "within":
+                params["radius_num"] = num
+                params["radius_m"] = num * METRES[unit]
+            return new_plan(rs, self.name, fmt, rel, (view.ids[a],), n_stems=len(COUNT_STEMS),
+                            n_claims=len(COUNT_CLAIMS), unit=unit, params=params, key=key)
+        return Skip("every anchor/relation tried had an object inside a threshold band")
+
+    def realise_view(self, plan: Plan, view):
+        a = view.idx(plan.objects[0])
+        rel, category = plan.params["rel"], plan.params["category"]
+        radius = plan.params.get("radius_m", 0.0)
+        n = count_matching(view, rel, a, category, radius)
+        if n is None:
+            raise RealiseError("count became ambiguous")
+        ref = view.ref(a)
+        if category is None:
+            things = "other objects"
+        else:
+            things = ("other " if category == view.cat[a] else "") + plural(category)
+        r = _radius_text(plan.params["radius_num"], plan.unit, plan.unit_long) if rel == "within" else ""
+        cond = COND[rel].format(r=r, a=ref)
+        meta = {"rel": rel, "category": category}
+        if rel == "within":
+            meta["radius_m"] = radius
+            meta["unit"] = plan.unit
+        return emit(plan, view, LEVEL, stems=COUNT_STEMS, claims=COUNT_CLAIMS,
+                    slots={"things": things, "cond": cond, "a": ref}, kind="count", truth=n, render=str,
+                    distract=lambda k: count_distractors(n, plan.draws, k), meta=meta)
