@@ -137,7 +137,7 @@ def build_model(kind: str, path: Path, seed: int) -> Path:
 def evaluate(model, processor, dataset, prompt: str, max_new_tokens: int) -> dict:
     """Greedy answers on every row: accuracy per view, format rate, mirror consistency, both correct."""
     from spatialforge.eval.metrics import MirrorItem, mirror_summary
-    from spatialforge.eval.prompts import format_prompt
+    from spatialforge.prompts import format_prompt
     from spatialforge.eval.runners import GenRequest, make_runner
     from spatialforge.eval.scoring import score_sample
     from spatialforge.rewards.format import format_reward

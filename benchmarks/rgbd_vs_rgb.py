@@ -98,7 +98,7 @@ def evaluate(model, processor, test_file: Path, point_maps: str | None) -> tuple
     """(metres, raw text) predicted per test row; ``point_maps``: None (RGB), "own" or "shuffled"."""
     from spatialforge.datasets.parquet import point_map_from_row
     from spatialforge.eval.parse_length import parse_length, unit_asked
-    from spatialforge.eval.prompts import format_prompt
+    from spatialforge.prompts import format_prompt
     from spatialforge.eval.runners import GenRequest, TransformersRunner
 
     test_dir = test_file.parent

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from spatialforge.eval.prompts import format_prompt
+from spatialforge.prompts import format_prompt
 from spatialforge.train.data import (
     load_qa_dataset,
     mix_general,

@@ -14,7 +14,7 @@ from ..extras import require
 require("train", "spatialforge.train")  # name the extra, not just the missing module
 from trl import GRPOConfig  # noqa: E402
 
-from ..eval.prompts import PROMPT_STYLES
+from ..prompts import PROMPT_STYLES
 from .consistency import CONSISTENCY_MODES
 from .sampler import check_pair_batching
 
@@ -204,7 +204,7 @@ class DataConfig:
 
     train: str
     eval: str | None = None
-    prompt: str = "think"  # a spatialforge.eval.prompts style: "think" (SVQA-R1), "plain", "spatial"
+    prompt: str = "think"  # a spatialforge.prompts style: "think" (SVQA-R1), "plain", "spatial"
     task_ratios: dict[str, float] | str | None = None
     num_samples: int | None = None  # rows after resampling (default: as many as loaded)
     general: str | None = None

@@ -6,7 +6,7 @@ TRL (1.16) reads a conversational ``prompt`` (and ``completion`` for SFT) plus a
 column, and inserts the image placeholder itself (``prepare_multimodal_messages``); every
 other column reaches GRPO reward functions as a keyword argument.
 
-Prompt wording comes from :mod:`spatialforge.eval.prompts` (the same text evaluation uses),
+Prompt wording comes from :mod:`spatialforge.prompts` (the same text evaluation uses),
 completion wording from :func:`spatialforge.datasets.export.completion_text`.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from ..datasets.export import completion_text
 from ..errors import DataError
-from ..eval.prompts import format_prompt
+from ..prompts import format_prompt
 
 REWARD_COLUMNS = ("id", "pair_id", "view", "task", "format", "eval_type", "question", "answer", "answer_struct",
                   "choices")
