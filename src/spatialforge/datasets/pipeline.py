@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
@@ -213,12 +213,10 @@ def import_scene(src_json: Path, scenes_out: Path) -> Path:
         if src.is_file():
             _copy_file(src, scenes_out / new_rel)
         updates[attr] = new_rel
-    d = scene.to_dict()
-    d.update(updates)
     dst = scenes_out / src_json.name
     if src_json.resolve() != dst.resolve():
         dst.parent.mkdir(parents=True, exist_ok=True)
-        dst.write_text(Scene.from_dict(d).to_json())
+        dst.write_text(replace(scene, **updates).to_json())  # paths are strings: nothing to re-validate
     return dst
 
 
