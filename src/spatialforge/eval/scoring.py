@@ -158,7 +158,7 @@ def _numeric(ans, kind, gt, tags, o):
     if isinstance(p, ParseFailure):
         return _failed("numeric", kind, gt, p.reason, tags)
     g = float(gt)
-    ratio = float(M.ratio(p, g)[0])
+    ratio = M.ratio1(p, g)
     rel = abs(p - g) / abs(g) if g else math.inf
     correct = M.numeric_correct(p, g, o["numeric_rule"])
     return SampleScore("numeric", kind, correct, 1.0 / ratio, True, p, g, None, ratio, rel, tags=tags)
