@@ -49,3 +49,17 @@ def test_numeric_correct_rejects_a_missing_truth_and_an_unknown_rule():
         M.numeric_correct(1.0, None)
     with pytest.raises(KeyError):
         M.numeric_correct(1.0, 1.0, "nearly")
+
+
+def test_fast_score_constructor_equals_the_dataclass_and_stays_frozen():
+    import dataclasses
+
+    from spatialforge.eval.scoring import SampleScore, _new_score
+
+    args = ("numeric", "length", True, 0.5, True, 1.0, 2.0, None, 2.0, 0.5)
+    fast, slow = _new_score(*args, tags={"id": 1}), SampleScore(*args, tags={"id": 1})
+    assert fast == slow and vars(fast) == vars(slow)
+    assert _new_score("box2d", "box", False, 0.0, False) == SampleScore("box2d", "box", False, 0.0, False)
+    assert _new_score("x", "y", None, 0.0, False).tags is not _new_score("x", "y", None, 0.0, False).tags
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.score = 1.0
