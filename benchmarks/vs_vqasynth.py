@@ -9,8 +9,10 @@ stage reads its point clouds with open3d; ``pip install open3d-cpu`` in a separa
 enough).  Without them the script says what is missing and exits 0.
 
 Scenes: ``spatialforge.sources.synthetic.write_scenes`` renders them (untimed); each object's
-points (depth + instance mask, camera frame) are written as a PCD file, its category as the
-caption, as VQASynth's earlier stages leave them (untimed).
+points (depth + instance mask, camera frame, one per ``--voxel`` 1 cm voxel by default; full
+resolution with 0) are written as a binary PCD file, its category as the caption, as
+VQASynth's earlier stages leave them (untimed).  Denser clouds make VQASynth slower
+(``compute_point_cloud_distance`` per pair), so the voxel size is stated with the figure.
 
 Timed, CPU time of one thread, per side in its own process, rounds interleaved, median:
 - **ours**: ``generate_dataset(source="folder")`` over the scene folder (JSON, image and depth
@@ -80,17 +82,26 @@ print(json.dumps({"n": sum(s["n"] for s in scenes), "cpu": dt}))
 
 
 def _write_pcd(path: Path, pts) -> None:
-    """ASCII PCD (what open3d's ``write_point_cloud`` writes for xyz), no open3d needed."""
-    head = (f"# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\n"
-            f"COUNT 1 1 1\nWIDTH {len(pts)}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {len(pts)}\nDATA ascii\n")
+    """Binary PCD (what open3d's ``write_point_cloud`` writes for xyz), no open3d needed."""
     import numpy as np
 
-    with open(path, "w") as f:
-        f.write(head)
-        np.savetxt(f, pts, fmt="%.5f")
+    pts = np.ascontiguousarray(pts, dtype="<f4")
+    head = (f"# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\n"
+            f"COUNT 1 1 1\nWIDTH {len(pts)}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {len(pts)}\nDATA binary\n")
+    path.write_bytes(head.encode() + pts.tobytes())
 
 
-def _vqasynth_inputs(scene_dir: Path, out: Path) -> Path:
+def _voxel(pts, size: float):
+    """One point per occupied ``size`` voxel (the first), as a down-sampling stage leaves clouds."""
+    import numpy as np
+
+    if size <= 0:
+        return pts
+    _, first = np.unique(np.floor(pts / size).astype(np.int64), axis=0, return_index=True)
+    return pts[np.sort(first)]
+
+
+def _vqasynth_inputs(scene_dir: Path, out: Path, voxel: float) -> Path:
     """Per scene: captions, one PCD per object (points of its mask, camera frame), the image path."""
     sys.path.insert(0, str(SRC))
     from spatialforge.files import list_scene_files
@@ -110,7 +121,7 @@ def _vqasynth_inputs(scene_dir: Path, out: Path) -> Path:
             if sel.sum() < 20:
                 continue
             f = out / f"{sc.id}_{o.id}.pcd"
-            _write_pcd(f, pts[sel])
+            _write_pcd(f, _voxel(pts[sel], voxel))
             caps.append(o.category.replace("_", " "))
             pcds.append(str(f))
         if len(caps) >= 2:
@@ -136,6 +147,8 @@ def main() -> None:
     ap.add_argument("--qa-per-scene", type=int, default=80)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--size", default="640x480")
+    ap.add_argument("--voxel", type=float, default=0.01,
+                    help="metres; object clouds are down-sampled to this voxel before VQASynth reads them (0: full)")
     args = ap.parse_args()
     if args.vqasynth is None or not (args.vqasynth / "vqasynth" / "prompts.py").is_file():
         print(f"skipped: no VQASynth checkout (--vqasynth {args.vqasynth}: vqasynth/prompts.py not found); "
@@ -160,7 +173,7 @@ def main() -> None:
         write_scenes(tmp / "warm", num=2, seed=1000, size=(W, H))
         for d in ("scenes", "warm"):
             (tmp / d / "manifest.json").unlink(missing_ok=True)
-        vq_scenes = _vqasynth_inputs(tmp / "scenes", tmp / "vq_in")
+        vq_scenes = _vqasynth_inputs(tmp / "scenes", tmp / "vq_in", args.voxel)
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONHASHSEED": "0"}
         ours, theirs = [], []
@@ -175,7 +188,8 @@ def main() -> None:
             theirs.append(n2 / cpu2)
         ratios = [a / b for a, b in zip(ours, theirs)]
         med = statistics.median
-        print(f"{args.num_scenes} synthetic scenes {W}x{H}, {args.qa_per_scene} QA/scene, one thread, CPU time, "
+        print(f"{args.num_scenes} synthetic scenes {W}x{H}, {args.qa_per_scene} QA/scene, VQASynth clouds at "
+              f"{args.voxel} m voxels, one thread, CPU time, "
               f"median of {args.repeats} interleaved rounds")
         print(f"ours     : {med(ours):>9,.0f} QA/s/core (generate_dataset, scene files -> Parquet)")
         print(f"VQASynth : {med(theirs):>9,.0f} QA/s/core (prompt stage: PCD reads -> prompts -> Parquet)")
