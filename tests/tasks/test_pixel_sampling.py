@@ -59,3 +59,26 @@ def test_camera_rotation_check_in_plain_floats():
                 ((1, 1e-4, 0), (0, 1, 0), (0, 0, 1))):  # off-diagonal error above 1e-6
         with pytest.raises(SceneError, match="rotation"):
             Camera(1, 1, 0, 0, 10, 10, bad)
+
+
+def test_pixel_tasks_read_a_memory_map_and_build_no_index(tmp_path):
+    import mmap
+
+    from spatialforge.tasks import clear_caches, generate_qa
+    from spatialforge.tasks.view import get_view
+
+    from taskscenes import rich_scene
+
+    clear_caches()
+    scene = rich_scene(tmp_path)
+    res = generate_qa(scene, seed=3, qa_per_scene=40, tasks=["point_query", "depth_order"])
+    assert len(res.records) > 10
+    view = get_view(scene)
+    assert view._valid is None  # rejection found every pixel: the full valid index was never built
+    base = view.depth()
+    while getattr(base, "base", None) is not None and not isinstance(base, mmap.mmap):
+        base = base.base
+    assert isinstance(base, mmap.mmap)  # the depth file is mapped, not read whole
+    assert [repr(r) for r in res.records] == [
+        repr(r) for r in generate_qa(rich_scene(tmp_path), seed=3, qa_per_scene=40,
+                                         tasks=["point_query", "depth_order"]).records]
