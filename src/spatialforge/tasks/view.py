@@ -146,12 +146,12 @@ class SceneView:
         return float(raw[row, c])
 
     def has_valid_depth(self) -> bool:
-        """Whether any pixel has a valid depth: a coarse grid first, the full index only if it finds none."""
+        """Whether any pixel has a valid depth: three pixels, then a 16x16 grid, the full index only if both miss."""
         raw = self.depth()
         h, w = raw.shape
         if any(float(raw[r, c]) > 0 and float(raw[r, c]) != float("inf")
                for r, c in ((h // 2, w // 2), (h // 4, w // 4), (3 * h // 4, 3 * w // 4))):
-            return True  # a few pixels first: the grid below touches 16 pages of the mapped file
+            return True  # the grid below touches 16 pages of the mapped file
         grid = raw[:: max(1, h // 16), :: max(1, w // 16)]
         return bool(np.any(np.isfinite(grid) & (grid > 0))) or len(self._valid_index()) > 0
 
