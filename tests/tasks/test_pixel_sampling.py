@@ -82,3 +82,4 @@ def test_pixel_tasks_read_a_memory_map_and_build_no_index(tmp_path):
     assert [repr(r) for r in res.records] == [
         repr(r) for r in generate_qa(rich_scene(tmp_path), seed=3, qa_per_scene=40,
                                          tasks=["point_query", "depth_order"]).records]
+
