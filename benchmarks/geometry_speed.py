@@ -1,18 +1,34 @@
-"""Speed of depth -> 3D boxes (gravity included), ours vs. a straightforward baseline, on one core.
+"""Speed (and box-size accuracy) of depth -> 3D boxes (gravity included), ours vs. baselines, one core.
 
-The baseline does what public pipelines do (SpatialRGPT / VQASynth style, with scipy and
-scikit-learn standing in for Open3D): unproject the whole depth map; fit the floor with a
-RANSAC loop over random triples of background points (200 iterations, each scoring all
-points); then per object take its full-resolution cloud, remove statistical outliers
-(mean distance to the 20 nearest neighbours with ``scipy.spatial.cKDTree``, keep those
-within mean + 2 std), run ``sklearn.cluster.DBSCAN`` on the full cloud (eps = 3x the
-median nearest-neighbour distance, min_samples = 10), keep the largest cluster and fit
-the same gravity-aligned box (hull + minimum-area rectangle).
+**Stand-in baseline** (always run; NOT open3d): what public pipelines do, with scipy and
+scikit-learn in place of Open3D: unproject the whole depth map; fit the floor with a RANSAC
+loop over random triples of background points (200 iterations, each scoring all points);
+then per object take its full-resolution cloud, remove statistical outliers (mean distance
+to the 20 nearest neighbours, ``scipy.spatial.cKDTree``, keep those within mean + 2 std),
+``sklearn.cluster.DBSCAN`` on the full cloud (eps = 3x the median nearest-neighbour
+distance, min_samples = 10), keep the largest cluster, fit the same gravity-aligned box.
+An outside measurement (issue #17) found this stand-in 1.8-2.3x *slower* and much less
+accurate than real open3d (DBSCAN on the full-resolution cloud fragments objects): its
+ratio overstates our gain over an open3d pipeline by about 2x.  Label it as a stand-in.
+
+**open3d baseline** (``--open3d-python PY``: an interpreter with ``open3d``, e.g. a venv with
+``pip install open3d-cpu``; open3d is not a project dependency): per object, open3d's
+``remove_statistical_outlier(nb_neighbors=10, std_ratio=1.2)``, ``voxel_down_sample(max(0.01,
+scale / 40))``, ``cluster_dbscan(eps=0.2, min_points=10)`` (largest cluster) and
+``get_oriented_bounding_box()`` -- the SpatialRGPT-style per-object pipeline the issue
+measured (parameters as in its data pipeline's point-cloud processor; floor fitting not
+included, so it is timed on less work than ours).
 
 Ours: ``spatialforge.geometry.estimate_scene`` (vectorised floor RANSAC on a pixel grid,
 mixed-pixel filter, DBSCAN on a bounded grid subsample, symmetric completion).
 
-    python benchmarks/geometry_speed.py --num 20 --size 640x480
+Same number of timed runs for every side (``--repeats``), interleaved per scene; the
+per-scene figure is the median of the runs.  Accuracy: per object, the mean relative error
+of the sorted box sides against the ground truth (frame-free, so every side is comparable).
+``--depth-noise 0.01`` multiplies depth by (1 + 1 % Gaussian noise) first.
+Target (issue #17): ours <= 20 ms per 10-object scene with 1 % depth noise.
+
+    python benchmarks/geometry_speed.py --num 20 --size 640x480 --depth-noise 0.01 [--open3d-python PY]
 """
 
 from __future__ import annotations
@@ -107,18 +123,65 @@ def baseline_scene(scene: Scene, depth: np.ndarray, instance_ids: np.ndarray, se
     return R, boxes
 
 
-# --------------------------------------------------------------------------- timing
-def _time(fn, repeats: int) -> tuple[float, float]:
-    """Best of ``repeats`` runs: (CPU seconds of this process, wall seconds).  With one
-    thread the CPU time is what one core spends, and it barely moves when other processes
-    share the machine; the wall time is reported alongside."""
-    best_cpu = best_wall = float("inf")
+# --------------------------------------------------------------------------- open3d (optional)
+_O3D_CHILD = r"""
+import json, sys, time
+import numpy as np
+import open3d as o3d
+data = np.load(sys.argv[1])
+repeats = int(sys.argv[2])
+out = {"cpu_ms": [], "sides": {}}
+for key in sorted({k.split("_")[0] for k in data.files}):  # scene index s<i>, objects o<j>
+    clouds = [(k, data[k]) for k in data.files if k.startswith(key + "_")]
+    runs = []
     for _ in range(repeats):
-        c0, w0 = time.process_time(), time.perf_counter()
-        fn()
-        best_cpu = min(best_cpu, time.process_time() - c0)
-        best_wall = min(best_wall, time.perf_counter() - w0)
-    return best_cpu, best_wall
+        t0 = time.process_time()
+        for name, pts in clouds:
+            pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(pts.astype(np.float64)))
+            pcd, _ = pcd.remove_statistical_outlier(nb_neighbors=10, std_ratio=1.2)
+            scale = float(np.linalg.norm(np.asarray(pcd.points).std(axis=0))) * 3.0 + 1e-6
+            pcd = pcd.voxel_down_sample(voxel_size=max(0.01, scale / 40))
+            labels = np.asarray(pcd.cluster_dbscan(eps=0.2, min_points=10))
+            if (labels >= 0).any():
+                pcd = pcd.select_by_index(np.flatnonzero(labels == np.bincount(labels[labels >= 0]).argmax()))
+            if len(pcd.points) >= 4:
+                out["sides"][name] = sorted(np.asarray(pcd.get_oriented_bounding_box().extent).tolist())
+        runs.append(time.process_time() - t0)
+    out["cpu_ms"].append(1e3 * float(np.median(runs)))
+print(json.dumps(out))
+"""
+
+
+def run_open3d(python: str, clouds: dict[str, np.ndarray], repeats: int, tmp: str) -> dict | None:
+    """Per-scene CPU ms and per-object sorted box sides from real open3d, or None (message printed)."""
+    import json
+    import subprocess
+
+    probe = subprocess.run([python, "-c", "import open3d"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print(f"open3d baseline skipped: {python} cannot import open3d")
+        return None
+    path = os.path.join(tmp, "clouds.npz")
+    np.savez(path, **clouds)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    res = subprocess.run([python, "-c", _O3D_CHILD, path, str(repeats)], capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        print(f"open3d baseline failed: {res.stderr[-2000:]}")
+        return None
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def side_error(est: list[float], gt: tuple[float, float, float]) -> float:
+    """Mean relative error of the sorted box sides."""
+    e, g = sorted(est), sorted(gt)
+    return float(np.mean([abs(a - b) / b for a, b in zip(e, g)]))
+
+
+# --------------------------------------------------------------------------- timing
+def _time(fn) -> float:
+    c0 = time.process_time()
+    fn()
+    return time.process_time() - c0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -126,41 +189,77 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--num", type=int, default=20, help="synthetic scenes")
     p.add_argument("--size", default="640x480", help="WIDTHxHEIGHT")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeats", type=int, default=5, help="ours: best of this many runs per scene")
-    p.add_argument("--baseline-repeats", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per scene, every side alike (median)")
+    p.add_argument("--depth-noise", type=float, default=0.0, help="relative Gaussian depth noise, e.g. 0.01")
+    p.add_argument("--open3d-python", default=None, help="an interpreter with open3d for the real open3d baseline")
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
 
+    import tempfile
+
     from spatialforge.sources.synthetic import render_synthetic
 
+    rng = np.random.default_rng(args.seed)
     samples = [render_synthetic(args.seed, i, (w, h)) for i in range(args.num)]
-    ours, base, ours_wall, base_wall, n_objects, n_pixels = [], [], [], [], [], []
-    for s in samples:
-        estimate_scene(s.scene, depth=s.depth, instance_ids=s.instance_ids)  # warm caches
-        cpu, wall = _time(lambda: estimate_scene(s.scene, depth=s.depth, instance_ids=s.instance_ids), args.repeats)
-        ours.append(cpu)
-        ours_wall.append(wall)
-        cpu, wall = _time(lambda: baseline_scene(s.scene, s.depth, s.instance_ids), args.baseline_repeats)
-        base.append(cpu)
-        base_wall.append(wall)
+    ours, base, n_objects = [], [], []
+    err = {"ours": [], "stand-in": [], "open3d": []}
+    clouds: dict[str, np.ndarray] = {}
+    gt_sides: dict[str, tuple] = {}
+    for si, s in enumerate(samples):
+        depth = s.depth
+        if args.depth_noise:
+            depth = (depth * (1 + args.depth_noise * rng.standard_normal(depth.shape))).astype(np.float32)
+        est = estimate_scene(s.scene, depth=depth, instance_ids=s.instance_ids)  # warm caches
+        t_ours, t_base = [], []
+        for _ in range(args.repeats):  # interleaved: drifts of a shared machine hit both alike
+            t_ours.append(_time(lambda: estimate_scene(s.scene, depth=depth, instance_ids=s.instance_ids)))
+            t_base.append(_time(lambda: baseline_scene(s.scene, depth, s.instance_ids)))
+        ours.append(float(np.median(t_ours)))
+        base.append(float(np.median(t_base)))
         n_objects.append(sum(o.mask is not None for o in s.scene.objects))
-        n_pixels.append(int((s.instance_ids >= 0).sum()))
+        _, bboxes = baseline_scene(s.scene, depth, s.instance_ids)
+        got = {o.id: o for o in est.scene.objects}
+        pts, valid = depth_to_point_map(depth, s.scene.camera)
+        for o in s.scene.objects:
+            if o.mask is None:
+                continue
+            if o.id in got:
+                err["ours"].append(side_error(list(got[o.id].box3d.size), o.box3d.size))
+            if o.id in bboxes:
+                err["stand-in"].append(side_error(list(bboxes[o.id].size), o.box3d.size))
+            sel = valid & (s.instance_ids == o.id)
+            if sel.sum() >= 30:
+                clouds[f"s{si:04d}_o{o.id}"] = pts[sel]
+                gt_sides[f"s{si:04d}_o{o.id}"] = o.box3d.size
+    o3d = None
+    if args.open3d_python:
+        with tempfile.TemporaryDirectory() as tmp:
+            o3d = run_open3d(args.open3d_python, clouds, args.repeats, tmp)
+        if o3d:
+            err["open3d"] = [side_error(v, gt_sides[k]) for k, v in o3d["sides"].items()]
     ours_ms, base_ms = 1e3 * np.asarray(ours), 1e3 * np.asarray(base)
     many = (np.asarray(n_objects) >= 8) & (np.asarray(n_objects) <= 12)
-    print(f"geometry speed: {args.num} synthetic scenes {w}x{h}, one thread, depth -> boxes incl. gravity; "
-          f"CPU ms (best of {args.repeats} / {args.baseline_repeats} runs)")
-    print(f"objects/scene: mean {np.mean(n_objects):.1f}; object pixels/scene: mean {np.mean(n_pixels):.0f}")
-    print(f"ours     : median {np.median(ours_ms):7.1f} ms/scene   mean {ours_ms.mean():7.1f}   "
-          f"max {ours_ms.max():7.1f}   scenes with 8-12 objects ({many.sum()}): median "
-          f"{np.median(ours_ms[many]) if many.any() else float('nan'):.1f}")
-    print(f"baseline : median {np.median(base_ms):7.1f} ms/scene   mean {base_ms.mean():7.1f}   "
-          f"max {base_ms.max():7.1f}   scenes with 8-12 objects ({many.sum()}): median "
-          f"{np.median(base_ms[many]) if many.any() else float('nan'):.1f}")
-    print(f"speed-up : {np.median(base_ms) / np.median(ours_ms):.1f}x (median/median), "
-          f"{base_ms.sum() / ours_ms.sum():.1f}x (total/total)")
-    load = os.getloadavg()[0]
-    print(f"wall clock (machine shared, load {load:.1f}): ours median {1e3 * np.median(ours_wall):.1f} ms, "
-          f"baseline median {1e3 * np.median(base_wall):.1f} ms")
+
+    def row(name, ms, e):
+        m = f"{np.median(ms[many]):7.1f}" if many.any() else "    nan"
+        acc = f"{100 * np.median(e):5.1f} %" if e else "   n/a"
+        return (f"{name:<22}: median {np.median(ms):7.1f} ms/scene   8-12 objects ({many.sum()}): {m} ms   "
+                f"box-side error (median over objects) {acc}")
+
+    print(f"geometry: {args.num} synthetic scenes {w}x{h}, depth noise {100 * args.depth_noise:.1f} %, one thread, "
+          f"CPU ms per scene = median of {args.repeats} interleaved runs per side; objects/scene mean "
+          f"{np.mean(n_objects):.1f}")
+    print(row("ours", ours_ms, err["ours"]) + f"   target <= 20 ms (10 objects, 1 % noise): "
+          f"{'MET' if many.any() and np.median(ours_ms[many]) <= 20 else 'NOT MET'}")
+    print(row("stand-in (NOT open3d)", base_ms, err["stand-in"])
+          + f"   -> {np.median(base_ms / ours_ms):.1f}x ours (per-scene median ratio)")
+    if o3d:
+        o3_ms = np.asarray(o3d["cpu_ms"])
+        print(row("open3d (real)", o3_ms, err["open3d"]) + f"   -> {np.median(o3_ms / ours_ms):.1f}x ours "
+              f"(per-object pipeline only, no floor fit)")
+    else:
+        print("open3d (real)         : not run (pass --open3d-python); the stand-in above is NOT a measured "
+              "open3d figure")
 
 
 if __name__ == "__main__":

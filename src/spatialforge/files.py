@@ -80,11 +80,13 @@ def write_image(path: str | Path, rgb: np.ndarray) -> None:
     Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(path, format="PNG", optimize=False)
 
 
-def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> np.ndarray:
-    """Float32 metres; NaN/inf/<=0 mark invalid pixels and are returned as they are."""
+def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None,
+               *, mmap: bool = False) -> np.ndarray:
+    """Float32 metres; NaN/inf/<=0 mark invalid pixels and are returned as they are.
+    ``mmap``: a read-only memory map of a float32 file (pages are read when touched)."""
     path = Path(path)
     try:
-        arr = np.load(path, allow_pickle=False)
+        arr = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except FileNotFoundError:
         raise SceneError(f"scene {scene_id!r}: depth file {path} not found") from None
     except (ValueError, OSError, EOFError) as e:

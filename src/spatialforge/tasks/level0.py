@@ -29,10 +29,10 @@ def _depth_skip(view) -> Skip | None:
     if not view.has_depth:
         return Skip(NO_DEPTH, permanent=True)
     try:
-        valid = view.depth()[1]
+        any_valid = view.has_valid_depth()
     except Exception as e:  # SceneError: missing or unreadable file
         return Skip(f"depth map unusable: {e}", permanent=True)
-    if len(valid) == 0:
+    if not any_valid:
         return Skip("depth map has no valid pixel", permanent=True)
     return None
 
@@ -49,8 +49,8 @@ def _sample_pixel(view, rs: Stream) -> tuple[int, int, float] | None:
             z = view.depth_at(col, row)
             if z > 0 and z == z and z != float("inf"):
                 return col, row, z
-    col, row = view.valid_pixel(rs.random())
-    return col, row, view.depth_at(col, row)
+    hit = view.valid_pixel(rs)
+    return None if hit is None else (*hit, view.depth_at(*hit))
 
 
 def _pix(p: tuple[int, int]) -> str:
