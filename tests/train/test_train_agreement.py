@@ -2,13 +2,13 @@
 through the exact mirror of the answer, shares and advantages checked by hand."""
 
 import json
-import statistics
 
 import pytest
 import torch
 
 from spatialforge.train.agreement import ParsedAnswer, agree, agreement_shares, parse_completion, parse_inputs
 from spatialforge.train.consistency import group_layout, mode_advantages
+from tests.train.test_train_consistency import hand_advantages
 
 YES, NO = {"kind": "boolean", "value": True}, {"kind": "boolean", "value": False}
 
@@ -23,14 +23,6 @@ def pair_layout(g):
 
 def parsed(answers, struct, eval_type, **kw):
     return [parse_completion(said(a), json.dumps(struct), eval_type, **kw) for a in answers]
-
-
-def hand_advantages(groups):
-    out = []
-    for seg in groups:
-        m, s = statistics.mean(seg), statistics.stdev(seg)
-        out += [(r - m) / (s + 1e-4) for r in seg]
-    return out
 
 
 def test_yes_no_shares_by_hand():

@@ -58,18 +58,23 @@ def _depth_anything(out: Path) -> None:
     processor.save_pretrained(out)
 
 
+def _two_tower(tok, max_positions: int) -> dict:
+    """Tiny text + vision tower settings shared by OWLv2 and CLIP (projection = hidden size, as OWLv2 needs)."""
+    return dict(
+        text_config=dict(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=max_positions, bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id),
+        vision_config=dict(image_size=32, patch_size=8, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                           num_attention_heads=2),
+        projection_dim=16)
+
+
 def _owlv2(out: Path) -> None:
     import torch
     from transformers import Owlv2Config, Owlv2ForObjectDetection
 
     tok = _tokenizer(out)
-    cfg = Owlv2Config(
-        text_config=dict(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=16, bos_token_id=tok.bos_token_id,
-                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id),
-        vision_config=dict(image_size=32, patch_size=8, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                           num_attention_heads=2),
-        projection_dim=16)
+    cfg = Owlv2Config(**_two_tower(tok, max_positions=16))
     torch.manual_seed(SEED)
     model = Owlv2ForObjectDetection(cfg)
     with torch.no_grad():  # boxes = the model's per-patch prior (one grid cell each), not degenerate slivers
@@ -150,13 +155,7 @@ def _clip(out: Path) -> None:
     from transformers import CLIPConfig, CLIPModel
 
     tok = _tokenizer(out)
-    cfg = CLIPConfig(
-        text_config=dict(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=32, bos_token_id=tok.bos_token_id,
-                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id),
-        vision_config=dict(image_size=32, patch_size=8, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                           num_attention_heads=2),
-        projection_dim=16)
+    cfg = CLIPConfig(**_two_tower(tok, max_positions=32))
     torch.manual_seed(SEED)
     CLIPModel(cfg).save_pretrained(out)
     tok.save_pretrained(out)
