@@ -41,6 +41,7 @@ def test_round_trip(samples, tmp_path):
             assert got.category == (want.category if want.category in NYU40 else "otherprop")
             rows, cols = np.nonzero(smp.instance_ids == oid)
             assert got.box2d == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+            assert np.array_equal(got.mask.decode(), smp.instance_ids == oid)  # Hypersim labels every pixel
         assert np.allclose(sc.load_depth(), np.nan_to_num(smp.depth), atol=1e-4)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from ...errors import ConfigError, DataError
 from ...files import write_depth, write_image
 from ...manifest import RunManifest
-from ...scene import Box3D, Camera, Object3D, Scene, SceneError
+from ...scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
 
 VERTICAL_TOLERANCE_DEG = 5.0  # a box axis within this of gravity is taken as its height axis
 MIN_DEPTH = 0.05  # metres; corners nearer than this are "behind the camera" for projection
@@ -41,6 +41,7 @@ class RawObject:
     box2d_projected: bool = False  # box2d is the projection of the 3D box, not the visible extent
     occlusion: float | None = None
     truncation: float | None = None
+    mask: np.ndarray | None = None  # (H, W) bool visible pixels, where the dataset labels them (Hypersim)
 
 
 @dataclass
@@ -184,8 +185,9 @@ def build_scene(frame: Frame) -> tuple[Scene, dict[str, str]]:
                 continue
         oid = len(objects)
         try:
+            mask = None if obj.mask is None else MaskRLE.encode(obj.mask)
             objects.append(Object3D(oid, obj.category.strip(), box, box2d=box2d, provenance="ground_truth",
-                                    occlusion=obj.occlusion, truncation=obj.truncation, shape="other"))
+                                    occlusion=obj.occlusion, truncation=obj.truncation, shape="other", mask=mask))
         except SceneError as e:
             dropped[obj.key] = str(e)
             continue

@@ -210,7 +210,8 @@ def _load(scene: Path, cam: str, idx: int, m: float, M, boxes) -> Frame:
             continue
         rows, cols = np.nonzero(mask)
         box2d = (float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
-        objs.append(RawObject(key, label, R_wc.T @ (pos[sid] - c_world), R_wc.T @ rot[sid], ext[sid], box2d=box2d))
+        objs.append(RawObject(key, label, R_wc.T @ (pos[sid] - c_world), R_wc.T @ rot[sid], ext[sid], box2d=box2d,
+                              mask=mask))
     return Frame("hypersim", scene.name, frame_id, rgb, depth, K, R_wc.T @ np.array([0.0, 0.0, 1.0]), objs,
                  dropped=dropped, where=where,
                  metadata={"meters_per_asset_unit": m, "intrinsics": source,
