@@ -35,7 +35,7 @@ def saved_key_names(model: torch.nn.Module) -> dict[str, str]:
     keys = list(model.state_dict())
     saved = revert_weight_conversion(model, {k: torch.tensor(i) for i, k in enumerate(keys)})
     if len(saved) != len(keys) or any(t.ndim != 0 for t in saved.values()):
-        raise NotImplementedError(
+        raise CheckpointMismatchError(
             f"{type(model).__name__} converts (not just renames) weights when saving; loading such a checkpoint "
             "into a live model is not supported here: start from it with from_pretrained instead"
         )

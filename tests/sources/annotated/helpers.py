@@ -2,6 +2,13 @@ import math
 
 import numpy as np
 
+from spatialforge.scene import Scene
+
+
+def ingested_scenes(out):
+    """``{scene id: Scene}`` of an ``ingest`` output folder."""
+    return {p.stem: Scene.load(p) for p in sorted(out.glob("*.json")) if p.name != "manifest.json"}
+
 
 def assert_same_box(got, want, tol=1e-4):
     assert np.allclose(got.center, want.center, atol=tol), (got, want)

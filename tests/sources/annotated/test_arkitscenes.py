@@ -9,20 +9,15 @@ import math
 import numpy as np
 import pytest
 
-from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
-from tests.sources.annotated.helpers import assert_same_box, assert_same_camera
+from tests.sources.annotated.helpers import assert_same_box, assert_same_camera, ingested_scenes
 from tests.sources.annotated.writers import _png, depth_mm, write_arkitscenes
-
-
-def _scenes(out):
-    return {p.stem: Scene.load(p) for p in sorted(out.glob("*.json")) if p.name != "manifest.json"}
 
 
 def test_round_trip(samples, tmp_path):
     videos = write_arkitscenes(samples, tmp_path / "d")
     m = ingest("arkitscenes", tmp_path / "d", tmp_path / "out")
-    scenes = _scenes(tmp_path / "out")
+    scenes = ingested_scenes(tmp_path / "out")
     assert not m.skipped and len(scenes) == len(samples)
     for n, (smp, video) in enumerate(zip(samples, videos)):
         sc = scenes[f"arkitscenes-{video}-{6845.799 + n:.3f}"]
@@ -69,7 +64,7 @@ def _hand(root, traj=None, box=None, depth_mm_value=2700, drop=()):
 
 def test_hand_written_fixture(tmp_path):
     ingest("arkitscenes", _hand(tmp_path / "d"), tmp_path / "out")
-    (sc,) = _scenes(tmp_path / "out").values()
+    (sc,) = ingested_scenes(tmp_path / "out").values()
     assert np.allclose(sc.camera.R, [[1, 0, 0], [0, 0, 1], [0, -1, 0]])  # a level camera
     (o,) = sc.objects
     assert o.category == "tv monitor"
@@ -123,7 +118,7 @@ def test_without_depth_boxes_outside_the_image_are_not_objects(tmp_path):
     assert not m.done and "no usable objects" in next(iter(m.skipped.values()))
     cap = _hand(tmp_path / "e", drop=(f"{VIDEO}_frames/lowres_depth/{VIDEO}_6845.799.png",))
     ingest("arkitscenes", cap, tmp_path / "out2")
-    (sc,) = _scenes(tmp_path / "out2").values()
+    (sc,) = ingested_scenes(tmp_path / "out2").values()
     assert len(sc.objects) == 1 and sc.depth_path is None
 
 

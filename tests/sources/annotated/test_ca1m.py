@@ -9,22 +9,17 @@ import math
 import numpy as np
 import pytest
 
-from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
-from tests.sources.annotated.helpers import assert_same_box, assert_same_camera
+from tests.sources.annotated.helpers import assert_same_box, assert_same_camera, ingested_scenes
 from tests.sources.annotated.writers import _png, depth_mm, visible, write_ca1m, write_tar
 
 VIDEO = "42897501"
 
 
-def _scenes(out):
-    return {p.stem: Scene.load(p) for p in sorted(out.glob("*.json")) if p.name != "manifest.json"}
-
-
 def test_round_trip(samples, tmp_path):
     tar = write_ca1m(samples, tmp_path / "d")
     m = ingest("ca1m", tar, tmp_path / "out")
-    scenes = _scenes(tmp_path / "out")
+    scenes = ingested_scenes(tmp_path / "out")
     assert not m.skipped and len(scenes) == len(samples)
     for n, smp in enumerate(samples):
         sc = scenes[f"ca1m-{VIDEO}-{1_000_000_000 * (n + 1)}"]
@@ -83,7 +78,7 @@ def _hand_members(rt=None, tg=None, insts=None, drop=()):
 
 def _ingest(tmp_path, **kw):
     m = ingest("ca1m", write_tar(tmp_path / "c.tar", _hand_members(**kw)), tmp_path / "out")
-    return m, list(_scenes(tmp_path / "out").values())
+    return m, list(ingested_scenes(tmp_path / "out").values())
 
 
 def test_hand_written_fixture(tmp_path):
@@ -139,7 +134,7 @@ def test_truncated_tar_keeps_earlier_frames(samples, tmp_path):
 
 def test_depth_is_metres_at_image_size(tmp_path):
     ingest("ca1m", write_tar(tmp_path / "c.tar", _hand_members()), tmp_path / "out")
-    (sc,) = _scenes(tmp_path / "out").values()
+    (sc,) = ingested_scenes(tmp_path / "out").values()
     d = sc.load_depth()
     assert d.shape == (48, 64) and d[10, 10] == 2.0  # 2000 mm
     assert (d[:4, :4] == 0).all() and d[4, 4] == 2.0  # one depth pixel covers 4x4 image pixels

@@ -9,23 +9,18 @@ import math
 import numpy as np
 import pytest
 
-from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
 from spatialforge.sources.annotated.hypersim import FLIP, NYU40, camera_from_uv, tonemap
-from tests.sources.annotated.helpers import assert_same_box, assert_same_camera
+from tests.sources.annotated.helpers import assert_same_box, assert_same_camera, ingested_scenes
 from tests.sources.annotated.writers import m_cam_from_uv, write_h5, write_hypersim
 
 pytest.importorskip("h5py")
 
 
-def _scenes(out):
-    return {p.stem: Scene.load(p) for p in sorted(out.glob("*.json")) if p.name != "manifest.json"}
-
-
 def test_round_trip(samples, tmp_path):
     names = write_hypersim(samples, tmp_path / "d")
     m = ingest("hypersim", tmp_path / "d", tmp_path / "out")
-    scenes = _scenes(tmp_path / "out")
+    scenes = ingested_scenes(tmp_path / "out")
     assert not m.skipped and len(scenes) == len(samples)
     for smp, name in zip(samples, names):
         sc = scenes[f"hypersim-{name}-cam_00.0000"]
@@ -78,7 +73,7 @@ def _hand(root, dist=5.0, M=None, extents=(50.0, 25.0, 40.0)):
 
 def test_hand_written_fixture(tmp_path):
     m = ingest("hypersim", _hand(tmp_path / "d"), tmp_path / "out")
-    (sc,) = _scenes(tmp_path / "out").values()
+    (sc,) = ingested_scenes(tmp_path / "out").values()
     cam = sc.camera
     assert np.allclose([cam.fx, cam.fy, cam.cx, cam.cy], [2 * math.sqrt(3), 2 * math.sqrt(3), 2, 1])
     assert np.allclose(cam.R, [[1, 0, 0], [0, 0, 1], [0, -1, 0]])
@@ -146,7 +141,7 @@ def test_bad_input(tmp_path):
     # NaN distance = no geometry: invalid (0), not a crash; infinite distance skips the frame
     nan = _hand(tmp_path / "a", dist=float("nan"))
     ingest("hypersim", nan, tmp_path / "oa")
-    (sc,) = _scenes(tmp_path / "oa").values()
+    (sc,) = ingested_scenes(tmp_path / "oa").values()
     assert sc.load_depth()[1, 3] == 0 and np.isfinite(sc.load_depth()).all()
     m = ingest("hypersim", _hand(tmp_path / "b", dist=float("inf")), tmp_path / "ob")
     assert "infinite or negative distances (first at row 1, col 3" in next(iter(m.skipped.values()))
@@ -186,6 +181,6 @@ def test_world_heading_and_units_do_not_leak(samples, tmp_path):
     write_hypersim(samples[:1], tmp_path / "b", heading=2.5, origin=(-300.0, 80.0, 5.0))
     ingest("hypersim", tmp_path / "a", tmp_path / "oa")
     ingest("hypersim", tmp_path / "b", tmp_path / "ob")
-    (a,), (b,) = _scenes(tmp_path / "oa").values(), _scenes(tmp_path / "ob").values()
+    (a,), (b,) = ingested_scenes(tmp_path / "oa").values(), ingested_scenes(tmp_path / "ob").values()
     for x, y in zip(a.objects, b.objects):
         assert_same_box(x.box3d, y.box3d)

@@ -9,20 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
-from tests.sources.annotated.helpers import assert_same_box, assert_same_camera
+from tests.sources.annotated.helpers import assert_same_box, assert_same_camera, ingested_scenes
 from tests.sources.annotated.writers import visible, write_omni3d
-
-
-def _scenes(out):
-    return {p.stem: Scene.load(p) for p in sorted(out.glob("*.json")) if p.name != "manifest.json"}
 
 
 def test_round_trip(samples, tmp_path):
     js = write_omni3d(samples, tmp_path / "data")
     m = ingest("omni3d", js, tmp_path / "out")
-    scenes = _scenes(tmp_path / "out")
+    scenes = ingested_scenes(tmp_path / "out")
     assert len(scenes) == len(samples) == len(m.done) and not m.skipped
     for n, smp in enumerate(samples):
         sc = scenes[f"omni3d-7-{100 + n}"]
@@ -62,7 +57,7 @@ def _hand_fixture(root):
 def test_hand_written_fixture(tmp_path):
     js, _ = _hand_fixture(tmp_path / "d")
     ingest("omni3d", js, tmp_path / "out")
-    (sc,) = _scenes(tmp_path / "out").values()
+    (sc,) = ingested_scenes(tmp_path / "out").values()
     assert (sc.camera.fx, sc.camera.cx, sc.camera.cy) == (500, 320, 240)
     assert np.allclose(sc.camera.R, [[1, 0, 0], [0, 0, 1], [0, -1, 0]])  # level camera
     table, chair = sc.objects
@@ -80,7 +75,7 @@ def _mutate(tmp_path, fn):
     fn(d)
     js.write_text(json.dumps(d))
     m = ingest("omni3d", js, tmp_path / "out")
-    scenes = list(_scenes(tmp_path / "out").values())
+    scenes = list(ingested_scenes(tmp_path / "out").values())
     return m, scenes
 
 

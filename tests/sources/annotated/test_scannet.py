@@ -8,21 +8,16 @@ import math
 
 import numpy as np
 
-from spatialforge.scene import Scene
 from spatialforge.sources.annotated import ingest
 from spatialforge.sources.annotated.scannet import resample_depth
-from tests.sources.annotated.helpers import assert_same_camera
+from tests.sources.annotated.helpers import assert_same_camera, ingested_scenes
 from tests.sources.annotated.writers import _mat_txt, _png, depth_mm, scannet_expected, write_scannet
-
-
-def _scenes(out):
-    return {p.stem: Scene.load(p) for p in sorted(out.glob("*.json")) if p.name != "manifest.json"}
 
 
 def test_round_trip(samples, tmp_path):
     names = write_scannet(samples, tmp_path / "d")
     m = ingest("scannet", tmp_path / "d", tmp_path / "out")
-    scenes = _scenes(tmp_path / "out")
+    scenes = ingested_scenes(tmp_path / "out")
     assert not m.skipped and len(scenes) == len(samples)
     for smp, name in zip(samples, names):
         sc = scenes[f"scannet-{name}-0"]
@@ -70,7 +65,7 @@ def _hand(root, pose=None):
 
 def test_hand_written_fixture(tmp_path):
     ingest("scannet", _hand(tmp_path / "d"), tmp_path / "out")
-    (sc,) = _scenes(tmp_path / "out").values()
+    (sc,) = ingested_scenes(tmp_path / "out").values()
     (o,) = sc.objects
     assert np.allclose(sc.camera.R, [[1, 0, 0], [0, 0, 1], [0, -1, 0]])
     # box centre (0.4, 4.25, 0.45) aligned, minus the camera centre (1, 2, 1.5)

@@ -9,6 +9,7 @@ rules in ``official.py``).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 from .base import Benchmark
@@ -33,9 +34,9 @@ class MCQBenchmark(Benchmark):
 
     score_fields: ClassVar[tuple[str, ...]] = ()
 
+    @abstractmethod
     def official_choice(self, sample, prediction: str | None) -> str:
         """The letter the benchmark's official scorer reads from the raw output ("" for none)."""
-        raise NotImplementedError
 
     def score(self, sample, prediction, judge=None):
         rec = self.base_record(sample, prediction)
