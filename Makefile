@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[all,test]"
+	$(PY) -m pip install -q --no-deps dlr-moge==2.0.0 dlr-utils3d==1.3
 	touch $@
 
 test: install

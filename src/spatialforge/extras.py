@@ -18,6 +18,9 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "eval": ("torch", "transformers", "sentence_transformers", "sacrebleu", "matplotlib"),
     "perception": ("torch", "transformers"),
     "ingest": ("h5py",),
+    "moge": ("moge", "utils3d", "cv2"),
+    "ray": ("ray",),
+    "app": ("gradio",),
     "train": ("torch", "transformers", "trl", "accelerate", "peft", "sentence_transformers"),
 }
 
