@@ -12,6 +12,7 @@ over thousands of questions neither re-generates nor re-reads what it has.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from contextlib import contextmanager
@@ -84,6 +85,28 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
+def cache_id(bench: Benchmark, sample: BenchSample, num_frames: int | None = None) -> str:
+    """The prediction-cache key of a sample: its id; for a multi-image or video sample, the id plus
+    a digest of every image reference (file names, not folders, so a moved source stays cached),
+    the video and its frame count, so a changed image list or ``num_frames`` generates again."""
+    if len(sample.images) <= 1 and sample.video is None:
+        return sample.id  # single-image keys stay as they always were: old caches resume
+    h = hashlib.sha1()
+    refs = list(sample.images)
+    if sample.video is not None:
+        refs += sample.video if isinstance(sample.video, (list, tuple)) else [sample.video]
+        h.update(f"frames={bench.frame_count(sample, num_frames)};".encode())
+    for ref in refs:
+        if isinstance(ref, (str, Path)):
+            h.update(b"p:" + Path(str(ref)).name.encode())
+        elif isinstance(ref, (bytes, bytearray)):
+            h.update(b"b:" + hashlib.sha1(ref).digest())
+        else:  # a PIL image
+            h.update(b"i:" + hashlib.sha1(ref.tobytes()).digest() + str(ref.size).encode())
+        h.update(b";")
+    return f"{sample.id}@{h.hexdigest()[:12]}"
+
+
 def generate_predictions(
     bench: Benchmark,
     samples: Sequence[BenchSample],
@@ -94,12 +117,16 @@ def generate_predictions(
     batch_size: int,
     max_new_tokens: int,
     progress: bool,
+    num_frames: int | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """``(outputs by sample id, failures by sample id)``, generating only what the cache lacks."""
+    """``(outputs by sample id, failures by sample id)``, generating only what the cache lacks.
+    ``num_frames`` overrides the frames sampled per video (default: the sample's, else the benchmark's)."""
     from .predictions import run_requests
     from .runners import GenRequest
 
-    outputs: dict[str, str] = {s.id: cache.get(s.id) for s in samples if s.id in cache}
+    keys = {s.id: cache_id(bench, s, num_frames) for s in samples}
+    by_key = {k: sid for sid, k in keys.items()}
+    outputs: dict[str, str] = {s.id: cache.get(keys[s.id]) for s in samples if keys[s.id] in cache}
     failed: dict[str, str] = {}
     todo = [s for s in samples if s.id not in outputs]
     system = bench.system_prompt(samples[0]) if samples else None
@@ -108,18 +135,78 @@ def generate_predictions(
         step = batch_size * CHUNK_BATCHES
         for start in range(0, len(todo), step):
             requests = [
-                GenRequest(id=s.id, prompt=prefix + bench.build_prompt(s, prompt_style), images=bench.load_images(s))
+                GenRequest(id=keys[s.id], prompt=prefix + bench.build_prompt(s, prompt_style),
+                           images=bench.load_images(s), video=bench.load_video(s, num_frames))
                 for s in todo[start : start + step]
-            ]
+            ]  # fmt: skip
             res = run_requests(runner, requests, cache, batch_size=batch_size, progress=progress, max_new_tokens=max_new_tokens)
-            outputs.update(res.outputs)
-            failed.update(res.failed)
+            outputs.update((by_key[k], v) for k, v in res.outputs.items())
+            failed.update((by_key[k], v) for k, v in res.failed.items())
     return outputs, failed
 
 
 def score_all(bench: Benchmark, samples: Sequence[BenchSample], outputs: dict[str, str], judge: Any = None) -> list[dict[str, Any]]:
     """Per-sample dicts; a sample without an output is scored as an empty answer and marked ``missing``."""
     return [bench.score(s, outputs.get(s.id), judge=judge) for s in samples]
+
+
+def _benchmark_names(benchmarks: Sequence[str] | str) -> list[str]:
+    return [b.strip() for b in (benchmarks.split(",") if isinstance(benchmarks, str) else benchmarks) if b.strip()]
+
+
+def _check_options(names: list[str], sources: dict[str, Any], *, prompt_style: str, rules: str, batch_size: int,
+                   num_frames: int | None) -> None:  # fmt: skip
+    """Usage errors, raised before any benchmark or model is loaded."""
+    if not names:
+        raise BenchmarkError("no benchmarks given")
+    if prompt_style not in PROMPT_STYLES:
+        raise BenchmarkError(f"prompt style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
+    if rules not in RULES:
+        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
+    if batch_size < 1:
+        raise BenchmarkError(f"batch_size must be >= 1, got {batch_size}")
+    if num_frames is not None and num_frames < 1:
+        raise BenchmarkError(f"num_frames must be >= 1, got {num_frames}")
+    unknown = sorted(set(sources) - set(names))
+    if unknown:
+        raise BenchmarkError(f"--source given for benchmarks not being evaluated: {', '.join(unknown)}")
+
+
+def _load_samples(benches: dict[str, Benchmark], sources: dict[str, Any], limit: int | None) -> dict[str, list[BenchSample]]:
+    """Every benchmark's samples (before the model is loaded: a bad source fails in seconds)."""
+    loaded = {name: bench.load(sources.get(name), limit=limit) for name, bench in benches.items()}
+    for name, samples in loaded.items():
+        if not samples:
+            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or benches[name].hf_id}")
+    return loaded
+
+
+def _run_benchmark(name: str, bench: Benchmark, samples: list[BenchSample], runner: Any, cache: Any, out: Path, *,
+                   judge: Any, rules: str, **gen: Any) -> dict[str, Any]:  # fmt: skip
+    """Generate (resuming from ``cache``), score, aggregate and write one benchmark's per-sample file."""
+    outputs, failed = generate_predictions(bench, samples, runner, cache, **gen)
+    per_sample = score_all(bench, samples, outputs, judge=judge)
+    for r in per_sample:
+        if r["id"] in failed:
+            r["error"] = f"generation failed: {failed[r['id']]}"
+    aggregate = with_rules(bench.aggregate(per_sample), rules)
+    aggregate["n_generation_failed"] = len(failed)
+    _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
+    return {"aggregate": aggregate, "per_sample": per_sample}
+
+
+def _run_meta(model_name: str, runner: Any, judge: Any, seconds: float, **options: Any) -> dict[str, Any]:
+    return {
+        "model": model_name,
+        "runner": getattr(runner, "name", type(runner).__name__) if not isinstance(runner, str) else runner,
+        "runner_class": type(runner).__name__,
+        **options,
+        "video_input": getattr(runner, "video_input", None),  # how video frames reached the model
+        "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
+        "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
+        "seconds": round(seconds, 1),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def evaluate(
@@ -138,6 +225,7 @@ def evaluate(
     progress: bool = False,
     rules: str = "ours",
     coord_scale: str | None = None,
+    num_frames: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
 
@@ -148,67 +236,33 @@ def evaluate(
     always reported (``ours``, ``official``, ``official_minus_ours`` in each aggregate).
     ``coord_scale``: the grid of 2D boxes/points in answers (``spatialforge.eval.coords``);
     None: the model profile, else each benchmark's default.
+    ``num_frames``: frames sampled per video sample (None: the sample's, else the benchmark's default).
     """
     from .predictions import PredictionCache
     from .report import write_reports
 
-    names = [b.strip() for b in (benchmarks.split(",") if isinstance(benchmarks, str) else benchmarks) if b.strip()]
-    if not names:
-        raise BenchmarkError("no benchmarks given")
-    if prompt_style not in PROMPT_STYLES:
-        raise BenchmarkError(f"prompt style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
-    if rules not in RULES:
-        raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
-    if batch_size < 1:
-        raise BenchmarkError(f"batch_size must be >= 1, got {batch_size}")
-    sources = dict(sources or {})
-    unknown = sorted(set(sources) - set(names))
-    if unknown:
-        raise BenchmarkError(f"--source given for benchmarks not being evaluated: {', '.join(unknown)}")
+    names, sources = _benchmark_names(benchmarks), dict(sources or {})
+    _check_options(names, sources, prompt_style=prompt_style, rules=rules, batch_size=batch_size, num_frames=num_frames)
     benches = {n: get_benchmark(n) for n in names}  # fail on a bad name before loading a model
     validate_eval(model, names, runner, sources)
-    loaded = {name: bench.load(sources.get(name), limit=limit) for name, bench in benches.items()}  # before the model
-    for name, samples in loaded.items():
-        if not samples:
-            raise BenchmarkError(f"{name}: no samples loaded from {sources.get(name) or benches[name].hf_id}")
-
+    loaded = _load_samples(benches, sources, limit)
     if isinstance(runner, str):
         from .runners import make_runner
 
         runner = make_runner(runner, model, **(runner_kwargs or {}))
     model_name = _model_name(model, runner)
     coords = {n: b.set_coord_scale(coord_scale, model_name) for n, b in benches.items()}
-    out = Path(out)
-    results: dict[str, dict[str, Any]] = {}
-    t0 = time.time()
-    for name, bench in benches.items():
-        samples = loaded[name]
-        cache = PredictionCache.for_run(out / "predictions", model_name, name, prompt_style)
-        outputs, failed = generate_predictions(
-            bench, samples, runner, cache, prompt_style=prompt_style, batch_size=batch_size,
-            max_new_tokens=max_new_tokens, progress=progress,
+    out, t0 = Path(out), time.time()
+    results = {
+        name: _run_benchmark(
+            name, bench, loaded[name], runner, PredictionCache.for_run(out / "predictions", model_name, name, prompt_style),
+            out, judge=judge, rules=rules, prompt_style=prompt_style, batch_size=batch_size,
+            max_new_tokens=max_new_tokens, progress=progress, num_frames=num_frames,
         )  # fmt: skip
-        per_sample = score_all(bench, samples, outputs, judge=judge)
-        for r in per_sample:
-            if r["id"] in failed:
-                r["error"] = f"generation failed: {failed[r['id']]}"
-        aggregate = with_rules(bench.aggregate(per_sample), rules)
-        aggregate["n_generation_failed"] = len(failed)
-        _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
-        results[name] = {"aggregate": aggregate, "per_sample": per_sample}
-    meta = {
-        "model": model_name,
-        "runner": getattr(runner, "name", type(runner).__name__) if not isinstance(runner, str) else runner,
-        "runner_class": type(runner).__name__,
-        "prompt_style": prompt_style,
-        "rules": rules,
-        "coord_scale": coords,
-        "limit": limit,
-        "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
-        "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
-        "seconds": round(time.time() - t0, 1),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        for name, bench in benches.items()
     }
+    meta = _run_meta(model_name, runner, judge, time.time() - t0, prompt_style=prompt_style, rules=rules,
+                     coord_scale=coords, limit=limit, num_frames=num_frames)  # fmt: skip
     paths = write_reports(results, out, meta)
     return {"meta": meta, "benchmarks": {n: r["aggregate"] for n, r in results.items()}, "paths": {k: str(v) for k, v in paths.items()}}
 

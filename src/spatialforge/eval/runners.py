@@ -1,10 +1,16 @@
-"""Model runners: turn ``GenRequest``s (prompt + images) into generated text.
+"""Model runners: turn ``GenRequest``s (prompt + images + video frames) into generated text.
 
 Kinds (``make_runner(kind, model, **kwargs)``):
 - ``transformers``: any ``AutoModelForImageTextToText`` + processor; batched with left padding,
   chat template applied, greedy unless ``temperature > 0``, only the new tokens decoded.
 - ``vllm``: vLLM's offline ``LLM.generate`` with multi-modal data (optional dependency).
 - ``openai``: any OpenAI-compatible ``/v1/chat/completions`` endpoint, images as data URLs.
+
+Several images go into one prompt in order (one image placeholder each).  A video arrives as
+frames already sampled (:mod:`spatialforge.eval.frames`); a runner gives them to the model as
+its video input where the processor has one (``video_input="video"``: Qwen2.5-VL with a video
+processor), else as that many images (``"frames"``: PaliGemma, RGB-D models, OpenAI-compatible
+endpoints, Qwen2.5-VL without torchvision).  ``runner.video_input`` says which was used.
 
 A runner whose requests fail one by one (an HTTP endpoint) raises :class:`GenerationError`
 carrying the outputs that did succeed, so callers keep those and count the rest.
@@ -17,11 +23,12 @@ import importlib.util
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
+from ..errors import ConfigError
 from ..llm_client import ChatClient, EndpointError, user_message
 
 
@@ -29,13 +36,39 @@ from ..llm_client import ChatClient, EndpointError, user_message
 class GenRequest:
     """One generation: ``id`` is unique within a run (it keys the prediction cache).
 
-    ``extra`` carries model-specific inputs (e.g. a ``point_map`` for RGB-D models).
+    ``images``: every image of the prompt, in order.  ``video``: the sampled frames of one
+    video (empty: none).  ``extra`` carries model-specific inputs (e.g. a ``point_map`` for
+    RGB-D models).
     """
 
     id: str
     prompt: str
     images: list[Image.Image] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    video: list[Image.Image] = field(default_factory=list)
+
+
+VIDEO_INPUTS = ("auto", "video", "frames")
+
+
+def as_frames(request: GenRequest) -> GenRequest:
+    """The request with its video frames appended to its images (for models without video input)."""
+    if not request.video:
+        return request
+    return replace(request, images=[*request.images, *request.video], video=[])
+
+
+def resolve_video_input(processor: Any, video_input: str) -> str:
+    """``video`` when frames go to the processor's video input, ``frames`` when they go in as images."""
+    if video_input not in VIDEO_INPUTS:
+        raise ConfigError(f"video_input must be one of {VIDEO_INPUTS}, got {video_input!r}")
+    has_video = getattr(processor, "video_processor", None) is not None
+    if video_input == "video" and not has_video:
+        raise ConfigError(f"video_input='video': the processor {type(processor).__name__} has no video processor "
+                          "(Qwen2.5-VL's needs torchvision); use video_input='frames'")
+    if video_input == "auto":
+        return "video" if has_video else "frames"
+    return video_input
 
 
 class GenerationError(RuntimeError):
@@ -75,8 +108,10 @@ def make_runner(kind: str, model: Any, **kwargs: Any) -> Runner:
 
 
 def chat_messages(request: GenRequest, system_prompt: str | None = None) -> list[dict[str, Any]]:
-    """The request as a one-turn conversation in the processor chat format (images first)."""
+    """The request as a one-turn conversation in the processor chat format (images, video, text)."""
     content: list[dict[str, Any]] = [{"type": "image"} for _ in request.images]
+    if request.video:
+        content.append({"type": "video"})
     content.append({"type": "text", "text": request.prompt})
     msgs: list[dict[str, Any]] = []
     if system_prompt:
@@ -92,7 +127,8 @@ def render_prompt(processor: Any, request: GenRequest, system_prompt: str | None
             chat_messages(request, system_prompt), add_generation_prompt=True, tokenize=False
         )
     image_token = getattr(processor, "image_token", None) or ""
-    return image_token * len(request.images) + request.prompt
+    video_token = (getattr(processor, "video_token", None) or "") if request.video else ""
+    return image_token * len(request.images) + video_token + request.prompt
 
 
 @register_runner("transformers")
@@ -115,6 +151,7 @@ class TransformersRunner:
         seed: int | None = 0,
         local_files_only: bool | None = None,
         point_map_estimator: Callable[[Image.Image], Any] | None = None,
+        video_input: str = "auto",
     ):
         import torch
 
@@ -138,6 +175,10 @@ class TransformersRunner:
         self.system_prompt = system_prompt
         self.seed = seed
         self.point_map_estimator = point_map_estimator  # RGB-D models: image -> point map when extra has none
+        from ..models.rgbd import takes_point_maps
+
+        # RGB-D models take a point map per image, so their video frames go in as images.
+        self.video_input = "frames" if takes_point_maps(model) else resolve_video_input(processor, video_input)
 
     def _generation_config(self, max_new_tokens: int, temperature: float):
         # Keep the checkpoint's eos ids and repetition penalty; the sampling mode is ours: greedy, or
@@ -155,10 +196,12 @@ class TransformersRunner:
         return gc
 
     def generate(self, requests: Sequence[GenRequest], *, max_new_tokens: int = 256, temperature: float = 0.0) -> list[str]:
-        # Processors want every sample of a batch to have images, or none: split mixed batches.
+        if self.video_input == "frames":
+            requests = [as_frames(r) for r in requests]
+        # Processors want every sample of a batch to have images (videos), or none: split mixed batches.
         outputs: list[str | None] = [None] * len(requests)
-        for want_images in (True, False):
-            idx = [i for i, r in enumerate(requests) if bool(r.images) == want_images]
+        for kind in ((True, True), (True, False), (False, True), (False, False)):
+            idx = [i for i, r in enumerate(requests) if (bool(r.images), bool(r.video)) == kind]
             if idx:
                 for i, text in zip(idx, self._generate([requests[i] for i in idx], max_new_tokens, temperature), strict=True):
                     outputs[i] = text
@@ -172,7 +215,9 @@ class TransformersRunner:
 
         texts = [render_prompt(self.processor, r, self.system_prompt) for r in requests]
         images = [list(r.images) for r in requests] if requests[0].images else None
-        inputs = self.processor(text=texts, images=images, padding=True, padding_side="left", return_tensors="pt")
+        videos = {"videos": [list(r.video) for r in requests]} if requests[0].video else {}
+        inputs = self.processor(text=texts, images=images, **videos, padding=True, padding_side="left",
+                                return_tensors="pt")
         inputs.pop("labels", None)  # PaliGemma's processor adds them for training
         if images is not None and takes_point_maps(self.model):  # RGB-D model: GenRequest.extra["point_map"]
             inputs["point_maps"] = point_maps_for_requests(self.processor, requests, inputs, self.point_map_estimator)
@@ -207,6 +252,7 @@ class VLLMRunner:
         max_images_per_prompt: int = 4,
         system_prompt: str | None = None,
         seed: int = 0,
+        video_input: str = "auto",
         **llm_kwargs: Any,
     ):
         if importlib.util.find_spec("vllm") is None:
@@ -224,23 +270,40 @@ class VLLMRunner:
         self.processor = processor if processor is not None else load_processor(self.name)
         self.system_prompt = system_prompt
         self.seed = seed
+        self.video_input = resolve_video_input(self.processor, video_input)
+        limits = {"image": max_images_per_prompt, **({"video": 1} if self.video_input == "video" else {})}
         self.llm = LLM(
             model=self.name, dtype=dtype, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-            limit_mm_per_prompt={"image": max_images_per_prompt}, seed=seed, **llm_kwargs,
+            limit_mm_per_prompt=limits, seed=seed, **llm_kwargs,
         )  # fmt: skip
 
     def generate(self, requests: Sequence[GenRequest], *, max_new_tokens: int = 256, temperature: float = 0.0) -> list[str]:
         from vllm import SamplingParams
 
         params = SamplingParams(max_tokens=max_new_tokens, temperature=temperature, seed=self.seed)
-        inputs = []
-        for r in requests:
-            item: dict[str, Any] = {"prompt": render_prompt(self.processor, r, self.system_prompt)}
-            if r.images:
-                item["multi_modal_data"] = {"image": list(r.images) if len(r.images) > 1 else r.images[0]}
-            inputs.append(item)
+        inputs = [vllm_input(self.processor, r, self.system_prompt, self.video_input) for r in requests]
         results = self.llm.generate(inputs, params, use_tqdm=False)
         return [res.outputs[0].text.strip() for res in results]
+
+
+def vllm_input(processor: Any, request: GenRequest, system_prompt: str | None = None,
+               video_input: str = "frames") -> dict[str, Any]:
+    """One vLLM prompt dict (``LLM.generate``'s documented multi-modal input): the chat-templated
+    text plus ``multi_modal_data``: ``"image"`` a PIL image or a list of them (several images),
+    ``"video"`` the frames as one uint8 array of shape (T, H, W, 3)."""
+    import numpy as np
+
+    if video_input == "frames":
+        request = as_frames(request)
+    item: dict[str, Any] = {"prompt": render_prompt(processor, request, system_prompt)}
+    data: dict[str, Any] = {}
+    if request.images:
+        data["image"] = list(request.images) if len(request.images) > 1 else request.images[0]
+    if request.video:
+        data["video"] = np.stack([np.asarray(f.convert("RGB")) for f in request.video])
+    if data:
+        item["multi_modal_data"] = data
+    return item
 
 
 @register_runner("openai")
@@ -273,13 +336,14 @@ class OpenAIRunner:
         self.system_prompt = system_prompt
         self.max_tokens_field = max_tokens_field
         self.extra_body = dict(extra_body or {})
+        self.video_input = "frames"  # chat completions take images: a video goes in as its frames
 
     def __repr__(self) -> str:
         return f"OpenAIRunner(model={self.name!r}, base_url={self.client.base_url!r})"
 
     def _payload(self, r: GenRequest, max_new_tokens: int, temperature: float) -> dict[str, Any]:
         msgs = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
-        msgs.append(user_message(r.prompt, r.images))
+        msgs.append(user_message(r.prompt, [*r.images, *r.video]))  # video frames as images, in order
         return {"model": self.name, "messages": msgs, self.max_tokens_field: max_new_tokens,
                 "temperature": temperature, **self.extra_body}  # fmt: skip
 

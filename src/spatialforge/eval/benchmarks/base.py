@@ -29,6 +29,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 from ...errors import ConfigError
 from ...prompts import format_prompt
+from ..frames import DEFAULT_NUM_FRAMES
 
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
@@ -48,6 +49,12 @@ class BenchSample:
     are resolved against the source folder at load time), PNG/JPEG bytes, or a PIL image.
     ``answer`` is the ground truth in whatever form the benchmark scores against.
     ``meta`` carries the official fields the benchmark needs to score and group.
+
+    Multi-image samples list every image in ``images`` (in prompt order).  Video samples set
+    ``video``: a video file path, a folder of frame images, or a list of frame references
+    (resolve relative paths with :func:`file_ref`); ``num_frames`` is how many frames to
+    sample uniformly (None: the benchmark's ``num_frames``).  A sample may have both; the
+    images come first in the prompt, then the video.
     """
 
     id: str
@@ -58,6 +65,8 @@ class BenchSample:
     level: int | None = None
     choices: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    video: Any = None
+    num_frames: int | None = None
 
 
 # --------------------------------------------------------------------------- registry
@@ -107,6 +116,7 @@ class Benchmark(ABC):
     coord_scale: str = "auto"  # grid of 2D boxes/points in answers (``spatialforge.eval.coords``)
     coord_strict: bool = True  # False for a model-profile scale: values in [0, 1] stay fractions
     coord_origin: str = "benchmark"
+    num_frames: ClassVar[int] = DEFAULT_NUM_FRAMES  # frames sampled per video (frames.py: where 32 comes from)
 
     def set_coord_scale(self, override: str | None = None, model_name: str | None = None) -> str:
         """Pick the coordinate grid: ``override``, else the model profile, else this benchmark's."""
@@ -175,6 +185,21 @@ class Benchmark(ABC):
     def load_images(self, sample: BenchSample) -> list:
         """PIL images for the request (decoded only now, so loading a benchmark stays cheap)."""
         return [open_image(r) for r in sample.images]
+
+    def frame_count(self, sample: BenchSample, override: int | None = None) -> int:
+        """Frames to sample from ``sample.video``: ``override`` (a run option), else the sample's, else ours."""
+        n = override or sample.num_frames or self.num_frames
+        if n < 1:
+            raise BenchmarkError(f"{self.name}: sample {sample.id}: num_frames must be >= 1, got {n}")
+        return n
+
+    def load_video(self, sample: BenchSample, num_frames: int | None = None) -> list:
+        """The sampled PIL frames of ``sample.video`` (empty when the sample has none)."""
+        if sample.video is None:
+            return []
+        from ..frames import sample_frames
+
+        return sample_frames(sample.video, self.frame_count(sample, num_frames))[0]
 
     # ---- scoring
     @abstractmethod
@@ -313,6 +338,16 @@ def image_ref(value: Any, root: Path | None) -> Any:
         p = Path(value)
         return str(p if p.is_absolute() or root is None else root / p)
     return value  # PIL image or anything else PIL can take
+
+
+def file_ref(value: Any, root: Path | None) -> Any:
+    """A video cell as a path string (relative paths resolved against ``root``) or list of frame refs."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple)):
+        return [image_ref(v, root) for v in value]
+    p = Path(str(value))
+    return str(p if p.is_absolute() or root is None else root / p)
 
 
 def open_image(ref: Any):
