@@ -5,7 +5,8 @@ Datasets: ``remyxai/vqasynth_spacellava`` (split ``test``) and ``remyxai/OpenSpa
 chat, each message ``{role, content: [{type: "image"|"text", text, index}]}``. As in SVQA-R1,
 every user turn with the assistant turn that answers it becomes one single-turn sample
 (``<row>-<turn>``) on the row's first image. A local source may also be flat rows with
-``question``, ``answer`` and ``image``/``image_path``.
+``question``, ``answer`` and ``image``/``image_path``, or ``images`` (a list: multi-image)
+and/or ``video`` (a video file or frame folder) with an optional ``num_frames``.
 
 Metrics (SVQA-R1 Table 4): BLEU-1, BLEU-2 (sentence level, averaged), Sentence-BERT cosine,
 and the LLM judge when one is configured (``llm_accuracy`` over judged samples; without a
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Benchmark, BenchSample, as_list, image_ref, image_size, register_benchmark
+from .base import Benchmark, BenchSample, as_list, file_ref, image_ref, image_size, register_benchmark
 from .common import final_answer, mean, rate, summary
 
 
@@ -46,15 +47,20 @@ class _OpenEnded(Benchmark):
     def rows_to_samples(self, row, index, root):
         from ..tasktypes import task_type
 
-        if "messages" in row:
-            images = [image_ref(im, root) for im in as_list(row.get("images"))]
+        video, num_frames = None, None
+        if "messages" in row:  # SVQA-R1: each turn on the row's first image
+            images = [image_ref(im, root) for im in as_list(row.get("images"))][:1]
             pairs = single_turns(as_list(row["messages"]))
-        else:
-            images = [image_ref(row.get("image") or row.get("image_path"), root)]
+        else:  # flat local rows may list several images and/or a video (multi-image / video input)
+            cells = as_list(row["images"]) if row.get("images") is not None else [row.get("image") or row.get("image_path")]
+            images = [image_ref(im, root) for im in cells]
+            video = file_ref(row.get("video"), root)
+            num_frames = int(row["num_frames"]) if row.get("num_frames") else None
             pairs = [(str(row["question"]), str(row["answer"]))]
-        images = [im for im in images if im is not None][:1]
+        images = [im for im in images if im is not None]
         return [
-            BenchSample(id=f"{index}-{t}", question=q, answer=a, images=list(images), task=task_type(q, a) or "other")
+            BenchSample(id=f"{index}-{t}", question=q, answer=a, images=list(images), task=task_type(q, a) or "other",
+                        video=video, num_frames=num_frames)
             for t, (q, a) in enumerate(pairs)
         ]
 
