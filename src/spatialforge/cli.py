@@ -295,6 +295,7 @@ def eval_cmd(
     list_: bool = typer.Option(False, "--list", help="List the benchmarks and exit."),
     rules: str = typer.Option("ours", "--rules", help="Headline rules: ours or official (both are reported)."),
     coord_scale: Optional[str] = typer.Option(None, "--coord-scale", help="Grid of 2D boxes/points in answers: auto, pixel, unit, thousand, qwen25 (default: model profile, else the benchmark's)."),
+    num_frames: Optional[int] = typer.Option(None, "--num-frames", min=1, max=MAX_INT, help="Frames sampled uniformly per video sample (default: the benchmark's, e.g. 32 for VSI-Bench)."),
 ) -> None:
     """Evaluate a model on spatial benchmarks; resumes from cached predictions in --out."""
     from .eval.benchmarks import BenchmarkError, get_benchmark, list_benchmarks
@@ -323,7 +324,8 @@ def eval_cmd(
         out_folder(out)
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
                        judge=_judge(judge_url, judge_model, out), sources=sources, max_new_tokens=max_new_tokens,
-                       runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale)  # fmt: skip
+                       runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale,
+                       num_frames=num_frames)  # fmt: skip
     except BenchmarkError as e:
         raise ConfigError(str(e)) from None
     from .eval.report import fmt
