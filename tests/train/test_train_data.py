@@ -78,13 +78,13 @@ def test_load_and_prepare_from_parquet(tmp_path, pair_dataset):
 def test_multi_image_rows_are_rejected_not_truncated(tmp_path):
     from datasets import Dataset, Features, Image as HFImage, Sequence, Value
 
-    from spatialforge.errors import DataError
+    from spatialforge.errors import ConfigError
 
     im = Image.new("RGB", (8, 8))
     feats = Features({"images": Sequence(HFImage()), "question": Value("string"), "answer": Value("string")})
     rows = [{"images": [im], "question": "q", "answer": "a"}, {"images": [im, im], "question": "q", "answer": "a"}]
     Dataset.from_list(rows, features=feats).to_parquet(str(tmp_path / "multi.parquet"))
-    with pytest.raises(DataError, match=r"multi.parquet: row 1 has 2 images .*one image per row"):
+    with pytest.raises(ConfigError, match=r"multi.parquet: row 1 has 2 images .*one image per row"):
         load_qa_dataset(tmp_path / "multi.parquet")
     Dataset.from_list(rows[:1], features=feats).to_parquet(str(tmp_path / "one.parquet"))
     ds = load_qa_dataset(tmp_path / "one.parquet")  # one image per row: read as the 'image' column

@@ -21,19 +21,25 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets.export import completion_text
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..prompts import format_prompt
 
 REWARD_COLUMNS = ("id", "pair_id", "view", "task", "format", "eval_type", "question", "answer", "answer_struct",
                   "choices")
 REQUIRED_COLUMNS = ("image", "question", "answer")
+SINGLE_IMAGE = "training takes one image per row here"  # the default reason multi-image rows are refused
 # Think block for SFT rows without a reasoning trace: a restatement, never an invented fact.
 FALLBACK_THINK = "The question asks: {question}"
 
 
-def load_qa_dataset(path: str | Path, max_samples: int | None = None):
+def load_qa_dataset(path: str | Path, max_samples: int | None = None, *, single_image: str | None = SINGLE_IMAGE):
     """A QA ``datasets.Dataset`` from a ``spatialforge generate`` folder, a ``save_to_disk``
-    folder, or Parquet / JSON(L) files (a path or a glob)."""
+    folder, or Parquet / JSON(L) files (a path or a glob).
+
+    An ``images`` (list) column with one image per row becomes the ``image`` column.  Rows with
+    several images stay an ``images`` column when ``single_image`` is None (the model takes
+    several images per row: TRL's SFT collator puts one image placeholder per image); else
+    ``single_image`` is the reason the model cannot, and the first such row is a ``ConfigError``."""
     import datasets
 
     from ..datasets.parquet import load_hf_dataset, shard_paths
@@ -55,10 +61,9 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None):
         ds = datasets.load_dataset(kind, data_files=files, split="train")
     missing = [c for c in REQUIRED_COLUMNS if c not in ds.column_names]
     if "image" in missing and "images" in ds.column_names:
-        _check_one_image_per_row(ds, path)
-        ds = ds.map(lambda imgs: {"image": imgs[0] if imgs else None}, input_columns=["images"],
-                    remove_columns=["images"])
         missing.remove("image")
+        if _check_image_counts(ds, path, single_image):  # one image each: the 'image' column, as always
+            ds = ds.map(lambda imgs: {"image": imgs[0]}, input_columns=["images"], remove_columns=["images"])
     if missing:
         raise ValueError(f"{path}: dataset lacks column(s) {missing}; QA rows need {list(REQUIRED_COLUMNS)}")
     if max_samples is not None and len(ds) > max_samples:
@@ -70,17 +75,33 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None):
     return ds
 
 
-def _check_one_image_per_row(ds, path) -> None:
-    """Rows of an ``images`` (list) column must hold exactly one image: the prompts, rewards and
-    point maps here are per image, so a second image would be dropped silently."""
+def _check_image_counts(ds, path, single_image: str | None) -> bool:
+    """True when every row of the ``images`` column holds exactly one image.  A row without an
+    image is a ``DataError``; a row with several is a ``ConfigError`` when ``single_image`` (the
+    reason the model takes one image per row) is set: never silently drop the extra images."""
     import pyarrow.compute as pc
 
     counts = pc.list_value_length(ds.data.column("images")).to_pylist()
-    bad = [(i, n or 0) for i, n in enumerate(counts) if n != 1]
-    if bad:
-        i, n = bad[0]
-        raise DataError(f"{path}: row {i} has {n} images in its 'images' column ({len(bad)} such rows); "
-                        "training takes one image per row: split multi-image rows or give an 'image' column")
+    empty = [i for i, n in enumerate(counts) if not n]
+    if empty:
+        raise DataError(f"{path}: row {empty[0]} has no image in its 'images' column ({len(empty)} such rows)")
+    multi = [(i, n) for i, n in enumerate(counts) if n > 1]
+    if multi and single_image:
+        i, n = multi[0]
+        raise ConfigError(f"{path}: row {i} has {n} images in its 'images' column ({len(multi)} such rows); "
+                          f"{single_image}: split multi-image rows or give an 'image' column")
+    return not multi
+
+
+def single_image_reason(model: Any) -> str | None:
+    """Why ``model`` trains on one image per row (None: it takes several, e.g. Qwen2.5-VL)."""
+    from ..models.rgbd import base_model_type
+
+    if getattr(model.config, "point_branch", None) is not None:
+        return "RGB-D models read one depth / point map per row, so they train on one image per row"
+    if base_model_type(model.config) == "paligemma":
+        return "PaliGemma 2 is pretrained with one image per prefix, so it trains on one image per row"
+    return None
 
 
 def _units(ds) -> list[list[int]]:
@@ -161,7 +182,7 @@ def to_grpo_dataset(ds, prompt: str = "think"):
     ds = ds.map(convert, input_columns=["question"])
     from ..models.rgbd_processor import POINT_MAP_COLUMNS  # depth columns, read for RGB-D models
 
-    return _keep(ds, ("prompt", "image", *REWARD_COLUMNS, *POINT_MAP_COLUMNS))
+    return _keep(ds, ("prompt", "image", "images", *REWARD_COLUMNS, *POINT_MAP_COLUMNS))
 
 
 def to_sft_dataset(ds, prompt: str = "think"):
@@ -185,7 +206,7 @@ def to_sft_dataset(ds, prompt: str = "think"):
     ds = ds.map(convert, input_columns=cols)
     from ..models.rgbd_processor import POINT_MAP_COLUMNS  # depth columns, read by RGB-D models' collator
 
-    return _keep(ds, ("prompt", "completion", "image", *POINT_MAP_COLUMNS))
+    return _keep(ds, ("prompt", "completion", "image", "images", *POINT_MAP_COLUMNS))
 
 
 def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
@@ -205,6 +226,8 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     reps = math.ceil(n / len(general))
     idx = [i for _ in range(reps) for i in rng.sample(range(len(general)), len(general))][:n]
     general = general.select(idx)
+    if "images" in spatial.column_names or "images" in general.column_names:  # multi-image rows on either side
+        spatial, general = _image_lists(spatial), _image_lists(general)
     from ..models.rgbd_processor import POINT_MAP_COLUMNS
 
     if any(c in spatial.column_names for c in POINT_MAP_COLUMNS):  # RGB-D rows: general rows have no depth
@@ -215,6 +238,16 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
             general = general.add_column(name, [None] * len(general))
     general = general.select_columns(spatial.column_names).cast(spatial.features)
     return concatenate_datasets([spatial, general]).shuffle(seed=seed)
+
+
+def _image_lists(ds):
+    """``ds`` with its ``image`` column as one-image ``images`` lists (so both mixed sets share it)."""
+    if "image" not in ds.column_names:
+        return ds
+    from datasets import Image, List
+
+    images = ds.map(lambda im: {"images": [im]}, input_columns=["image"], remove_columns=["image"])
+    return images.cast_column("images", List(Image()))
 
 
 def task_ratios(spec: dict[str, float] | str) -> dict[str, float]:
@@ -231,24 +264,26 @@ def task_ratios(spec: dict[str, float] | str) -> dict[str, float]:
     return dict(DEFAULT_RATIOS)
 
 
-def prepare_datasets(data, kind: str):
+def prepare_datasets(data, kind: str, *, single_image: str | None = SINGLE_IMAGE):
     """``(train, eval)`` TRL datasets for a :class:`~spatialforge.train.config.DataConfig`.
 
     ``kind`` is ``"sft"`` or ``"grpo"``.  Task resampling applies to the training set only;
-    general-VQA mixing to SFT only (GRPO rewards need our answer columns).
+    general-VQA mixing to SFT only (GRPO rewards need our answer columns).  ``single_image``:
+    why the model takes one image per row (None: multi-image rows are kept; see
+    :func:`single_image_reason`).
     """
     if kind not in ("sft", "grpo"):
         raise ValueError(f"kind must be 'sft' or 'grpo', got {kind!r}")
-    train = load_qa_dataset(data.train, data.max_samples)
+    train = load_qa_dataset(data.train, data.max_samples, single_image=single_image)
     if data.task_ratios is not None:
         train = resample_by_task(train, task_ratios(data.task_ratios), data.num_samples, data.seed)
-    evald = load_qa_dataset(data.eval, data.max_samples) if data.eval else None
+    evald = load_qa_dataset(data.eval, data.max_samples, single_image=single_image) if data.eval else None
     convert = to_sft_dataset if kind == "sft" else to_grpo_dataset
     train = convert(train, data.prompt)
     evald = convert(evald, data.prompt) if evald is not None else None
     if data.general:
         if kind != "sft":
             raise ValueError("data.general (general-VQA mixing) is for SFT recipes; remove it from the GRPO recipe")
-        general = to_sft_dataset(load_qa_dataset(data.general), data.prompt)
+        general = to_sft_dataset(load_qa_dataset(data.general, single_image=single_image), data.prompt)
         train = mix_general(train, general, data.general_ratio, data.seed)
     return train, evald

@@ -220,6 +220,10 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
         return output
 
 
+# Our GRPO path (rewards, RGB-D point-map inputs, the agreement groups) is built and tested per image.
+GRPO_SINGLE_IMAGE = "GRPO training takes one image per row (multi-image rows: SFT on a model that takes them)"
+
+
 def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_funcs: Any = None,
                        callbacks: list | None = None, point_map_estimator: Any = None) -> SpatialGRPOTrainer:
     """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`
@@ -231,7 +235,7 @@ def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_
         raise ValueError(f"build_grpo_trainer needs a grpo recipe, got kind={recipe.kind!r}")
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it
     model, processor = model_and_processor(recipe.model, model, processor)
-    train, evald = prepare_datasets(recipe.data, "grpo")
+    train, evald = prepare_datasets(recipe.data, "grpo", single_image=GRPO_SINGLE_IMAGE)
     return SpatialGRPOTrainer(
         model=model,
         reward_funcs=reward_funcs,

@@ -15,7 +15,7 @@ from typing import Any
 
 from trl import SFTTrainer
 
-from .data import prepare_datasets
+from .data import prepare_datasets, single_image_reason
 from .recipes import Recipe, model_and_processor
 from .resume import ResumeWeightsMixin
 
@@ -63,7 +63,7 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
         raise ValueError(f"build_sft_trainer needs an sft recipe, got kind={recipe.kind!r}")
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it
     model, processor = model_and_processor(recipe.model, model, processor)
-    train, evald = prepare_datasets(recipe.data, "sft")
+    train, evald = prepare_datasets(recipe.data, "sft", single_image=single_image_reason(model))
     from ..models.rgbd import base_model_type  # an RGB-D PaliGemma is a prefix-LM too
 
     collator = None
