@@ -3,8 +3,9 @@
 Input rows carry at least ``image``, ``question`` and ``answer`` (the Parquet written by
 ``spatialforge generate`` adds ``id, pair_id, view, task, eval_type, answer_struct`` ...).
 TRL (1.16) reads a conversational ``prompt`` (and ``completion`` for SFT) plus an ``image``
-column (or ``images``: several per row, kept for models that take them), and inserts the image placeholders itself (``prepare_multimodal_messages``); every
-other column reaches GRPO reward functions as a keyword argument.
+column (or ``images``: several per row, kept for models that take them), and inserts the
+image placeholders itself (``prepare_multimodal_messages``); every other column reaches GRPO
+reward functions as a keyword argument.
 
 Prompt wording comes from :mod:`spatialforge.prompts` (the same text evaluation uses),
 completion wording from :func:`spatialforge.datasets.export.completion_text`.
