@@ -126,6 +126,9 @@ def test_vllm_inputs_for_images_and_video(qwen):
     item = vllm_input(proc, vid, video_input="frames")
     assert item["prompt"].count(VISION) == 3 and "video" not in item["multi_modal_data"]
     assert "multi_modal_data" not in vllm_input(proc, GenRequest("t", "text only"))
+    with pytest.raises(ConfigError, match=r"'vid' has 3 images .*allows 2 per prompt: pass max_images_per_prompt=3"):
+        vllm_input(proc, vid, video_input="frames", max_images=2)
+    assert vllm_input(proc, vid, video_input="video", max_images=2)["multi_modal_data"]["video"].shape[0] == 3
 
 
 def test_openai_runner_sends_every_image_then_the_frames(fake_openai):  # noqa: F811

@@ -271,6 +271,7 @@ class VLLMRunner:
         self.system_prompt = system_prompt
         self.seed = seed
         self.video_input = resolve_video_input(self.processor, video_input)
+        self.max_images = max_images_per_prompt  # in "frames" mode a video's frames count as images
         limits = {"image": max_images_per_prompt, **({"video": 1} if self.video_input == "video" else {})}
         self.llm = LLM(
             model=self.name, dtype=dtype, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
@@ -281,20 +282,26 @@ class VLLMRunner:
         from vllm import SamplingParams
 
         params = SamplingParams(max_tokens=max_new_tokens, temperature=temperature, seed=self.seed)
-        inputs = [vllm_input(self.processor, r, self.system_prompt, self.video_input) for r in requests]
+        inputs = [vllm_input(self.processor, r, self.system_prompt, self.video_input, self.max_images)
+                  for r in requests]  # fmt: skip
         results = self.llm.generate(inputs, params, use_tqdm=False)
         return [res.outputs[0].text.strip() for res in results]
 
 
 def vllm_input(processor: Any, request: GenRequest, system_prompt: str | None = None,
-               video_input: str = "frames") -> dict[str, Any]:
+               video_input: str = "frames", max_images: int | None = None) -> dict[str, Any]:
     """One vLLM prompt dict (``LLM.generate``'s documented multi-modal input): the chat-templated
     text plus ``multi_modal_data``: ``"image"`` a PIL image or a list of them (several images),
-    ``"video"`` the frames as one uint8 array of shape (T, H, W, 3)."""
+    ``"video"`` the frames as one uint8 array of shape (T, H, W, 3).  More images than
+    ``max_images`` (vLLM's ``limit_mm_per_prompt``) is a ``ConfigError`` naming the limit."""
     import numpy as np
 
     if video_input == "frames":
         request = as_frames(request)
+    if max_images is not None and len(request.images) > max_images:
+        raise ConfigError(f"request {request.id!r} has {len(request.images)} images (video frames included) but the "
+                          f"vllm runner allows {max_images} per prompt: pass max_images_per_prompt={len(request.images)} "
+                          "or more (or fewer --num-frames)")
     item: dict[str, Any] = {"prompt": render_prompt(processor, request, system_prompt)}
     data: dict[str, Any] = {}
     if request.images:
