@@ -295,6 +295,7 @@ def eval_cmd(
     list_: bool = typer.Option(False, "--list", help="List the benchmarks and exit."),
     rules: str = typer.Option("ours", "--rules", help="Headline rules: ours or official (both are reported)."),
     coord_scale: Optional[str] = typer.Option(None, "--coord-scale", help="Grid of 2D boxes/points in answers: auto, pixel, unit, thousand, qwen25 (default: model profile, else the benchmark's)."),
+    mirror: bool = typer.Option(False, "--mirror", help="Also evaluate the mirrored benchmark (rules + flipped images) and report mirror consistency."),
 ) -> None:
     """Evaluate a model on spatial benchmarks; resumes from cached predictions in --out."""
     from .eval.benchmarks import BenchmarkError, get_benchmark, list_benchmarks
@@ -323,13 +324,18 @@ def eval_cmd(
         out_folder(out)
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
                        judge=_judge(judge_url, judge_model, out), sources=sources, max_new_tokens=max_new_tokens,
-                       runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale)  # fmt: skip
+                       runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale,
+                       mirror=mirror)  # fmt: skip
     except BenchmarkError as e:
         raise ConfigError(str(e)) from None
     from .eval.report import fmt
 
     for name, agg in res["benchmarks"].items():
         console.print(f"{name}: {agg['metric']} = {fmt(agg['metric'], agg['overall'])} (n={agg['n']})")
+        if agg.get("mirror"):
+            from .eval.mirror_eval import print_mirror_table
+
+            print_mirror_table(console, name, agg["mirror"])
     console.print(f"reports: {res['paths']['html']}")
     dead = [name for name, agg in res["benchmarks"].items() if agg["n"] and agg.get("n_generation_failed", 0) >= agg["n"]]
     if dead:

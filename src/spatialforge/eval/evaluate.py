@@ -138,6 +138,7 @@ def evaluate(
     progress: bool = False,
     rules: str = "ours",
     coord_scale: str | None = None,
+    mirror: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
 
@@ -148,6 +149,8 @@ def evaluate(
     always reported (``ours``, ``official``, ``official_minus_ours`` in each aggregate).
     ``coord_scale``: the grid of 2D boxes/points in answers (``spatialforge.eval.coords``);
     None: the model profile, else each benchmark's default.
+    ``mirror``: also evaluate each benchmark's mirrored version and report mirror consistency
+    (``aggregate["mirror"]``, :mod:`spatialforge.eval.mirror_eval`).
     """
     from .predictions import PredictionCache
     from .report import write_reports
@@ -194,6 +197,12 @@ def evaluate(
                 r["error"] = f"generation failed: {failed[r['id']]}"
         aggregate = with_rules(bench.aggregate(per_sample), rules)
         aggregate["n_generation_failed"] = len(failed)
+        if mirror:
+            from .mirror_eval import evaluate_mirrored
+
+            aggregate["mirror"] = evaluate_mirrored(
+                bench, samples, per_sample, runner, out=out, model_name=model_name, prompt_style=prompt_style,
+                batch_size=batch_size, max_new_tokens=max_new_tokens, progress=progress, judge=judge)
         _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
         results[name] = {"aggregate": aggregate, "per_sample": per_sample}
     meta = {
@@ -204,6 +213,7 @@ def evaluate(
         "rules": rules,
         "coord_scale": coords,
         "limit": limit,
+        "mirror": mirror or None,
         "judge": None if judge is None else getattr(judge, "model", type(judge).__name__),
         "judge_stats": judge.summary() if hasattr(judge, "summary") else None,  # failures are reported, not hidden
         "seconds": round(time.time() - t0, 1),
