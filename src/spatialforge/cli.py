@@ -449,19 +449,20 @@ def ingest(
 
 @app.command("mirror")
 def mirror_cmd(
-    input: Path = typer.Argument(..., help="Dataset to mirror: LLaVA JSON, messages JSONL/Parquet, JSONL, Parquet or an HF folder."),
+    input: Path = typer.Argument(..., help="Dataset to mirror: LLaVA JSON, messages JSONL/Parquet, JSONL, Parquet, an HF folder or SpatialRGPT OSD JSON."),
     out: Path = typer.Option(..., "--out", help="Output folder: data/shard-*.parquet and manifest.json."),
-    format: str = typer.Option("auto", "--format", help="auto, llava, messages, parquet, jsonl or hf."),
+    format: str = typer.Option("auto", "--format", help="auto, llava, messages, parquet, jsonl, hf or osd."),
     mode: str = typer.Option("rules", "--mode", help="rules, llm or rules+llm (see docs/mirroring.md)."),
     coords2d: Optional[str] = typer.Option(None, "--coords2d", help="2D points/boxes in the text: pixel, unit or thousand."),
     points3d: str = typer.Option("stated", "--points3d", help="3-number tuples: stated (camera frame named) or camera."),
+    box_format: str = typer.Option("xyxy", "--box-format", help="4-number boxes in the text: xyxy (corners) or xywh (corner + size)."),
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint of the LLM."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM model name."),
     verify: bool = typer.Option(False, "--verify", help="A second LLM call checks each LLM rewrite."),
 ) -> None:
     """Mirror an existing spatial QA dataset (flipped images, rewritten QA); rejected records listed."""
     from .checks import out_folder
-    from .mirror.rules import COORDS2D, POINTS3D
+    from .mirror.rules import BOX_FORMATS, COORDS2D, POINTS3D
     from .mirror.run import run_mirror
 
     if not input.exists():
@@ -470,6 +471,8 @@ def mirror_cmd(
         raise ConfigError(f"--coords2d must be one of {', '.join(COORDS2D)}, got {coords2d!r}")
     if points3d not in POINTS3D:
         raise ConfigError(f"--points3d must be one of {', '.join(POINTS3D)}, got {points3d!r}")
+    if box_format not in BOX_FORMATS:
+        raise ConfigError(f"--box-format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
     llm = None
     if mode != "rules" and llm_model:
         from .llm_client import ChatClient
@@ -477,7 +480,8 @@ def mirror_cmd(
 
         llm = LLMMirror(ChatClient(llm_base_url), llm_model, verify=verify)
     out_folder(out)
-    m = run_mirror(input, out, fmt=format, mode=mode, llm=llm, coords2d=coords2d, points3d=points3d)
+    m = run_mirror(input, out, fmt=format, mode=mode, llm=llm, coords2d=coords2d, points3d=points3d,
+                   box_format=box_format)
     console.print(f"mirror: {len(m.done)} records mirrored into {out / 'data'}, {len(m.skipped)} rejected or "
                   f"unreadable (reasons in {out / 'manifest.json'}); {m.stats}")
 

@@ -67,6 +67,28 @@ def test_boxes_in_each_convention(coords2d, width, box, mirrored):
     assert m.status == "exact-rule" and mirrored in m.question and "box2d" in m.rules
 
 
+@pytest.mark.parametrize("coords2d, width, box, mirrored", [
+    ("pixel", 640, "[10, 20, 100, 60]", "[530, 20, 100, 60]"),  # x -> W - x - w: the box spans 530..630
+    ("unit", None, "[0.10, 0.2, 0.15, 0.4]", "[0.75, 0.2, 0.15, 0.4]"),
+    ("thousand", None, "(100, 200, 200, 300)", "(700, 200, 200, 300)"),
+])
+def test_xywh_boxes_in_each_convention(coords2d, width, box, mirrored):
+    m = _m(f"Which object is in {box}?", "the cup", coords2d=coords2d, width=width, box_format="xywh")
+    assert m.status == "exact-rule" and mirrored in m.question and "box2d" in m.rules
+    back = _m(m.question, "the cup", coords2d=coords2d, width=width, box_format="xywh")
+    assert box in back.question  # an involution
+    # the same text read as corners is another box: x0=10, x1=100 -> (540, 630)
+    if coords2d == "pixel":
+        assert "[540, 20, 630, 60]" in _m(f"Which object is in {box}?", coords2d="pixel", width=640).question
+
+
+def test_xywh_boxes_that_do_not_fit_are_rejected():
+    assert "x + w outside" in _m("In [600, 0, 100, 10]?", coords2d="pixel", width=640, box_format="xywh").reason
+    assert "negative width" in _m("In [60, 0, -10, 10]?", coords2d="pixel", width=640, box_format="xywh").reason
+    with pytest.raises(ValueError, match="box_format"):
+        _m("In [1, 2, 3, 4]?", coords2d="unit", box_format="cxcywh")
+
+
 def test_points_and_unsafe_coordinates():
     assert _m("Point at (0.25, 0.5).", "", coords2d="unit").question == "Point at (0.75, 0.5)."
     assert "unknown convention" in _m("Point at (0.25, 0.5).").reason

@@ -8,7 +8,8 @@
 - clock hours ``h o'clock -> 12 - h`` (:func:`~spatialforge.mirror.coords.mirror_hour`);
 - numeric tuples: 3 numbers are a camera-frame point or vector (``x -> -x``; only where the
   record states the camera frame, or always with ``points3d="camera"``), 2 numbers an image
-  point and 4 an ``(x0, y0, x1, y1)`` image box in the dataset's ``coords2d`` convention
+  point and 4 an image box, ``(x0, y0, x1, y1)`` or ``(x, y, w, h)`` (``box_format``), in
+  the dataset's ``coords2d`` convention
   (``pixel`` with the image width, ``unit`` 0-1, ``thousand`` 0-1000);
 - yaw angles and signed lateral offsets are negated.
 
@@ -30,6 +31,7 @@ from .words import TEXT_SIDE_RE, mirror_word
 STATUSES = ("exact-rule", "unchanged", "rejected", "llm", "llm-verified")
 COORDS2D = {"pixel": None, "unit": 1.0, "thousand": 1000.0}  # the x range of each convention (pixel: W)
 POINTS3D = ("stated", "camera")
+BOX_FORMATS = ("xyxy", "xywh")  # 4-number tuples: (x0, y0, x1, y1) corners, or (x, y, w, h) top-left + size
 
 #: (pattern, reason): text the rules cannot mirror safely.  Checked on question, answer and options.
 REJECTIONS: tuple[tuple[str, str], ...] = (
@@ -107,6 +109,7 @@ class _Ctx:
     width: float | None
     camera: bool
     box: bool = False
+    box_format: str = "xyxy"
     fired: set[str] = field(default_factory=set)
 
 
@@ -150,12 +153,20 @@ def _tuple(m: re.Match[str], ctx: _Ctx) -> str:
     if W is None:
         raise RuleReject("pixel coordinates without an image width")
     vals = [float(t) for t in toks]
+    xywh = len(toks) == 4 and ctx.box_format == "xywh"
+    if xywh and (vals[2] < 0 or vals[3] < 0):
+        raise RuleReject("box with a negative width or height (not an (x, y, w, h) box)")
     xs = vals[0::2]
     if min(xs) < 0 or max(xs) > W:
         raise RuleReject(f"x coordinate outside [0, {W:g}] ({ctx.coords2d} convention)")
     if len(toks) == 2:
         ctx.fired.add("point2d")
         out = [_fmt_like(W - vals[0], toks[0]), toks[1]]
+    elif xywh:
+        if vals[0] + vals[2] > W:
+            raise RuleReject(f"box with x + w outside [0, {W:g}] ({ctx.coords2d} convention)")
+        ctx.fired.add("box2d")
+        out = [_fmt_like(W - vals[0] - vals[2], toks[0]), toks[1], toks[2], toks[3]]
     else:
         if vals[2] < vals[0]:
             raise RuleReject("box with x1 < x0 (not an (x0, y0, x1, y1) box)")
@@ -214,18 +225,21 @@ def mirror_text(text: str, ctx: _Ctx) -> str:
 
 
 def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, coords2d: str | None = None,
-                  width: float | None = None, points3d: str = "stated") -> Mirrored:
+                  width: float | None = None, points3d: str = "stated", box_format: str = "xyxy") -> Mirrored:
     """The record for the horizontally flipped image, by the rules alone.
 
     ``coords2d``: the convention of 2D points and boxes in the text (None: such records are
     rejected); ``width``: the image width in pixels (``coords2d="pixel"``); ``points3d``:
     ``"stated"`` mirrors 3-number tuples only when the record names the camera frame,
-    ``"camera"`` treats every 3-number tuple as camera-frame.
+    ``"camera"`` treats every 3-number tuple as camera-frame; ``box_format``: 4-number tuples
+    are ``xyxy`` corners or ``xywh`` (top-left corner, width, height), in the same convention.
     """
     if coords2d is not None and coords2d not in COORDS2D:
         raise ValueError(f"coords2d must be one of {sorted(COORDS2D)} or None, got {coords2d!r}")
     if points3d not in POINTS3D:
         raise ValueError(f"points3d must be one of {POINTS3D}, got {points3d!r}")
+    if box_format not in BOX_FORMATS:
+        raise ValueError(f"box_format must be one of {BOX_FORMATS}, got {box_format!r}")
     choices = tuple(choices)
     everything = "\n".join((question, answer, *choices))
     reason = next((r for t in (question, answer, *choices) if (r := rejection(t)) is not None), None)
@@ -234,7 +248,7 @@ def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, co
     if _CLOCK_WORD_RE.search(question) and re.search(r"\d", answer) and not _CLOCK_RE.search(answer):
         return Mirrored("rejected", reason="a clock direction answered without 'o'clock' (hour or not?)")
     ctx = _Ctx(coords2d, width, points3d == "camera" or bool(_CAMERA_RE.search(everything)),
-               box=bool(re.search(r"\bbox(?:es)?\b", everything, re.I)))
+               box=bool(re.search(r"\bbox(?:es)?\b", everything, re.I)), box_format=box_format)
     try:
         q, a = mirror_text(question, ctx), mirror_text(answer, ctx)
         ch = tuple(mirror_text(c, ctx) for c in choices)
