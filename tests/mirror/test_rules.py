@@ -144,6 +144,38 @@ def test_left_hand_side_is_a_side_not_a_hand_and_mcq_letter_is_not_image_text():
     assert _m("Where is it?\nA. left.\nB. right.\nReply with the letter of the correct answer.").status == "exact-rule"
 
 
+@pytest.mark.parametrize("q, a, mq, ma", [
+    # gaps the paraphrase table revealed (benchmarks/mirror_paraphrases.py)
+    ("Is the following right? The cup is left of the plate.", "Yes",
+     "Is the following right? The cup is right of the plate.", "Yes"),  # 'right' = correct stays
+    ("Which is the mug?\nA. the left one\nB. the right one\nWhich choice is right? Give its letter.", "A",
+     "Which is the mug?\nA. the right one\nB. the left one\nWhich choice is right? Give its letter.", "A"),
+    ("On a clock face (12 is straight ahead, 3 is right), where is the cup?", "2 o clock",
+     "On a clock face (12 is straight ahead, 3 is right), where is the cup?", "10 o clock"),  # convention, "o clock"
+    ("Say whether this holds: the cup is left of the plate.", "True",
+     "Say whether this holds: the cup is right of the plate.", "True"),  # imperative 'say' is no image text
+    ("In the camera frame, the cup is at x = -0.27, y = 0.1, z = 2 m.", "True",
+     "In the camera frame, the cup is at x = 0.27, y = 0.1, z = 2 m.", "True"),  # x with its value, frame stated
+    ("Is the cup's x-coordinate of 1.5 m in the camera's frame?", "no",
+     "Is the cup's x-coordinate of -1.5 m in the camera's frame?", "no"),
+])
+def test_people_wordings(q, a, mq, ma):
+    m = _m(q, a)
+    assert (m.status, m.question, m.answer) == ("exact-rule", mq, ma)
+
+
+@pytest.mark.parametrize("q, a, reason_word", [
+    ("What is the x-coordinate of the cup in the camera frame?", "-0.27 m", "bare x coordinate"),  # answer is bare
+    ("In the image, x = 120; is the cup there?", "yes", "bare x coordinate"),  # no frame stated
+    ("What time does the clock face show?", "3", "a clock in the image"),
+    ("What does the sign say?", "STOP", "text in the image"),
+    ("Is the cup on the right? Say it.", "yes", "text in the image"),  # only 'say whether/if/which...' is exempt
+])
+def test_people_wordings_still_rejected(q, a, reason_word):
+    m = _m(q, a)
+    assert m.status == "rejected" and reason_word in m.reason
+
+
 def test_every_rejection_reason_is_documented():
     from pathlib import Path
 
