@@ -31,7 +31,7 @@ PARAPHRASES: tuple[tuple[str, str, str], ...] = (  # (pattern, replacement, scop
     (rf"\bon its {_S} or on its (left|right)\b", r"to its \1 or to its \2", "q"),
     (rf"\bto your {_S} or to your (left|right)\b", r"on your \1 hand side or on your \2 hand side", "q"),
     (rf"\bis {_S} of\b", r"sits on the \1 side of", "q"),
-    (rf"\bto its {_S}\b(?! or)", r"on its \1-hand side", "q"),
+    (rf"\bto its {_S}\b(?! or| side)", r"on its \1-hand side", "q"),
     (rf"\bturned {_S}ward\b", r"turned towards the \1", "q"),
     (r"\bRelative to the front of ([^,]+), ", r"From \1's point of view, ", "q"),
     (r"\bLooking in the direction (.+?) faces, ", r"If you face the way \1 faces, ", "q"),

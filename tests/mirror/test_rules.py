@@ -41,6 +41,8 @@ def test_symmetric_disjunction_keeps_its_order_but_a_relation_swaps():
     m = _m("Relative to the sofa, is the chair on the left or on the right?", "to the right")
     assert m.question == "Relative to the sofa, is the chair on the left or on the right?" and m.answer == "to the left"
     assert _m("Is it left/right of the cup?", "left").question == "Is it left/right of the cup?"
+    q = "Is the stool on its right-hand side or its left side?"
+    assert _m(q, "on its right").question == q
     m = _m("Is the cup left of the plate and right of the bowl?", "yes")
     assert m.question == "Is the cup right of the plate and left of the bowl?"
 

@@ -86,7 +86,7 @@ _OFFSET_RE = re.compile(r"(\b(?:lateral|horizontal|sideways|x)[ -](?:offset|disp
 _CAMERA_RE = re.compile(r"\bcamera[- ](?:frame|coordinates?|space|centric|view|axes)\b|"
                         r"\b(?:with respect|relative) to the camera\b|\bcamera'?s (?:coordinate|(?:reference )?frame)", re.I)
 #: the words between the two sides of a symmetric disjunction ("left or right", "left side or its right side")
-_DISJUNCTION_RE = re.compile(r"^\s*(?:side\s*)?,?\s*(?:(?:or|and|vs\.?|versus)\s+|/\s*)"
+_DISJUNCTION_RE = re.compile(r"^(?:-hand)?\s*(?:side\s*)?,?\s*(?:(?:or|and|vs\.?|versus)\s+|/\s*)"
                              r"(?:(?:on|to|the|its|your|their|facing|turned|pointing|moving|going|towards?)\s+)*$",
                              re.I)
 #: a side word that defines an axis or a scale ("x right", "3 = right", "3 is right"): a convention, not a fact
