@@ -178,9 +178,22 @@ def test_people_wordings_still_rejected(q, a, reason_word):
     assert m.status == "rejected" and reason_word in m.reason
 
 
-def test_every_rejection_reason_is_documented():
+def test_every_rejection_reason_and_rule_is_documented():
+    import re
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "mirroring.md").read_text()
+    root = Path(__file__).resolve().parents[2]
+    doc = " ".join((root / "docs" / "mirroring.md").read_text().split())
     for _, reason in REJECTIONS:
         assert reason in doc, reason
+    src = (root / "src" / "spatialforge" / "mirror" / "rules.py").read_text()
+    # coordinate reasons: the fixed text of each RuleReject message, up to its first placeholder
+    for msg in re.findall(r'RuleReject\(f?"([^"]+)"', src):
+        head = re.split(r"\{| \(", msg)[0].strip()
+        assert head in doc, msg
+    for name in set(re.findall(r'fired\.add\("(\w+)"|signed\("(\w+)"\)', src)) - {("", "")}:
+        assert f"`{''.join(name)}`" in doc, name
+    regions = (root / "src" / "spatialforge" / "mirror" / "regions.py").read_text()
+    for msg in re.findall(r'DataError\(f?"([^"]+)"', regions):
+        head = re.split(r"\{|:|, got", msg)[0].strip()
+        assert head in doc, msg
