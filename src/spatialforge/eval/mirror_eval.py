@@ -207,8 +207,9 @@ def score_mirrored(bench: Any, mbench: Any, mirrored: Sequence[Any], rejected: d
     from .evaluate import _write_jsonl, score_all
 
     rows = score_all(mbench, mirrored, outputs, judge=judge)
+    status = {s.id: s.meta["mirror_status"] for s in mirrored}
     for r in rows:
-        r["mirror_status"] = next((s.meta["mirror_status"] for s in mirrored if s.id == r["id"]), None)
+        r["mirror_status"] = status.get(r["id"])
         if r["id"] in (failed or {}):
             r["error"] = f"generation failed: {failed[r['id']]}"
     magg = mbench.aggregate(rows) if rows else None

@@ -37,6 +37,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from .regions import region_count
 
 FORMATS = ("auto", "llava", "messages", "parquet", "jsonl", "hf", "osd")
 _REGION_KEYS = ("bbox", "rle", "segmentation")
@@ -184,7 +185,7 @@ def _osd(row: dict, k: int) -> Iterator[Item | BadItem]:
     regions = {key: row[key] for key in _REGION_KEYS if row.get(key) is not None}
     turns = row.get("conversations") if isinstance(row.get("conversations"), list) else []
     masks = sum(str(t.get("value", "")).count("<mask>") for t in turns if isinstance(t, dict))
-    n = max((len(v) for v in regions.values()), default=0)
+    n = region_count(regions) or 0
     if masks > n:
         yield BadItem(rid, f"{masks} <mask> tokens but {n} regions (bbox / rle / segmentation)")
         return
