@@ -163,6 +163,9 @@ def test_threedsr_hand_counted(tmp_path):
     block, _ = _run(tmp_path, "threedsr", LookingRunner())
     assert block["n_pairs"] == 3 and block["by_task"]["orientation_on_the_left"]["consistency"] == 1.0
     assert block["by_task"]["orientation_on_the_left"]["mirrored_accuracy"] == 1.0
+    # per main type too: "How many red bars" -> "2" is option A of (2, 3), the answer is B
+    assert block["by_type"]["height"] == {"n_pairs": 1, "n_rejected": 0, "accuracy": 0.0, "mirrored_accuracy": 0.0,
+                                          "consistency": 1.0}
     block, _ = _run(tmp_path, "threedsr", AlwaysRunner("left"))
     assert block["consistency"] == 0.0  # "left" is no option of a yes/no or count question
 

@@ -152,34 +152,44 @@ def pair_consistent(orig: dict[str, Any], mirr: dict[str, Any], tolerance: tuple
     return mine == _back_text(mirr.get("prediction") or "")
 
 
+#: per-sample fields a benchmark groups by besides ``task`` (CV-Bench 2D/3D, 3DSRBench main types)
+TYPE_FIELDS = ("main_type", "type")
+
+
+def _groups(pairs, flags, rejected_rows, key: str) -> dict[str, dict[str, Any]]:
+    """``{group: {n_pairs, n_rejected, accuracy, mirrored_accuracy, consistency}}`` by ``key``."""
+    from .benchmarks.common import mean, rate
+
+    idx: dict[str, list[int]] = defaultdict(list)
+    for i, (o, _) in enumerate(pairs):
+        idx[str(o.get(key) or "")].append(i)
+    rej = Counter(str(r.get(key) or "") for r in rejected_rows)
+    return {g: {"n_pairs": len(idx.get(g, [])), "n_rejected": rej.get(g, 0),
+                "accuracy": rate([pairs[i][0] for i in idx.get(g, [])]),
+                "mirrored_accuracy": rate([pairs[i][1] for i in idx.get(g, [])]),
+                "consistency": mean(float(flags[i]) for i in idx.get(g, []))}
+            for g in sorted(set(idx) | set(rej))}
+
+
 def consistency(bench: Any, per_sample: list[dict[str, Any]], mirrored_rows: list[dict[str, Any]],
                 rejected: dict[str, str], mirrored_aggregate: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``mirror`` block of an aggregate: consistency overall and per task, next to accuracy
-    on both views, and the rejected samples counted by reason."""
+    """The ``mirror`` block of an aggregate: consistency overall, per task and per type, next to
+    accuracy on both views, and the rejected samples counted by reason."""
     from .benchmarks.common import mean, rate
 
     tol = NUMERIC_TOLERANCE.get(bench.name, DEFAULT_NUMERIC_TOLERANCE)
     by_id = {r["id"]: r for r in per_sample}
     pairs = [(by_id[m["id"][: -len(SUFFIX)]], m) for m in mirrored_rows if m["id"][: -len(SUFFIX)] in by_id]
     flags = [pair_consistent(o, m, tol) for o, m in pairs]
-    tasks: dict[str, list[int]] = defaultdict(list)
-    for i, (o, _) in enumerate(pairs):
-        tasks[str(o.get("task") or "")].append(i)
-    rejected_tasks = Counter(str(by_id[i].get("task") or "") for i in rejected if i in by_id)
-    by_task = {}
-    for task in sorted(set(tasks) | set(rejected_tasks)):
-        idx = tasks.get(task, [])
-        by_task[task] = {
-            "n_pairs": len(idx), "n_rejected": rejected_tasks.get(task, 0),
-            "accuracy": rate([pairs[i][0] for i in idx]), "mirrored_accuracy": rate([pairs[i][1] for i in idx]),
-            "consistency": mean(float(flags[i]) for i in idx),
-        }
+    rejected_rows = [by_id[i] for i in rejected if i in by_id]
+    type_key = next((k for k in TYPE_FIELDS if any(k in r for r in per_sample)), None)
     return {
         "consistency": mean(map(float, flags)), "n_pairs": len(pairs), "n_consistent": sum(flags),
         "n_rejected": len(rejected), "rejected_reasons": dict(sorted(Counter(rejected.values()).items())),
         "accuracy": rate([o for o, _ in pairs]), "mirrored_accuracy": rate([m for _, m in pairs]),
         "mirrored_overall": None if mirrored_aggregate is None else mirrored_aggregate.get("overall"),
-        "numeric_tolerance": list(tol), "by_task": by_task,
+        "numeric_tolerance": list(tol), "by_task": _groups(pairs, flags, rejected_rows, "task"),
+        "by_type": _groups(pairs, flags, rejected_rows, type_key) if type_key else {},
     }
 
 
@@ -226,12 +236,12 @@ MIRROR_COLUMNS = ["task", "pairs", "rejected", "accuracy", "mirrored accuracy", 
 
 
 def mirror_rows(block: dict[str, Any]) -> list[list[str]]:
-    """Table rows (``MIRROR_COLUMNS``) of a ``mirror`` block: every task, then ``all``."""
+    """Table rows (``MIRROR_COLUMNS``) of a ``mirror`` block: every task, every type, then ``all``."""
     from .report import fmt
 
+    groups = [*block.get("by_task", {}).items(), *((f"type {t}", v) for t, v in block.get("by_type", {}).items())]
     rows = [[t, str(v["n_pairs"]), str(v["n_rejected"]), fmt("accuracy", v["accuracy"]),
-             fmt("accuracy", v["mirrored_accuracy"]), fmt("consistency", v["consistency"])]
-            for t, v in block.get("by_task", {}).items()]
+             fmt("accuracy", v["mirrored_accuracy"]), fmt("consistency", v["consistency"])] for t, v in groups]
     rows.append(["all", str(block["n_pairs"]), str(block["n_rejected"]), fmt("accuracy", block["accuracy"]),
                  fmt("accuracy", block["mirrored_accuracy"]), fmt("consistency", block["consistency"])])
     return rows
