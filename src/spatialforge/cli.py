@@ -456,6 +456,7 @@ def mirror_cmd(
     coords2d: Optional[str] = typer.Option(None, "--coords2d", help="2D points/boxes in the text: pixel, unit or thousand."),
     points3d: str = typer.Option("stated", "--points3d", help="3-number tuples: stated (camera frame named) or camera."),
     box_format: str = typer.Option("xyxy", "--box-format", help="4-number boxes in the text: xyxy (corners) or xywh (corner + size)."),
+    image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder relative image paths are resolved against (default: the input's folder)."),
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint of the LLM."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM model name."),
     verify: bool = typer.Option(False, "--verify", help="A second LLM call checks each LLM rewrite."),
@@ -481,7 +482,7 @@ def mirror_cmd(
         llm = LLMMirror(ChatClient(llm_base_url), llm_model, verify=verify)
     out_folder(out)
     m = run_mirror(input, out, fmt=format, mode=mode, llm=llm, coords2d=coords2d, points3d=points3d,
-                   box_format=box_format)
+                   box_format=box_format, image_root=image_root)
     console.print(f"mirror: {len(m.done)} records mirrored into {out / 'data'}, {len(m.skipped)} rejected or "
                   f"unreadable (reasons in {out / 'manifest.json'}); {m.stats}")
 

@@ -113,6 +113,18 @@ def test_osd_regions_are_mirrored_in_place(tmp_path):
     assert json.loads(rows["r-t0"]["meta"])["mirror"]["source"]["format"] == "osd"
 
 
+def test_osd_images_from_an_image_root(tmp_path):
+    src = _write("osd", tmp_path)
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "a.png").rename(tmp_path / "imgs" / "a.png")
+    m = run_mirror(src, tmp_path / "o1")
+    assert m.stats["unreadable"] == 2  # both turns: a.png is not next to the JSON any more
+    m = run_mirror(src, tmp_path / "o2", image_root=tmp_path / "imgs")
+    assert m.done == ["r-t0"]
+    with pytest.raises(ConfigError, match="--image-root"):
+        run_mirror(src, tmp_path / "o3", image_root=tmp_path / "nope")
+
+
 def test_osd_with_more_masks_than_regions_is_listed(tmp_path):
     conv = [{"from": "human", "value": "<image>\nIs <mask> left of <mask>?"}, {"from": "gpt", "value": "yes"}]
     Image.fromarray(_image()).save(tmp_path / "a.jpg")

@@ -22,7 +22,8 @@ Formats (``--format``):
   ever includes its extension (kept when it does).  Each item carries the record's regions;
   the mirrored partner gets them mirrored (:mod:`.regions`) in ``meta["regions"]``.
 
-Image paths are relative to the input file's folder unless ``image_root`` is given.  A row that
+Image paths are relative to the input file's folder unless ``image_root`` is given
+(``--image-root``: OSD images live in an OpenImages folder of their own).  A row that
 cannot be read becomes a :class:`BadItem` (its id and reason), never an exception that stops the run.
 """
 

@@ -76,18 +76,22 @@ def mirror_one(item: Item, mode: str, *, llm=None, coords2d: str | None = None, 
 
 
 def run_mirror(input: str | Path, out: str | Path, *, fmt: str = "auto", mode: str = "rules", llm=None,
-               coords2d: str | None = None, points3d: str = "stated", box_format: str = "xyxy") -> RunManifest:
-    """Mirror the dataset at ``input`` into ``out/data/shard-*.parquet``; returns the manifest."""
+               coords2d: str | None = None, points3d: str = "stated", box_format: str = "xyxy",
+               image_root: str | Path | None = None) -> RunManifest:
+    """Mirror the dataset at ``input`` into ``out/data/shard-*.parquet``; returns the manifest.
+    Relative image paths are resolved against ``image_root`` (default: the input's folder)."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode != "rules" and llm is None:
         raise ConfigError(f"--mode {mode} needs an LLM (--llm-model, and --llm-base-url or $SPATIALFORGE_BASE_URL)")
     out = Path(out)
-    root = Path(input).parent if not Path(input).is_dir() else Path(input)
+    root = Path(image_root) if image_root is not None else Path(input) if Path(input).is_dir() else Path(input).parent
+    if not root.is_dir():
+        raise ConfigError(f"--image-root {root}: not a folder")
     if box_format not in BOX_FORMATS:
         raise ConfigError(f"--box-format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
     params = {"input": str(input), "format": fmt, "mode": mode, "coords2d": coords2d, "points3d": points3d,
-              "box_format": box_format,
+              "box_format": box_format, "image_root": str(root),
               "llm_model": getattr(llm, "model", None), "verify": getattr(llm, "verify", False)}
     manifest = RunManifest.open(out / "manifest.json", "mirror", params, resume=False)
     stats: Counter = Counter()
