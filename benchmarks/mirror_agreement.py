@@ -11,8 +11,10 @@ rewrite with the exact partner:
   hour, label; numbers, points and vectors within rounding);
 * question: the same text (options included), after writing ``-0`` as ``0``.
 
-It prints the acceptance rate per task and the final line
-``rule mirroring: X % of N accepted records agree with exact mirroring (acceptance A %)``.
+It runs twice: on our templates' wording, and on the same records reworded alike on both
+sides of each pair by ``mirror_paraphrases.py`` (people's wordings, written independently of
+our templates).  It prints acceptance and agreement per task for each, and as the final line,
+over both, ``rule mirroring: X % of N accepted records agree with exact mirroring (acceptance A %)``.
 Run: ``PYTHONPATH=src python benchmarks/mirror_agreement.py --scenes 40``.
 """
 
@@ -28,34 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 _NEG_ZERO = re.compile(r"-(0(?:\.0+)?)(?![\d.])")
 
-#: other wordings of our templates' spatial phrases, each symmetric in left/right, so applying
-#: one to a record and to its exact partner keeps them a mirror pair; the rules then meet forms
-#: our templates never write (left-hand side, left-most, curly o'clock, "turned to the left" ...)
-PARAPHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r"\bto the (left|right) of\b", r"on the \1-hand side of"),
-    (r"\bon the (left|right)\b(?! side| or|-hand)", r"on the \1 side"),
-    (r"\b(left|right)most\b", r"\1-most"),
-    (r"\bfacing (left|right)\b", r"turned to the \1"),
-    (r"\bon its (left|right)\b", r"to its \1"),
-    (r"\bon your (left|right)\b", r"to your \1"),
-    (r"(\d+) o'clock", "\\1 o\u2019clock"),
-    (r"\bclock direction\b", "clock position"),
-    (r"\bRelative to\b", "Compared with"),
-    (r"\bcamera frame\b", "camera coordinate frame"),
-))
+from mirror_paraphrases import PARAPHRASES, paraphrase  # noqa: E402  (people's wordings, >= 30 patterns)
 
 
-def paraphrase(text: str) -> str:
-    for rx, rep in PARAPHRASES:
-        text = rx.sub(rep, text)
-    return text
-
-
-def _paraphrased(r):
+def _paraphrased(r, fired: dict[int, int] | None = None):
     from dataclasses import replace
 
-    return replace(r, question=paraphrase(r.question), answer=paraphrase(r.answer),
-                   choices=tuple(paraphrase(c) for c in r.choices))
+    return replace(r, question=paraphrase(r.question, "q", fired), answer=paraphrase(r.answer, "a", fired),
+                   choices=tuple(paraphrase(c, "q", fired) for c in r.choices))
 
 
 def _norm_q(text: str) -> str:
@@ -95,7 +77,8 @@ def _same(a, b) -> bool:
 def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int = 0, tasks=None,
         paraphrased: bool = False) -> dict:
     """Mirror the originals of ``num_scenes`` layout scenes by rule; per-task counts and totals.
-    ``paraphrased``: reword original and exact partner alike with :data:`PARAPHRASES` first."""
+    ``paraphrased``: reword original and exact partner alike with the paraphrase table first
+    (``fired``: how often each of its patterns applied)."""
     from qa_distribution import layout_scene
 
     from spatialforge.mirror.rules import mirror_record
@@ -103,6 +86,8 @@ def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int =
 
     per_task: dict[str, Counter] = {}
     disagreements: list[str] = []
+    fired: dict[int, int] = {}
+    reasons: Counter = Counter()
     for i in range(num_scenes):
         res = generate_qa(layout_scene(seed, i), seed=seed * 1000 + i, qa_per_scene=qa_per_scene, mirror=True,
                           tasks=tasks)
@@ -111,12 +96,13 @@ def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int =
             if r.view != "original" or (exact := by_id.get(r.id + "-m")) is None:
                 continue
             if paraphrased:
-                r, exact = _paraphrased(r), _paraphrased(exact)
+                r, exact = _paraphrased(r, fired), _paraphrased(exact)
             c = per_task.setdefault(r.task, Counter())
             c["n"] += 1
             m = mirror_record(r.question, r.answer, r.choices, points3d="camera")
             if m.status == "rejected":
                 c["rejected"] += 1
+                reasons[m.reason] += 1
                 continue
             c["accepted"] += 1
             ok_a, why = answer_agrees(m.answer, exact)
@@ -128,7 +114,8 @@ def run(num_scenes: int = 20, seed: int = 5, qa_per_scene: int = 40, show: int =
                 disagreements.append(f"{r.id} [{r.task}/{r.format}] answer {m.answer!r} vs {exact.answer!r} ({why}); "
                                      f"question {'same' if ok_q else repr(m.question) + ' vs ' + repr(exact.question)}")
     total = sum(per_task.values(), Counter())
-    return {"per_task": per_task, "total": total, "disagreements": disagreements}
+    return {"per_task": per_task, "total": total, "disagreements": disagreements, "fired": fired,
+            "reasons": reasons}
 
 
 def final_line(total: Counter) -> str:
@@ -136,6 +123,20 @@ def final_line(total: Counter) -> str:
     agree = 100.0 * total["agree"] / acc if acc else 0.0
     rate = 100.0 * acc / total["n"] if total["n"] else 0.0
     return f"rule mirroring: {agree:.1f} % of {acc} accepted records agree with exact mirroring (acceptance {rate:.1f} %)"
+
+
+def print_table(title: str, out: dict) -> None:
+    print(f"== {title}")
+    print(f"{'task':<16}{'n':>6}{'accepted':>10}{'accept %':>10}{'answer ok':>11}{'question ok':>13}{'agree %':>9}")
+    for task, c in sorted(out["per_task"].items()):
+        agree = 100.0 * c["agree"] / c["accepted"] if c["accepted"] else 0.0
+        print(f"{task:<16}{c['n']:>6}{c['accepted']:>10}{100.0 * c['accepted'] / c['n']:>9.1f}%"
+              f"{c['answer_agree']:>11}{c['question_agree']:>13}{agree:>8.1f}%")
+    for line in out["disagreements"]:
+        print("  disagree:", line)
+    for reason, n in out["reasons"].most_common():
+        print(f"  rejected {n}: {reason}")
+    print(f"{title}: " + final_line(out["total"]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,17 +148,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show", type=int, default=10, help="print up to this many disagreements")
     a = ap.parse_args(argv)
     out = run(a.scenes, a.seed, a.qa_per_scene, a.show, a.tasks)
-    print(f"{'task':<16}{'n':>6}{'accepted':>10}{'accept %':>10}{'answer ok':>11}{'question ok':>13}")
-    for task, c in sorted(out["per_task"].items()):
-        print(f"{task:<16}{c['n']:>6}{c['accepted']:>10}{100.0 * c['accepted'] / c['n']:>9.1f}%"
-              f"{c['answer_agree']:>11}{c['question_agree']:>13}")
-    for line in out["disagreements"]:
-        print("  disagree:", line)
+    print_table("templates", out)
     para = run(a.scenes, a.seed, a.qa_per_scene, a.show, a.tasks, paraphrased=True)
-    for line in para["disagreements"]:
-        print("  disagree (paraphrased):", line)
-    print("paraphrased questions: " + final_line(para["total"]))
-    print(final_line(out["total"]))
+    print_table("paraphrases", para)
+    print(f"paraphrase patterns that applied: {len(para['fired'])} of {len(PARAPHRASES)}")
+    print(final_line(out["total"] + para["total"]))
 
 
 if __name__ == "__main__":

@@ -296,6 +296,7 @@ def eval_cmd(
     rules: str = typer.Option("ours", "--rules", help="Headline rules: ours or official (both are reported)."),
     coord_scale: Optional[str] = typer.Option(None, "--coord-scale", help="Grid of 2D boxes/points in answers: auto, pixel, unit, thousand, qwen25 (default: model profile, else the benchmark's)."),
     num_frames: Optional[int] = typer.Option(None, "--num-frames", min=1, max=MAX_INT, help="Frames sampled uniformly per video sample (default: the benchmark's, e.g. 32 for VSI-Bench)."),
+    mirror: bool = typer.Option(False, "--mirror", help="Also evaluate the mirrored benchmark (rules + flipped images) and report mirror consistency."),
 ) -> None:
     """Evaluate a model on spatial benchmarks; resumes from cached predictions in --out."""
     from .eval.benchmarks import BenchmarkError, get_benchmark, list_benchmarks
@@ -325,13 +326,17 @@ def eval_cmd(
         res = evaluate(model, benchmarks, runner=runner, limit=limit, prompt_style=prompt, out=out, batch_size=batch_size,
                        judge=_judge(judge_url, judge_model, out), sources=sources, max_new_tokens=max_new_tokens,
                        runner_kwargs=kwargs, progress=True, rules=rules, coord_scale=coord_scale,
-                       num_frames=num_frames)  # fmt: skip
+                       num_frames=num_frames, mirror=mirror)  # fmt: skip
     except BenchmarkError as e:
         raise ConfigError(str(e)) from None
     from .eval.report import fmt
 
     for name, agg in res["benchmarks"].items():
         console.print(f"{name}: {agg['metric']} = {fmt(agg['metric'], agg['overall'])} (n={agg['n']})")
+        if agg.get("mirror"):
+            from .eval.mirror_eval import print_mirror_table
+
+            print_mirror_table(console, name, agg["mirror"])
     console.print(f"reports: {res['paths']['html']}")
     dead = [name for name, agg in res["benchmarks"].items() if agg["n"] and agg.get("n_generation_failed", 0) >= agg["n"]]
     if dead:
@@ -445,19 +450,21 @@ def ingest(
 
 @app.command("mirror")
 def mirror_cmd(
-    input: Path = typer.Argument(..., help="Dataset to mirror: LLaVA JSON, messages JSONL/Parquet, JSONL, Parquet or an HF folder."),
+    input: Path = typer.Argument(..., help="Dataset to mirror: LLaVA JSON, messages JSONL/Parquet, JSONL, Parquet, an HF folder or SpatialRGPT OSD JSON."),
     out: Path = typer.Option(..., "--out", help="Output folder: data/shard-*.parquet and manifest.json."),
-    format: str = typer.Option("auto", "--format", help="auto, llava, messages, parquet, jsonl or hf."),
+    format: str = typer.Option("auto", "--format", help="auto, llava, messages, parquet, jsonl, hf or osd."),
     mode: str = typer.Option("rules", "--mode", help="rules, llm or rules+llm (see docs/mirroring.md)."),
     coords2d: Optional[str] = typer.Option(None, "--coords2d", help="2D points/boxes in the text: pixel, unit or thousand."),
     points3d: str = typer.Option("stated", "--points3d", help="3-number tuples: stated (camera frame named) or camera."),
+    box_format: str = typer.Option("xyxy", "--box-format", help="4-number boxes in the text: xyxy (corners) or xywh (corner + size)."),
+    image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder relative image paths are resolved against (default: the input's folder)."),
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint of the LLM."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM model name."),
     verify: bool = typer.Option(False, "--verify", help="A second LLM call checks each LLM rewrite."),
 ) -> None:
     """Mirror an existing spatial QA dataset (flipped images, rewritten QA); rejected records listed."""
     from .checks import out_folder
-    from .mirror.rules import COORDS2D, POINTS3D
+    from .mirror.rules import BOX_FORMATS, COORDS2D, POINTS3D
     from .mirror.run import run_mirror
 
     if not input.exists():
@@ -466,6 +473,8 @@ def mirror_cmd(
         raise ConfigError(f"--coords2d must be one of {', '.join(COORDS2D)}, got {coords2d!r}")
     if points3d not in POINTS3D:
         raise ConfigError(f"--points3d must be one of {', '.join(POINTS3D)}, got {points3d!r}")
+    if box_format not in BOX_FORMATS:
+        raise ConfigError(f"--box-format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
     llm = None
     if mode != "rules" and llm_model:
         from .llm_client import ChatClient
@@ -473,7 +482,8 @@ def mirror_cmd(
 
         llm = LLMMirror(ChatClient(llm_base_url), llm_model, verify=verify)
     out_folder(out)
-    m = run_mirror(input, out, fmt=format, mode=mode, llm=llm, coords2d=coords2d, points3d=points3d)
+    m = run_mirror(input, out, fmt=format, mode=mode, llm=llm, coords2d=coords2d, points3d=points3d,
+                   box_format=box_format, image_root=image_root)
     console.print(f"mirror: {len(m.done)} records mirrored into {out / 'data'}, {len(m.skipped)} rejected or "
                   f"unreadable (reasons in {out / 'manifest.json'}); {m.stats}")
 

@@ -1,6 +1,7 @@
 """benchmarks/mirror_agreement.py: rule mirroring agrees with the engine's exact mirror pairs."""
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -25,7 +26,12 @@ def test_rules_agree_with_exact_mirrors(bench, capsys):
     t = res["total"]
     assert t["accepted"] >= 150 and t["agree"] / t["accepted"] >= 0.99
     assert t["accepted"] / t["n"] >= 0.9
-    assert out[-1] == bench.final_line(t) and out[-1].startswith("rule mirroring: ")
+    both = t + bench.run(6, qa_per_scene=40, paraphrased=True)["total"]  # the final line counts both wordings
+    assert out[-1] == bench.final_line(both) and both["accepted"] > t["accepted"]
+    assert re.fullmatch(r"rule mirroring: \d+\.\d % of \d+ accepted records agree with exact mirroring "
+                        r"\(acceptance \d+\.\d %\)", out[-1])
+    assert any(line.startswith("templates: rule mirroring") for line in out)
+    assert any(line.startswith("paraphrases: rule mirroring") for line in out)
 
 
 def test_a_broken_clock_rule_is_caught(bench, monkeypatch):
@@ -46,7 +52,20 @@ def test_a_broken_side_swap_is_caught(bench, monkeypatch):
 
 
 def test_paraphrased_questions_agree_too(bench):
+    from mirror_paraphrases import PARAPHRASES, paraphrase
+
+    out = bench.run(6, qa_per_scene=40, paraphrased=True)
+    t = out["total"]
+    assert t["accepted"] / t["n"] >= 0.99 and t["agree"] / t["accepted"] >= 0.99
+    assert len(PARAPHRASES) >= 30 and len(out["fired"]) >= 30  # the patterns are used, not just listed
+    assert paraphrase("the cup is to the left of the bed, at 3 o'clock", "a") == "the cup is to the left of the bed, at 3 o clock"
+    assert paraphrase("Is the following correct? The cup is to the left of the bed.") == \
+        "Is the following right? The cup sits on the left side of the bed."
+
+
+def test_a_missing_judged_right_rule_is_caught(bench, monkeypatch):
+    from spatialforge.mirror import rules
+
+    monkeypatch.setattr(rules, "_judged", lambda *a: False)  # "Is the following right?" would become "left?"
     t = bench.run(6, qa_per_scene=40, paraphrased=True)["total"]
-    assert t["accepted"] / t["n"] >= 0.9 and t["agree"] / t["accepted"] >= 0.99
-    assert bench.paraphrase("the cup is to the left of the bed, at 3 o'clock") == \
-        "the cup is on the left-hand side of the bed, at 3 o\u2019clock"
+    assert t["agree"] / t["accepted"] < 0.99

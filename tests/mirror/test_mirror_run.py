@@ -9,6 +9,8 @@ from PIL import Image
 
 from spatialforge.datasets.parquet import iter_rows
 from spatialforge.errors import ConfigError
+from spatialforge.mask_rle import MaskRLE
+from spatialforge.mirror.regions import coco_counts_from_string, coco_counts_to_string
 from spatialforge.mirror.run import run_mirror
 
 Q, A = "Is the red bar on the left of the image?", "Yes, it is on the left."
@@ -29,7 +31,14 @@ def _png() -> bytes:
 def _write(kind, d):
     Image.fromarray(_image()).save(d / "a.png")
     sign = ("What does the sign say?", "STOP")
-    if kind == "llava":
+    if kind == "osd":  # SpatialRGPT Open Spatial Dataset: <mask> tokens name the regions in order
+        p = d / "osd.json"
+        conv = [{"from": "human", "value": "<image>\n" + Q.replace("the red bar", "<mask>")},
+                {"from": "gpt", "value": A}, {"from": "human", "value": sign[0]}, {"from": "gpt", "value": sign[1]}]
+        bar = MaskRLE.encode(_image()[..., 1] == 0)  # the red column
+        p.write_text(json.dumps([{"id": "r", "filename": "a.png", "conversations": conv, "bbox": [[0, 0, 1, 4]],
+                                  "rle": [{"size": [4, 6], "counts": coco_counts_to_string(bar.counts)}]}]))
+    elif kind == "llava":
         p = d / "in.json"
         conv = [{"from": "human", "value": "<image>\n" + Q}, {"from": "gpt", "value": A},
                 {"from": "human", "value": sign[0]}, {"from": "gpt", "value": sign[1]}]
@@ -70,15 +79,19 @@ def _write(kind, d):
     return p
 
 
-@pytest.mark.parametrize("kind", ["llava", "messages", "jsonl", "parquet", "hf", "hf_messages"])
+FORMATS = ["llava", "messages", "jsonl", "parquet", "hf", "hf_messages", "osd"]
+
+
+@pytest.mark.parametrize("kind", FORMATS)
 def test_each_format_round_trips(kind, tmp_path):
     src = _write(kind, tmp_path)
     m = run_mirror(src, tmp_path / "out")
     rows = {r["id"]: r for r in iter_rows(tmp_path / "out")}
     assert set(rows) == {"r-t0", "r-t0-m", "r-t1"}  # the sign question keeps its original, no partner
     orig, mir = rows["r-t0"], rows["r-t0-m"]
-    assert (orig["question"], orig["answer"]) == (Q, A)
-    assert mir["question"] == "Is the red bar on the right of the image?" and mir["answer"] == "Yes, it is on the right."
+    q = Q.replace("the red bar", "<mask>") if kind == "osd" else Q
+    assert (orig["question"], orig["answer"]) == (q, A)
+    assert mir["question"] == q.replace("left", "right") and mir["answer"] == "Yes, it is on the right."
     assert mir["pair_id"] == orig["pair_id"] == "r-t0" and (orig["view"], mir["view"]) == ("original", "mirrored")
     pix = np.asarray(Image.open(io.BytesIO(mir["image"]["bytes"])))
     assert (pix[:, -1] == (255, 0, 0)).all() and (pix[:, 0] == 0).all()  # flipped: the bar is now on the right
@@ -88,6 +101,53 @@ def test_each_format_round_trips(kind, tmp_path):
     assert m.stats["exact-rule"] == 1 and m.stats["rejected"] == 1
     if kind == "jsonl":  # a broken line is listed, not fatal
         assert m.stats["unreadable"] == 1 and any("not JSON" in r for r in m.skipped.values())
+
+
+def test_osd_regions_are_mirrored_in_place(tmp_path):
+    run_mirror(_write("osd", tmp_path), tmp_path / "out", fmt="osd")
+    rows = {r["id"]: r for r in iter_rows(tmp_path / "out")}
+    orig, mir = (json.loads(rows[i]["meta"])["regions"] for i in ("r-t0", "r-t0-m"))
+    assert orig["bbox"] == [[0, 0, 1, 4]] and mir["bbox"] == [[5, 0, 6, 4]]
+    runs = coco_counts_from_string(mir["rle"][0]["counts"])  # written back in COCO's string form
+    assert (MaskRLE(4, 6, tuple(runs)).decode() == (_image()[..., 1] == 0)[:, ::-1]).all()
+    assert json.loads(rows["r-t0"]["meta"])["mirror"]["source"]["format"] == "osd"
+
+
+def test_osd_images_from_an_image_root(tmp_path):
+    src = _write("osd", tmp_path)
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "a.png").rename(tmp_path / "imgs" / "a.png")
+    m = run_mirror(src, tmp_path / "o1")
+    assert m.stats["unreadable"] == 2  # both turns: a.png is not next to the JSON any more
+    m = run_mirror(src, tmp_path / "o2", image_root=tmp_path / "imgs")
+    assert m.done == ["r-t0"]
+    with pytest.raises(ConfigError, match="--image-root"):
+        run_mirror(src, tmp_path / "o3", image_root=tmp_path / "nope")
+
+
+def test_osd_with_more_masks_than_regions_is_listed(tmp_path):
+    conv = [{"from": "human", "value": "<image>\nIs <mask> left of <mask>?"}, {"from": "gpt", "value": "yes"}]
+    Image.fromarray(_image()).save(tmp_path / "a.jpg")
+    (tmp_path / "osd.json").write_text(json.dumps([{"id": "x", "filename": "a", "conversations": conv,
+                                                     "bbox": [[0, 0, 1, 1]]}]))
+    m = run_mirror(tmp_path / "osd.json", tmp_path / "out")  # auto-detected as osd; "a" -> a.jpg
+    assert "2 <mask> tokens but 1 regions" in m.skipped["x"]
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_mirror_twice_is_the_original(kind, tmp_path):
+    run_mirror(_write(kind, tmp_path), tmp_path / "out")
+    run_mirror(tmp_path / "out" / "data" / "shard-00000.parquet", tmp_path / "back", fmt="parquet")
+    first = {r["id"]: r for r in iter_rows(tmp_path / "out")}
+    back = {r["id"]: r for r in iter_rows(tmp_path / "back")}
+    accepted = [i for i, r in first.items() if r["view"] == "original" and i + "-m" in first]
+    assert accepted == ["r-t0"]
+    for i in accepted:
+        a, b = first[i], back[i + "-m-m"]
+        assert (a["question"], a["answer"], a["choices"]) == (b["question"], b["answer"], b["choices"])
+        pix = [np.asarray(Image.open(io.BytesIO(r["image"]["bytes"]))) for r in (a, b)]
+        assert (pix[0] == pix[1]).all()
+        assert json.loads(a["meta"]).get("regions") == json.loads(b["meta"]).get("regions")
 
 
 def test_our_output_mirrors_back_to_the_original(tmp_path):

@@ -182,8 +182,9 @@ def _load_samples(benches: dict[str, Benchmark], sources: dict[str, Any], limit:
 
 
 def _run_benchmark(name: str, bench: Benchmark, samples: list[BenchSample], runner: Any, cache: Any, out: Path, *,
-                   judge: Any, rules: str, **gen: Any) -> dict[str, Any]:  # fmt: skip
-    """Generate (resuming from ``cache``), score, aggregate and write one benchmark's per-sample file."""
+                   judge: Any, rules: str, mirror: bool, model_name: str, **gen: Any) -> dict[str, Any]:  # fmt: skip
+    """Generate (resuming from ``cache``), score, aggregate and write one benchmark's per-sample file;
+    with ``mirror``, also the mirrored benchmark's consistency (:mod:`spatialforge.eval.mirror_eval`)."""
     outputs, failed = generate_predictions(bench, samples, runner, cache, **gen)
     per_sample = score_all(bench, samples, outputs, judge=judge)
     for r in per_sample:
@@ -191,6 +192,13 @@ def _run_benchmark(name: str, bench: Benchmark, samples: list[BenchSample], runn
             r["error"] = f"generation failed: {failed[r['id']]}"
     aggregate = with_rules(bench.aggregate(per_sample), rules)
     aggregate["n_generation_failed"] = len(failed)
+    if mirror:
+        from .mirror_eval import evaluate_mirrored  # import cycle: mirror_eval generates and scores through this module
+
+        aggregate["mirror"] = evaluate_mirrored(
+            bench, samples, per_sample, runner, out=out, model_name=model_name, judge=judge,
+            prompt_style=gen["prompt_style"], batch_size=gen["batch_size"], max_new_tokens=gen["max_new_tokens"],
+            progress=gen["progress"])  # fmt: skip
     _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
     return {"aggregate": aggregate, "per_sample": per_sample}
 
@@ -226,6 +234,7 @@ def evaluate(
     rules: str = "ours",
     coord_scale: str | None = None,
     num_frames: int | None = None,
+    mirror: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on each benchmark; returns ``{"benchmarks": {name: aggregate}, "paths": ...}``.
 
@@ -237,6 +246,8 @@ def evaluate(
     ``coord_scale``: the grid of 2D boxes/points in answers (``spatialforge.eval.coords``);
     None: the model profile, else each benchmark's default.
     ``num_frames``: frames sampled per video sample (None: the sample's, else the benchmark's default).
+    ``mirror``: also evaluate each benchmark's mirrored version and report mirror consistency
+    (``aggregate["mirror"]``, :mod:`spatialforge.eval.mirror_eval`).
     """
     from .predictions import PredictionCache
     from .report import write_reports
@@ -257,12 +268,12 @@ def evaluate(
         name: _run_benchmark(
             name, bench, loaded[name], runner, PredictionCache.for_run(out / "predictions", model_name, name, prompt_style),
             out, judge=judge, rules=rules, prompt_style=prompt_style, batch_size=batch_size,
-            max_new_tokens=max_new_tokens, progress=progress, num_frames=num_frames,
+            max_new_tokens=max_new_tokens, progress=progress, num_frames=num_frames, mirror=mirror, model_name=model_name,
         )  # fmt: skip
         for name, bench in benches.items()
     }
     meta = _run_meta(model_name, runner, judge, time.time() - t0, prompt_style=prompt_style, rules=rules,
-                     coord_scale=coords, limit=limit, num_frames=num_frames)  # fmt: skip
+                     coord_scale=coords, limit=limit, num_frames=num_frames, mirror=mirror or None)  # fmt: skip
     paths = write_reports(results, out, meta)
     return {"meta": meta, "benchmarks": {n: r["aggregate"] for n, r in results.items()}, "paths": {k: str(v) for k, v in paths.items()}}
 

@@ -97,6 +97,9 @@ def markdown_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) ->
         for title, table in group_tables(a).items():
             lines += ["", f"### {title}", "", "| group | n | accuracy |", "|---|---|---|"]
             lines += [f"| {g} | {row.get('n')} | {fmt('accuracy', row.get('accuracy'))} |" for g, row in table.items()]
+        from .mirror_eval import mirror_markdown  # eval --mirror: consistency next to accuracy
+
+        lines += mirror_markdown(a)
         cot = res.get("cot")
         if cot and cot.get("n_responses"):
             lines += ["", f"CoT keywords: {cot['mean_per_response']:.2f} per response, "
@@ -209,6 +212,9 @@ def html_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str
         for title, table in group_tables(agg).items():
             parts.append(f"<h3>{html.escape(title)}</h3>")
             parts.append(_table(["group", "n", "accuracy"], [[html.escape(g), str(r.get("n")), fmt("accuracy", r.get("accuracy"))] for g, r in table.items()]))
+        from .mirror_eval import mirror_html  # eval --mirror: consistency next to accuracy
+
+        parts.append(mirror_html(agg))
         plots = res.get("plots") or {}
         if plots:
             parts.append("<h3>numeric answers</h3><p>" + "".join(

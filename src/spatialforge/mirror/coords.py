@@ -25,6 +25,11 @@ def mirror_box2d(box: Sequence[float], width: float) -> tuple:
     return (width - box[2], box[1], width - box[0], box[3])
 
 
+def mirror_box_xywh(box: Sequence[float], width: float) -> tuple:
+    """An (x, y, w, h) image box (x, y its top-left corner): ``x -> W - x - w``; y, w, h stay."""
+    return (width - box[0] - box[2], box[1], box[2], box[3])
+
+
 def mirror_point2d(p: Sequence[float], width: float) -> tuple:
     """An (x, y) image point: ``x -> W - x``."""
     return (width - p[0], p[1])

@@ -10,9 +10,20 @@ Formats (``--format``):
 - ``jsonl`` / ``parquet``: plain rows with ``image`` (a path, or ``{"bytes", "path"}``),
   ``question``, ``answer`` and optional ``choices`` and ``id`` (our own shards read back too);
 - ``hf``: a ``datasets`` dataset saved with ``save_to_disk`` with an ``Image`` column (plain or
-  ``messages`` rows).
+  ``messages`` rows);
+- ``osd``: SpatialRGPT's Open Spatial Dataset (``a8cheng/OpenSpatialDataset``), a JSON list of
+  ``{"filename", "conversations", "bbox" | "rle" | "segmentation"}``: LLaVA turns whose
+  ``<mask>`` tokens name regions in order (the k-th token is ``bbox[k]`` / ``rle[k]``).  Layout
+  from SpatialRGPT's code (``llava/data/dataset.py`` ``LazySupervisedSpatialDataset``: the
+  image is ``<filename>.jpg`` under the image folder; ``llava/mm_utils.py`` ``process_masks``:
+  boxes are pixel ``(x1, y1, x2, y2)``, ``rle`` COCO RLE dicts, ``segmentation`` COCO polygons
+  with ``image_info`` ``{height, width}``).  Not confirmed offline against the released JSON
+  itself: whether every record carries an ``id`` (else ``row-<k>``) and whether ``filename``
+  ever includes its extension (kept when it does).  Each item carries the record's regions;
+  the mirrored partner gets them mirrored (:mod:`.regions`) in ``meta["regions"]``.
 
-Image paths are relative to the input file's folder unless ``image_root`` is given.  A row that
+Image paths are relative to the input file's folder unless ``image_root`` is given
+(``--image-root``: OSD images live in an OpenImages folder of their own).  A row that
 cannot be read becomes a :class:`BadItem` (its id and reason), never an exception that stops the run.
 """
 
@@ -27,8 +38,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from .regions import region_count
 
-FORMATS = ("auto", "llava", "messages", "parquet", "jsonl", "hf")
+FORMATS = ("auto", "llava", "messages", "parquet", "jsonl", "hf", "osd")
+_REGION_KEYS = ("bbox", "rle", "segmentation")
 
 
 @dataclass
@@ -39,6 +52,7 @@ class Item:
     answer: str
     choices: tuple[str, ...] = ()
     source: dict[str, Any] = field(default_factory=dict)  # format, source id, turn, image path
+    regions: dict[str, Any] = field(default_factory=dict)  # boxes / masks the text refers to (:mod:`.regions`)
 
 
 @dataclass
@@ -77,6 +91,8 @@ def detect(path: Path) -> str:
             return "hf"
         raise ConfigError(f"{path}: a folder but not a saved HF dataset (no dataset_info.json); pass --format")
     first = _first_row(path)
+    if "conversations" in first and any(k in first for k in (*_REGION_KEYS, "filename")):
+        return "osd"
     if "conversations" in first:
         return "llava"
     if "messages" in first:
@@ -160,6 +176,38 @@ def _llava(row: dict, k: int) -> Iterator[Item | BadItem]:
                    source={"format": "llava", "source_id": rid, "turn": t})
 
 
+def _osd(row: dict, k: int) -> Iterator[Item | BadItem]:
+    rid = str(row.get("id", f"row-{k}"))
+    name = row.get("filename") or row.get("image") or (row.get("image_info") or {}).get("file_path")
+    if not name:
+        yield BadItem(rid, "osd record needs 'filename' (or 'image')")
+        return
+    image = name if Path(str(name)).suffix else f"{name}.jpg"
+    regions = {key: row[key] for key in _REGION_KEYS if row.get(key) is not None}
+    turns = row.get("conversations") if isinstance(row.get("conversations"), list) else []
+    masks = sum(str(t.get("value", "")).count("<mask>") for t in turns if isinstance(t, dict))
+    n = region_count(regions) or 0
+    if masks > n:
+        yield BadItem(rid, f"{masks} <mask> tokens but {n} regions (bbox / rle / segmentation)")
+        return
+    for item in _llava({**row, "id": rid, "image": image}, k):
+        if isinstance(item, Item):
+            item.source["format"] = "osd"
+            item.regions = regions
+        yield item
+
+
+def _regions_of(row: dict) -> dict:
+    """Regions our own shards carry in ``meta`` (so a mirrored OSD output mirrors back)."""
+    meta = row.get("meta")
+    if isinstance(meta, str) and '"regions"' in meta:
+        try:
+            return dict(json.loads(meta).get("regions") or {})
+        except (ValueError, AttributeError):
+            return {}
+    return {}
+
+
 def _messages(row: dict, k: int) -> Iterator[Item | BadItem]:
     rid = str(row.get("id", f"row-{k}"))
     msgs, images = row.get("messages"), row.get("images") or []
@@ -194,7 +242,7 @@ def _plain(row: dict, k: int, fmt: str) -> Iterator[Item | BadItem]:
         yield BadItem(rid, f"missing {', '.join(missing)}")
         return
     yield Item(rid, row["image"], str(row["question"]), str(row["answer"]), tuple(row.get("choices") or ()),
-               source={"format": fmt, "source_id": rid})
+               source={"format": fmt, "source_id": rid}, regions=_regions_of(row))
 
 
 def read_items(path: str | Path, fmt: str = "auto") -> Iterator[Item | BadItem]:
@@ -212,6 +260,8 @@ def read_items(path: str | Path, fmt: str = "auto") -> Iterator[Item | BadItem]:
             yield BadItem(row["id"], row["__bad__"])
         elif kind == "llava":
             yield from _llava(row, k)
+        elif kind == "osd":
+            yield from _osd(row, k)
         elif kind == "messages" or (kind == "hf" and "messages" in row):
             yield from _messages(row, k)
         else:

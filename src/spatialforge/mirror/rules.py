@@ -8,7 +8,8 @@
 - clock hours ``h o'clock -> 12 - h`` (:func:`~spatialforge.mirror.coords.mirror_hour`);
 - numeric tuples: 3 numbers are a camera-frame point or vector (``x -> -x``; only where the
   record states the camera frame, or always with ``points3d="camera"``), 2 numbers an image
-  point and 4 an ``(x0, y0, x1, y1)`` image box in the dataset's ``coords2d`` convention
+  point and 4 an image box, ``(x0, y0, x1, y1)`` or ``(x, y, w, h)`` (``box_format``), in
+  the dataset's ``coords2d`` convention
   (``pixel`` with the image width, ``unit`` 0-1, ``thousand`` 0-1000);
 - yaw angles and signed lateral offsets are negated.
 
@@ -30,10 +31,11 @@ from .words import TEXT_SIDE_RE, mirror_word
 STATUSES = ("exact-rule", "unchanged", "rejected", "llm", "llm-verified")
 COORDS2D = {"pixel": None, "unit": 1.0, "thousand": 1000.0}  # the x range of each convention (pixel: W)
 POINTS3D = ("stated", "camera")
+BOX_FORMATS = ("xyxy", "xywh")  # 4-number tuples: (x0, y0, x1, y1) corners, or (x, y, w, h) top-left + size
 
 #: (pattern, reason): text the rules cannot mirror safely.  Checked on question, answer and options.
 REJECTIONS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:texts?|written|writing|writes?|read(?:s|ing)?|says?|said|signs?|signage|letters?|lettering|words?|"
+    (r"\b(?:texts?|written|writing|writes?|read(?:s|ing)?|says|said|say(?!\s+(?:whether|if|which|yes|no|true))|signs?|signage|letters?|lettering|words?|"
      r"digits?|numerals?|brand|logos?|label(?:l?ed)?|captions?|inscri\w*|spell\w*|fonts?|printed|handwrit\w*|"
      r"license plate|jersey)\b",
      "text in the image (a flip mirrors the glyphs; reading and writing direction)"),
@@ -43,7 +45,8 @@ REJECTIONS: tuple[tuple[str, str], ...] = (
      "handedness or a body side (the person's own left, not the image's)"),
     (r"\b(?:north|south)?-?(?:east|west)(?:ern|ward|wards|erly)?\b",
      "compass direction (east/west need a map frame, not the image frame)"),
-    (r"\bwhat time\b|\bthe time\b|\bclocks?\s+(?:shows?|reads?|says?|displays?|face|hands?)\b|"
+    (r"\bwhat time\b|\bthe time\b|\bclocks?\s+(?:shows?|reads?|says?|displays?|hands?)\b|"
+     r"\bclocks?\s+face\b(?!\s*[(:,]?\s*(?:with\s+)?12\b)|"
      r"\b(?:wall|alarm|analog|analogue|digital)\s+clocks?\b|\bthe clock\b(?!\s+(?:directions?|positions?))",
      "a clock in the image (its digits and hands, not a clock direction)"),
     (r"\b(?:mirror\w*|reflect\w*|flip\w*)\b", "the record itself talks about mirroring or reflections"),
@@ -61,28 +64,38 @@ REJECTIONS: tuple[tuple[str, str], ...] = (
      "a bare x coordinate, column or azimuth (frame and convention unknown)"),
 )
 _REJECT_RES = tuple((re.compile(p, re.I), r) for p, r in REJECTIONS)
+_NUM = r"[+-]?\d+(?:\.\d+)?"
+#: an x value stated with its number ("x = -0.27", "x-coordinate of 1.2"): exact in a stated camera frame
+_XVALUE_RE = re.compile(r"(\bx(?:[- ]?(?:coordinate|coord|value|position))?\s*(?:=|:|\bis\b|\bof\b)\s*)(" + _NUM + ")",
+                        re.I)
+_X_REASON = REJECTIONS[-1][1]
 #: the MCQ instruction's "letter" ("Reply with the letter of the correct answer"): not text in the image
 _MCQ_LETTER_RE = re.compile(r"\b(?:the|its|an?|one|single|option'?s|choice'?s|correct)\s+letters?\b"
                             r"(?!\s+(?:on|in|written|printed|painted|shown))", re.I)
 
-_NUM = r"[+-]?\d+(?:\.\d+)?"
 _TUPLE_RE = re.compile(r"[\(\[]\s*" + _NUM + r"(?:\s*,\s*" + _NUM + r")+\s*[\)\]]")
 _NUM_RE = re.compile(_NUM)
 #: words just before a tuple that make it a size or a colour (negating its first number would be wrong)
 _NOT_A_POSITION_RE = re.compile(r"\b(?:sizes?|dimensions?|extents?|scale|rgb|colou?rs?)\b[^\n.;]*$", re.I)
-_CLOCK_RE = re.compile(r"\b(\d{1,2})(\s*o['\u2019]\s*clock)\b", re.I)
-_CLOCK_WORD_RE = re.compile(r"\bclock\b(?!wise)|o['\u2019]\s*clock", re.I)
+#: "3 o'clock", "3 o’clock", and as people also type it, "3 o clock" / "3 oclock"
+_CLOCK_RE = re.compile(r"\b(\d{1,2})(\s*o\s*['\u2019]?\s*clock)\b", re.I)
+_CLOCK_WORD_RE = re.compile(r"\bclock\b(?!wise)|\bo\s*['\u2019]?\s*clock", re.I)
 _YAW_RE = re.compile(r"(\b(?:yaw|heading)(?:\s+angle)?(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + ")", re.I)
 _OFFSET_RE = re.compile(r"(\b(?:lateral|horizontal|sideways|x)[ -](?:offset|displacement|shift)"
                         r"(?:\s*(?:of\b|is\b|=|:))?\s*)(" + _NUM + r")(?!.{0,25}\b(?:left|right)\b)", re.I)
 _CAMERA_RE = re.compile(r"\bcamera[- ](?:frame|coordinates?|space|centric|view|axes)\b|"
-                        r"\b(?:with respect|relative) to the camera\b|\bcamera'?s coordinate", re.I)
+                        r"\b(?:with respect|relative) to the camera\b|\bcamera'?s (?:coordinate|(?:reference )?frame)", re.I)
 #: the words between the two sides of a symmetric disjunction ("left or right", "left side or its right side")
-_DISJUNCTION_RE = re.compile(r"^\s*(?:side\s*)?,?\s*(?:(?:or|and|vs\.?|versus)\s+|/\s*)"
+_DISJUNCTION_RE = re.compile(r"^(?:-hand)?\s*(?:side\s*)?,?\s*(?:(?:or|and|vs\.?|versus)\s+|/\s*)"
                              r"(?:(?:on|to|the|its|your|their|facing|turned|pointing|moving|going|towards?)\s+)*$",
                              re.I)
-#: a side word that defines an axis or a scale ("x right", "3 = right"): a convention, not a fact
-_CONVENTION_RE = re.compile(r"(?:\b[xyz]\s+|=\s*)$", re.I)
+#: a side word that defines an axis or a scale ("x right", "3 = right", "3 is right"): a convention, not a fact
+_CONVENTION_RE = re.compile(r"(?:\b[xyz]\s+|=\s*|\b\d{1,2}\s+(?:is|means)\s+(?:(?:to|on)\s+)?(?:(?:your|the)\s+)?)$",
+                            re.I)
+#: 'right' judging a statement or option ("Is the following right?", "Which choice is right?"): 'correct'
+_JUDGED_RE = re.compile(r"\b(?:following|statement|claim|answer|option|choice|description|sentence)\s+(?:is\s+)?$",
+                        re.I)
+_SIDE_NOUN_RE = re.compile(r"\s*(?:of|side|corner|edge|half|part|end|hand)\b", re.I)
 
 
 class RuleReject(Exception):
@@ -107,14 +120,17 @@ class _Ctx:
     width: float | None
     camera: bool
     box: bool = False
+    box_format: str = "xyxy"
+    stated_camera: bool = False  # the text names the camera frame (x values may be mirrored)
     fired: set[str] = field(default_factory=set)
 
 
-def rejection(text: str) -> str | None:
-    """The reason ``text`` cannot be mirrored by the rules, or None."""
+def rejection(text: str, camera: bool = False) -> str | None:
+    """The reason ``text`` cannot be mirrored by the rules, or None.  ``camera``: the record
+    states the camera frame, so an x stated with its value ("x = -0.27") is the camera's x."""
     text = _MCQ_LETTER_RE.sub(" ", text)
     for rx, reason in _REJECT_RES:
-        if rx.search(text):
+        if rx.search(_XVALUE_RE.sub(" ", text) if camera and reason == _X_REASON else text):
             return reason
     return None
 
@@ -150,12 +166,20 @@ def _tuple(m: re.Match[str], ctx: _Ctx) -> str:
     if W is None:
         raise RuleReject("pixel coordinates without an image width")
     vals = [float(t) for t in toks]
+    xywh = len(toks) == 4 and ctx.box_format == "xywh"
+    if xywh and (vals[2] < 0 or vals[3] < 0):
+        raise RuleReject("box with a negative width or height (not an (x, y, w, h) box)")
     xs = vals[0::2]
     if min(xs) < 0 or max(xs) > W:
         raise RuleReject(f"x coordinate outside [0, {W:g}] ({ctx.coords2d} convention)")
     if len(toks) == 2:
         ctx.fired.add("point2d")
         out = [_fmt_like(W - vals[0], toks[0]), toks[1]]
+    elif xywh:
+        if vals[0] + vals[2] > W:
+            raise RuleReject(f"box with x + w outside [0, {W:g}] ({ctx.coords2d} convention)")
+        ctx.fired.add("box2d")
+        out = [_fmt_like(W - vals[0] - vals[2], toks[0]), toks[1], toks[2], toks[3]]
     else:
         if vals[2] < vals[0]:
             raise RuleReject("box with x1 < x0 (not an (x0, y0, x1, y1) box)")
@@ -172,6 +196,12 @@ def _clock(m: re.Match[str], ctx: _Ctx) -> str:
     return f"{mirror_hour(h)}{m.group(2)}"
 
 
+def _judged(m: re.Match[str], before: str, text: str) -> bool:
+    """Is this 'right' a verdict on a statement or option ('correct'), not a side?"""
+    return (m.group(0).lower() == "right" and bool(_JUDGED_RE.search(before))
+            and not _SIDE_NOUN_RE.match(text, m.end()))
+
+
 def _sides(text: str, ctx: _Ctx) -> str:
     ms = list(TEXT_SIDE_RE.finditer(text))
     keep: set[int] = set()
@@ -182,7 +212,8 @@ def _sides(text: str, ctx: _Ctx) -> str:
             keep.update((i, i + 1))
     out, pos = [], 0
     for i, m in enumerate(ms):
-        if i in keep or _CONVENTION_RE.search(text[max(0, m.start() - 4):m.start()]):
+        before = text[max(0, m.start() - 40):m.start()]
+        if i in keep or _CONVENTION_RE.search(before) or _judged(m, before, text):
             continue
         out += [text[pos:m.start()], mirror_word(m.group(0))]
         pos = m.end()
@@ -209,32 +240,38 @@ def mirror_text(text: str, ctx: _Ctx) -> str:
         return m.group(1) + _neg(m.group(2))
 
     text = _YAW_RE.sub(yaw, text)
+    if ctx.stated_camera:
+        text = _XVALUE_RE.sub(signed("x_value"), text)
     text = _OFFSET_RE.sub(signed("offset"), text)
     return _sides(text, ctx)
 
 
 def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, coords2d: str | None = None,
-                  width: float | None = None, points3d: str = "stated") -> Mirrored:
+                  width: float | None = None, points3d: str = "stated", box_format: str = "xyxy") -> Mirrored:
     """The record for the horizontally flipped image, by the rules alone.
 
     ``coords2d``: the convention of 2D points and boxes in the text (None: such records are
     rejected); ``width``: the image width in pixels (``coords2d="pixel"``); ``points3d``:
     ``"stated"`` mirrors 3-number tuples only when the record names the camera frame,
-    ``"camera"`` treats every 3-number tuple as camera-frame.
+    ``"camera"`` treats every 3-number tuple as camera-frame; ``box_format``: 4-number tuples
+    are ``xyxy`` corners or ``xywh`` (top-left corner, width, height), in the same convention.
     """
     if coords2d is not None and coords2d not in COORDS2D:
         raise ValueError(f"coords2d must be one of {sorted(COORDS2D)} or None, got {coords2d!r}")
     if points3d not in POINTS3D:
         raise ValueError(f"points3d must be one of {POINTS3D}, got {points3d!r}")
+    if box_format not in BOX_FORMATS:
+        raise ValueError(f"box_format must be one of {BOX_FORMATS}, got {box_format!r}")
     choices = tuple(choices)
     everything = "\n".join((question, answer, *choices))
-    reason = next((r for t in (question, answer, *choices) if (r := rejection(t)) is not None), None)
+    camera = bool(_CAMERA_RE.search(everything))
+    reason = next((r for t in (question, answer, *choices) if (r := rejection(t, camera)) is not None), None)
     if reason is not None:
         return Mirrored("rejected", reason=reason)
     if _CLOCK_WORD_RE.search(question) and re.search(r"\d", answer) and not _CLOCK_RE.search(answer):
         return Mirrored("rejected", reason="a clock direction answered without 'o'clock' (hour or not?)")
-    ctx = _Ctx(coords2d, width, points3d == "camera" or bool(_CAMERA_RE.search(everything)),
-               box=bool(re.search(r"\bbox(?:es)?\b", everything, re.I)))
+    ctx = _Ctx(coords2d, width, points3d == "camera" or camera, stated_camera=camera,
+               box=bool(re.search(r"\bbox(?:es)?\b", everything, re.I)), box_format=box_format)
     try:
         q, a = mirror_text(question, ctx), mirror_text(answer, ctx)
         ch = tuple(mirror_text(c, ctx) for c in choices)

@@ -3,7 +3,9 @@
 Each item of the input (:mod:`.formats`) becomes an ``original`` row and, unless it is
 rejected, a ``mirrored`` row with the flipped image (:func:`~spatialforge.mirror.arrays.flip_horizontal`)
 and the rewritten question / answer / options; both share ``pair_id``.  ``meta`` (JSON) holds
-``{"mirror": {"status", "produced_by", "rules", "reason", "source"}}``.  Rejected items keep their
+``{"mirror": {"status", "produced_by", "rules", "reason", "source"}}`` and, for region-grounded
+records (``--format osd``), ``"regions"``: the boxes / masks of that view (mirrored in place on
+the mirrored row, :mod:`.regions`).  Rejected items keep their
 original row (status ``rejected``) and are listed with the reason in ``manifest.json``
 (``skipped``), like unreadable items; ``stats`` counts the statuses and LLM failures.
 ``answer_struct`` is ``{"kind": "choice", "value": letter}`` for an MCQ answered by a letter,
@@ -28,7 +30,8 @@ from ..manifest import RunManifest
 from ..tasks.record import to_json
 from .arrays import flip_horizontal
 from .formats import BadItem, Item, load_rgb, read_items
-from .rules import REJECTIONS, Mirrored, mirror_record
+from .regions import mirror_regions
+from .rules import BOX_FORMATS, REJECTIONS, Mirrored, mirror_record
 
 MODES = ("rules", "llm", "rules+llm")
 #: rejection reasons no rewrite can fix (the flipped image itself is wrong for the question)
@@ -37,7 +40,7 @@ SHARD_ROWS = 1000
 
 
 def _row(item: Item, view: str, png: bytes, size: tuple[int, int], path: str, q: str, a: str,
-         choices: tuple[str, ...], mirror_meta: dict[str, Any]) -> dict[str, Any]:
+         choices: tuple[str, ...], mirror_meta: dict[str, Any], regions: dict[str, Any] | None = None) -> dict[str, Any]:
     w, h = size
     letter = a.strip().rstrip(".").upper()
     is_choice = bool(choices) and len(letter) == 1 and 0 <= ord(letter) - 65 < len(choices)
@@ -48,19 +51,19 @@ def _row(item: Item, view: str, png: bytes, size: tuple[int, int], path: str, q:
         "image": {"bytes": png, "path": None}, "image_path": path, "question": q, "answer": a,
         "answer_struct": to_json(struct), "task": "", "level": None, "format": "mcq" if choices else "free",
         "eval_type": "choice" if is_choice else "open", "object_ids": [], "choices": list(choices), "reasoning": "",
-        "meta": json.dumps({"mirror": mirror_meta}, sort_keys=True), "width": w, "height": h,
+        "meta": json.dumps({"mirror": mirror_meta, **({"regions": regions} if regions else {})}, sort_keys=True), "width": w, "height": h,
         "fx": None, "fy": None, "cx": None, "cy": None, "R_world_cam": None, "depth_path": None,
         "point_map_path": None,
     }
 
 
 def mirror_one(item: Item, mode: str, *, llm=None, coords2d: str | None = None, points3d: str = "stated",
-               width: float | None = None, stats: Counter | None = None) -> Mirrored:
+               width: float | None = None, stats: Counter | None = None, box_format: str = "xyxy") -> Mirrored:
     """The mirrored record of one item under ``mode`` (LLM failures reject it and count in ``stats``)."""
     from .llm import LLMFailure
 
     ruled = mirror_record(item.question, item.answer, item.choices, coords2d=coords2d, width=width,
-                          points3d=points3d)
+                          points3d=points3d, box_format=box_format)
     use_llm = mode == "llm" or (mode == "rules+llm" and ruled.status == "rejected")
     if not use_llm or ruled.reason in HARD_REJECTIONS:
         return ruled
@@ -73,15 +76,22 @@ def mirror_one(item: Item, mode: str, *, llm=None, coords2d: str | None = None, 
 
 
 def run_mirror(input: str | Path, out: str | Path, *, fmt: str = "auto", mode: str = "rules", llm=None,
-               coords2d: str | None = None, points3d: str = "stated") -> RunManifest:
-    """Mirror the dataset at ``input`` into ``out/data/shard-*.parquet``; returns the manifest."""
+               coords2d: str | None = None, points3d: str = "stated", box_format: str = "xyxy",
+               image_root: str | Path | None = None) -> RunManifest:
+    """Mirror the dataset at ``input`` into ``out/data/shard-*.parquet``; returns the manifest.
+    Relative image paths are resolved against ``image_root`` (default: the input's folder)."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode != "rules" and llm is None:
         raise ConfigError(f"--mode {mode} needs an LLM (--llm-model, and --llm-base-url or $SPATIALFORGE_BASE_URL)")
     out = Path(out)
-    root = Path(input).parent if not Path(input).is_dir() else Path(input)
+    root = Path(image_root) if image_root is not None else Path(input) if Path(input).is_dir() else Path(input).parent
+    if not root.is_dir():
+        raise ConfigError(f"--image-root {root}: not a folder")
+    if box_format not in BOX_FORMATS:
+        raise ConfigError(f"--box-format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
     params = {"input": str(input), "format": fmt, "mode": mode, "coords2d": coords2d, "points3d": points3d,
+              "box_format": box_format, "image_root": str(root),
               "llm_model": getattr(llm, "model", None), "verify": getattr(llm, "verify", False)}
     manifest = RunManifest.open(out / "manifest.json", "mirror", params, resume=False)
     stats: Counter = Counter()
@@ -99,17 +109,24 @@ def run_mirror(input: str | Path, out: str | Path, *, fmt: str = "auto", mode: s
             stats["unreadable"] += 1
             continue
         size = (rgb.shape[1], rgb.shape[0])
-        m = mirror_one(item, mode, llm=llm, coords2d=coords2d, points3d=points3d, width=size[0], stats=stats)
+        m = mirror_one(item, mode, llm=llm, coords2d=coords2d, points3d=points3d, width=size[0], stats=stats,
+                       box_format=box_format)
+        regions = None
+        if item.regions and m.status != "rejected":
+            try:
+                regions = mirror_regions(item.regions, size[0], size[1])
+            except DataError as e:
+                m = Mirrored("rejected", reason=f"regions: {e}")
         stats[m.status] += 1
         meta = {"status": m.status, "rules": list(m.rules), "reason": m.reason, "source": item.source}
         rows.append(_row(item, "original", encode_png(rgb), size, path, item.question, item.answer, item.choices,
-                         {**meta, "produced_by": "source"}))
+                         {**meta, "produced_by": "source"}, item.regions))
         if m.status == "rejected":
             manifest.skip(item.id, m.reason, flush=False)
         else:
             produced = "llm" if m.status.startswith("llm") else "rules"
             rows.append(_row(item, "mirrored", encode_png(flip_horizontal(rgb)), size, path, m.question, m.answer,
-                             m.choices, {**meta, "produced_by": produced}))
+                             m.choices, {**meta, "produced_by": produced}, regions))
             manifest.mark_done(item.id, flush=False)
         if len(rows) >= SHARD_ROWS:
             write_shard(rows, out / "data" / shard_name(shards))
