@@ -33,6 +33,12 @@ from ...prompts import format_prompt
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # png, jpeg, gif, webp, bmp
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+
+
+def is_video(ref: Any) -> bool:
+    """True for a reference to a video file (a path with a video suffix): runners sample its frames."""
+    return isinstance(ref, (str, Path)) and Path(str(ref)).suffix.lower() in VIDEO_SUFFIXES
 
 
 class BenchmarkError(ConfigError):
@@ -46,6 +52,9 @@ class BenchSample:
 
     ``images`` holds references, decoded only when a request is built: a path (relative paths
     are resolved against the source folder at load time), PNG/JPEG bytes, or a PIL image.
+    A multi-image question lists every image in order; a video question holds the video's
+    path (:func:`is_video`) and ``meta["num_frames"]``, the number of frames the benchmark's
+    official evaluation samples uniformly (its class default ``Benchmark.num_frames``).
     ``answer`` is the ground truth in whatever form the benchmark scores against.
     ``meta`` carries the official fields the benchmark needs to score and group.
     """
@@ -104,6 +113,7 @@ class Benchmark(ABC):
     hf_config: ClassVar[str | None] = None
     hf_split: ClassVar[str | None] = None  # None: every split, concatenated (split name in row["_split"])
     needs_judge: ClassVar[bool] = False  # some samples are scored only by an LLM judge
+    num_frames: ClassVar[int | None] = None  # frames sampled uniformly from a video sample (video benchmarks)
     coord_scale: str = "auto"  # grid of 2D boxes/points in answers (``spatialforge.eval.coords``)
     coord_strict: bool = True  # False for a model-profile scale: values in [0, 1] stay fractions
     coord_origin: str = "benchmark"
