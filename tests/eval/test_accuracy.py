@@ -29,7 +29,7 @@ def test_thresholds_are_the_ten_papers_values():
     (3.0, 2.0, 0.0),       # 50 % off: not < 0.5
     (-2.0, -4.0, 0.0),     # |y| in the denominator: 50 %
     (-3.9, -4.0, 1.0),
-    (12, 10, 0.7),         # 20 %: tolerances .50 .45 .40 .35 .30 .25 .... (.20 excluded) -> 7
+    (12, 10, 0.6),         # 20 %: tolerances .50 .45 .40 .35 .30 .25 (.20 excluded) -> 6
 ])
 def test_mra_by_hand(pred, gt, expected):
     assert mean_relative_accuracy(pred, gt) == pytest.approx(expected)
