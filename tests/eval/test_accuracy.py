@@ -23,12 +23,13 @@ def test_thresholds_are_the_ten_papers_values():
 @pytest.mark.parametrize("pred, gt, expected", [
     (2.0, 2.0, 1.0),       # exact: every threshold
     (2.09, 2.0, 1.0),      # 4.5 % off < 5 %
-    (2.1, 2.0, 0.9),       # 5 % off is not < 5 %: misses θ = .95 only (float 0.050000000000000044 still misses)
+    (2.1, 2.0, 0.9),       # 5 % off is not < 5 %: misses θ = .95 only
     (2.5, 2.0, 0.5),       # 25 %: hits θ = .50 .55 .60 .65 .70 (tolerances .50 ... .30)
     (1.5, 2.0, 0.5),       # symmetric in the error
     (3.0, 2.0, 0.0),       # 50 % off: not < 0.5
     (-2.0, -4.0, 0.0),     # |y| in the denominator: 50 %
     (-3.9, -4.0, 1.0),
+    (1.8, 2.0, 0.8),       # 10 % off (0.09999999999999998 in floats) is not < 10 %
     (12, 10, 0.6),         # 20 %: tolerances .50 .45 .40 .35 .30 .25 (.20 excluded) -> 6
 ])
 def test_mra_by_hand(pred, gt, expected):

@@ -11,8 +11,10 @@ One home for both (benchmarks and rewards import them from here; ``metrics.py`` 
   each 5 % step in between is worth 0.1. Our edge cases: a prediction that could not be
   read (``None``, NaN, ±inf) scores 0; a truth of 0 has no relative error, so only an
   exact 0 scores 1 (the official SPAR scorer uses the absolute error there instead:
-  ``official.py``). The tolerances 1 − θ are written as k/100 so that a relative error of
-  exactly 5 % is not a hit (``1 - 0.95`` in floating point is 0.05000000000000004).
+  ``benchmarks/official_multiview.py``). Boundaries are decided as written: the tolerances
+  1 − θ are exact hundredths k/100 (``1 - 0.95`` in floating point is 0.05000000000000004)
+  and the relative error is rounded to ``metrics.RATIO_DIGITS`` decimals (|1.8 − 2| / 2 is
+  0.09999999999999998 in floating point), so 10 % off is not "< 10 %".
 
 * **Chance-adjusted accuracy** (SITE, Wang et al. 2025)::
 
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import math
 from typing import Any, Iterable
+
+from .metrics import RATIO_DIGITS
 
 #: 1 − θ for θ = 0.50, 0.55, …, 0.95 (exact hundredths: see the module docstring).
 MRA_TOLERANCES: tuple[float, ...] = tuple(k / 100 for k in range(50, 0, -5))
@@ -43,13 +47,14 @@ def _number(value: Any) -> float | None:
 
 
 def relative_error(pred: Any, gt: Any) -> float | None:
-    """|ŷ − y| / |y|; ``inf`` for a wrong guess of a zero truth, ``None`` if either is unreadable."""
+    """|ŷ − y| / |y| (rounded: see the module docstring); ``inf`` for a wrong guess of a zero
+    truth, ``None`` if either is unreadable."""
     p, g = _number(pred), _number(gt)
     if p is None or g is None:
         return None
     if g == 0:
         return 0.0 if p == 0 else math.inf
-    return abs(p - g) / abs(g)
+    return round(abs(p - g) / abs(g), RATIO_DIGITS)
 
 
 def mean_relative_accuracy(pred: Any, gt: Any) -> float:
