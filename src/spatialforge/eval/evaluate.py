@@ -195,7 +195,7 @@ def evaluate(
         aggregate = with_rules(bench.aggregate(per_sample), rules)
         aggregate["n_generation_failed"] = len(failed)
         _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
-        results[name] = {"aggregate": aggregate, "per_sample": per_sample}
+        results[name] = {"aggregate": aggregate, "per_sample": per_sample, "samples": samples}  # samples: report thumbnails
     meta = {
         "model": model_name,
         "runner": getattr(runner, "name", type(runner).__name__) if not isinstance(runner, str) else runner,
@@ -295,7 +295,7 @@ def score_predictions(
 
         _write_jsonl(Path(out) / "per_sample" / f"{benchmark}.jsonl", per_sample)
         result["paths"] = {k: str(v) for k, v in write_reports(
-            {benchmark: {"aggregate": aggregate, "per_sample": per_sample}}, out,
+            {benchmark: {"aggregate": aggregate, "per_sample": per_sample, "samples": samples}}, out,
             {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id),
              "rules": rules},
         ).items()}  # fmt: skip
