@@ -74,6 +74,9 @@ class VSIBench(Benchmark):
             meta={"dataset": str(row["dataset"]), "scene_name": str(row["scene_name"]), "num_frames": self.num_frames},
         )]
 
+    def scene_ids(self, row):
+        return [str(row["scene_name"])]  # ScanNet scene0000_00, ARKitScenes video id, ScanNet++ id
+
     def question_text(self, sample):
         if sample.task in NA_UNITS:
             return f"{PRE_PROMPT}\n{sample.question}\n{NA_POST_PROMPT}"
