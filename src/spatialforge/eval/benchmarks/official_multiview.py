@@ -157,11 +157,11 @@ def spar_number(output: str | None, multi_view: bool) -> float | None:
     return numbers[0] if numbers else None
 
 
-_SPAR_AXES = (("move_right", "move_left"), ("move_up", "move_down"), ("move_forward", "move_backward"),
+SPAR_AXES = (("move_right", "move_left"), ("move_up", "move_down"), ("move_forward", "move_backward"),
               ("rotate_right", "rotate_left"), ("rotate_up", "rotate_down"))
 
 
-def _motions(text: str) -> dict[str, float]:
+def motions(text: str) -> dict[str, float]:
     return {k.strip(): float(v) for k, v in (item.split(":") for item in text.split(","))}
 
 
@@ -169,11 +169,11 @@ def spar_vci(output: str | None, gt: str) -> float:
     """``compute_vci_metric``: mean over the five signed motion axes of MRA(truth, prediction)
     (the arguments swapped, as there: the error is relative to the *prediction*); 0 when unreadable."""
     try:
-        pred, true = _motions(output or ""), _motions(gt)
+        pred, true = motions(output or ""), motions(gt)
     except ValueError:
         return 0.0
     scores = []
-    for pos, neg in _SPAR_AXES:
+    for pos, neg in SPAR_AXES:
         p = pred.get(pos, 0.0) - pred.get(neg, 0.0)
         g = true.get(pos, 0.0) - true.get(neg, 0.0)
         scores.append(lmms_mra(g, p, zero_abs=True))

@@ -69,6 +69,7 @@ class SITEBench(MCQBenchmark):
     def aggregate(self, per_sample):
         ours, off = _metrics(per_sample, "correct"), _metrics(per_sample, "official_correct")
         ours["parse_rate"] = rate(per_sample, "parsable")
+        off["by_category"] = group_rates(per_sample, "category", "official_correct")  # ours: by_task
         return summary(self.name, per_sample, ours["chance_adjusted_accuracy"], "chance_adjusted_accuracy", ours,
                        official=official.block("chance_adjusted_accuracy", off["chance_adjusted_accuracy"], off,
                                                "lmms-eval tasks/sitebench (MMMU letter parse; no random guess)"))
@@ -87,8 +88,7 @@ def _grouped_caa(rows, field, key):
 
 def _metrics(rows, key):
     return {"chance_adjusted_accuracy": _caa(rows, key), "accuracy": rate(rows, key),
-            "caa_by_category": _grouped_caa(rows, "category", key), "by_category": group_rates(rows, "category", key),
-            "caa_by_dataset": _grouped_caa(rows, "dataset", key)}
+            "caa_by_category": _grouped_caa(rows, "category", key), "caa_by_dataset": _grouped_caa(rows, "dataset", key)}
 
 
 @register_benchmark("site_video")

@@ -63,13 +63,13 @@ def options_in(question: str) -> list[str]:
 
 def motion_mra(prediction: str | None, gt: str) -> dict:
     """Ours for view change: mean over the five signed axes of MRA(prediction, truth); 0 if unreadable."""
-    truth = offmv._motions(gt)
+    truth = offmv.motions(gt)
     try:
-        pred = offmv._motions(final_answer(prediction))
+        pred = offmv.motions(final_answer(prediction))
     except ValueError:
         return {"parsed": None, "parsable": False, "score": 0.0, "correct": None}
     scores = [mean_relative_accuracy(pred.get(a, 0.0) - pred.get(b, 0.0), truth.get(a, 0.0) - truth.get(b, 0.0))
-              for a, b in offmv._SPAR_AXES]
+              for a, b in offmv.SPAR_AXES]
     return {"parsed": final_answer(prediction), "parsable": True, "score": sum(scores) / len(scores), "correct": None}
 
 
@@ -88,7 +88,7 @@ class SPARBench(Benchmark):
         if task in NUMERIC_TASKS:
             float(answer)  # a truth that is not a number is a schema error of this row
         elif task == VIEW_CHANGE:
-            offmv._motions(answer)
+            offmv.motions(answer)
         return [BenchSample(id=str(row.get("id", index)), question=question, answer=answer,
                             images=[im for im in images if im is not None], task=task,
                             choices=options_in(question) if task in MCQ_TASKS else [],
