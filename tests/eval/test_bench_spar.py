@@ -64,3 +64,11 @@ def test_unreadable_view_change_is_zero(bench_samples):
     bench, samples = bench_samples
     r = bench.score(samples[4], "the camera turned left")
     assert r["score"] == 0.0 and r["parsable"] is False and r["official_score"] == 0.0
+
+
+def test_per_task_table_carries_scores(bench_samples):
+    bench, samples = bench_samples
+    agg = bench.aggregate([bench.score(s, p) for s, p in zip(samples, PREDS)])
+    assert agg["by_task"]["view_change_infer"] == {"n": 1, "metric": "vci_mra", "score": pytest.approx(0.88)}
+    assert agg["by_task"]["depth_prediction_oc"]["metric"] == "mra"
+    assert agg["official"]["metrics"]["by_task_score"]["depth_prediction_oc"]["score"] == pytest.approx(0.6)

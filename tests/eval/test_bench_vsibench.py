@@ -74,3 +74,10 @@ def test_unknown_question_type_names_the_row(tmp_path):
                                      ' "question": "q", "options": null, "ground_truth": "1"}\n')
     with pytest.raises(BenchmarkError, match=r"row 0 .*unknown question_type 'height'"):
         get_benchmark("vsibench").load(root)
+
+
+def test_per_task_table_carries_scores(bench_samples):
+    bench, samples, _ = bench_samples
+    agg = bench.aggregate([bench.score(s, p) for s, p in zip(samples, PREDS)])
+    assert agg["by_task"]["object_size_estimation"] == {"n": 1, "metric": "mra", "score": 0.5}
+    assert agg["by_task"]["object_rel_direction_hard"] == {"n": 1, "metric": "accuracy", "score": 1.0}

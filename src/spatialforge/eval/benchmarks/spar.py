@@ -121,18 +121,22 @@ class SPARBench(Benchmark):
     def aggregate(self, per_sample):
         ours, off = spar_metrics(per_sample, "score"), spar_metrics(per_sample, "official_score")
         ours["parse_rate"] = rate(per_sample, "parsable")
-        return summary(self.name, per_sample, ours["sparbench_score"], "sparbench_score", ours,
+        by_task = ours.pop("by_task_score")  # rows have scores, not "correct": the per-task table is this one
+        return summary(self.name, per_sample, ours["sparbench_score"], "sparbench_score", ours, by_task=by_task,
                        official=official.block("sparbench_score", off["sparbench_score"], off, "lmms-eval tasks/sparbench"))
 
 
 def spar_metrics(rows, key):
     per_task = type_scores(rows, key)
-    metric_of = lambda t: "mra" if t in NUMERIC_TASKS else "vci_mra" if t == VIEW_CHANGE else "accuracy"  # noqa: E731
     out = {"sparbench_score": mean(per_task.values())}
     for level in ("low", "middle", "high"):
         out[level] = mean(v for t, v in per_task.items() if difficulty(t) == level)
-    out["by_task_score"] = type_table(rows, per_task, metric_of)
+    out["by_task_score"] = type_table(rows, per_task, _metric_of)
     return out
+
+
+def _metric_of(task: str) -> str:
+    return "mra" if task in NUMERIC_TASKS else "vci_mra" if task == VIEW_CHANGE else "accuracy"
 
 
 @register_benchmark("sparbench_tiny")

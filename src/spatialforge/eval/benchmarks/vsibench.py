@@ -99,9 +99,14 @@ class VSIBench(Benchmark):
     def aggregate(self, per_sample):
         ours, off = vsi_metrics(per_sample, "score"), vsi_metrics(per_sample, "official_score")
         ours["parse_rate"] = rate(per_sample, "parsable")
-        return summary(self.name, per_sample, ours["vsibench_score"], "vsibench_score", ours,
+        by_task = type_table(per_sample, type_scores(per_sample), _metric_of)  # rows without "correct": scores
+        return summary(self.name, per_sample, ours["vsibench_score"], "vsibench_score", ours, by_task=by_task,
                        official=official.block("vsibench_score", off["vsibench_score"], off,
                                                "lmms-eval tasks/vsibench (first word; MRA with <=)"))
+
+
+def _metric_of(question_type: str) -> str:
+    return "mra" if question_type in NA_UNITS else "accuracy"
 
 
 def vsi_metrics(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -116,7 +121,7 @@ def vsi_metrics(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
     if directions:
         merged[REL_DIRECTION] = mean(directions)
     merged = dict(sorted(merged.items()))
-    metric_of = lambda t: "mra" if t in NA_UNITS else "accuracy"  # noqa: E731
+    metric_of = _metric_of
     return {
         "vsibench_score": mean(merged.values()),
         **{f"{t}_{metric_of(t)}": v for t, v in merged.items()},
