@@ -7,7 +7,10 @@ ports: rows ``question_type`` (5 types, "Camera perspective - Relative Direction
 "Person perspective - Object View Orientation", "Person perspective - Scene Simulation
 Relative Direction"), ``question``, ``choices`` (one string, "A. left\\nB. right ..."),
 ``answer`` ("A. left": the letter is the first standalone A-D), ``images`` (the lmms-eval
-port) or ``image_path`` (a list of paths, the original JSON).
+port) or ``image_path`` (a list of paths, the original JSON: relative to the card's unpacked
+``scannetv2_val.zip`` / ``val2017.zip``; pass that folder as the source, since the hub copy
+of the JSON alone has no pixels). The ScanNet paths name their scenes, which is what
+decontamination reads.
 
 Prompt (the paper's, via lmms-eval): "Question: {question}\\nChoices: {choices}\\nReply only to
 the corresponding option.\\nAnswer:". Metric: accuracy, pooled (the headline), per
@@ -60,7 +63,8 @@ def _answer_letter(answer: str, options: list[str]) -> str:
 class ViewSpatialBench(MCQBenchmark):
     description = "ViewSpatial-Bench: camera vs person perspective MCQ (accuracy per perspective)"
     hf_id = "lidingm/ViewSpatial-Bench"
-    hf_split = None
+    hf_config = "ViewSpatial-Bench"
+    hf_split = "test"
     score_fields = ("perspective",)
 
     def rows_to_samples(self, row, index, root):
