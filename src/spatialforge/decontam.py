@@ -62,6 +62,12 @@ class Exclusion:
                 excluded[k] = hit
         return kept, excluded
 
+    def filter_paths(self, paths: list[Path], stats: dict[str, Any]) -> list[Path]:
+        """Scene files whose name (stem) is not excluded; the excluded ones recorded in ``stats``."""
+        _, excluded = self.split([p.stem for p in paths])
+        self.record(stats, excluded)
+        return [p for p in paths if p.stem not in excluded]
+
     def record(self, stats: dict[str, Any], excluded: dict[str, str]) -> None:
         """The manifest entry: the benchmarks read, and every excluded item with its scene."""
         stats["excluded"] = {"benchmarks": self.describe(), "n_items": len(excluded), "items": dict(sorted(excluded.items()))}

@@ -59,3 +59,15 @@ def test_official_mmmu_tiers():
     assert site_letter("answer:D", 4) == "D"
     assert site_letter("A or B", 4) == "B"  # several: the last one found
     assert site_letter("E", 4) == ""
+
+
+def test_interleaved_image_placeholders_are_dropped(tmp_path):
+    import json
+
+    root = write_site(tmp_path)
+    rows = [json.loads(line) for line in (root / "test.jsonl").read_text().splitlines()]
+    rows[1]["question"] = "<image> is view one, <image> is view two. Is the second view taken from the left?"
+    (root / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    bench = get_benchmark("site")
+    text = bench.build_prompt(bench.load(root)[1])
+    assert text.startswith("Question: is view one,  is view two. Is the second view") and "<image>" not in text

@@ -443,9 +443,7 @@ def generate_dataset(
     paths = _prepare_scenes(out, manifest, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir,
                             seed=seed, size=size, progress=progress)
     if exclude is not None:  # decontamination: benchmark scenes never reach the QA shards
-        _, excluded = exclude.split([p.stem for p in paths])
-        paths = [p for p in paths if p.stem not in excluded]
-        exclude.record(manifest.stats, excluded)
+        paths = exclude.filter_paths(paths, manifest.stats)
     done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
     pending = [p for p in paths if p.name not in done_files]
     fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator,
