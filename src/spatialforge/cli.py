@@ -140,6 +140,15 @@ def perceive(
         console.print(f"  skipped {item}: {reason}")
 
 
+def _exclusion(spec: Optional[str]):
+    """``--exclude-benchmark``: the benchmarks' scene ids (``spatialforge.decontam``), or None."""
+    if spec is None:
+        return None
+    from .decontam import load_exclusion
+
+    return load_exclusion(spec)
+
+
 @app.command()
 def generate(
     out: Path = typer.Option(..., "--out", help="Dataset folder: manifest.json, scenes/, data/shard-*.parquet."),
@@ -167,6 +176,9 @@ def generate(
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name for the LLM writer."),
     llm_key_env: str = typer.Option("OPENAI_API_KEY", "--llm-key-env",
                                     help="Environment variable holding the LLM writer's API key (never logged)."),
+    exclude_benchmark: Optional[str] = typer.Option(
+        None, "--exclude-benchmark", help="Leave out the scenes of these benchmarks: NAME[=PATH],... "
+        "(e.g. vsibench=/data/VSI-Bench/test.jsonl); listed in the manifest."),
 ) -> None:
     """Generate a hierarchical spatial QA dataset (sharded Parquet), resuming a crashed run."""
     from .checks import in_folder, out_folder
@@ -207,7 +219,7 @@ def generate(
             out, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir, seed=seed, qa_per_scene=qa_per_scene,
             tasks=None if tasks is None else [t.strip() for t in tasks.split(",") if t.strip()], mirror=mirror,
             size=wh, shard_size=shard_size, progress=True, use_ray=use_ray, export=export, think=think,
-            overwrite=overwrite, llm_writer=llm_writer,
+            overwrite=overwrite, llm_writer=llm_writer, exclude=_exclusion(exclude_benchmark),
         )
     except DatasetError as e:
         raise ConfigError(str(e)) from None
@@ -430,6 +442,9 @@ def ingest(
     num: Optional[int] = typer.Option(None, "--num", help="Stop after N scenes."),
     detections: Optional[Path] = typer.Option(None, "--detections",
                                               help="JSON of detector boxes per scene id that names generic boxes (CA-1M)."),
+    exclude_benchmark: Optional[str] = typer.Option(
+        None, "--exclude-benchmark", help="Leave out the scenes of these benchmarks: NAME[=PATH],... "
+        "(e.g. vsibench=/data/VSI-Bench/test.jsonl); listed in the manifest."),
 ) -> None:
     """Ingest a 3D-annotated dataset into scenes (exact boxes, poses, depth); resumable."""
     from .checks import out_folder
@@ -443,7 +458,8 @@ def ingest(
     if not input.exists():
         raise ConfigError(f"{dataset} input {input} not found")
     out_folder(out)
-    m = run_ingest(dataset, input, out, every=every, num=num, detections=detections)
+    m = run_ingest(dataset, input, out, every=every, num=num, detections=detections,
+                   exclude=_exclusion(exclude_benchmark))
     console.print(f"ingest {dataset}: {len(m.done)} scenes in {out}, {len(m.skipped)} skipped "
                   f"(reasons in {out / 'manifest.json'})")
 

@@ -11,7 +11,9 @@ from spatialforge.eval.benchmarks.base import image_ref, open_image, read_local_
 from tests.eval.benchfix import png
 
 EXPECTED = {"cvbench", "embspatial", "openspaces", "qspatial_plus", "qspatial_scannet", "robospatial",
-            "spatialrgpt", "synthetic", "threedsr", "vqasynth_spacellava"}
+            "spatialrgpt", "synthetic", "threedsr", "vqasynth_spacellava",
+            "vsibench", "vsibench_debiased", "vsibench_pruned", "mmsi_bench", "omnispatial", "viewspatial",
+            "site", "site_video", "sparbench", "sparbench_tiny"}
 
 
 def test_registry_lists_every_benchmark():

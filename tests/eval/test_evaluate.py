@@ -131,6 +131,11 @@ cli = CliRunner()
 def test_cli_list_and_unknown_benchmark(tmp_path):
     res = cli.invoke(app, ["eval", "--list"])
     assert res.exit_code == 0 and "qspatial_plus" in res.output and "nyu-visionx/CV-Bench" in res.output
+    for name, hub in [("vsibench", "nyu-visionx/VSI-Bench"), ("mmsi_bench", "RunsenXu/MMSI-Bench"),
+                      ("omnispatial", "pangyyyyy/OmniSpatial"), ("viewspatial", "lidingm/ViewSpatial-Bench"),
+                      ("site", "franky-veteran/SITE-Bench"), ("site_video", "franky-veteran/SITE-Bench"),
+                      ("sparbench", "jasonzhango/SPAR-Bench")]:
+        assert any(line.split()[:1] == [name] and hub in line for line in res.output.splitlines()), name
     res = cli.invoke(app, ["eval", "--model", "x", "--benchmarks", "qspatial", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "qspatial_plus" in res.output  # the error lists the valid names
     res = cli.invoke(app, ["eval", "--model", "x", "--benchmarks", "cvbench", "--source", "cvbench"])

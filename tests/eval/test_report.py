@@ -88,3 +88,46 @@ def test_reports_show_ours_and_official_side_by_side(tmp_path):
     assert "<td>40.00</td><td>25.00</td><td>-15.00</td>" in html_text
     saved = json.loads(paths["json"].read_text())["benchmarks"]["toy"]["aggregate"]
     assert saved["ours"]["overall"] == 0.4 and saved["official"]["overall"] == 0.25
+
+
+# ---------------------------------------------------------------- per-type tables, plots, thumbnails, long text
+def _vsi_results(tmp_path):
+    from spatialforge.eval.benchmarks import get_benchmark
+    from spatialforge.eval.benchmarks.common import with_rules
+    from tests.eval.benchfix_multiview import write_mmsi, write_vsibench
+
+    out = {}
+    for name, src, preds in [("vsibench", write_vsibench(tmp_path), ["4", "2.5", "A", "C", "B", "1 m"]),
+                             ("mmsi_bench", write_mmsi(tmp_path), ["B " + "very long reasoning " * 40, "A", "D"])]:
+        bench = get_benchmark(name)
+        samples = bench.load(src)
+        rows = [bench.score(s, p) for s, p in zip(samples, preds)]
+        out[name] = {"aggregate": with_rules(bench.aggregate(rows)), "per_sample": rows, "samples": samples}
+    return out
+
+
+def test_per_type_tables_plots_and_thumbnails(tmp_path):
+    paths = write_reports(_vsi_results(tmp_path), tmp_path / "r", {"model": "m"})
+    md = paths["markdown"].read_text()
+    assert "### per question type" in md
+    assert "| object_abs_distance | 1 | mra | 50.00 |" in md and "| object_rel_direction | 2 | accuracy | 100.00 |" in md
+    # one plot per benchmark, saved as a PNG file and embedded
+    for name in ("vsibench", "mmsi_bench"):
+        png = paths[f"plot:{name}:scores_by_type"]
+        assert png == tmp_path / "r" / "plots" / f"{name}_scores_by_type.png" and png.read_bytes()[:4] == b"\x89PNG"
+    html_text = paths["html"].read_text()
+    assert "per question type" in html_text
+    assert html_text.count("class='thumb'") == 2 + 3 + 2  # MMSI: every image of every shown sample
+    assert "video scene0000_00.mp4" in html_text  # VSI-Bench: the video, not a thumbnail
+    # the long prediction is folded: its start is shown, the full text is one click away
+    assert html_text.count("<details>") == 1 and ("very long reasoning " * 40).strip() in html_text
+    assert "overflow-wrap:anywhere" in html_text
+
+
+def test_fold_keeps_short_text_and_escapes():
+    from spatialforge.eval.report_media import fold
+
+    assert fold("a <b>") == "<pre>a &lt;b&gt;</pre>"
+    long = "x" * 301
+    folded = fold(long)
+    assert folded.startswith("<details><summary><pre>" + "x" * 300 + " …</pre></summary>") and long in folded

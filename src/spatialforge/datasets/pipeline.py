@@ -383,6 +383,7 @@ def generate_dataset(
     overwrite: bool = False,
     generator: Generator | None = None,
     llm_writer: "LLMWriterConfig | None" = None,
+    exclude: Any = None,
 ) -> RunManifest:
     """Build a QA dataset under ``out`` and return its manifest (also at ``out/manifest.json``).
 
@@ -401,6 +402,9 @@ def generate_dataset(
     ``<scene>/<record id>/llm_writer`` with the reason; ``stats["llm_writer"]`` counts
     rewritten / failed records.  The API key comes from the environment variable
     ``llm_writer.api_key_env`` and is never written anywhere.
+
+    ``exclude`` (a ``decontam.Exclusion``): scenes of its benchmarks are left out and listed
+    in the manifest's ``stats["excluded"]``.
     """
     out = Path(out)
     if source not in ("synthetic", "folder"):
@@ -432,11 +436,14 @@ def generate_dataset(
         **({} if llm_writer is None else {"llm_writer": {
             "base_url": llm_writer.base_url, "model": llm_writer.model, "api_key_env": llm_writer.api_key_env,
             "temperature": llm_writer.temperature}}),
+        **({} if exclude is None else {"exclude": exclude.describe()}),
     })
     out.mkdir(parents=True, exist_ok=True)
     manifest = _open_manifest(out, params, overwrite)
     paths = _prepare_scenes(out, manifest, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir,
                             seed=seed, size=size, progress=progress)
+    if exclude is not None:  # decontamination: benchmark scenes never reach the QA shards
+        paths = exclude.filter_paths(paths, manifest.stats)
     done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
     pending = [p for p in paths if p.name not in done_files]
     fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator,

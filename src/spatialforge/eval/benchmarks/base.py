@@ -21,6 +21,7 @@ import binascii
 import csv
 import io
 import json
+import re
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -34,6 +35,13 @@ from ..frames import DEFAULT_NUM_FRAMES
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")  # png, jpeg, gif, webp, bmp
+_SCANNET_ID = re.compile(r"(?<![A-Za-z0-9])scene\d{4}_\d{2}(?![0-9])")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+
+
+def is_video(ref: Any) -> bool:
+    """True for a reference to a video file (a path with a video suffix): it belongs in ``BenchSample.video``."""
+    return isinstance(ref, (str, Path)) and Path(str(ref)).suffix.lower() in VIDEO_SUFFIXES
 
 
 class BenchmarkError(ConfigError):
@@ -163,6 +171,17 @@ class Benchmark(ABC):
     @abstractmethod
     def rows_to_samples(self, row: dict[str, Any], index: int, root: Path | None) -> list[BenchSample]:
         """Samples of one official row (``root``: the folder relative paths are resolved against)."""
+
+    def scene_ids(self, row: dict[str, Any]) -> list[str]:
+        """Capture ids of one official row, for decontamination (``spatialforge.decontam``).
+        Default: ScanNet scene ids (``scene0000_00``) in the row's text fields (ids, paths);
+        benchmarks with a scene field override this."""
+        found: list[str] = []
+        for value in row.values():
+            for v in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(v, str) and len(v) <= 2000:  # not base64 image cells
+                    found += _SCANNET_ID.findall(v)
+        return found
 
     # ---- prompting
     def system_prompt(self, sample: BenchSample) -> str | None:

@@ -16,6 +16,9 @@ the published numbers, and ``docs/evaluation.md`` lists where our own rules diff
   ``QSpatialEvaluator`` (commit ebe8137).
 * SpatialRGPT-Bench: SpatialRGPT ``scripts/srgpt/eval/evaluate_spatial_with_gpt4.py``
   (commit 16715d4); GPT-4 read the numbers there, our length parser reads them here.
+
+The video / multi-view suites (VSI-Bench, MMSI-Bench, OmniSpatial, ViewSpatial-Bench, SITE,
+SPAR-Bench) have theirs in ``official_multiview.py``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -210,12 +210,14 @@ def check_subsample(every: int, num: int | None) -> None:
 
 
 def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: int | None = None,
-           resume: bool = True, detections: str | Path | None = None) -> RunManifest:
+           resume: bool = True, detections: str | Path | None = None, exclude: Any = None) -> RunManifest:
     """Read dataset ``name`` at ``input`` and write scenes under ``out`` in the layout
     ``generate --source folder`` reads (``<id>.json``, ``images/``, ``depth/``), recording
     every written and skipped frame in ``out/manifest.json``.  A rerun resumes: frames listed
     as done whose JSON exists are not read again.  ``detections``: a JSON of detector boxes
-    per scene id that names generic ("object") boxes (``labelling.py``)."""
+    per scene id that names generic ("object") boxes (``labelling.py``).  ``exclude``: a
+    ``decontam.Exclusion``; frames of its benchmark scenes are not read, and are listed in
+    the manifest's ``stats["excluded"]``."""
     from . import READERS
     from .labelling import label_scene, load_detections
 
@@ -228,8 +230,10 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
     dets = load_detections(detections) if detections is not None else None
     manifest = RunManifest.open(out / "manifest.json", "ingest",
                                 {"dataset": name, "input": str(input), "every": every, "num": num,
-                                 "detections": None if detections is None else str(detections)}, resume=resume)
-    stats = {"frames_seen": 0, "objects": 0, "dropped_objects": 0}
+                                 "detections": None if detections is None else str(detections),
+                                 **({} if exclude is None else {"exclude": exclude.describe()})}, resume=resume)
+    stats: dict[str, Any] = {"frames_seen": 0, "objects": 0, "dropped_objects": 0}
+    excluded: dict[str, str] = {}
     written = 0
     refs: Iterator[FrameRef] = READERS[name](input)
     index = -1
@@ -238,6 +242,10 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
             break
         if ref.error is not None:
             manifest.skip(ref.key, ref.error)
+            continue
+        hit = None if exclude is None else exclude.match(ref.key)
+        if hit is not None:  # a benchmark's scene: never read, listed in the manifest
+            excluded[ref.key] = hit
             continue
         index += 1
         if index % every:
@@ -263,6 +271,8 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
         manifest.stats = dict(stats)
         manifest.mark_done(ref.key)
         written += 1
+    if exclude is not None:
+        exclude.record(stats, excluded)
     manifest.stats = dict(stats)
     manifest.write()
     return manifest
