@@ -54,10 +54,14 @@ def test_show_record_is_the_parquet_row_and_its_partner(client, dataset):
     assert (q, a) == (row["question"], row["answer"]) and (pq_, pa) == (partner["question"], partner["answer"])
     assert f"task **{row['task']}**" in info
     raw = np.asarray(Image.open(__import__("io").BytesIO(row["image"]["bytes"])).convert("RGB"))
-    drawn = np.asarray(Image.open(img).convert("RGB"))
-    assert drawn.shape == raw.shape and (drawn != raw).any(axis=-1).mean() > 0.01  # boxes drawn on the view
-    mirrored = np.asarray(Image.open(p_img).convert("RGB"))
-    assert (mirrored != drawn).any()  # the partner is the flipped view, not a copy
+    shown = np.asarray(Image.open(img).convert("RGB"))
+    k = shown.shape[1] // raw.shape[1]  # small views are shown scaled up by a whole factor
+    drawn = shown[::k, ::k]
+    assert k >= 1 and shown.shape == (raw.shape[0] * k, raw.shape[1] * k, 3)
+    assert (drawn != raw).any(axis=-1).mean() > 0.01  # boxes drawn on the view
+    mirrored = np.asarray(Image.open(p_img).convert("RGB"))[::k, ::k].astype(int)
+    # the partner shows the flipped view (its boxes aside)
+    assert np.abs(mirrored - raw[:, ::-1]).mean() < 0.5 * np.abs(mirrored - raw).mean()
     mesh = trimesh.load(glb, force="mesh")
     assert len(mesh.vertices) == 8 * 2  # both objects of the scene, 8 corners each
 
@@ -87,8 +91,8 @@ def test_ask_generates_the_engines_questions(client, photo, perception_cfg, tmp_
     assert table["headers"] == ["id", "view", "task", "format", "question", "generated answer"]
     assert status.startswith(f"{len(want)} questions ({len(want) // 2} mirrored pairs)")
     d = np.asarray(Image.open(depth).convert("RGB"))
-    assert d.shape == (120, 160, 3) and len(np.unique(d.reshape(-1, 3), axis=0)) > 20
-    assert np.asarray(Image.open(boxes)).shape[:2] == (120, 160)
+    assert d.shape == (240, 320, 3) and len(np.unique(d.reshape(-1, 3), axis=0)) > 20  # 160x120 shown x2
+    assert np.asarray(Image.open(boxes)).shape[:2] == (240, 320)
 
 
 def _view_of(payload, photo: np.ndarray) -> str:

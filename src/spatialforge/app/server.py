@@ -39,6 +39,17 @@ def _friendly(fn: Callable) -> Callable:
     return wrapper
 
 
+def _display(im, width: int = 420):
+    """A small image scaled up by a whole factor to about ``width`` pixels (nearest neighbour:
+    pixels stay exact) so the page shows it at a readable size; boxes are drawn before, at the
+    image's own resolution."""
+    from PIL import Image
+
+    im = im if isinstance(im, Image.Image) else Image.fromarray(im)
+    k = width // im.width
+    return im if k <= 1 else im.resize((im.width * k, im.height * k), Image.NEAREST)
+
+
 def _frame(rows: list[list[Any]], columns: list[str]):
     """A table for ``gr.Dataframe`` (object columns: None stays None, bools stay bools)."""
     import pandas as pd
@@ -51,22 +62,24 @@ def _explore_tab(gr, demo, dataset: str | None, workdir: Path) -> None:
         folder = gr.Textbox(value=dataset or "", label="Dataset folder", scale=4,
                             placeholder="a folder written by `spatialforge generate` (make demo: demo_out)")
         load = gr.Button("Load", variant="primary", scale=1)
-    info = gr.Markdown()
-    with gr.Row():
+    info = gr.Markdown(elem_id="explore-summary")
+    with gr.Row(equal_height=True):
         dd = {k: gr.Dropdown([explore.ALL], value=explore.ALL, label=k) for k in explore.FILTERS}
+        filt = gr.Button("Apply filters", size="sm")
     record = gr.Dropdown([], label="Record", allow_custom_value=True)
     count = gr.Markdown()
     meta = gr.Markdown()
     with gr.Row():
         with gr.Column():
-            image = gr.Image(label="record view", type="pil", format="png", interactive=False)
+            image = gr.Image(label="record view", type="pil", format="png", interactive=False, height=360, elem_id="record-view")
             question = gr.Textbox(label="question", lines=3)
             answer = gr.Textbox(label="answer")
         with gr.Column():
-            p_image = gr.Image(label="mirrored partner", type="pil", format="png", interactive=False)
+            p_image = gr.Image(label="mirrored partner", type="pil", format="png", interactive=False, height=360)
             p_question = gr.Textbox(label="partner question", lines=3)
             p_answer = gr.Textbox(label="partner answer")
-    model3d = gr.Model3D(label="scene objects in 3D (asked-about objects in colour)", height=320)
+    model3d = gr.Model3D(elem_id="scene-3d", label="scene objects in 3D (asked-about objects in colour; drag to turn)", height=320,
+                         camera_position=(-60, 65, None))
 
     @_friendly
     def on_load(path: str):
@@ -91,7 +104,8 @@ def _explore_tab(gr, demo, dataset: str | None, workdir: Path) -> None:
         partner = ds.partner(row)
         q, a = explore.record_text(row)
         pq, pa = explore.record_text(partner)
-        return (ds.image(row), q, a, ds.image(partner) if partner else None, pq, pa, explore.record_info(row),
+        return (_display(ds.image(row)), q, a, _display(ds.image(partner)) if partner else None, pq, pa,
+                explore.record_info(row),
                 str(explore.scene_model(ds, row, workdir)))
 
     filters = [dd[k] for k in explore.FILTERS]
@@ -100,7 +114,6 @@ def _explore_tab(gr, demo, dataset: str | None, workdir: Path) -> None:
     folder.submit(on_load, folder, [info, *filters, record, count], api_name=False)
     for f in filters:
         f.input(on_filter, [folder, *filters], [record, count], api_name=False)
-    filt = gr.Button("Apply filters", size="sm")
     filt.click(on_filter, [folder, *filters], [record, count], api_name="filter_records")
     record.change(on_record, [folder, record], shown, api_name="show_record")
     if dataset:
@@ -110,17 +123,18 @@ def _explore_tab(gr, demo, dataset: str | None, workdir: Path) -> None:
 def _ask_tab(gr, perception: str | None) -> None:
     gr.Markdown(f"Perception config: `{perception or ask_mod.DEFAULT_PERCEPTION.name + ' (tiny random-weight models: boxes and answers are placeholders)'}`")
     with gr.Row():
-        upload = gr.File(label="Image", file_types=["image"], type="filepath")
+        upload = gr.File(label="Image", file_types=["image"], type="filepath", elem_id="ask-upload")
         with gr.Column():
             questions = gr.Slider(1, 40, value=8, step=1, label="questions (each with its mirrored partner)")
             model = gr.Textbox(label="Model (optional): local checkpoint folder, tiny:qwen2_5_vl, or served model name")
             base_url = gr.Textbox(label="OpenAI-compatible base URL (optional; key from $OPENAI_API_KEY)")
-            go = gr.Button("Ask", variant="primary")
+            go = gr.Button("Ask", variant="primary", elem_id="ask-button")
     status = gr.Markdown(elem_id="ask-status")
     with gr.Row():
-        boxes = gr.Image(label="objects (2D and 3D boxes)", type="pil", format="png", interactive=False)
-        depth = gr.Image(label="point map depth (near blue, far yellow)", format="png", interactive=False)
-    table = gr.Dataframe(label="questions and answers", wrap=True, elem_id="ask-table")
+        boxes = gr.Image(label="objects (2D and 3D boxes)", type="pil", format="png", interactive=False, height=360)
+        depth = gr.Image(label="point map depth (near blue, far yellow)", format="png", interactive=False, height=360)
+    table = gr.Dataframe(label="questions and answers", wrap=True, elem_id="ask-table", max_height=600,
+                         column_widths=["12%", "9%", "10%", "6%", "45%", "18%"])
     state: dict[str, Any] = {}
 
     @_friendly
@@ -135,7 +149,7 @@ def _ask_tab(gr, perception: str | None) -> None:
             raise explore.DataError("a base URL needs a model name")
         res = ask_mod.ask(path, state["config"], questions=int(n), model=spec,
                           progress=lambda f, d: progress(f, desc=d))
-        return res.boxes, res.depth, _frame(res.rows, res.columns), res.verdict
+        return _display(res.boxes), _display(res.depth), _frame(res.rows, res.columns), res.verdict
 
     go.click(on_ask, [upload, questions, model, base_url], [boxes, depth, table, status], api_name="ask")
 
@@ -144,9 +158,9 @@ def _compare_tab(gr, eval_a: str | None, eval_b: str | None) -> None:
     with gr.Row():
         a = gr.Textbox(value=eval_a or "", label="Eval folder A")
         b = gr.Textbox(value=eval_b or "", label="Eval folder B")
-        go = gr.Button("Compare", variant="primary")
+        go = gr.Button("Compare", variant="primary", elem_id="compare-button")
     status = gr.Markdown()
-    metrics = gr.Dataframe(headers=compare_mod.METRIC_COLUMNS, label="metrics (A, B, B - A)")
+    metrics = gr.Dataframe(headers=compare_mod.METRIC_COLUMNS, label="metrics (A, B, B - A)", elem_id="compare-metrics")
     samples = gr.Dataframe(headers=compare_mod.SAMPLE_COLUMNS, label="samples where the runs differ", wrap=True)
 
     @_friendly
