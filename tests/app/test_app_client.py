@@ -160,3 +160,16 @@ def test_compare_shows_the_results_numbers_and_the_differing_samples(client, eva
 def test_compare_needs_eval_folders(client, dataset, eval_runs):
     with pytest.raises(AppError, match="no results.json"):
         client.predict(str(dataset), str(eval_runs[1]), api_name="/compare")
+
+
+def test_ask_a_local_tiny_checkpoint(client, photo, tmp_path, monkeypatch):
+    """The transformers runner on ``tiny:qwen2_5_vl`` (random weights: answers are noise, so the
+    check is that every row is scored and the verdict counts the table's own verdicts)."""
+    monkeypatch.setenv("SPATIALFORGE_CACHE", str(tmp_path / "cache"))
+    _, _, table, verdict = client.predict(handle_file(str(photo)), 2, "tiny:qwen2_5_vl", "", api_name="/ask")
+    rows = table["data"]
+    assert rows and all(isinstance(r[6], str) and isinstance(r[7], bool) and isinstance(r[8], bool) for r in rows)
+    right = {v: sum(r[7] for r in rows if r[1] == v) for v in ("original", "mirrored")}
+    half = len(rows) // 2
+    assert f"correct on the image: {right['original']}/{half}; on its mirror: {right['mirrored']}/{half}" in verdict
+    assert f"mirror-consistent pairs: {sum(r[8] for r in rows if r[1] == 'original')}/{half}" in verdict
