@@ -9,10 +9,14 @@ by Gradio as a bare "Error", never a stack trace.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -173,11 +177,15 @@ def _compare_tab(gr, eval_a: str | None, eval_b: str | None) -> None:
 
 def build_app(dataset: str | Path | None = None, eval_a: str | Path | None = None, eval_b: str | Path | None = None,
               perception: str | Path | None = None, workdir: str | Path | None = None):
-    """The ``gr.Blocks`` of the three views; ``workdir`` holds the 3D views' GLB files."""
+    """The ``gr.Blocks`` of the three views; ``workdir`` holds the 3D views' GLB files (default: a
+    temporary folder removed at exit)."""
     require("app", "spatialforge app")
     import gradio as gr
 
-    workdir = Path(workdir or tempfile.mkdtemp(prefix="spatialforge-app-"))
+    if workdir is None:  # ours: removed when the process exits
+        workdir = Path(tempfile.mkdtemp(prefix="spatialforge-app-"))
+        atexit.register(shutil.rmtree, workdir, True)
+    workdir = Path(workdir)
     with gr.Blocks(title=TITLE, delete_cache=(600, 1800)) as demo:
         gr.Markdown("## spatialforge: look at generated spatial questions, ask about your own image, compare runs")
         with gr.Tab("Explore a dataset"):
@@ -194,6 +202,8 @@ def serve(dataset: str | Path | None = None, eval_a: str | Path | None = None, e
           perception: str | Path | None = None, host: str = "127.0.0.1", port: int | None = None) -> None:
     """Serve the page until interrupted; uploads and generated files live in one temporary
     folder that is removed on exit (Gradio's own cache is put there too)."""
+    if threading.current_thread() is threading.main_thread():  # `kill` stops it as Ctrl-C does: cleaned up
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with tempfile.TemporaryDirectory(prefix="spatialforge-app-") as tmp:
         os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(tmp) / "gradio"))
         demo = build_app(dataset, eval_a, eval_b, perception, workdir=Path(tmp) / "models")
