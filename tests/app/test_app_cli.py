@@ -37,3 +37,22 @@ def test_depth_colour_runs_near_to_far_and_marks_missing_depth():
     assert c[0, 0].tolist() == [68, 1, 84] and c[0, 2].tolist() == [253, 231, 37]  # viridis ends
     assert c[0, 3].tolist() == [0, 0, 0] and c[0, 4].tolist() == [0, 0, 0]
     assert c[0, 0, 2] > c[0, 0, 1] and c[0, 2, 1] > c[0, 2, 2]  # near blue-violet, far yellow
+
+
+def test_ask_leaves_no_temporary_files(photo, perception_cfg, tmp_path, monkeypatch):
+    import tempfile
+
+    import pytest
+
+    from spatialforge.app.ask import ask
+    from spatialforge.errors import DataError
+    from spatialforge.perception.config import load_config
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    cfg = load_config(perception_cfg)
+    assert ask(photo, cfg, questions=1).rows
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.raises(DataError, match="^uploaded image: bad.jpg: unreadable image"):
+        ask(bad, cfg, questions=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jpg"]

@@ -119,7 +119,8 @@ def ask(image: str | Path, config: PerceptionConfig, *, questions: int = 8, seed
         boxes = draw_record(Image.open(work / "perceived" / scene.image_path), scene,
                             [o.id for o in scene.objects])
         rows = [[r["id"], r["view"], r["task"], r["format"], r["question"], r["answer"]] for r in records]
-        verdict, columns = f"{len(records)} questions ({len(records) // 2} mirrored pairs) on {len(scene.objects)} objects", TABLE_COLUMNS
+        columns = TABLE_COLUMNS
+        verdict = f"{len(records)} questions ({len(records) // 2} mirrored pairs) on {len(scene.objects)} objects"
         if runner is not None:
             progress(0.7, f"asking {model.model}")
             scored = _score(work, *runner)
@@ -163,14 +164,15 @@ def _score(work: Path, kind: str, model: str, kwargs: dict[str, Any]) -> dict[st
 
     res = evaluate(model, "synthetic", runner=kind, sources={"synthetic": str(work / "ds")}, out=work / "eval",
                    batch_size=4, max_new_tokens=64, runner_kwargs=kwargs)
-    per_sample = [json.loads(line) for line in (work / "eval" / "per_sample" / "synthetic.jsonl").read_text().splitlines()]
+    lines = (work / "eval" / "per_sample" / "synthetic.jsonl").read_text().splitlines()
+    per_sample = [json.loads(line) for line in lines]
     items = [MirrorItem(r["pair_id"], r["view"], r["kind"], r["parsed"] if r.get("parsable") else None,
                         r.get("gt_value"), r.get("image_width"), r.get("correct"))
              for r in per_sample if r.get("pair_id") and r.get("kind") in _MIRROR_KINDS]
     agg = res["benchmarks"]["synthetic"]
+    errors = [r["error"] for r in per_sample if str(r.get("error", "")).startswith("generation failed")]
     return {"rows": {r["id"]: r for r in per_sample}, "pairs": mirror_agreements(items), "aggregate": agg,
-            "failed": agg.get("n_generation_failed", 0), "first_error": next((r["error"] for r in per_sample
-                                                                              if str(r.get("error", "")).startswith("generation failed")), None)}
+            "failed": agg.get("n_generation_failed", 0), "first_error": errors[0] if errors else None}
 
 
 def _verdict(scored: dict[str, Any], n: int) -> str:

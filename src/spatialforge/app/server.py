@@ -27,6 +27,7 @@ from . import compare as compare_mod
 from . import explore
 
 TITLE = "spatialforge"
+IMAGE = {"type": "pil", "format": "png", "interactive": False, "height": 360}  # lossless, not webp
 
 
 def _friendly(fn: Callable) -> Callable:
@@ -75,15 +76,15 @@ def _explore_tab(gr, demo, dataset: str | None, workdir: Path) -> None:
     meta = gr.Markdown()
     with gr.Row():
         with gr.Column():
-            image = gr.Image(label="record view", type="pil", format="png", interactive=False, height=360, elem_id="record-view")
+            image = gr.Image(label="record view", elem_id="record-view", **IMAGE)
             question = gr.Textbox(label="question", lines=3)
             answer = gr.Textbox(label="answer")
         with gr.Column():
-            p_image = gr.Image(label="mirrored partner", type="pil", format="png", interactive=False, height=360)
+            p_image = gr.Image(label="mirrored partner", **IMAGE)
             p_question = gr.Textbox(label="partner question", lines=3)
             p_answer = gr.Textbox(label="partner answer")
-    model3d = gr.Model3D(elem_id="scene-3d", label="scene objects in 3D (asked-about objects in colour; drag to turn)", height=320,
-                         camera_position=(-60, 65, None))
+    model3d = gr.Model3D(label="scene objects in 3D (asked-about objects in colour; drag to turn)",
+                         elem_id="scene-3d", height=320, camera_position=(-60, 65, None))
 
     @_friendly
     def on_load(path: str):
@@ -125,7 +126,8 @@ def _explore_tab(gr, demo, dataset: str | None, workdir: Path) -> None:
 
 
 def _ask_tab(gr, perception: str | None) -> None:
-    gr.Markdown(f"Perception config: `{perception or ask_mod.DEFAULT_PERCEPTION.name + ' (tiny random-weight models: boxes and answers are placeholders)'}`")
+    default = f"{ask_mod.DEFAULT_PERCEPTION.name}` (tiny random-weight models: boxes and answers are placeholders)"
+    gr.Markdown(f"Perception config: `{perception + '`' if perception else default}")
     with gr.Row():
         upload = gr.File(label="Image", file_types=["image"], type="filepath", elem_id="ask-upload")
         with gr.Column():
@@ -135,8 +137,8 @@ def _ask_tab(gr, perception: str | None) -> None:
             go = gr.Button("Ask", variant="primary", elem_id="ask-button")
     status = gr.Markdown(elem_id="ask-status")
     with gr.Row():
-        boxes = gr.Image(label="objects (2D and 3D boxes)", type="pil", format="png", interactive=False, height=360)
-        depth = gr.Image(label="point map depth (near blue, far yellow)", format="png", interactive=False, height=360)
+        boxes = gr.Image(label="objects (2D and 3D boxes)", **IMAGE)
+        depth = gr.Image(label="point map depth (near blue, far yellow)", **IMAGE)
     table = gr.Dataframe(label="questions and answers", wrap=True, elem_id="ask-table", max_height=600,
                          column_widths=["12%", "9%", "10%", "6%", "45%", "18%"])
     state: dict[str, Any] = {}
