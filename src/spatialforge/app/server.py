@@ -38,7 +38,7 @@ def _friendly(fn: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (SpatialforgeError, ModuleNotFoundError) as e:  # MissingExtraError is a ModuleNotFoundError
+        except SpatialforgeError as e:  # includes MissingExtraError (an optional extra not installed)
             raise gr.Error(str(e).splitlines()[0] if str(e) else type(e).__name__, print_exception=False) from None
 
     return wrapper
