@@ -256,6 +256,26 @@ def show(
     console.print(f"wrote {build_show_page(folder, num=num, out=out, seed=seed)}")
 
 
+@app.command("app")
+def app_cmd(
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Dataset folder to explore (make demo: demo_out)."),
+    eval_a: Optional[Path] = typer.Option(None, "--eval-a", help="Eval output folder A for the compare view."),
+    eval_b: Optional[Path] = typer.Option(None, "--eval-b", help="Eval output folder B for the compare view."),
+    perception: Optional[Path] = typer.Option(None, "--perception", help="Perception config for the ask view "
+                                              "(default: configs/perception/tiny_cpu.yaml, tiny CPU models)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
+    port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Port (default: Gradio's, 7860 or the next free one)."),
+) -> None:
+    """Serve the web page: explore a dataset, ask about your own image, compare eval runs (docs/app.md)."""
+    from .extras import require
+
+    require("app", "spatialforge app")
+    from .app.server import check_inputs, serve
+
+    check_inputs(dataset, eval_a, eval_b, perception)
+    serve(dataset, eval_a, eval_b, perception, host=host, port=port)
+
+
 def _check_shards(shards: list[Path]) -> None:
     """Read each shard's footer (cheap): a truncated or foreign file is named before any work."""
     import pyarrow as pa

@@ -76,6 +76,7 @@ def run_demo(out: Path, num_scenes: int = 50, seed: int = 0, size: tuple[int, in
     )
     console.print(f"dataset: {out / 'data'}  (load with datasets.load_dataset('parquet', data_files='{out / 'data'}/data/*.parquet'))")
     console.print(f"look at it: {page}")
+    console.print(f"or in the app: spatialforge app --dataset {out}")
     return {"records": len(records), "pairs": pairs, "page": str(page), "geometry": geo, "seconds": t_gen}
 
 

@@ -20,7 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ingest": ("h5py",),
     "moge": ("moge", "utils3d", "cv2"),
     "ray": ("ray",),
-    "app": ("gradio",),
+    "app": ("gradio", "trimesh"),
     "train": ("torch", "transformers", "trl", "accelerate", "peft", "sentence_transformers"),
 }
 
