@@ -160,7 +160,7 @@ def _generate(work: Path, name: str, config: PerceptionConfig, questions: int, s
 def _score(work: Path, kind: str, model: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     from ..eval.evaluate import evaluate
     from ..eval.metrics import MirrorItem, mirror_agreements
-    from ..eval.scoring import _MIRROR_KINDS  # the kinds whose answers have a mirror map
+    from ..eval.scoring import MIRROR_KINDS  # the kinds whose answers have a mirror map
 
     res = evaluate(model, "synthetic", runner=kind, sources={"synthetic": str(work / "ds")}, out=work / "eval",
                    batch_size=4, max_new_tokens=64, runner_kwargs=kwargs)
@@ -168,7 +168,7 @@ def _score(work: Path, kind: str, model: str, kwargs: dict[str, Any]) -> dict[st
     per_sample = [json.loads(line) for line in lines]
     items = [MirrorItem(r["pair_id"], r["view"], r["kind"], r["parsed"] if r.get("parsable") else None,
                         r.get("gt_value"), r.get("image_width"), r.get("correct"))
-             for r in per_sample if r.get("pair_id") and r.get("kind") in _MIRROR_KINDS]
+             for r in per_sample if r.get("pair_id") and r.get("kind") in MIRROR_KINDS]
     agg = res["benchmarks"]["synthetic"]
     errors = [r["error"] for r in per_sample if str(r.get("error", "")).startswith("generation failed")]
     return {"rows": {r["id"]: r for r in per_sample}, "pairs": mirror_agreements(items), "aggregate": agg,

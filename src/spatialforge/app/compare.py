@@ -67,7 +67,8 @@ def _diff(a: Any, b: Any) -> float | None:
 
 
 def metric_rows(a: EvalRun, b: EvalRun) -> list[list[Any]]:
-    """Per benchmark in either run: the headline, then every breakdown's accuracy, A beside B."""
+    """Per benchmark in either run: the headline, then every breakdown's score (accuracy, MRA or
+    chance-adjusted accuracy: ``eval.report.group_tables``), A beside B."""
     rows = []
     for bench in sorted(set(a.aggregates) | set(b.aggregates)):
         ga, gb = a.aggregates.get(bench, {}), b.aggregates.get(bench, {})
@@ -78,7 +79,7 @@ def metric_rows(a: EvalRun, b: EvalRun) -> list[list[Any]]:
         for title in list(ta) + [t for t in tb if t not in ta]:
             xa, xb = ta.get(title, {}), tb.get(title, {})
             for group in list(xa) + [g for g in xb if g not in xa]:
-                va, vb = xa.get(group, {}).get("accuracy"), xb.get(group, {}).get("accuracy")
+                va, vb = xa.get(group, {}).get("score"), xb.get(group, {}).get("score")
                 n = xa.get(group, {}).get("n", xb.get(group, {}).get("n"))
                 rows.append([bench, title, group, n, va, vb, _diff(va, vb)])
     return rows

@@ -16,7 +16,7 @@ from typing import Any
 from ..datasets.parquet import read_images, shard_paths, view_scene
 from ..errors import DataError
 from ..scene import Scene
-from ..viz.show import _meta_pixels, _read_rows, draw_record  # the show page's reader and drawing
+from ..viz.show import meta_pixels, read_rows, draw_record  # the show page's reader and drawing
 from .scene3d import boxes_glb
 
 ALL = "all"
@@ -76,7 +76,7 @@ class Dataset:
 
         shard, i = row["_loc"]
         im = Image.open(io.BytesIO(read_images(shard, [i])[i]))
-        return draw_record(im, self.scene(row), row["object_ids"] or [], _meta_pixels(row.get("meta")))
+        return draw_record(im, self.scene(row), row["object_ids"] or [], meta_pixels(row.get("meta")))
 
 
 def _stamp(root: Path) -> tuple:
@@ -85,7 +85,7 @@ def _stamp(root: Path) -> tuple:
 
 @lru_cache(maxsize=4)
 def _load(root: Path, stamp: tuple) -> Dataset:
-    return Dataset(root, _read_rows(root))
+    return Dataset(root, read_rows(root))
 
 
 def load_dataset(folder: str | Path) -> Dataset:

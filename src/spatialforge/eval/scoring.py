@@ -61,7 +61,8 @@ from .parse import (
 EVAL_TYPES = ("numeric", "point3d", "vector3d", "box3d", "box2d", "point2d", "choice", "yesno", "count",
               "label", "order", "clock", "open")
 NUMERIC_RULES = tuple(M.NUMERIC_RULES)  # ("success", "within_25pct", "within_50pct", "distance")
-_MIRROR_KINDS = frozenset(("length", "count", "boolean", "choice", "label", "order", "clock", "point3d",
+# answer kinds with a mirror rule in eval.metrics (open text has none)
+MIRROR_KINDS = frozenset(("length", "count", "boolean", "choice", "label", "order", "clock", "point3d",
                            "vector3d", "box3d", "box2d", "point2d"))
 
 
@@ -369,7 +370,7 @@ def summarize(scores: Sequence[SampleScore]) -> dict[str, Any]:
         out["open"] = {"bleu1": mean_of("bleu1"), "bleu2": mean_of("bleu2"), "sbert": mean_of("sbert")}
     items = [M.MirrorItem(str(s.tags["pair_id"]), str(s.tags.get("view", "original")), s.kind,
                           s.parsed if s.parsable else None, s.gt_value, s.tags.get("image_width"), s.correct)
-             for s in scores if s.tags.get("pair_id") and s.kind in _MIRROR_KINDS
+             for s in scores if s.tags.get("pair_id") and s.kind in MIRROR_KINDS
              and (s.kind not in ("box2d", "point2d") or s.tags.get("image_width"))]
     out.update(M.mirror_summary(items))
     return out

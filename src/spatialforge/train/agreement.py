@@ -25,12 +25,8 @@ from typing import Any
 import torch
 
 from ..eval.metrics import MirrorItem, mirror_agreements
-from ..eval.scoring import score_sample
+from ..eval.scoring import MIRROR_KINDS, score_sample
 from .consistency import GroupLayout
-
-# answer kinds with a mirror rule in eval.metrics (open text has none)
-MIRROR_KINDS = frozenset(("length", "count", "boolean", "choice", "label", "order", "clock", "point3d", "vector3d",
-                          "box3d", "box2d", "point2d"))
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def draw_record(image, scene: Scene, object_ids: Sequence[int], pixels: Sequence
     return im
 
 
-def _meta_pixels(meta: str | None) -> list:
+def meta_pixels(meta: str | None) -> list:
     try:
         px = json.loads(meta or "{}").get("pixels") or []
         return [p for p in px if isinstance(p, (list, tuple)) and len(p) == 2]
@@ -181,7 +181,7 @@ def _summary_html(root: Path, n_rows: int) -> str:
     return '<div class="summary">' + "".join(parts) + "</div>"
 
 
-def _read_rows(root: Path) -> list[dict]:
+def read_rows(root: Path) -> list[dict]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -210,7 +210,7 @@ def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = No
     out = Path(out) if out is not None else root / "show.html"
     if out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give the HTML file to write, e.g. {out / 'show.html'}")
-    rows = _read_rows(root)
+    rows = read_rows(root)
     picked = pick_records(rows, num, seed)
     wanted: dict[Path, list[int]] = defaultdict(list)
     for pair in picked:
@@ -234,7 +234,7 @@ def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = No
     def render(row: dict) -> str:
         im = Image.open(io.BytesIO(images[row["_loc"]]))
         im = draw_record(im, view_scene(scene_for(row), bool(row["flipped"])), row["object_ids"] or [],
-                         _meta_pixels(row.get("meta")))
+                         meta_pixels(row.get("meta")))
         return _view_html(row, _png_b64(im, max_width))
 
     e = html.escape
