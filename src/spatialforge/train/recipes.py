@@ -170,8 +170,10 @@ def load_model_and_processor(model_cfg: ModelConfig):
     from transformers import AutoModelForImageTextToText
 
     from ..models.loading import load_processor
+    from ..models.rgbd import register_auto_classes
     from ..models.tiny import resolve_model_path
 
+    register_auto_classes()  # an RGB-D checkpoint loads through the Auto classes below
     name = resolve_model_path(model_cfg.name_or_path)
     kw = model_cfg.load_kwargs()
     if model_cfg.rgbd is not None and not _is_rgbd_checkpoint(name, model_cfg.trust_remote_code):
@@ -189,8 +191,9 @@ def load_model_and_processor(model_cfg: ModelConfig):
 def _is_rgbd_checkpoint(name: str, trust_remote_code: bool = False) -> bool:
     from transformers import AutoConfig
 
-    from ..models.rgbd import RGBD_MODEL_TYPES
+    from ..models.rgbd import RGBD_MODEL_TYPES, register_auto_classes
 
+    register_auto_classes()  # AutoConfig must know the RGB-D model types to read their config
     return AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code).model_type in RGBD_MODEL_TYPES
 
 
