@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..pinhole import project
 from ..scene import Camera
 from .boxes import hull_points
 
@@ -162,8 +163,8 @@ def symmetric_completion(
     front = z > 1e-6
     u = np.full(z.shape, -1.0)
     v = np.full(z.shape, -1.0)
-    u[front] = camera.fx * points_cam[front, 0] / z[front] + camera.cx
-    v[front] = camera.fy * points_cam[front, 1] / z[front] + camera.cy
+    u[front], v[front] = project(points_cam[front, 0], points_cam[front, 1], z[front],
+                                 camera.fx, camera.fy, camera.cx, camera.cy)
     inside = front & (u >= 0) & (u < camera.width) & (v >= 0) & (v < camera.height)
     cols, rows = u[inside].astype(np.int64), v[inside].astype(np.int64)
     # Nearest observed depth in the 3x3 window: a reflected point on the object's own

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..pinhole import pixel_centre
+from ..pinhole import pixel_centre, unproject_pixel
 from ..scene import Camera
 from .rgbd import MissingPointMapsError
 
@@ -58,7 +58,7 @@ def point_map_from_depth(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(H, W) z-depth in metres + intrinsics -> (points (H, W, 3) float32, valid (H, W) bool).
 
-    Unprojects every pixel centre (col + 0.5, row + 0.5) with ``Camera.unproject``; depth that
+    Unprojects every pixel centre with ``pinhole.unproject_pixel``; depth that
     is non-finite or <= 0 is invalid (its point is 0).  Give a ``camera`` or fx, fy, cx, cy.
     """
     depth = np.asarray(depth, dtype=np.float64)
@@ -73,10 +73,9 @@ def point_map_from_depth(
         raise ValueError(f"depth is {h}x{w} but the camera is {camera.height}x{camera.width}")
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(depth) & (depth > 0)
-    rows, cols = np.mgrid[0:h, 0:w]
-    uv = np.stack([pixel_centre(cols.ravel()), pixel_centre(rows.ravel())], 1)
-    points = camera.unproject(uv, np.where(valid, depth, 0.0).ravel()).reshape(h, w, 3)
-    return points.astype(np.float32), valid
+    z = np.where(valid, depth, 0.0)
+    x, y, _ = unproject_pixel(np.arange(w)[None, :], np.arange(h)[:, None], z, camera.fx, camera.fy, camera.cx, camera.cy)
+    return np.stack([x, y, z], axis=-1).astype(np.float32), valid
 
 
 def as_point_map(x: PointMapLike) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ import numpy as np
 from ...errors import ConfigError, DataError
 from ...files import write_depth, write_image
 from ...manifest import RunManifest
+from ...pinhole import project
 from ...scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
 
 VERTICAL_TOLERANCE_DEG = 5.0  # a box axis within this of gravity is taken as its height axis
@@ -134,7 +135,7 @@ def in_view(center_cam, ext, K, hw, depth) -> bool:
     z = center_cam[2]
     if z <= MIN_DEPTH:
         return False
-    u, v = fx * center_cam[0] / z + cx, fy * center_cam[1] / z + cy
+    u, v = project(center_cam[0], center_cam[1], z, fx, fy, cx, cy)
     if not (0 <= u < W and 0 <= v < H):
         return False
     if depth is None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...files import write_depth, write_image, write_instance_mask
 from ...manifest import RunManifest
+from ...pinhole import pixel_centre
 from ...scene import Camera, MaskRLE, Object3D, Scene, SceneError
 from .catalog import scene_shape
 from .layout import Layout, LayoutError, references, sample_layout
@@ -93,7 +94,7 @@ def _occlusion_truncation(sr, camera: Camera, ids: np.ndarray, layout: Layout) -
             sx, sy = math.floor(lo[i, 0] * s), math.floor(lo[i, 1] * s)
             sil = sr.silhouette(i, camera, s, (sx, sy), (math.ceil(hi[i, 0] * s) - sx, math.ceil(hi[i, 1] * s) - sy))
             rows, cols = np.nonzero(sil)
-            u, v = (cols + sx + 0.5) / s, (rows + sy + 0.5) / s
+            u, v = pixel_centre(cols + sx) / s, pixel_centre(rows + sy) / s
             full = len(rows)
             inner = int(np.count_nonzero((u >= 0) & (u < W) & (v >= 0) & (v < H)))
         hidden = int(np.count_nonzero(sil_in & (ids_in >= 0) & (ids_in != i)))
