@@ -275,7 +275,9 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
     noisy = noise * focal > cfg.noise_px
     if n_kept < n_valid:  # the set shrank: its edges moved
         rows, cols, z = rows[keep], cols[keep], z[keep]
-        edge = edge_pixels(rows, cols, z)[1]
+        # Only the exact-depth hull reads the edges: skipping them on noisy depth (where
+        # cleanup nearly always drops points) saved ~10 % of the 1 %-noise scene time.
+        edge = None if noisy else edge_pixels(rows, cols, z)[1]
     points_world = unproject_pixels(rows, cols, z, frame.camera) @ R_world_cam.T
     z_med = float(np.median(z[:: max(1, z.size // 512)]))
     # Exact depth: the hull of edge and grid pixels is the hull of all.  Noisy depth:
@@ -418,20 +420,29 @@ def estimate_folder(
     return manifest
 
 
+def estimate_file(path: Path, out_dir: Path, use_camera_gravity: bool = False, config: GeometryConfig | None = None,
+                  claimed: dict[str, str] | None = None) -> tuple[EstimateResult, str]:
+    """One scene file in, its estimated scene file out (``out_dir/<scene id>.json``, paths
+    rebased): what ``estimate_folder`` runs per file.  claimed: output name -> the input file
+    it was written from (a second scene with the same id raises ``SceneError``).
+    Returns the result and the output file name."""
+    scene = Scene.load(path)
+    out_name = f"{scene.id}.json"
+    if "/" in scene.id or "\\" in scene.id or scene.id in (".", ".."):
+        raise SceneError(f"scene {scene.id!r}: id is not usable as a file name")
+    if claimed is not None and claimed.get(out_name, path.name) != path.name:
+        raise SceneError(f"scene {scene.id!r}: duplicate scene id (already written from {claimed[out_name]})")
+    result = estimate_scene(scene, use_camera_gravity=use_camera_gravity, config=config)
+    _write_atomic(out_dir / out_name, _rebase(result.scene, path.parent, out_dir).to_json())
+    return result, out_name
+
+
 def _estimate_one(path: Path, item: str, out_dir: Path, manifest: RunManifest, claimed: dict[str, str],
                   use_camera_gravity: bool, cfg: GeometryConfig) -> None:
     stats = manifest.stats
     t0 = time.perf_counter()
     try:
-        scene = Scene.load(path)
-        out_name = f"{scene.id}.json"
-        if "/" in scene.id or "\\" in scene.id or scene.id in (".", ".."):
-            raise SceneError(f"scene {scene.id!r}: id is not usable as a file name")
-        if claimed.get(out_name, item) != item:
-            raise SceneError(f"scene {scene.id!r}: duplicate scene id (already written from {claimed[out_name]})")
-        result = estimate_scene(scene, use_camera_gravity=use_camera_gravity, config=cfg)
-        estimated = _rebase(result.scene, path.parent, out_dir)
-        _write_atomic(out_dir / out_name, estimated.to_json())
+        result, out_name = estimate_file(path, out_dir, use_camera_gravity, cfg, claimed)
     except DataError as e:  # one bad scene never kills the batch; anything else is a bug
         reason = str(e)
         for key in ("outputs", "dropped", "gravity_source", "seconds"):
