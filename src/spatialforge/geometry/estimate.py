@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import ConfigError, DataError
 from ..files import list_scene_files, read_instance_mask
@@ -394,9 +396,6 @@ def estimate_folder(
     claimed = {v: k for k, v in stats["outputs"].items()}  # output name -> input file
     bar = None
     if progress:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
         bar = Progress(TextColumn("geometry"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                        console=Console(stderr=True), transient=True)
         bar.start()

@@ -31,8 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..datasets.parquet import point_map_from_row
+from ..errors import ConfigError
 from ..pinhole import pixel_centre, unproject_pixel
 from ..scene import Camera
+from .loading import load_processor
 from .rgbd import MissingPointMapsError
 
 PointMapLike = Any  # see module docstring
@@ -198,8 +201,6 @@ class RGBDProcessor:
     @classmethod
     def from_pretrained(cls, path_or_id: str | os.PathLike, *, estimator: PointMapEstimator | None = None,
                         resize: str = "nearest", **kwargs: Any) -> "RGBDProcessor":  # fmt: skip
-        from .loading import load_processor
-
         return cls(load_processor(path_or_id, **kwargs), estimator=estimator, resize=resize)
 
     def __getattr__(self, name: str) -> Any:
@@ -288,8 +289,6 @@ def point_map_from_example(example: dict[str, Any], root: str | os.PathLike | No
     rel = [v for v in (example.get("depth_path"), example.get("point_map_path")) if v and not Path(v).is_absolute()]
     if rel and root is None:
         raise ValueError(f"the row references {rel[0]!r} relative to its dataset: give the dataset root folder")
-    from ..datasets.parquet import point_map_from_row
-
     return point_map_from_row(example, Path(root) if root is not None else Path("/"))
 
 
@@ -397,8 +396,6 @@ def add_point_maps_to_trainer(trainer: Any, estimator: PointMapEstimator | None 
         for name, ds in (("train", trainer.train_dataset), ("eval", trainer.eval_dataset)):
             missing = rows_without_depth(ds) if ds is not None and hasattr(ds, "column_names") else []
             if missing:
-                from ..errors import ConfigError
-
                 raise ConfigError(
                     f"data.{name}: {len(missing)} of {len(ds)} rows (e.g. row {missing[0]}) have no depth or point "
                     "map, which the RGB-D model needs: generate the data with depth, or give a point-map estimator"

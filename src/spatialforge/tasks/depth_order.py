@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .formats import emit, label_distractors, new_plan
-from .pixel_task import LEVEL, PixelTask, depth_skip, pixel_text, sample_pixel, valid_z
+from .pixel_task import LEVEL, PixelTask, pixel_text, sample_pixel, valid_z
 from .plan import Plan, RealiseError, Skip
 from .registry import register_task
 from . import thresholds
@@ -67,10 +67,7 @@ def _clear_extreme(near: list[tuple[float, float]], closer: bool) -> int | None:
 class DepthOrder(PixelTask):
     description = "which of two (free/tf) or four (mcq) marked pixels is closer/farther (depth and distance agree)"
 
-    def plan_view(self, view, rs, fmt, key):
-        skip = depth_skip(view)
-        if skip:
-            return skip
+    def _plan_pixels(self, view, rs, fmt, key):
         closer = rs.coin()
         n = 4 if fmt == "mcq" else 2
         for _ in range(12):

@@ -10,6 +10,8 @@ x right, y down, z forward).
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from .plan import RealiseError, Skip, Stream
 from .registry import Task
 
@@ -62,3 +64,10 @@ class PixelTask(Task):
 
     def unsupported(self, view):
         return None if view.has_depth else NO_DEPTH
+
+    def plan_view(self, view, rs, fmt, key):
+        return depth_skip(view) or self._plan_pixels(view, rs, fmt, key)
+
+    @abstractmethod
+    def _plan_pixels(self, view, rs, fmt, key):
+        """The plan, on a view whose depth map has a valid pixel."""

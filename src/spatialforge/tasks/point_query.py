@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .formats import emit, new_plan, point_distractors
 from .language import POINT_UNITS, format_point, unit_for
-from .pixel_task import LEVEL, PixelTask, depth_skip, pixel_text, sample_pixel, valid_z
+from .pixel_task import LEVEL, PixelTask, pixel_text, sample_pixel, valid_z
 from .plan import Plan, Skip
 from .registry import register_task
 
@@ -30,10 +30,7 @@ POINT_CLAIMS = (
 class PointQuery(PixelTask):
     description = "metric xyz (camera frame) of a pixel with measured depth"
 
-    def plan_view(self, view, rs, fmt, key):
-        skip = depth_skip(view)
-        if skip:
-            return skip
+    def _plan_pixels(self, view, rs, fmt, key):
         hit = sample_pixel(view, rs)
         if hit is None:
             return Skip("no valid pixel found")

@@ -9,6 +9,7 @@ right made horizontal), so no dataset pose ever reaches a record except through 
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -17,12 +18,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from ...errors import ConfigError, DataError
 from ...files import write_depth, write_image
 from ...manifest import RunManifest
 from ...pinhole import project
 from ...scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
+from .labelling import label_scene, load_detections
 
 VERTICAL_TOLERANCE_DEG = 5.0  # a box axis within this of gravity is taken as its height axis
 MIN_DEPTH = 0.05  # metres; corners nearer than this are "behind the camera" for projection
@@ -217,8 +220,7 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
     every written and skipped frame in ``out/manifest.json``.  A rerun resumes: frames listed
     as done whose JSON exists are not read again.  ``detections``: a JSON of detector boxes
     per scene id that names generic ("object") boxes (``labelling.py``)."""
-    from . import READERS
-    from .labelling import label_scene, load_detections
+    from . import READERS  # deferred: the package __init__ imports this module, then registers the readers
 
     if name not in READERS:
         raise ConfigError(f"unknown dataset {name!r}; known: {', '.join(sorted(READERS))}")
@@ -283,10 +285,6 @@ def _write(out: Path, scene: Scene, frame: Frame) -> None:
 
 def decode_png(data: bytes, where: str, mode: str | None = None) -> np.ndarray:
     """Pixels of an encoded image (PNG, JPEG, ...) or a ``DataError`` naming ``where``."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as im:
             if mode == "RGB":

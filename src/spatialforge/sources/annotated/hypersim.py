@@ -32,6 +32,7 @@ from typing import Iterator
 import numpy as np
 
 from ...errors import ConfigError, DataError
+from ...extras import require
 from ...pinhole import pixel_centre, pixel_rays
 from . import register
 from .core import Frame, FrameRef, RawObject, finite, rotation, scene_id
@@ -50,10 +51,8 @@ BOX = "_detail/mesh/metadata_semantic_instance_bounding_box_object_aligned_2d_{}
 
 def h5(path: Path, where: str) -> np.ndarray:
     """The ``dataset`` array of a Hypersim HDF5 file, or ``DataError``."""
-    from ...extras import require
-
     require("ingest", "spatialforge ingest hypersim")
-    import h5py
+    import h5py  # heavy optional dependency (the ingest extra)
 
     if not path.is_file():
         raise DataError(f"{where}: missing {path.name}")
