@@ -6,7 +6,7 @@ from spatialforge.datasets.parquet import point_map_from_row
 from spatialforge.geometry.pointmap import depth_to_point_map, unproject_pixels
 from spatialforge.models.rgbd_processor import point_map_from_depth
 from spatialforge.perception.base import unproject_depth
-from spatialforge.pinhole import pixel_centre, project, unproject, unproject_pixel
+from spatialforge.pinhole import nearest_index, pixel_centre, project, unproject, unproject_pixel
 from spatialforge.scene import Camera, Scene
 from spatialforge.tasks.view import SceneView
 
@@ -44,3 +44,14 @@ def test_every_unprojection_gives_the_cameras_bits(tmp_path):
     f32 = [np.float32(getattr(CAM, k)) for k in ("fx", "fy", "cx", "cy")]
     x, y, z = unproject_pixel(cols.astype(np.float32), rows.astype(np.float32), depth, *f32)
     assert np.array_equal(point_map_from_row(row, tmp_path), np.stack([x, y, z], -1))
+
+
+def test_nearest_index_takes_the_input_pixel_that_holds_each_output_centre():
+    """Exact for every size pair: (j + 0.5) * n_in / n_out multiplied first, so an output centre
+    on an input pixel border (e.g. 49 -> 2 pixels, j = 24: exactly 1.0) is not floored to 0."""
+    from fractions import Fraction
+
+    for n_in in range(1, 65):
+        for n_out in range(1, 65):
+            exact = [min(int(Fraction(2 * j + 1, 2) * n_in / n_out), n_in - 1) for j in range(n_out)]
+            assert nearest_index(n_out, n_in).tolist() == exact, (n_out, n_in)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 #: where a pixel's centre lies inside it, in pixels from its top-left corner
 PIXEL_CENTRE = 0.5
 
@@ -39,6 +41,13 @@ def unproject_pixel(col: Any, row: Any, z: Any, fx: Any, fy: Any, cx: Any, cy: A
     Arrays broadcast: ``unproject_pixel(np.arange(W)[None, :], np.arange(H)[:, None], depth, ...)``
     unprojects a whole (H, W) depth map."""
     return unproject(pixel_centre(col), pixel_centre(row), z, fx, fy, cx, cy)
+
+
+def nearest_index(n_out: int, n_in: int) -> Any:
+    """Nearest-neighbour resampling of ``n_in`` pixels to ``n_out``: for each output pixel, the
+    input pixel that contains its centre, ``floor((j + 0.5) * n_in / n_out)`` (numpy array).
+    Multiplying before dividing keeps the floor exact (the product is an exact binary number)."""
+    return np.minimum((pixel_centre(np.arange(n_out)) * n_in / n_out).astype(np.int64), n_in - 1)
 
 
 def project(x: Any, y: Any, z: Any, fx: Any, fy: Any, cx: Any, cy: Any) -> tuple[Any, Any]:

@@ -33,7 +33,7 @@ import torch
 
 from ..datasets.parquet import point_map_from_row
 from ..errors import ConfigError
-from ..pinhole import pixel_centre, unproject_pixel
+from ..pinhole import nearest_index, unproject_pixel
 from ..scene import Camera
 from .loading import load_processor
 from .rgbd import MissingPointMapsError
@@ -109,11 +109,6 @@ def as_point_map(x: PointMapLike) -> tuple[np.ndarray, np.ndarray]:
     return np.where(valid[..., None], points, np.float32(0)).astype(np.float32), valid
 
 
-def _nearest_index(n_out: int, n_in: int) -> np.ndarray:
-    # Output pixel centre (j + 0.5) maps to input coordinate (j + 0.5) * n_in / n_out.
-    return np.minimum((pixel_centre(np.arange(n_out)) * (n_in / n_out)).astype(np.int64), n_in - 1)
-
-
 def _overlap(n_out: int, n_in: int) -> np.ndarray:
     """(n_out, n_in) length of overlap between output cell j and input cell i (in input pixels)."""
     edges = np.arange(n_out + 1) * (n_in / n_out)
@@ -137,7 +132,7 @@ def resize_point_map(
     if (hi, wi) == (ho, wo):
         return points, valid
     if mode == "nearest":
-        iy, ix = _nearest_index(ho, hi), _nearest_index(wo, wi)
+        iy, ix = nearest_index(ho, hi), nearest_index(wo, wi)
         return points[iy][:, ix], valid[iy][:, ix]
     ay, ax = _overlap(ho, hi), _overlap(wo, wi)
     v = valid.astype(np.float64)

@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from ...errors import ConfigError, DataError
 from ...files import write_depth, write_image
 from ...manifest import RunManifest
-from ...pinhole import project
+from ...pinhole import nearest_index, project
 from ...scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
 from .labelling import label_scene, load_detections
 
@@ -310,6 +310,4 @@ def resize_nearest(depth: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     H, W = hw
     if (h, w) == (H, W):
         return depth
-    rows = np.minimum(((np.arange(H) + 0.5) * h / H).astype(int), h - 1)
-    cols = np.minimum(((np.arange(W) + 0.5) * w / W).astype(int), w - 1)
-    return depth[rows][:, cols]
+    return depth[nearest_index(H, h)][:, nearest_index(W, w)]
