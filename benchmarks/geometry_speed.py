@@ -19,11 +19,14 @@ scale / 40))``, ``cluster_dbscan(eps=0.2, min_points=10)`` (largest cluster) and
 measured (parameters as in its data pipeline's point-cloud processor; floor fitting not
 included, so it is timed on less work than ours).
 
-Ours: ``spatialforge.geometry.estimate_scene`` (vectorised floor RANSAC on a pixel grid,
-mixed-pixel filter, DBSCAN on a bounded grid subsample, symmetric completion).
+Ours: ``spatialforge.geometry.estimate_file``, what ``spatialforge geometry`` runs per scene
+file (scene JSON and depth read, ``estimate_scene``: vectorised floor RANSAC on a pixel grid,
+mixed-pixel filter, DBSCAN on a bounded grid subsample, symmetric completion; the estimated
+scene JSON written).  The stand-in reads the same files (JSON, depth, instance PNG) and writes
+its boxes as JSON, so both sides are timed on the path users run: scene on disk in, estimate out.
 
-Same number of timed runs for every side (``--repeats``), interleaved per scene; the
-per-scene figure is the median of the runs.  Accuracy: per object, the mean relative error
+Same number of timed runs for every side (``--repeats`` interleaved rounds: every scene once
+per side per round); the per-scene figure is the median of its rounds.  Accuracy: per object, the mean relative error
 of the sorted box sides against the ground truth (frame-free, so every side is comparable).
 ``--depth-noise 0.01`` multiplies depth by (1 + 1 % Gaussian noise) first.
 Target (issue #17): ours <= 20 ms per 10-object scene with 1 % depth noise.
@@ -40,19 +43,25 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
     os.environ[_var] = "1"  # one core: set before numpy / scipy / sklearn load their thread pools
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import math  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 from sklearn.cluster import DBSCAN  # noqa: E402
 
+from spatialforge.files import read_instance_mask  # noqa: E402
 from spatialforge.geometry.boxes import fit_box3d  # noqa: E402
-from spatialforge.geometry.estimate import estimate_scene  # noqa: E402
+from spatialforge.geometry.estimate import estimate_file  # noqa: E402
 from spatialforge.geometry.gravity import rotation_from_up  # noqa: E402
 from spatialforge.geometry.pointmap import depth_to_point_map  # noqa: E402
 from spatialforge.scene import Box3D, Scene  # noqa: E402
+from spatialforge.sources.synthetic import write_scenes  # noqa: E402
 
 
 # --------------------------------------------------------------------------- baseline
@@ -154,9 +163,6 @@ print(json.dumps(out))
 
 def run_open3d(python: str, clouds: dict[str, np.ndarray], repeats: int, tmp: str) -> dict | None:
     """Per-scene CPU ms and per-object sorted box sides from real open3d, or None (message printed)."""
-    import json
-    import subprocess
-
     probe = subprocess.run([python, "-c", "import open3d"], capture_output=True, text=True)
     if probe.returncode != 0:
         print(f"open3d baseline skipped: {python} cannot import open3d")
@@ -184,61 +190,94 @@ def _time(fn) -> float:
     return time.process_time() - c0
 
 
+def write_noisy_scenes(folder: Path, num: int, seed: int, size: tuple[int, int], noise: float) -> list[Path]:
+    """Synthetic scenes on disk (JSON, PNG, depth .npy, instance PNG), their depth maps
+    multiplied by (1 + ``noise`` Gaussian) in place: the input ``spatialforge geometry`` reads."""
+    paths = write_scenes(folder, num, seed, size)
+    rng = np.random.default_rng(seed)
+    for path in paths:
+        scene = Scene.load(path)
+        depth = scene.load_depth()
+        if noise:
+            depth = (depth * (1 + noise * rng.standard_normal(depth.shape))).astype(np.float32)
+            np.save(scene._path(scene.depth_path), depth)
+    return paths
+
+
+def ours_on_disk(path: Path, out: Path):
+    """Scene file in, estimated scene file out: ``estimate_folder``'s per-file work."""
+    return estimate_file(path, out)[0]
+
+
+def baseline_on_disk(path: Path, out: Path):
+    """The stand-in on the same files: scene JSON, depth and instance PNG in, boxes JSON out."""
+    scene = Scene.load(path)
+    ids = read_instance_mask(scene._path(scene.metadata["instance_mask_path"]), scene.id)
+    R, boxes = baseline_scene(scene, scene.load_depth(), ids)
+    text = json.dumps({"R_world_cam": R.tolist(), "boxes": {k: b.to_dict() for k, b in boxes.items()}})
+    (out / f"{scene.id}.baseline.json").write_text(text)
+    return R, boxes
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--num", type=int, default=20, help="synthetic scenes")
     p.add_argument("--size", default="640x480", help="WIDTHxHEIGHT")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeats", type=int, default=3, help="timed runs per scene, every side alike (median)")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds: each scene timed once per side per round")
     p.add_argument("--depth-noise", type=float, default=0.0, help="relative Gaussian depth noise, e.g. 0.01")
     p.add_argument("--open3d-python", default=None, help="an interpreter with open3d for the real open3d baseline")
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
 
-    import tempfile
-
-    from spatialforge.sources.synthetic import render_synthetic
-
-    rng = np.random.default_rng(args.seed)
-    samples = [render_synthetic(args.seed, i, (w, h)) for i in range(args.num)]
-    ours, base, n_objects = [], [], []
-    err = {"ours": [], "stand-in": [], "open3d": []}
-    clouds: dict[str, np.ndarray] = {}
-    gt_sides: dict[str, tuple] = {}
-    for si, s in enumerate(samples):
-        depth = s.depth
-        if args.depth_noise:
-            depth = (depth * (1 + args.depth_noise * rng.standard_normal(depth.shape))).astype(np.float32)
-        est = estimate_scene(s.scene, depth=depth, instance_ids=s.instance_ids)  # warm caches
-        t_ours, t_base = [], []
-        for _ in range(args.repeats):  # interleaved: drifts of a shared machine hit both alike
-            t_ours.append(_time(lambda: estimate_scene(s.scene, depth=depth, instance_ids=s.instance_ids)))
-            t_base.append(_time(lambda: baseline_scene(s.scene, depth, s.instance_ids)))
-        ours.append(float(np.median(t_ours)))
-        base.append(float(np.median(t_base)))
-        n_objects.append(sum(o.mask is not None for o in s.scene.objects))
-        _, bboxes = baseline_scene(s.scene, depth, s.instance_ids)
-        got = {o.id: o for o in est.scene.objects}
-        pts, valid = depth_to_point_map(depth, s.scene.camera)
-        for o in s.scene.objects:
-            if o.mask is None:
-                continue
-            if o.id in got:
-                err["ours"].append(side_error(list(got[o.id].box3d.size), o.box3d.size))
-            if o.id in bboxes:
-                err["stand-in"].append(side_error(list(bboxes[o.id].size), o.box3d.size))
-            sel = valid & (s.instance_ids == o.id)
-            if sel.sum() >= 30:
-                clouds[f"s{si:04d}_o{o.id}"] = pts[sel]
-                gt_sides[f"s{si:04d}_o{o.id}"] = o.box3d.size
-    o3d = None
-    if args.open3d_python:
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_noisy_scenes(Path(tmp) / "scenes", args.num, args.seed, (w, h), args.depth_noise)
+        out = Path(tmp) / "out"
+        out.mkdir()
+        scenes = [Scene.load(path) for path in paths]
+        for path in paths:  # warm caches (imports, allocator) on both sides
+            ours_on_disk(path, out)
+            baseline_on_disk(path, out)
+        t_ours = [[] for _ in paths]
+        t_base = [[] for _ in paths]
+        for _ in range(args.repeats):  # interleaved rounds: drifts of a shared machine hit both alike
+            for i, path in enumerate(paths):
+                t_ours[i].append(_time(lambda: ours_on_disk(path, out)))
+                t_base[i].append(_time(lambda: baseline_on_disk(path, out)))
+        ours = [float(np.median(t)) for t in t_ours]
+        base = [float(np.median(t)) for t in t_base]
+        err = {"ours": [], "stand-in": [], "open3d": []}
+        clouds: dict[str, np.ndarray] = {}
+        gt_sides: dict[str, tuple] = {}
+        n_objects = []
+        for si, (path, scene) in enumerate(zip(paths, scenes)):
+            n_objects.append(sum(o.mask is not None for o in scene.objects))
+            got = {o.id: o for o in ours_on_disk(path, out).scene.objects}
+            _, bboxes = baseline_on_disk(path, out)
+            depth = scene.load_depth()
+            ids = read_instance_mask(scene._path(scene.metadata["instance_mask_path"]), scene.id)
+            pts, valid = depth_to_point_map(depth, scene.camera)
+            for o in scene.objects:
+                if o.mask is None:
+                    continue
+                if o.id in got:
+                    err["ours"].append(side_error(list(got[o.id].box3d.size), o.box3d.size))
+                if o.id in bboxes:
+                    err["stand-in"].append(side_error(list(bboxes[o.id].size), o.box3d.size))
+                sel = valid & (ids == o.id)
+                if sel.sum() >= 30:
+                    clouds[f"s{si:04d}_o{o.id}"] = pts[sel]
+                    gt_sides[f"s{si:04d}_o{o.id}"] = o.box3d.size
+        o3d = None
+        if args.open3d_python:
             o3d = run_open3d(args.open3d_python, clouds, args.repeats, tmp)
-        if o3d:
-            err["open3d"] = [side_error(v, gt_sides[k]) for k, v in o3d["sides"].items()]
-    ours_ms, base_ms = 1e3 * np.asarray(ours), 1e3 * np.asarray(base)
-    many = (np.asarray(n_objects) >= 8) & (np.asarray(n_objects) <= 12)
+            if o3d:
+                err["open3d"] = [side_error(v, gt_sides[k]) for k, v in o3d["sides"].items()]
+    report(args, (w, h), 1e3 * np.asarray(ours), 1e3 * np.asarray(base), np.asarray(n_objects), err, o3d)
+
+
+def report(args, size, ours_ms, base_ms, n_objects, err, o3d) -> None:
+    many = (n_objects >= 8) & (n_objects <= 12)
 
     def row(name, ms, e):
         m = f"{np.median(ms[many]):7.1f}" if many.any() else "    nan"
@@ -246,8 +285,9 @@ def main(argv: list[str] | None = None) -> None:
         return (f"{name:<22}: median {np.median(ms):7.1f} ms/scene   8-12 objects ({many.sum()}): {m} ms   "
                 f"box-side error (median over objects) {acc}")
 
-    print(f"geometry: {args.num} synthetic scenes {w}x{h}, depth noise {100 * args.depth_noise:.1f} %, one thread, "
-          f"CPU ms per scene = median of {args.repeats} interleaved runs per side; objects/scene mean "
+    print(f"geometry: {args.num} synthetic scenes {size[0]}x{size[1]}, depth noise {100 * args.depth_noise:.1f} %, "
+          f"one thread, scene files on disk in -> estimate out (JSON, depth, masks read; result written); "
+          f"CPU ms per scene = median of {args.repeats} interleaved rounds per side; objects/scene mean "
           f"{np.mean(n_objects):.1f}")
     print(row("ours", ours_ms, err["ours"]) + f"   target <= 20 ms (10 objects, 1 % noise): "
           f"{'MET' if many.any() and np.median(ours_ms[many]) <= 20 else 'NOT MET'}")
@@ -256,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     if o3d:
         o3_ms = np.asarray(o3d["cpu_ms"])
         print(row("open3d (real)", o3_ms, err["open3d"]) + f"   -> {np.median(o3_ms / ours_ms):.1f}x ours "
-              f"(per-object pipeline only, no floor fit)")
+              f"(per-object pipeline only, no floor fit, clouds handed over in memory)")
     else:
         print("open3d (real)         : not run (pass --open3d-python); the stand-in above is NOT a measured "
               "open3d figure")

@@ -20,3 +20,12 @@ def test_doc_block_runs(code: str) -> None:
 
 def test_conventions_page_has_blocks() -> None:
     assert sum("conventions.md" in p.id for p in BLOCKS) >= 4
+
+
+def test_every_module_the_architecture_page_names_exists() -> None:
+    """docs/architecture.md says what each module owns: a module it names must be in the package
+    (or, for the tests it points to, in tests/)."""
+    root = DOCS.parent
+    have = {p.name for folder in (root / "src" / "spatialforge", root / "tests") for p in folder.rglob("*.py")}
+    named = set(re.findall(r"`(?:[\w/]+/)?(\w+\.py)`", (DOCS / "architecture.md").read_text()))
+    assert len(named) > 60 and not named - have, sorted(named - have)

@@ -85,7 +85,7 @@ def looks_like_path(name: str) -> bool:
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """The network errors a hub request can raise (huggingface_hub's HTTP client varies by version)."""
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.errors import HfHubHTTPError  # deferred: see model_source
 
     errors: list[type[BaseException]] = [HfHubHTTPError, OSError]
     for module in ("httpx2", "httpx", "requests"):
@@ -114,6 +114,8 @@ def model_source(name: str, what: str = "--model", *, timeout: float = HUB_TIMEO
         raise ConfigError(f"{what} {name}: is a file; give a model folder (with config.json) or a hub id org/name")
     if looks_like_path(name):
         raise ConfigError(f"{what} {name}: no such local model folder")
+    # Deferred: huggingface_hub (httpx, tqdm) takes ~0.1-0.3 s to import; only hub ids pay it,
+    # so the path checks above stay milliseconds (this module's promise).
     from huggingface_hub import constants, model_info, try_to_load_from_cache
     from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError
     from huggingface_hub.utils import validate_repo_id

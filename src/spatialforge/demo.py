@@ -18,14 +18,17 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from .datasets.parquet import load_records
+from .datasets.pipeline import generate_dataset
+from .files import list_scene_files
+from .geometry.accuracy import box_errors, gravity_angle_deg
+from .geometry.estimate import estimate_scene
+from .scene import Scene
+from .viz.show import build_show_page
+
 
 def geometry_summary(scenes_dir: Path, limit: int = 20) -> dict[str, float]:
     """Median box errors of depth-only estimates vs ground truth on fully visible objects."""
-    from .geometry.accuracy import box_errors, gravity_angle_deg
-    from .geometry.estimate import estimate_scene
-    from .files import list_scene_files
-    from .scene import Scene
-
     rows, gravity = [], []
     for path in list_scene_files(scenes_dir)[:limit]:
         gt = Scene.load(path)
@@ -45,10 +48,6 @@ def geometry_summary(scenes_dir: Path, limit: int = 20) -> dict[str, float]:
 
 
 def run_demo(out: Path, num_scenes: int = 50, seed: int = 0, size: tuple[int, int] = (640, 480)) -> dict:
-    from .datasets.pipeline import generate_dataset
-    from .datasets.parquet import load_records
-    from .viz.show import build_show_page
-
     console = Console()
     out = Path(out)
     t0 = time.perf_counter()

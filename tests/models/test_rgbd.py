@@ -13,6 +13,7 @@ from spatialforge.models.rgbd import (
     RGBDPaliGemmaForConditionalGeneration,
     RGBDQwen2_5_VLForConditionalGeneration,
     from_base,
+    register_auto_classes,
     rgbd_config_from_base,
     takes_point_maps,
 )
@@ -130,6 +131,7 @@ def test_save_and_load_round_trip(path, tmp_path):
         rgbd.model.point_projector.weight.normal_(0, 0.1)
     rgbd.save_pretrained(tmp_path)
     load_processor(path).save_pretrained(tmp_path)
+    register_auto_classes()  # the Auto classes below load an RGB-D checkpoint
     config = AutoConfig.from_pretrained(tmp_path)
     assert config.point_branch["encoding"] == "relative_depth" and config.point_branch["depth_levels"] == 128
     again = AutoModelForImageTextToText.from_pretrained(tmp_path).eval()

@@ -15,7 +15,7 @@ from spatialforge.scene import Box3D, Camera, Object3D, Scene, SceneError
 from spatialforge.tasks import TASKS, generate_qa
 from spatialforge.tasks import comparison, relations
 from spatialforge.tasks.footprint import clearance, perimeter
-from spatialforge.tasks.level0 import nearness_separated
+from spatialforge.tasks.depth_order import nearness_separated
 from spatialforge.tasks.size import horizontal_sides
 from spatialforge.tasks.counting import count_matching
 from spatialforge.tasks.references import resolve_ordered

@@ -87,10 +87,11 @@ def depth_pairs(root, n_pairs: int = 2):
 
 @pytest.mark.parametrize("fixture,beta", [("tiny_qwen_path", 0.04), ("tiny_paligemma_path", 0.0)])
 def test_rgbd_grpo_feeds_point_maps(fixture, beta, request, tmp_path):
-    from spatialforge.models.rgbd import convert_base_checkpoint
+    from spatialforge.models.rgbd import convert_base_checkpoint, register_auto_classes
     from spatialforge.train.data import load_qa_dataset
 
     model_dir = convert_base_checkpoint(request.getfixturevalue(fixture), tmp_path / "rgbd")
+    register_auto_classes()  # the Auto classes below load an RGB-D checkpoint
     ds = to_grpo_dataset(load_qa_dataset(depth_pairs(tmp_path / "ds")), "think")
     seen = []
     model = AutoModelForImageTextToText.from_pretrained(model_dir)
@@ -112,9 +113,10 @@ def test_rgbd_grpo_feeds_point_maps(fixture, beta, request, tmp_path):
 
 def test_rgbd_grpo_start_up_checks(tmp_path, tiny_qwen_path):
     from spatialforge.errors import ConfigError
-    from spatialforge.models.rgbd import convert_base_checkpoint
+    from spatialforge.models.rgbd import convert_base_checkpoint, register_auto_classes
 
     model_dir = convert_base_checkpoint(tiny_qwen_path, tmp_path / "rgbd")
+    register_auto_classes()  # the Auto classes below load an RGB-D checkpoint
     no_depth = to_grpo_dataset(mixed_length_pairs(), "think")
 
     def build(estimator=None, **kw):

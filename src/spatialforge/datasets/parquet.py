@@ -38,7 +38,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..mirror import flip_horizontal, mirror_point_map
-from ..pinhole import pixel_centre, unproject
+from ..pinhole import unproject_pixel
 from ..scene import Scene
 from ..tasks.record import QARecord, to_json
 
@@ -410,10 +410,9 @@ def point_map_from_row(row: dict[str, Any], root: str | Path) -> np.ndarray | No
     if flipped:
         depth = flip_horizontal(depth)
     h, w = depth.shape
-    u = pixel_centre(np.arange(w, dtype=np.float32))[None, :]
-    v = pixel_centre(np.arange(h, dtype=np.float32))[:, None]
+    cols, rows = np.arange(w, dtype=np.float32)[None, :], np.arange(h, dtype=np.float32)[:, None]
     f32 = {k: np.float32(row[k]) for k in ("fx", "fy", "cx", "cy")}  # float32 throughout, as stored
-    return np.stack(unproject(u, v, depth, **f32), axis=-1)
+    return np.stack(unproject_pixel(cols, rows, depth, **f32), axis=-1)
 
 
 def answer_struct(row: dict[str, Any]) -> dict[str, Any]:

@@ -27,8 +27,11 @@ never pushes a box into observed free space.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
+from ..pinhole import project
 from ..scene import Camera
 from .boxes import hull_points
 
@@ -120,50 +123,89 @@ def symmetric_completion(
     silhouette: at the image border (truncated) or next to a nearer surface (occluded),
     the object may go on beyond it and its midpoint is not the centre.
     Returns (K, 3) world points (K may be 0); their z is that of the points they reflect.
+
+    Steps: silhouette ends (``_silhouette_ends``), reflection through the centre
+    (``_reflect``), the free-space test (``_free_space_keep``), the growth test.
     """
+    nothing = np.empty((0, 3))
     pts = np.asarray(points_world, dtype=np.float64)
+    is_own = _own_pixels(owner, owner_id, rows, cols, depth.shape[1])
+    if pts.shape[0] > max_points:  # the reflection only feeds a convex hull: a subsample does
+        step = int(np.ceil(pts.shape[0] / max_points))
+        pts, rows, cols = pts[::step], rows[::step], cols[::step]
+    xy = pts[:, :2]
+    if not np.isfinite(xy).all() or xy.shape[0] < 3:
+        return nothing
+    ends = _silhouette_ends(xy)
+    for k in ends:
+        z_k = float(pts[k] @ R_world_cam[:, 2])  # camera-frame depth of the point
+        if not _true_silhouette(depth, is_own, int(rows[k]), int(cols[k]), z_k, free_abs, free_rel):
+            return nothing
+    reflected = _reflect(pts, hull_points(xy) if outline_xy is None else outline_xy, ends)
+    keep = _free_space_keep(reflected, depth, camera, R_world_cam, max_contradicted, min_contradicted,
+                            free_abs, free_rel)
+    if keep is None:
+        return nothing
+    # A true completion adds a back half (a half disc becomes a disc); a small growth along
+    # the view is a slightly off-centre reflection of a footprint that was complete.
+    view = xy.mean(0)
+    view /= np.hypot(*view)
+    seen, added = xy @ view, reflected[keep, :2] @ view
+    if added.size == 0 or added.max() - seen.max() < min_growth * (seen.max() - seen.min()):
+        return nothing
+    return reflected[keep]
+
+
+def _own_pixels(owner: np.ndarray | None, owner_id: int, rows: np.ndarray, cols: np.ndarray,
+                width: int) -> Callable[[np.ndarray], np.ndarray]:
+    """flat (row-major) pixel indices -> bool, True for the object's own pixels: a look-up in
+    the owner map when there is one, else a binary search in the object's sorted pixels."""
     if owner is not None:
         owner_flat = owner.ravel()
 
         def is_own(flat: np.ndarray) -> np.ndarray:
             return owner_flat[flat] == owner_id
     else:
-        own_flat = np.sort(rows * depth.shape[1] + cols)
+        own_flat = np.sort(rows * width + cols)
 
         def is_own(flat: np.ndarray) -> np.ndarray:
             pos = np.minimum(np.searchsorted(own_flat, flat), own_flat.size - 1)
             return own_flat[pos] == flat
-    if pts.shape[0] > max_points:  # the reflection only feeds a convex hull: a subsample does
-        step = int(np.ceil(pts.shape[0] / max_points))
-        pts, rows, cols = pts[::step], rows[::step], cols[::step]
-    xy = pts[:, :2]
-    if not np.isfinite(xy).all() or xy.shape[0] < 3:
-        return np.empty((0, 3))
-    # Silhouette generators: the points of extreme azimuth seen from the camera (at the
-    # origin).  On a box showing two faces they are opposite corners (midpoint = centre); on
-    # a box showing one face they are that face's ends, and reflecting through its middle
-    # adds nothing.  On a disc they are the tangent points, whose midpoint lies r^2/D in
-    # front of the centre, so round outlines reflect through their fitted circle's centre.
+    return is_own
+
+
+def _silhouette_ends(xy: np.ndarray) -> tuple[int, int]:
+    """Indices of the silhouette generators: the points of extreme azimuth seen from the
+    camera (at the origin).  On a box showing two faces they are opposite corners (midpoint =
+    centre); on a box showing one face they are that face's ends, and reflecting through its
+    middle adds nothing.  On a disc they are the tangent points, whose midpoint lies r^2/D in
+    front of the centre, so round outlines reflect through their fitted circle's centre."""
     azimuth = np.arctan2(xy[:, 0], xy[:, 1])
-    ends = (int(azimuth.argmin()), int(azimuth.argmax()))
-    for k in ends:
-        z_k = float(pts[k] @ R_world_cam[:, 2])  # camera-frame depth of the point
-        if not _true_silhouette(depth, is_own, int(rows[k]), int(cols[k]), z_k, free_abs, free_rel):
-            return np.empty((0, 3))
-    hull = hull_points(xy) if outline_xy is None else outline_xy
+    return int(azimuth.argmin()), int(azimuth.argmax())
+
+
+def _reflect(pts: np.ndarray, hull: np.ndarray, ends: tuple[int, int]) -> np.ndarray:
+    """(N, 3) points reflected through the footprint's centre (the fitted disc's centre for a
+    round outline, else the midpoint of the silhouette ends); z unchanged."""
+    xy = pts[:, :2]
     disc = _disc_centre(hull, xy[ends[0]], xy[ends[1]])
     centre = 2.0 * disc if disc is not None else xy[ends[0]] + xy[ends[1]]  # twice the reflection centre
-    reflected = np.column_stack([centre[0] - xy[:, 0], centre[1] - xy[:, 1], pts[:, 2]])
+    return np.column_stack([centre[0] - xy[:, 0], centre[1] - xy[:, 1], pts[:, 2]])
 
-    # Free-space check in the image.
+
+def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R_world_cam: np.ndarray,
+                     max_contradicted: float, min_contradicted: int, free_abs: float,
+                     free_rel: float) -> np.ndarray | None:
+    """(N,) bool: the reflected points that are not seen through, or None when too many are
+    (the symmetry hypothesis is contradicted by the depth map as a whole)."""
     points_cam = reflected @ R_world_cam  # world -> camera (R is orthonormal)
     z = points_cam[:, 2]
     keep = np.ones(reflected.shape[0], bool)
     front = z > 1e-6
     u = np.full(z.shape, -1.0)
     v = np.full(z.shape, -1.0)
-    u[front] = camera.fx * points_cam[front, 0] / z[front] + camera.cx
-    v[front] = camera.fy * points_cam[front, 1] / z[front] + camera.cy
+    u[front], v[front] = project(points_cam[front, 0], points_cam[front, 1], z[front],
+                                 camera.fx, camera.fy, camera.cx, camera.cy)
     inside = front & (u >= 0) & (u < camera.width) & (v >= 0) & (v < camera.height)
     cols, rows = u[inside].astype(np.int64), v[inside].astype(np.int64)
     # Nearest observed depth in the 3x3 window: a reflected point on the object's own
@@ -184,14 +226,6 @@ def symmetric_completion(
     # image say nothing; the test is on the rest: seen through vs lying on what was seen.
     n_bad = int(seen_through.sum()) + int((~front).sum())
     if n_bad > max(min_contradicted, max_contradicted * (n_bad + int(confirmed.sum()))):
-        return np.empty((0, 3))
+        return None
     keep[np.flatnonzero(inside)[seen_through]] = False
-    keep &= front
-    # A true completion adds a back half (a half disc becomes a disc); a small growth along
-    # the view is a slightly off-centre reflection of a footprint that was complete.
-    view = xy.mean(0)
-    view /= np.hypot(*view)
-    seen, added = xy @ view, reflected[keep, :2] @ view
-    if added.size == 0 or added.max() - seen.max() < min_growth * (seen.max() - seen.min()):
-        return np.empty((0, 3))
-    return reflected[keep]
+    return keep & front

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pinhole import PIXEL_CENTRE, pixel_centre, pixel_rays
+from ..pinhole import unproject_pixel
 from ..scene import Camera, SceneError
 
 
@@ -37,15 +37,11 @@ def depth_to_point_map(depth: np.ndarray, camera: Camera) -> tuple[np.ndarray, n
     depth = check_depth(depth, camera)
     valid = valid_depth(depth)
     z = np.where(valid, depth, np.float32(np.nan))
-    # Broadcast per-column x/z and per-row y/z ratios instead of building a full meshgrid.
-    x_over_z, y_over_z = pixel_rays(pixel_centre(np.arange(camera.width, dtype=np.float64)),
-                                    pixel_centre(np.arange(camera.height, dtype=np.float64)),
-                                    camera.fx, camera.fy, camera.cx, camera.cy)
-    x_over_z, y_over_z = x_over_z.astype(np.float32), y_over_z.astype(np.float32)
     points_cam = np.empty(depth.shape + (3,), np.float32)
-    np.multiply(z, x_over_z[None, :], out=points_cam[..., 0])
-    np.multiply(z, y_over_z[:, None], out=points_cam[..., 1])
-    points_cam[..., 2] = z
+    # Broadcast a column of rows against a row of columns instead of building a full meshgrid.
+    x, y, _ = unproject_pixel(np.arange(camera.width)[None, :], np.arange(camera.height)[:, None], z,
+                              camera.fx, camera.fy, camera.cx, camera.cy)
+    points_cam[..., 0], points_cam[..., 1], points_cam[..., 2] = x, y, z
     return points_cam, valid
 
 
@@ -53,9 +49,5 @@ def unproject_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, camera: 
     """(N,) integer pixel rows/cols and (N,) z-depth -> (N, 3) float64 camera-frame points at pixel centres."""
     z = np.asarray(z, dtype=np.float64)
     out = np.empty((z.shape[0], 3), np.float64)
-    # pinhole.unproject's map, grouped as (col + (0.5 - cx)) * (z / fx): the bits every estimated
-    # box was computed with (regrouping moves the last digit of the estimates, e.g. 0.60281183940253[32] -> [3]).
-    out[:, 0] = (cols + (PIXEL_CENTRE - camera.cx)) * (z / camera.fx)
-    out[:, 1] = (rows + (PIXEL_CENTRE - camera.cy)) * (z / camera.fy)
-    out[:, 2] = z
+    out[:, 0], out[:, 1], out[:, 2] = unproject_pixel(cols, rows, z, camera.fx, camera.fy, camera.cx, camera.cy)
     return out

@@ -9,8 +9,5 @@ classes by :func:`~spatialforge.models.rgbd.register_auto_classes`, which the lo
 from ..extras import require
 
 require("eval", "spatialforge.models", modules=("torch", "transformers"))  # name the extra
-from .rgbd import register_auto_classes as _register_rgbd  # noqa: E402
 
-# Transitional: train/recipes.py loads RGB-D checkpoints with the Auto classes directly; until it
-# calls register_auto_classes() itself, importing the package still registers (idempotent).
-_register_rgbd()
+# Importing this package registers nothing with transformers (tests/models/test_models_init.py).

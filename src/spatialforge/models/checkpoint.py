@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
+from transformers.core_model_loading import revert_weight_conversion
 
 WEIGHTS_FILE = "model.safetensors"
 WEIGHTS_INDEX = "model.safetensors.index.json"
@@ -30,8 +32,6 @@ def saved_key_names(model: torch.nn.Module) -> dict[str, str]:
     Runs transformers' own save-time renaming (``revert_weight_conversion``) on placeholder
     tensors that carry each key's index, so the map is the inverse of what saving wrote.
     """
-    from transformers.core_model_loading import revert_weight_conversion
-
     keys = list(model.state_dict())
     saved = revert_weight_conversion(model, {k: torch.tensor(i) for i, k in enumerate(keys)})
     if len(saved) != len(keys) or any(t.ndim != 0 for t in saved.values()):
@@ -44,8 +44,6 @@ def saved_key_names(model: torch.nn.Module) -> dict[str, str]:
 
 def read_saved_weights(folder: str | Path) -> dict[str, torch.Tensor]:
     """All tensors of a ``save_pretrained`` folder (one ``model.safetensors`` or an index + shards)."""
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     if (folder / WEIGHTS_FILE).is_file():
         return load_file(folder / WEIGHTS_FILE, device="cpu")

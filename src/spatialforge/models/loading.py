@@ -9,12 +9,21 @@ assembles an image-only processor from the same files, so callers always get a r
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import ProcessorMixin
+from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModelForImageTextToText,
+    AutoProcessor,
+    AutoTokenizer,
+    ProcessorMixin,
+)
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 from transformers.models.qwen2_vl.processing_qwen2_vl import Qwen2VLProcessor
 
@@ -56,8 +65,6 @@ def _looks_like_local_path(name: str) -> bool:
 
 
 def _offline(local_files_only: bool | None) -> bool:
-    from huggingface_hub import constants
-
     return bool(local_files_only) or constants.HF_HUB_OFFLINE
 
 
@@ -69,8 +76,6 @@ def _check_source(path_or_id: str | os.PathLike, local_files_only: bool | None =
     if _looks_like_local_path(name):
         raise ModelLoadError(f"{name!r}: no such local model directory")
     if _offline(local_files_only):
-        from huggingface_hub import try_to_load_from_cache
-
         if not isinstance(try_to_load_from_cache(name, "config.json"), str):
             raise ModelLoadError(
                 f"{name!r} is not in the local Hugging Face cache and Hub access is off (local_files_only / "
@@ -92,10 +97,6 @@ def _load_error(name: str, err: Exception, what: str = "model") -> ModelLoadErro
 
 def _read_chat_template(src: str, local_files_only: bool | None) -> str | None:
     """The chat template stored beside a checkpoint (``chat_template.jinja`` or ``.json``)."""
-    import json
-
-    from huggingface_hub import hf_hub_download
-
     for fname in ("chat_template.jinja", "chat_template.json"):
         if Path(src).is_dir():
             p = Path(src) / fname
@@ -120,8 +121,6 @@ def load_processor(path_or_id: str | os.PathLike, *, local_files_only: bool | No
     ``AutoProcessor`` (and to the image processor in the fallback, e.g. ``max_pixels``).
     Raises :class:`ModelLoadError`.
     """
-    from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
-
     _register_rgbd()
     src = _check_source(path_or_id, local_files_only)
     lfo = {"local_files_only": local_files_only} if local_files_only is not None else {}
@@ -185,8 +184,6 @@ def load_vlm(
     ``dtype``: None means float32 on CPU and the checkpoint's own dtype ("auto") elsewhere.
     ``device``: None picks CUDA when present; "auto" shards over the visible GPUs (accelerate).
     """
-    from transformers import AutoModelForImageTextToText
-
     _register_rgbd()
     src = _check_source(path_or_id, local_files_only)
     device = str(device) if device is not None else default_device()
@@ -212,8 +209,8 @@ def load_vlm(
 
 
 def _register_rgbd() -> None:
-    """The RGB-D model types in the Auto classes before a load (deferred import: ``rgbd``
-    imports this module)."""
+    """The RGB-D model types in the Auto classes before a load (deferred import: a real cycle,
+    ``rgbd`` imports this module's processor helpers)."""
     from .rgbd import register_auto_classes
 
     register_auto_classes()

@@ -34,6 +34,7 @@ frame, metres), validity.  ``generate`` picks them up through ``get_image_featur
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import torch
@@ -521,8 +522,6 @@ def expose_on_transformers_module() -> None:
     reference-model copy for GRPO with beta > 0) must find them there. Importing TRL replaces
     ``sys.modules["transformers"]`` with a fresh lazy module, so the module object TRL holds can
     differ from ours: set the names on both (called again when a GRPO trainer is built)."""
-    import sys
-
     modules = [sys.modules.get("transformers"), getattr(sys.modules.get("trl.trainer.utils"), "transformers", None)]
     for module in {id(m): m for m in modules if m is not None}.values():
         for _, model_cls in VARIANTS.values():

@@ -31,8 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..pinhole import pixel_centre
+from ..datasets.parquet import point_map_from_row
+from ..errors import ConfigError
+from ..pinhole import nearest_index, unproject_pixel
 from ..scene import Camera
+from .loading import load_processor
 from .rgbd import MissingPointMapsError
 
 PointMapLike = Any  # see module docstring
@@ -58,7 +61,7 @@ def point_map_from_depth(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(H, W) z-depth in metres + intrinsics -> (points (H, W, 3) float32, valid (H, W) bool).
 
-    Unprojects every pixel centre (col + 0.5, row + 0.5) with ``Camera.unproject``; depth that
+    Unprojects every pixel centre with ``pinhole.unproject_pixel``; depth that
     is non-finite or <= 0 is invalid (its point is 0).  Give a ``camera`` or fx, fy, cx, cy.
     """
     depth = np.asarray(depth, dtype=np.float64)
@@ -73,10 +76,9 @@ def point_map_from_depth(
         raise ValueError(f"depth is {h}x{w} but the camera is {camera.height}x{camera.width}")
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(depth) & (depth > 0)
-    rows, cols = np.mgrid[0:h, 0:w]
-    uv = np.stack([pixel_centre(cols.ravel()), pixel_centre(rows.ravel())], 1)
-    points = camera.unproject(uv, np.where(valid, depth, 0.0).ravel()).reshape(h, w, 3)
-    return points.astype(np.float32), valid
+    z = np.where(valid, depth, 0.0)
+    x, y, _ = unproject_pixel(np.arange(w)[None, :], np.arange(h)[:, None], z, camera.fx, camera.fy, camera.cx, camera.cy)
+    return np.stack([x, y, z], axis=-1).astype(np.float32), valid
 
 
 def as_point_map(x: PointMapLike) -> tuple[np.ndarray, np.ndarray]:
@@ -107,11 +109,6 @@ def as_point_map(x: PointMapLike) -> tuple[np.ndarray, np.ndarray]:
     return np.where(valid[..., None], points, np.float32(0)).astype(np.float32), valid
 
 
-def _nearest_index(n_out: int, n_in: int) -> np.ndarray:
-    # Output pixel centre (j + 0.5) maps to input coordinate (j + 0.5) * n_in / n_out.
-    return np.minimum((pixel_centre(np.arange(n_out)) * (n_in / n_out)).astype(np.int64), n_in - 1)
-
-
 def _overlap(n_out: int, n_in: int) -> np.ndarray:
     """(n_out, n_in) length of overlap between output cell j and input cell i (in input pixels)."""
     edges = np.arange(n_out + 1) * (n_in / n_out)
@@ -135,7 +132,7 @@ def resize_point_map(
     if (hi, wi) == (ho, wo):
         return points, valid
     if mode == "nearest":
-        iy, ix = _nearest_index(ho, hi), _nearest_index(wo, wi)
+        iy, ix = nearest_index(ho, hi), nearest_index(wo, wi)
         return points[iy][:, ix], valid[iy][:, ix]
     ay, ax = _overlap(ho, hi), _overlap(wo, wi)
     v = valid.astype(np.float64)
@@ -199,8 +196,6 @@ class RGBDProcessor:
     @classmethod
     def from_pretrained(cls, path_or_id: str | os.PathLike, *, estimator: PointMapEstimator | None = None,
                         resize: str = "nearest", **kwargs: Any) -> "RGBDProcessor":  # fmt: skip
-        from .loading import load_processor
-
         return cls(load_processor(path_or_id, **kwargs), estimator=estimator, resize=resize)
 
     def __getattr__(self, name: str) -> Any:
@@ -289,8 +284,6 @@ def point_map_from_example(example: dict[str, Any], root: str | os.PathLike | No
     rel = [v for v in (example.get("depth_path"), example.get("point_map_path")) if v and not Path(v).is_absolute()]
     if rel and root is None:
         raise ValueError(f"the row references {rel[0]!r} relative to its dataset: give the dataset root folder")
-    from ..datasets.parquet import point_map_from_row
-
     return point_map_from_row(example, Path(root) if root is not None else Path("/"))
 
 
@@ -398,8 +391,6 @@ def add_point_maps_to_trainer(trainer: Any, estimator: PointMapEstimator | None 
         for name, ds in (("train", trainer.train_dataset), ("eval", trainer.eval_dataset)):
             missing = rows_without_depth(ds) if ds is not None and hasattr(ds, "column_names") else []
             if missing:
-                from ..errors import ConfigError
-
                 raise ConfigError(
                     f"data.{name}: {len(missing)} of {len(ds)} rows (e.g. row {missing[0]}) have no depth or point "
                     "map, which the RGB-D model needs: generate the data with depth, or give a point-map estimator"

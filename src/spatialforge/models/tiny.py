@@ -24,6 +24,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, trainers
+from tokenizers.models import BPE
+from transformers import (
+    GenerationConfig,
+    PaliGemmaConfig,
+    PaliGemmaForConditionalGeneration,
+    PaliGemmaProcessor,
+    PreTrainedTokenizerFast,
+    Qwen2_5_VLConfig,
+    Qwen2_5_VLForConditionalGeneration,
+)
+from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
 from ..errors import ConfigError
 from .loading import ImageOnlyQwen2_5_VLProcessor
@@ -128,9 +141,7 @@ def spatial_corpus(n: int = 400, seed: int = SEED) -> list[str]:
 
 def train_bpe_tokenizer(special_tokens: list[str], vocab_size: int = 1024, seed: int = SEED):
     """Byte-level BPE (``tokenizers.Tokenizer``) trained on :func:`spatial_corpus`."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
+    tok = Tokenizer(BPE())
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
@@ -181,8 +192,6 @@ def _build_cached(path: str | os.PathLike, params: dict[str, Any], build: Callab
 
 
 def _fast_tokenizer(tok, **special):
-    from transformers import PreTrainedTokenizerFast
-
     return PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=8192, **special)
 
 
@@ -195,9 +204,6 @@ def build_tiny_qwen2_5_vl(path: str | os.PathLike, *, force: bool = False) -> Pa
     params = {"builder": "qwen2_5_vl", "version": BUILD_VERSION, "seed": SEED}
 
     def build(out: Path) -> None:
-        from transformers import GenerationConfig, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
-        from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-
         tokenizer = _fast_tokenizer(
             train_bpe_tokenizer(QWEN_SPECIAL_TOKENS), eos_token="<|im_end|>", pad_token="<|endoftext|>"
         )
@@ -243,14 +249,6 @@ def build_tiny_paligemma(path: str | os.PathLike, *, image_size: int = 28, force
     params = {"builder": "paligemma2", "version": BUILD_VERSION, "seed": SEED, "image_size": image_size}
 
     def build(out: Path) -> None:
-        from transformers import (
-            GenerationConfig,
-            PaliGemmaConfig,
-            PaliGemmaForConditionalGeneration,
-            PaliGemmaProcessor,
-        )
-        from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
-
         tokenizer = _fast_tokenizer(
             train_bpe_tokenizer(PALIGEMMA_SPECIAL_TOKENS),
             pad_token="<pad>", eos_token="<eos>", bos_token="<bos>", unk_token="<unk>",

@@ -18,6 +18,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..pinhole import unproject_pixel
 
 KINDS = ("photo_filter", "geometry", "tagging", "detection", "segmentation")
 
@@ -154,8 +155,6 @@ def intrinsics_from_fov(width: int, height: int, hfov_deg: float) -> np.ndarray:
 def unproject_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
     """(H, W, 3) camera-frame points of a z-depth map, rays through pixel centres."""
     H, W = depth.shape
-    u = np.arange(W, dtype=np.float64) + 0.5
-    v = np.arange(H, dtype=np.float64) + 0.5
-    x = (u[None, :] - K[0, 2]) / K[0, 0] * depth
-    y = (v[:, None] - K[1, 2]) / K[1, 1] * depth
+    x, y, _ = unproject_pixel(np.arange(W, dtype=np.float64)[None, :], np.arange(H, dtype=np.float64)[:, None],
+                              depth, K[0, 0], K[1, 1], K[0, 2], K[1, 2])
     return np.stack([x, y, depth.astype(np.float64)], axis=-1).astype(np.float32)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets.pipeline import generate_dataset
 from ..errors import DataError
 from ..geometry.estimate import GeometryConfig, estimate_scene
 from ..files import write_depth, write_image, write_instance_mask
@@ -173,8 +174,6 @@ def generate_from_images(images: str | Path, perception: str | Path | Perception
     """``generate --source images``: perceive into ``out/perceived``, then generate the dataset
     from those scenes exactly as ``--source folder`` does.  Images the perception skipped are
     listed in the dataset manifest's ``skipped`` as ``perceive/<file>`` with the reason."""
-    from ..datasets import generate_dataset
-
     out = Path(out)
     perceived = out / "perceived"
     before = _stored_params(perceived / "manifest.json")

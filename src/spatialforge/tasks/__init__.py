@@ -14,7 +14,7 @@ multiple-choice and true/false formats; see ``docs/tasks.md``.
 from .record import EVAL_TYPES, FORMATS, QARecord
 from .registry import DEFAULT_RATIOS, LEVELS, TASKS, Task, get_task, register_task
 # register the tasks, in this order (the registry order is part of the sampling, so of the output bytes)
-from . import level0, orientation, size, localization, direction, distance, comparison  # noqa: F401
+from . import point_query, depth_order, orientation, size, localization, direction, distance, comparison  # noqa: F401
 from . import perspective, counting, problem_solving  # noqa: F401
 from .engine import GenerationResult, generate_qa, stable_hash
 from .plan import Plan, RealiseError, Skip, Stream

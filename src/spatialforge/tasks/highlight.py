@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..mirror import mirror_box2d
+from ..pinhole import project
 from ..scene import snap_pixel
 from .thresholds import HIGHLIGHT_MAX_COVERED, HIGHLIGHT_MIN_SIDE, MIN_DEPTH
 
@@ -83,8 +84,7 @@ def _raw_box(scene: "Scene", i: int) -> tuple[float, float, float, float] | None
         z = pts[:, 2]
         if not np.all(z > MIN_DEPTH):
             return None  # a corner behind (or at) the camera: the projection is not a box
-        u = cam.fx * pts[:, 0] / z + cam.cx
-        v = cam.fy * pts[:, 1] / z + cam.cy
+        u, v = project(pts[:, 0], pts[:, 1], z, cam.fx, cam.fy, cam.cx, cam.cy)
         x0, x1, y0, y1 = (snap_pixel(float(a)) for a in (u.min(), u.max(), v.min(), v.max()))
     x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(W)), min(y1, float(H))
     side = min_side(W)

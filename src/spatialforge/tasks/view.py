@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mirror import mirror_col
-from ..pinhole import pixel_centre, unproject
+from ..pinhole import unproject_pixel
 from . import thresholds
 from .highlight import Highlight
 from .pixel_sampling import sample_valid, valid_index
@@ -173,7 +173,7 @@ class SceneView:
 
     def unproject(self, col: int, row: int, z: float) -> tuple[float, float, float]:
         """Camera-frame point of pixel [row, col]'s centre at z-depth ``z``."""
-        return unproject(pixel_centre(col), pixel_centre(row), z, self.fx, self.fy, self.ppx, self.ppy)
+        return unproject_pixel(col, row, z, self.fx, self.fy, self.ppx, self.ppy)
 
     # ------------------------------------------------------------------ helpers
     def ref(self, i: int) -> str:

@@ -14,6 +14,7 @@ from ..extras import require
 require("train", "spatialforge.train")  # name the extra, not just the missing module
 from trl import GRPOConfig  # noqa: E402
 
+from ..models.pointmap import PointBranchSettings
 from ..prompts import PROMPT_STYLES
 from .consistency import CONSISTENCY_MODES
 from .sampler import check_pair_batching
@@ -134,8 +135,6 @@ class ModelConfig:
         if not self.name_or_path:
             raise ValueError("model.name_or_path is required (a hub id or a local checkpoint folder)")
         if self.rgbd is not None:
-            from ..models.pointmap import PointBranchSettings
-
             if not isinstance(self.rgbd, dict):
                 raise ValueError(f"model.rgbd must be a mapping of point-branch settings (or {{}}), got {self.rgbd!r}")
             try:

@@ -21,9 +21,17 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import datasets as hf_datasets
+import pyarrow.compute as pc
+from datasets import concatenate_datasets
+
 from ..datasets.export import completion_text
+from ..datasets.parquet import load_hf_dataset, shard_paths
 from ..errors import ConfigError, DataError
+from ..models.rgbd import base_model_type
+from ..models.rgbd_processor import POINT_MAP_COLUMNS, absolute_file_paths
 from ..prompts import format_prompt
+from ..tasks import DEFAULT_RATIOS  # importing the package registers the tasks
 
 REWARD_COLUMNS = ("id", "pair_id", "view", "task", "format", "eval_type", "question", "answer", "answer_struct",
                   "choices")
@@ -41,15 +49,11 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None, *, single_
     several images stay an ``images`` column when ``single_image`` is None (the model takes
     several images per row: TRL's SFT collator puts one image placeholder per image); else
     ``single_image`` is the reason the model cannot, and the first such row is a ``ConfigError``."""
-    import datasets
-
-    from ..datasets.parquet import load_hf_dataset, shard_paths
-
     p = Path(path).expanduser()
     if p.is_dir() and shard_paths(p):
         ds = load_hf_dataset(p)
     elif p.is_dir() and (p / "dataset_info.json").is_file():
-        ds = datasets.load_from_disk(str(p))
+        ds = hf_datasets.load_from_disk(str(p))
     else:
         files = sorted(glob.glob(str(p))) if any(c in str(p) for c in "*?[") else ([str(p)] if p.is_file() else [])
         if p.is_dir():
@@ -59,7 +63,7 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None, *, single_
                 f"{path}: not a dataset folder (data/shard-*.parquet or save_to_disk) and no Parquet/JSON files match"
             )
         kind = "parquet" if files[0].endswith(".parquet") else "json"
-        ds = datasets.load_dataset(kind, data_files=files, split="train")
+        ds = hf_datasets.load_dataset(kind, data_files=files, split="train")
     missing = [c for c in REQUIRED_COLUMNS if c not in ds.column_names]
     if "image" in missing and "images" in ds.column_names:
         missing.remove("image")
@@ -70,8 +74,6 @@ def load_qa_dataset(path: str | Path, max_samples: int | None = None, *, single_
     if max_samples is not None and len(ds) > max_samples:
         ds = ds.select(range(max_samples))
     if "depth_path" in ds.column_names or "point_map_path" in ds.column_names:  # RGB-D models read these files
-        from ..models.rgbd_processor import absolute_file_paths
-
         ds = absolute_file_paths(ds, p)
     return ds
 
@@ -80,8 +82,6 @@ def _check_image_counts(ds, path, single_image: str | None) -> bool:
     """True when every row of the ``images`` column holds exactly one image.  A row without an
     image is a ``DataError``; a row with several is a ``ConfigError`` when ``single_image`` (the
     reason the model takes one image per row) is set: never silently drop the extra images."""
-    import pyarrow.compute as pc
-
     counts = pc.list_value_length(ds.data.column("images")).to_pylist()
     empty = [i for i, n in enumerate(counts) if not n]
     if empty:
@@ -96,8 +96,6 @@ def _check_image_counts(ds, path, single_image: str | None) -> bool:
 
 def single_image_reason(model: Any) -> str | None:
     """Why ``model`` trains on one image per row (None: it takes several, e.g. Qwen2.5-VL)."""
-    from ..models.rgbd import base_model_type
-
     if getattr(model.config, "point_branch", None) is not None:
         return "RGB-D models read one depth / point map per row, so they train on one image per row"
     if base_model_type(model.config) == "paligemma":
@@ -181,9 +179,7 @@ def to_grpo_dataset(ds, prompt: str = "think"):
         return {"prompt": [{"role": "user", "content": format_prompt(prompt, question)}]}
 
     ds = ds.map(convert, input_columns=["question"])
-    from ..models.rgbd_processor import POINT_MAP_COLUMNS  # depth columns, read for RGB-D models
-
-    return _keep(ds, ("prompt", "image", "images", *REWARD_COLUMNS, *POINT_MAP_COLUMNS))
+    return _keep(ds, ("prompt", "image", "images", *REWARD_COLUMNS, *POINT_MAP_COLUMNS))  # depth columns: for RGB-D models
 
 
 def to_sft_dataset(ds, prompt: str = "think"):
@@ -205,8 +201,6 @@ def to_sft_dataset(ds, prompt: str = "think"):
 
     cols = ["question", "answer", "reasoning"] if has_reasoning else ["question", "answer"]
     ds = ds.map(convert, input_columns=cols)
-    from ..models.rgbd_processor import POINT_MAP_COLUMNS  # depth columns, read by RGB-D models' collator
-
     return _keep(ds, ("prompt", "completion", "image", "images", *POINT_MAP_COLUMNS))
 
 
@@ -218,8 +212,6 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     (RGB-D training), a ``no_depth`` column marks the general rows: the RGB-D collator gives
     them an all-invalid point map (or the estimator's, when one is given).
     """
-    from datasets import concatenate_datasets
-
     n = round(len(spatial) * ratio)
     if n == 0 or len(general) == 0:
         return spatial
@@ -229,8 +221,6 @@ def mix_general(spatial, general, ratio: float = 1 / 7, seed: int = 0):
     general = general.select(idx)
     if "images" in spatial.column_names or "images" in general.column_names:  # multi-image rows on either side
         spatial, general = _image_lists(spatial), _image_lists(general)
-    from ..models.rgbd_processor import POINT_MAP_COLUMNS
-
     if any(c in spatial.column_names for c in POINT_MAP_COLUMNS):  # RGB-D rows: general rows have no depth
         spatial = spatial.add_column("no_depth", [False] * len(spatial))
         general = general.add_column("no_depth", [True] * len(general))
@@ -257,9 +247,6 @@ def task_ratios(spec: dict[str, float] | str) -> dict[str, float]:
         return dict(spec)
     if spec != "hispatial":
         raise ValueError(f"task_ratios must be 'hispatial' or a mapping, got {spec!r}")
-    from .. import tasks  # noqa: F401  (registers the tasks)
-    from ..tasks.registry import DEFAULT_RATIOS
-
     if not DEFAULT_RATIOS:
         raise ValueError("no task is registered in spatialforge.tasks; give task_ratios as a mapping")
     return dict(DEFAULT_RATIOS)

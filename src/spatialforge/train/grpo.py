@@ -33,22 +33,26 @@ from typing import Any
 
 import torch
 from accelerate.utils import gather_object
+from datasets import IterableDataset
 from trl import GRPOTrainer
 
 from ..errors import ConfigError
+from ..models.loading import pad_left_for_generation
 from ..models.rgbd import expose_on_transformers_module
+from ..rewards.combine import build_rewards
+from ..rewards.format import completion_to_text
 from .agreement import agreement_shares, parse_inputs
 from .config import SpatialGRPOConfig
 from .consistency import GroupLayout, ModeResult, group_layout, mode_advantages
+from .data import prepare_datasets
 from .grpo_inputs import GRPOInputsMixin, check_rgbd_vllm
+from .recipes import model_and_processor
 from .resume import ResumeWeightsMixin
 from .sampler import PairRepeatSampler, check_pair_batching, find_pairs
 
 
 def dataset_pairs(dataset, what: str = "train_dataset") -> list[tuple[int, int]]:
     """(original, mirrored) row pairs of a map-style dataset with ``pair_id`` and ``view`` columns."""
-    from datasets import IterableDataset
-
     if isinstance(dataset, IterableDataset):
         raise ValueError(
             f"pair_sampling needs a map-style {what} (an IterableDataset cannot be indexed by pairs); "
@@ -85,8 +89,6 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
         if not isinstance(args, SpatialGRPOConfig):
             raise TypeError(f"args must be a SpatialGRPOConfig, got {type(args).__name__}")
         if reward_funcs is None:
-            from ..rewards.combine import build_rewards
-
             reward_funcs, weights = build_rewards(
                 args.answer_reward, args.semantic_model, args.format_weight, args.semantic_weight
             )
@@ -98,8 +100,6 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
         check_rgbd_vllm(model, args)
         expose_on_transformers_module()  # TRL's reference copy looks the RGB-D class up by name
         if kwargs.get("processing_class") is not None:  # TRL pads left only the processors it loads itself
-            from ..models.loading import pad_left_for_generation
-
             pad_left_for_generation(kwargs["processing_class"])
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, **kwargs)
         self._answer_index = None
@@ -170,8 +170,6 @@ class SpatialGRPOTrainer(ResumeWeightsMixin, GRPOInputsMixin, GRPOTrainer):
     def _consistency(self, rewards_per_func: torch.Tensor, layout: GroupLayout, inputs, completions,
                      mode: str) -> None:
         """The mode's advantages (kept for training) and the ``consistency/`` metrics."""
-        from ..rewards.format import completion_to_text
-
         args, k = self.args, self._answer_index
         weights = self.reward_weights.to(rewards_per_func.device)
         total = (rewards_per_func * weights.unsqueeze(0)).nansum(dim=1)  # TRL's r = sum_k w_k r_k
@@ -228,9 +226,6 @@ def build_grpo_trainer(recipe, model: Any = None, processor: Any = None, reward_
                        callbacks: list | None = None, point_map_estimator: Any = None) -> SpatialGRPOTrainer:
     """A :class:`SpatialGRPOTrainer` for a grpo :class:`~spatialforge.train.recipes.Recipe`
     (``point_map_estimator``: image -> point map, for RGB-D models on rows without depth)."""
-    from .data import prepare_datasets
-    from .recipes import model_and_processor
-
     if recipe.kind != "grpo":
         raise ValueError(f"build_grpo_trainer needs a grpo recipe, got kind={recipe.kind!r}")
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it

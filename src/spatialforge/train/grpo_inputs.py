@@ -27,6 +27,8 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..models.rgbd import takes_point_maps
+from ..models.rgbd_processor import RGBDProcessor, _flatten, point_map_from_example, rows_without_depth
 
 
 class _GenerationProcessorMixin:
@@ -40,8 +42,6 @@ class _GenerationProcessorMixin:
         if suffix is None and "token_type_ids" in out:
             out.pop("labels", None)  # PaliGemma's backward-compatibility labels (prompt only here)
         if self._pending_point_maps is not None and images is not None:
-            from ..models.rgbd_processor import RGBDProcessor, _flatten
-
             flat = _flatten(images)
             if len(flat) != len(self._pending_point_maps):
                 raise RuntimeError(f"{len(flat)} images but {len(self._pending_point_maps)} point maps in this batch")
@@ -77,15 +77,11 @@ def split_point_maps(point_maps: torch.Tensor, image_grid_thw: torch.Tensor | No
 
 
 def _row_point_map(row: dict[str, Any]):
-    from ..models.rgbd_processor import point_map_from_example
-
     return point_map_from_example(row, None)  # dataset paths were made absolute when loading
 
 
 def check_rgbd_vllm(model: Any, args: Any) -> None:
     """Before TRL starts vLLM: its rollouts cannot pass point maps to an RGB-D model."""
-    from ..models.rgbd import takes_point_maps
-
     if takes_point_maps(model) and getattr(args, "use_vllm", False):
         raise ConfigError("training.use_vllm: vLLM rollouts cannot pass point maps to an RGB-D model; set "
                           "training.use_vllm=false (generation then runs in the trainer)")
@@ -93,8 +89,6 @@ def check_rgbd_vllm(model: Any, args: Any) -> None:
 
 def check_rgbd_data(trainer: Any, estimator: Any = None) -> None:
     """Fail at start-up, with the fix, where rows without depth would fail when first drawn."""
-    from ..models.rgbd_processor import rows_without_depth
-
     if estimator is not None:
         return
     for name, ds in (("train_dataset", trainer.train_dataset), ("eval_dataset", trainer.eval_dataset)):
@@ -114,8 +108,6 @@ class GRPOInputsMixin:
     _loss_point_maps: list | None = None
 
     def _setup_inputs(self, estimator: Any = None) -> None:
-        from ..models.rgbd import takes_point_maps
-
         self.processing_class = generation_processor(self.processing_class)
         self._rgbd = takes_point_maps(self.model)
         self._merge = int(getattr(self.processing_class.image_processor, "merge_size", 1) or 1)

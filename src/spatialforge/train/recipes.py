@@ -22,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from transformers import AutoConfig, AutoModelForImageTextToText
+from trl import SFTConfig
 
+from ..checks import data_path, model_source
 from ..errors import ConfigError
-from .config import DataConfig, LoraOptions, ModelConfig
+from ..models.loading import load_processor
+from ..models.rgbd import RGBD_MODEL_TYPES, base_model_type, from_base, register_auto_classes
+from ..models.tiny import PALIGEMMA_CHAT_TEMPLATE, resolve_model_path
+from .config import DataConfig, LoraOptions, ModelConfig, SpatialGRPOConfig
 
 RECIPE_KINDS = ("sft", "grpo")
 _SECTIONS = ("kind", "model", "data", "lora", "training")
@@ -56,14 +62,7 @@ class Recipe:
         for key in _NO_STRATEGIES:  # YAML reads a bare `no` as False
             if kw.get(key) is False:
                 kw[key] = "none" if key == "report_to" else "no"
-        if self.kind == "grpo":
-            from .config import SpatialGRPOConfig
-
-            cls = SpatialGRPOConfig
-        else:
-            from trl import SFTConfig
-
-            cls = SFTConfig
+        cls = SpatialGRPOConfig if self.kind == "grpo" else SFTConfig
         try:
             return cls(**kw)
         except TypeError as e:
@@ -151,8 +150,6 @@ def validate_recipe(recipe: Recipe) -> Recipe:
 
     A hub id must be cached or known to the hub (one short request); ``tiny:`` models are built
     on first use. Raises :class:`~spatialforge.errors.ConfigError` naming the recipe key."""
-    from ..checks import data_path, model_source
-
     for key, name in (("model.name_or_path", recipe.model.name_or_path), ("model.processor", recipe.model.processor)):
         if name and not str(name).startswith("tiny:"):
             model_source(str(name), key)
@@ -167,17 +164,11 @@ def load_model_and_processor(model_cfg: ModelConfig):
 
     Call after building the training arguments, so DeepSpeed ZeRO-3 can shard at load time.
     """
-    from transformers import AutoModelForImageTextToText
-
-    from ..models.loading import load_processor
-    from ..models.tiny import resolve_model_path
-
+    register_auto_classes()  # an RGB-D checkpoint loads through the Auto classes below
     name = resolve_model_path(model_cfg.name_or_path)
     kw = model_cfg.load_kwargs()
     if model_cfg.rgbd is not None and not _is_rgbd_checkpoint(name, model_cfg.trust_remote_code):
-        from ..models.rgbd import from_base  # the base weights as they are, plus the new point branch
-
-        model = from_base(name, dtype=model_cfg.dtype, device="cpu", **model_cfg.rgbd)
+        model = from_base(name, dtype=model_cfg.dtype, device="cpu", **model_cfg.rgbd)  # base weights + a new point branch
     else:
         model = AutoModelForImageTextToText.from_pretrained(name, **kw)
     processor = load_processor(resolve_model_path(model_cfg.processor or name),
@@ -187,10 +178,7 @@ def load_model_and_processor(model_cfg: ModelConfig):
 
 
 def _is_rgbd_checkpoint(name: str, trust_remote_code: bool = False) -> bool:
-    from transformers import AutoConfig
-
-    from ..models.rgbd import RGBD_MODEL_TYPES
-
+    register_auto_classes()  # AutoConfig must know the RGB-D model types to read their config
     return AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code).model_type in RGBD_MODEL_TYPES
 
 
@@ -200,9 +188,6 @@ def model_and_processor(model_cfg: ModelConfig, model: Any = None, processor: An
         model, loaded = load_model_and_processor(model_cfg)
         processor = processor or loaded
     if processor is None:
-        from ..models.loading import load_processor
-        from ..models.tiny import resolve_model_path
-
         processor = load_processor(resolve_model_path(model_cfg.processor or model_cfg.name_or_path))
     return model, processor
 
@@ -210,21 +195,17 @@ def model_and_processor(model_cfg: ModelConfig, model: Any = None, processor: An
 def ensure_chat_template(processor, config) -> None:
     """PaliGemma checkpoints ship no chat template, which TRL's conversational data needs:
     give them the minimal one of :mod:`spatialforge.models.tiny` (image tokens, then the text)."""
-    from ..models.rgbd import base_model_type  # RGB-D PaliGemma checkpoints too
-
-    if getattr(processor, "chat_template", None) or base_model_type(config) != "paligemma":
+    if getattr(processor, "chat_template", None) or base_model_type(config) != "paligemma":  # RGB-D ones too
         return
-    from ..models.tiny import PALIGEMMA_CHAT_TEMPLATE
-
     processor.chat_template = PALIGEMMA_CHAT_TEMPLATE
 
 
 def run_recipe(recipe: Recipe):
     """Train with a recipe; returns the trainer (its ``state.log_history`` holds the metrics)."""
     if recipe.kind == "sft":
-        from .sft import run_sft
+        from .sft import run_sft  # deferred: a real cycle, sft.py and grpo.py import this module
 
         return run_sft(recipe)
-    from .grpo import run_grpo
+    from .grpo import run_grpo  # deferred: as above
 
     return run_grpo(recipe)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from transformers.trainer import _is_peft_model
+
+from ..models.checkpoint import has_saved_weights, load_saved_weights
+
 
 class ResumeWeightsMixin:
     """Put first in the bases of a ``transformers.Trainer`` subclass."""
 
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model: Any = None) -> None:
-        from transformers.trainer import _is_peft_model
-
-        from ..models.checkpoint import has_saved_weights, load_saved_weights
-
         target = self.model if model is None else model
         if self.is_fsdp_enabled or _is_peft_model(target) or not has_saved_weights(resume_from_checkpoint):
             return super()._load_from_checkpoint(resume_from_checkpoint, model)

@@ -14,7 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from trl import SFTTrainer
+from trl.data_utils import prepare_multimodal_messages
 
+from ..models.rgbd import base_model_type
+from ..models.rgbd_processor import add_point_maps_to_trainer
+from ..rewards.format import completion_to_text
 from .data import prepare_datasets, single_image_reason
 from .recipes import Recipe, model_and_processor
 from .resume import ResumeWeightsMixin
@@ -36,10 +40,6 @@ class PrefixLMCollator:
         self.max_length = max_length
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
-        from trl.data_utils import prepare_multimodal_messages
-
-        from ..rewards.format import completion_to_text
-
         prompts, answers, images = [], [], []
         for ex in examples:
             imgs = ex["images"] if "images" in ex else [ex["image"]]
@@ -64,10 +64,8 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
     args = recipe.training_args()  # before loading the model: DeepSpeed ZeRO-3 init needs it
     model, processor = model_and_processor(recipe.model, model, processor)
     train, evald = prepare_datasets(recipe.data, "sft", single_image=single_image_reason(model))
-    from ..models.rgbd import base_model_type  # an RGB-D PaliGemma is a prefix-LM too
-
     collator = None
-    if base_model_type(model.config) == "paligemma":
+    if base_model_type(model.config) == "paligemma":  # an RGB-D PaliGemma is a prefix-LM too
         collator = PrefixLMCollator(processor, args.max_length)
         args.remove_unused_columns = False
     trainer = SpatialSFTTrainer(
@@ -81,8 +79,6 @@ def build_sft_trainer(recipe: Recipe, model: Any = None, processor: Any = None, 
         callbacks=callbacks,
     )
     if getattr(model.config, "point_branch", None) is not None:  # RGB-D model (models/rgbd.py): add point maps
-        from ..models.rgbd_processor import add_point_maps_to_trainer
-
         add_point_maps_to_trainer(trainer, point_map_estimator)
     return trainer
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import ConfigError, DataError
 from ..pinhole import pixel_centre
@@ -59,8 +62,6 @@ def draw_record(image, scene: Scene, object_ids: Sequence[int], pixels: Sequence
 
     ``scene`` must be the record's view (``view_scene``), so boxes match the pixels.
     """
-    from PIL import ImageDraw, ImageFont
-
     im = image.convert("RGB").copy()
     d = ImageDraw.Draw(im)
     lw = max(1, round(im.width / 320))
@@ -182,9 +183,6 @@ def _summary_html(root: Path, n_rows: int) -> str:
 
 
 def read_rows(root: Path) -> list[dict]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if not root.is_dir():
         raise DataError(f"{root}: not a folder (expected a dataset folder written by `spatialforge generate`)")
     rows = []
@@ -204,8 +202,6 @@ def read_rows(root: Path) -> list[dict]:
 def build_show_page(root: str | Path, num: int = 24, out: str | Path | None = None, *, seed: int = 0,
                     max_width: int = 512) -> Path:
     """Write the HTML page (default ``root/show.html``) and return its path."""
-    from PIL import Image
-
     root = Path(root)
     out = Path(out) if out is not None else root / "show.html"
     if out.is_dir():

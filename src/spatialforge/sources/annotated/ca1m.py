@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import tarfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -154,19 +155,13 @@ def _read_tar(path: Path) -> Iterator[FrameRef]:
                         yield ref(prefix, group)
                     prefix, group = p, {}
                 group[key] = tf.extractfile(m).read()
-    except (tarfile.TarError, EOFError, OSError, zlib_error()) as e:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         yield FrameRef(f"ca1m-{path.stem}-truncated",
                        error=f"{path}: truncated or unreadable tar after {count} frames ({e}); "
                              "the frame being read when it ended is not ingested")
         return
     if prefix is not None and not prefix.endswith("/world"):
         yield ref(prefix, group)
-
-
-def zlib_error():
-    import zlib
-
-    return zlib.error
 
 
 @register("ca1m")

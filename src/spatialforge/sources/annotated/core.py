@@ -9,6 +9,7 @@ right made horizontal), so no dataset pose ever reaches a record except through 
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -17,11 +18,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from ...errors import ConfigError, DataError
 from ...files import write_depth, write_image
 from ...manifest import RunManifest
+from ...pinhole import nearest_index, project
 from ...scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
+from .labelling import label_scene, load_detections
 
 VERTICAL_TOLERANCE_DEG = 5.0  # a box axis within this of gravity is taken as its height axis
 MIN_DEPTH = 0.05  # metres; corners nearer than this are "behind the camera" for projection
@@ -134,7 +138,7 @@ def in_view(center_cam, ext, K, hw, depth) -> bool:
     z = center_cam[2]
     if z <= MIN_DEPTH:
         return False
-    u, v = fx * center_cam[0] / z + cx, fy * center_cam[1] / z + cy
+    u, v = project(center_cam[0], center_cam[1], z, fx, fy, cx, cy)
     if not (0 <= u < W and 0 <= v < H):
         return False
     if depth is None:
@@ -218,8 +222,7 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
     per scene id that names generic ("object") boxes (``labelling.py``).  ``exclude``: a
     ``decontam.Exclusion``; frames of its benchmark scenes are not read, and are listed in
     the manifest's ``stats["excluded"]``."""
-    from . import READERS
-    from .labelling import label_scene, load_detections
+    from . import READERS  # deferred: the package __init__ imports this module, then registers the readers
 
     if name not in READERS:
         raise ConfigError(f"unknown dataset {name!r}; known: {', '.join(sorted(READERS))}")
@@ -292,10 +295,6 @@ def _write(out: Path, scene: Scene, frame: Frame) -> None:
 
 def decode_png(data: bytes, where: str, mode: str | None = None) -> np.ndarray:
     """Pixels of an encoded image (PNG, JPEG, ...) or a ``DataError`` naming ``where``."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as im:
             if mode == "RGB":
@@ -321,6 +320,4 @@ def resize_nearest(depth: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     H, W = hw
     if (h, w) == (H, W):
         return depth
-    rows = np.minimum(((np.arange(H) + 0.5) * h / H).astype(int), h - 1)
-    cols = np.minimum(((np.arange(W) + 0.5) * w / W).astype(int), w - 1)
-    return depth[rows][:, cols]
+    return depth[nearest_index(H, h)][:, nearest_index(W, w)]

@@ -32,6 +32,8 @@ from typing import Iterator
 import numpy as np
 
 from ...errors import ConfigError, DataError
+from ...extras import require
+from ...pinhole import pixel_centre, pixel_rays
 from . import register
 from .core import Frame, FrameRef, RawObject, finite, rotation, scene_id
 
@@ -49,10 +51,8 @@ BOX = "_detail/mesh/metadata_semantic_instance_bounding_box_object_aligned_2d_{}
 
 def h5(path: Path, where: str) -> np.ndarray:
     """The ``dataset`` array of a Hypersim HDF5 file, or ``DataError``."""
-    from ...extras import require
-
     require("ingest", "spatialforge ingest hypersim")
-    import h5py
+    import h5py  # heavy optional dependency (the ingest extra)
 
     if not path.is_file():
         raise DataError(f"{where}: missing {path.name}")
@@ -110,8 +110,7 @@ def planar_depth(dist: np.ndarray, K, where: str) -> np.ndarray:
         r, c = np.argwhere(bad)[0]
         raise DataError(f"{where}: depth_meters has {int(bad.sum())} infinite or negative distances "
                         f"(first at row {r}, col {c}: {dist[r, c]})")
-    x = (np.arange(W) + 0.5 - cx) / fx
-    y = (np.arange(H) + 0.5 - cy) / fy
+    x, y = pixel_rays(pixel_centre(np.arange(W)), pixel_centre(np.arange(H)), fx, fy, cx, cy)
     norm = np.sqrt(1.0 + x[None, :] ** 2 + y[:, None] ** 2)
     return np.nan_to_num(dist / norm, nan=0.0).astype(np.float32)
 

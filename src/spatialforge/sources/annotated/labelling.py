@@ -12,6 +12,7 @@ backends' output).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,6 @@ def label_scene(scene: Scene, detections: list[dict], min_iou: float = MIN_IOU) 
         record[str(o.id)] = {"label": det["label"], "iou": round(float(iou[r, c]), 4), "score": det.get("score")}
         if o.category in GENERIC:
             renamed[o.id] = det["label"].strip()
-    from dataclasses import replace
-
     meta = dict(scene.metadata, labelling=record)
     out = scene.with_objects(replace(o, category=renamed.get(o.id, o.category)) for o in scene.objects)
     return replace(out, metadata=meta)

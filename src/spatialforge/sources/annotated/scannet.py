@@ -24,6 +24,7 @@ from typing import Iterator
 import numpy as np
 
 from ...errors import ConfigError, DataError
+from ...pinhole import pixel_centre, pixel_rays, project
 from . import register
 from .core import Frame, FrameRef, RawObject, decode_png, finite, in_view, scene_id
 
@@ -92,8 +93,8 @@ def resample_depth(depth: np.ndarray, K_d: np.ndarray, K_c: np.ndarray, hw: tupl
     """Depth registered to the colour camera, resampled to its pixels through both intrinsics
     (nearest; pixels that fall outside the depth image get 0 = invalid)."""
     H, W = hw
-    u = (np.arange(W) + 0.5 - K_c[0, 2]) / K_c[0, 0] * K_d[0, 0] + K_d[0, 2]
-    v = (np.arange(H) + 0.5 - K_c[1, 2]) / K_c[1, 1] * K_d[1, 1] + K_d[1, 2]
+    rx, ry = pixel_rays(pixel_centre(np.arange(W)), pixel_centre(np.arange(H)), K_c[0, 0], K_c[1, 1], K_c[0, 2], K_c[1, 2])
+    u, v = project(rx, ry, 1.0, K_d[0, 0], K_d[1, 1], K_d[0, 2], K_d[1, 2])
     cols, rows = np.floor(u).astype(int), np.floor(v).astype(int)
     ok_c = (cols >= 0) & (cols < depth.shape[1])
     ok_r = (rows >= 0) & (rows < depth.shape[0])

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
 
 from ...files import write_depth, write_image, write_instance_mask
 from ...manifest import RunManifest
+from ...pinhole import pixel_centre
 from ...scene import Camera, MaskRLE, Object3D, Scene, SceneError
 from .catalog import scene_shape
 from .layout import Layout, LayoutError, references, sample_layout
@@ -93,7 +96,7 @@ def _occlusion_truncation(sr, camera: Camera, ids: np.ndarray, layout: Layout) -
             sx, sy = math.floor(lo[i, 0] * s), math.floor(lo[i, 1] * s)
             sil = sr.silhouette(i, camera, s, (sx, sy), (math.ceil(hi[i, 0] * s) - sx, math.ceil(hi[i, 1] * s) - sy))
             rows, cols = np.nonzero(sil)
-            u, v = (cols + sx + 0.5) / s, (rows + sy + 0.5) / s
+            u, v = pixel_centre(cols + sx) / s, pixel_centre(rows + sy) / s
             full = len(rows)
             inner = int(np.count_nonzero((u >= 0) & (u < W) & (v >= 0) & (v < H)))
         hidden = int(np.count_nonzero(sil_in & (ids_in >= 0) & (ids_in != i)))
@@ -135,7 +138,7 @@ def render_layout(layout: Layout, size: tuple[int, int], sid: str, renderer=None
     """Render a given layout with its exact ground truth (used by ``render_synthetic``, and
     by tests and benchmarks that build layouts by hand).  ``renderer`` reuses a
     ``SceneRenderer`` already built for this layout."""
-    from .render import SceneRenderer  # imports pyrender/PyOpenGL only when rendering
+    from .render import SceneRenderer  # trimesh and pyrender: only when rendering
 
     W, H = _check_args(0, 0, size)
     sr = renderer if renderer is not None else SceneRenderer(layout)
@@ -171,7 +174,7 @@ def sample_visible_layout(seed: int, index: int, size: tuple[int, int] = (640, 4
 
     Attempts draw from one stream, so the accepted layout is deterministic; the visibility
     check renders at the reference area, so it does not depend on the resolution."""
-    from .render import SceneRenderer
+    from .render import SceneRenderer  # trimesh and pyrender: only when rendering
 
     W, H = _check_args(seed, index, size)
     rng = np.random.default_rng([int(seed), int(index)])
@@ -212,10 +215,7 @@ def write_scenes(out: str | Path, num: int, seed: int = 0, size: tuple[int, int]
     """Write scenes 0..num-1 of ``seed`` under ``out``: ``<id>.json``, ``images/<id>.png``,
     ``depth/<id>.npy``, ``masks/<id>.png`` and ``manifest.json``.  Scenes whose JSON already
     loads (with its files) are kept, so a stopped job resumes.  Returns the JSON paths."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from .render import RendererUnavailable
+    from .render import RendererUnavailable  # trimesh and pyrender: only when rendering
 
     W, H = _check_args(seed, 0, size)
     if num < 0:

@@ -1,12 +1,6 @@
-"""Level 0 — basic geometric perception (HiSpatial 3.1): pixel 3D point query, depth ordering.
+"""Level 0 depth ordering (HiSpatial 3.1): which marked pixel is closer to / farther from the camera.
 
-Both read the scene's metric depth map (z-depth, metres), so every answer is a measured
-3D point; scenes without a depth map are skipped (a point on a box surface is not exact).
-Pixels are written as integer (x, y) = (column, row) from the top-left corner; the 3D point
-is that pixel's centre back-projected: ``x = (col + 0.5 - cx) / fx * z`` (camera frame,
-OpenCV: x right, y down, z forward).
-
-Depth order asks which point is "closer to the camera" or has "the smaller depth": a pixel pair
+The question asks which point is "closer to the camera" or has "the smaller depth": a pixel pair
 (or the extreme of four) is used only when the z-depths *and* the distances from the camera
 centre order the points the same way, each clearly (``nearness_separated``), so the answer is
 the same in either reading.
@@ -16,110 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .formats import emit, label_distractors, new_plan, point_distractors
-from .language import POINT_UNITS, format_point, unit_for
-from .plan import Plan, RealiseError, Skip, Stream
-from .registry import Task, register_task
+from .formats import emit, label_distractors, new_plan
+from .pixel_task import LEVEL, PixelTask, pixel_text, sample_pixel, valid_z
+from .plan import Plan, RealiseError, Skip
+from .registry import register_task
 from . import thresholds
 
-LEVEL = 0
 
-
-def _depth_skip(view) -> Skip | None:
-    if not view.has_depth:
-        return Skip(NO_DEPTH, permanent=True)
-    try:
-        any_valid = view.has_valid_depth()
-    except Exception as e:  # SceneError: missing or unreadable file
-        return Skip(f"depth map unusable: {e}", permanent=True)
-    if not any_valid:
-        return Skip("depth map has no valid pixel", permanent=True)
-    return None
-
-
-def _sample_pixel(view, rs: Stream) -> tuple[int, int, float] | None:
-    """A valid pixel: half the time inside a random object's 2D box, else anywhere valid."""
-    objs = [i for i in view.subjects if view.scene.objects[i].box2d is not None]
-    if objs and rs.coin():
-        x0, y0, x1, y1 = view.scene.objects[rs.choice(objs)].box2d
-        c0, c1 = max(int(x0), 0), min(int(x1), view.W)
-        r0, r1 = max(int(y0), 0), min(int(y1), view.H)
-        if c1 > c0 and r1 > r0:
-            col, row = c0 + rs.randint(c1 - c0), r0 + rs.randint(r1 - r0)
-            z = view.depth_at(col, row)
-            if z > 0 and z == z and z != float("inf"):
-                return col, row, z
-    hit = view.valid_pixel(rs)
-    return None if hit is None else (*hit, view.depth_at(*hit))
-
-
-def _pix(p: tuple[int, int]) -> str:
-    return f"({p[0]}, {p[1]})"
-
-
-def _valid_z(view, col: int, row: int) -> float:
-    z = view.depth_at(col, row)
-    if not (z > 0 and z != float("inf")):
-        raise RealiseError(f"pixel ({col}, {row}) has no valid depth in this view")
-    return z
-
-
-# ---------------------------------------------------------------------- point query
-POINT_STEMS = (
-    "What are the 3D coordinates of the point at pixel {p} in the camera frame?",
-    "Give the camera-frame position (x right, y down, z forward) of the surface seen at pixel {p}.",
-    "In camera coordinates, where is the point shown at image location {p}?",
-    "Estimate the metric 3D location of pixel {p} relative to the camera (x right, y down, z forward).",
-    "The pixel at x={u}, y={v} shows a surface point. What are its (x, y, z) coordinates in the camera "
-    "coordinate system?",
-    "Back-project pixel {p} into 3D: what is the point's position in the camera frame?",
-)
-POINT_CLAIMS = (
-    "the surface point at pixel {p} lies at about {value} in camera coordinates",
-    "pixel {p} shows a point whose camera-frame position is roughly {value}",
-    "back-projected into 3D, pixel {p} is at approximately {value} (x right, y down, z forward)",
-)
-
-
-class _PixelTask(Task):
-    def unsupported(self, view):
-        return None if view.has_depth else NO_DEPTH
-
-
-NO_DEPTH = "scene has no depth or point map: pixel-level questions need measured depth"
-
-
-@register_task("point_query", level=0, ratio=0.1051)
-class PointQuery(_PixelTask):
-    description = "metric xyz (camera frame) of a pixel with measured depth"
-
-    def plan_view(self, view, rs, fmt, key):
-        skip = _depth_skip(view)
-        if skip:
-            return skip
-        hit = _sample_pixel(view, rs)
-        if hit is None:
-            return Skip("no valid pixel found")
-        col, row, z = hit
-        unit = unit_for(rs.random(), z, POINT_UNITS)
-        return new_plan(rs, self.name, fmt, "point", n_stems=len(POINT_STEMS), n_claims=len(POINT_CLAIMS),
-                        unit=unit, pixels=((col, row),), key=key, hint=True)
-
-    def realise_view(self, plan: Plan, view):
-        (col, row), = plan.pixels
-        z = _valid_z(view, col, row)
-        p = list(view.unproject(col, row, z))
-
-        def render(v):
-            return format_point(v, plan.unit, plan.unit_long)
-
-        return emit(plan, view, LEVEL, stems=POINT_STEMS, claims=POINT_CLAIMS,
-                    slots={"p": _pix((col, row)), "u": col, "v": row}, kind="point3d", truth=p, render=render,
-                    distract=lambda k: point_distractors(p, plan.draws, k), uses_unit=True,
-                    meta={"pixels": [[col, row]], "depth": z})
-
-
-# ---------------------------------------------------------------------- depth order
 PAIR_STEMS = (
     "Which point is {rel} the camera: A at {a} or B at {b}?",
     "Consider two pixels, A = {a} and B = {b}. Which one shows a surface {rel} the camera?",
@@ -167,17 +64,14 @@ def _clear_extreme(near: list[tuple[float, float]], closer: bool) -> int | None:
 
 
 @register_task("depth_order", level=0, ratio=0.0269)
-class DepthOrder(_PixelTask):
+class DepthOrder(PixelTask):
     description = "which of two (free/tf) or four (mcq) marked pixels is closer/farther (depth and distance agree)"
 
-    def plan_view(self, view, rs, fmt, key):
-        skip = _depth_skip(view)
-        if skip:
-            return skip
+    def _plan_pixels(self, view, rs, fmt, key):
         closer = rs.coin()
         n = 4 if fmt == "mcq" else 2
         for _ in range(12):
-            pts = [_sample_pixel(view, rs) for _ in range(n)]
+            pts = [sample_pixel(view, rs) for _ in range(n)]
             if any(p is None for p in pts):
                 continue
             if _clear_extreme([_nearness(view, *p) for p in pts], closer) is None:
@@ -197,7 +91,7 @@ class DepthOrder(_PixelTask):
 
     def realise_view(self, plan: Plan, view):
         closer = plan.params["closer"]
-        zs = [_valid_z(view, c, r) for c, r in plan.pixels]
+        zs = [valid_z(view, c, r) for c, r in plan.pixels]
         near = [_nearness(view, c, r, z) for (c, r), z in zip(plan.pixels, zs)]
         meta = {"pixels": [list(p) for p in plan.pixels], "depths": zs, "distances": [d for _, d in near],
                 "polarity": "closer" if closer else "farther"}
@@ -206,7 +100,7 @@ class DepthOrder(_PixelTask):
             raise RealiseError("pixel depths or distances not clearly ordered")
         if plan.sub == "pair":
             truth = "AB"[best]
-            a, b = _pix(plan.pixels[0]), _pix(plan.pixels[1])
+            a, b = pixel_text(plan.pixels[0]), pixel_text(plan.pixels[1])
             slots = {"a": a, "b": b, "rel": "closer to" if closer else "farther from",
                      "cmp": "smaller" if closer else "larger"}
             named = {"A": f"A {a}", "B": f"B {b}"}
@@ -215,7 +109,7 @@ class DepthOrder(_PixelTask):
                         distract=lambda k: label_distractors(truth, ("A", "B"), plan.draws, k), labels=("A", "B"),
                         claim_slots=lambda v: {"x": named[v], "y": named["B" if v == "A" else "A"]}, meta=meta)
         # four pixels, multiple choice: the option letter is the pixel's position
-        texts = [f"pixel {_pix(p)}" for p in plan.pixels]
+        texts = [f"pixel {pixel_text(p)}" for p in plan.pixels]
         pl = plan if plan.letter == best else _with_letter(plan, best)
         slots = {"sup": "closest to" if closer else "farthest from", "sup_depth": "smallest" if closer else "largest"}
         return emit(pl, view, LEVEL, stems=MULTI_STEMS, claims=PAIR_CLAIMS, slots=slots, kind="label",
