@@ -119,10 +119,19 @@ class Stream:
     def sample(self, seq: Sequence[Any], k: int) -> list[Any]:
         """``k`` distinct items, in draw order."""
         n = len(seq)
-        if k == 2 and n >= 2:  # the common case, without copying
+        if k == 2 and n >= 2:  # the common cases, without copying; same draws and items as below
             i = self.randint(n)
             j = self.randint(n - 1)
             return [seq[i], seq[j + (j >= i)]]
+        if k == 3 and n >= 3:
+            i = self.randint(n)
+            j = self.randint(n - 1)
+            j += j >= i
+            m = self.randint(n - 2)
+            lo, hi = (i, j) if i < j else (j, i)
+            m += m >= lo
+            m += m >= hi
+            return [seq[i], seq[j], seq[m]]
         pool = list(seq)
         out = []
         for _ in range(min(k, len(pool))):
@@ -161,8 +170,11 @@ def pick(pool: Sequence[Any], draws: Sequence[float], k: int) -> list[Any]:
     return out
 
 
+_MISSING = object()
+
+
 def balanced_choice(rs: Stream, cands: Sequence[Any], class_of, weights: dict[Any, float] | None = None,
-                    thin_sole: bool = False) -> tuple[Any, Any] | None:
+                    thin_sole: bool = False, memo: dict[Any, Any] | None = None) -> tuple[Any, Any] | None:
     """``(candidate, class)`` with the answer class drawn among the classes the candidates
     have (``class_of(c)``; None = unusable candidate) — uniformly, or by ``weights`` (default
     1) — then a candidate of that class uniformly; None if no candidate is usable.  Choosing
@@ -172,10 +184,17 @@ def balanced_choice(rs: Stream, cands: Sequence[Any], class_of, weights: dict[An
     classes are ordered canonically (``sorted`` by ``str``), so the draw is deterministic.
     ``thin_sole``: when the candidates have one class only and its weight w is below 1, return
     None with probability 1 - w (a scene whose only answer is the common one is asked it at
-    that rate; the engine then draws the task again)."""
+    that rate; the engine then draws the task again).  ``memo``: a dict that keeps ``class_of``
+    of each candidate (hashable) between calls, for a ``class_of`` that depends only on the
+    candidate and an immutable scene view (``SceneView.memo``)."""
     groups: dict[Any, list[Any]] = {}
     for c in cands:
-        k = class_of(c)
+        if memo is None:
+            k = class_of(c)
+        else:
+            k = memo.get(c, _MISSING)
+            if k is _MISSING:
+                k = memo[c] = class_of(c)
         if k is not None:
             groups.setdefault(k, []).append(c)
     if not groups:

@@ -127,7 +127,7 @@ class SceneView:
         self.ref_index: dict[str, Ref] | None = None
         self._depth: np.ndarray | None = None
         self._valid: np.ndarray | None = None  # flat indices of valid pixels, only built if needed
-        self._cache: dict[str, object] = {}  # per-task memo (e.g. usable pairs)
+        self._memos: dict[object, dict] = {}  # see ``memo``
 
     # ------------------------------------------------------------------ depth
     @property
@@ -176,6 +176,15 @@ class SceneView:
         return unproject(pixel_centre(col), pixel_centre(row), z, self.fx, self.fy, self.ppx, self.ppy)
 
     # ------------------------------------------------------------------ helpers
+    def memo(self, name: object) -> dict:
+        """A dict kept with this view under ``name``, for results that depend only on the view
+        (which never changes) and the key they are stored under, e.g. a task's answer class of a
+        candidate object triple (``plan.balanced_choice(memo=...)``)."""
+        d = self._memos.get(name)
+        if d is None:
+            d = self._memos[name] = {}
+        return d
+
     def ref(self, i: int) -> str:
         r = self.ref_text[i]
         if r is None:

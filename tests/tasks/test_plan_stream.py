@@ -1,0 +1,46 @@
+"""The draw helpers of ``tasks.plan``: the fast paths give the same items from the same draws as
+the plain pool-and-pop loop, and memoised answer classes give the same choices as fresh ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spatialforge.tasks.plan import Stream, balanced_choice
+
+
+def _pool_sample(rs: Stream, seq, k: int) -> list:
+    pool, out = list(seq), []
+    for _ in range(min(k, len(pool))):
+        out.append(pool.pop(rs.randint(len(pool))))
+    return out
+
+
+def test_sample_fast_paths_match_the_pool_loop():
+    for k in (2, 3):
+        for n in (k, k + 1, 5, 9):
+            seq = [f"o{i}" for i in range(n)]
+            fast, plain = Stream.of(np.random.default_rng(n)), Stream.of(np.random.default_rng(n))
+            for _ in range(500):
+                got = fast.sample(seq, k)
+                assert got == _pool_sample(plain, seq, k)
+                assert len(set(got)) == k
+            assert fast.random() == plain.random()  # the same number of draws consumed
+
+
+def test_memo_gives_the_same_choices_and_skips_recomputing():
+    cands = [(i, j) for i in range(6) for j in range(6) if i != j]
+    calls = []
+
+    def cls(c):
+        return None if c[0] == 0 else (c[0] + c[1]) % 3
+
+    def counted(c):
+        calls.append(c)
+        return cls(c)
+
+    memo: dict = {}
+    a, b = Stream.of(1), Stream.of(1)
+    for _ in range(20):
+        assert balanced_choice(a, cands, counted, memo=memo) == balanced_choice(b, cands, cls)
+    assert sorted(calls) == sorted(cands)  # each candidate's class computed once
+    assert memo == {c: cls(c) for c in cands}
