@@ -11,3 +11,19 @@ def test_import_scene_into_its_own_folder_touches_nothing(tmp_path):
     before = {f: f.read_bytes() for f in (tmp_path / "scenes").rglob("*") if f.is_file()}
     assert import_scene(p, tmp_path / "scenes") == p  # same files: no copy onto itself, no rewrite
     assert {f: f.read_bytes() for f in (tmp_path / "scenes").rglob("*") if f.is_file()} == before
+
+
+def test_imported_record_is_the_one_written(tmp_path):
+    """The record ``import_scene`` hands on (so the run does not parse the file again) equals
+    ``Scene.load`` of the file it wrote, paths and root included."""
+    from spatialforge.datasets.pipeline import import_scene
+    from spatialforge.scene import Scene
+    from spatialforge.sources.synthetic import write_scenes
+
+    (src,) = write_scenes(tmp_path / "src", num=1, seed=0, size=(64, 48))
+    loaded: dict = {}
+    dst = import_scene(src, tmp_path / "out" / "scenes", loaded)
+    again = Scene.load(dst)
+    assert list(loaded) == [dst]
+    assert loaded[dst] == again and loaded[dst].root == again.root == str(dst.parent)
+    assert loaded[dst].to_json() == dst.read_text()
