@@ -44,3 +44,11 @@ def test_memo_gives_the_same_choices_and_skips_recomputing():
         assert balanced_choice(a, cands, counted, memo=memo) == balanced_choice(b, cands, cls)
     assert sorted(calls) == sorted(cands)  # each candidate's class computed once
     assert memo == {c: cls(c) for c in cands}
+
+
+def test_stream_is_the_generators_own_sequence_across_blocks():
+    for block in (1, 7, 256):
+        s, g = Stream(np.random.default_rng(3), block=block), np.random.default_rng(3)
+        got = [s.random() for _ in range(600)]
+        assert got == [g.random() for _ in range(600)]
+        assert all(type(x) is float for x in got)

@@ -15,7 +15,6 @@ Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=T
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -523,9 +522,6 @@ def _write_outcomes(
         buf_llm.clear()
 
     bar = _progress_bar(progress, total)
-    # Everything alive now (imported libraries: ~10^5 objects) lives for the whole run; freezing
-    # it keeps the cyclic GC from rescanning it in every full collection (~0.1 s each).
-    gc.freeze()
     try:
         for oc in outcomes:
             if bar is not None:
@@ -551,7 +547,6 @@ def _write_outcomes(
             buf_llm.update(oc.llm)
         flush()
     finally:
-        gc.unfreeze()
         if bar is not None:
             bar[0].stop()
         _recount(manifest)
