@@ -183,14 +183,14 @@ def main() -> None:
                "PYTHONHASHSEED": "0"}
         ours, theirs = [], []
         for _ in range(args.repeats):  # interleaved rounds
-            n, cpu = _measure(SRC, tmp / "scenes", tmp / "warm", tmp / "out_ours", args.qa_per_scene, False, cpu)
-            ours.append(n / cpu)
+            n, secs = _measure(SRC, tmp / "scenes", tmp / "warm", tmp / "out_ours", args.qa_per_scene, False, cpu)
+            ours.append(n / secs)
             vq_out = tmp / "out_vq"
             shutil.rmtree(vq_out, ignore_errors=True)
             vq_out.mkdir()
-            n2, cpu2 = _run_child([args.python, "-c", _VQASYNTH_CHILD, str(args.vqasynth.resolve()), str(vq_scenes),
+            n2, secs2 = _run_child([args.python, "-c", _VQASYNTH_CHILD, str(args.vqasynth.resolve()), str(vq_scenes),
                                    str(args.qa_per_scene), str(vq_out)], env, cpu)
-            theirs.append(n2 / cpu2)
+            theirs.append(n2 / secs2)
         ratios = [a / b for a, b in zip(ours, theirs)]
         med = statistics.median
         print(f"{args.num_scenes} synthetic scenes {W}x{H}, {args.qa_per_scene} QA/scene, VQASynth clouds at "
