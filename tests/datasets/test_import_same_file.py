@@ -27,3 +27,18 @@ def test_imported_record_is_the_one_written(tmp_path):
     assert list(loaded) == [dst]
     assert loaded[dst] == again and loaded[dst].root == again.root == str(dst.parent)
     assert loaded[dst].to_json() == dst.read_text()
+
+
+def test_a_folder_run_parses_each_scene_once(tmp_path, monkeypatch):
+    from spatialforge.datasets import generate_dataset
+    from spatialforge.scene import Scene
+    from spatialforge.sources.synthetic import write_scenes
+
+    write_scenes(tmp_path / "src", num=2, seed=0, size=(64, 48))
+    (tmp_path / "src" / "manifest.json").unlink(missing_ok=True)
+    loads = []
+    real = Scene.load.__func__
+    monkeypatch.setattr(Scene, "load", classmethod(lambda cls, p: loads.append(p) or real(cls, p)))
+    m = generate_dataset(tmp_path / "ds", source="folder", scenes_dir=tmp_path / "src", qa_per_scene=3)
+    assert m.stats["num_scenes"] == 2
+    assert sorted(p.parent.name for p in loads) == ["src", "src"]  # the import's reads only

@@ -52,3 +52,32 @@ def test_stream_is_the_generators_own_sequence_across_blocks():
         got = [s.random() for _ in range(600)]
         assert got == [g.random() for _ in range(600)]
         assert all(type(x) is float for x in got)
+
+
+def test_level3_memos_hold_what_a_fresh_computation_gives():
+    """The answer classes counting and perspective keep per scene view are the ones computed
+    afresh for the same key (a key missing a dependency would hand out another candidate's class)."""
+    from spatialforge.tasks import TASKS, get_view
+    from spatialforge.tasks.counting import _count_class
+    from spatialforge.tasks.perspective import _persp_label
+
+    from taskscenes import random_scene
+
+    checked = 0
+    for seed in range(4):
+        view = get_view(random_scene(seed, n=9))
+        rs = Stream.of(seed)
+        for _ in range(60):
+            for name in ("counting", "perspective"):
+                if not TASKS[name].unsupported(view):
+                    TASKS[name].plan(view, rs, "free")
+        for key, memo in view._memos.items():
+            if key[0] == "counting":
+                for (a, category, radius), cls in memo.items():
+                    assert cls == _count_class(view, key[1], a, category, radius)
+                    checked += 1
+            elif key[0] == "perspective":
+                for triple, cls in memo.items():
+                    assert cls == _persp_label(view, key[1], *triple)
+                    checked += 1
+    assert checked > 200
