@@ -8,7 +8,7 @@ temp folder (scene JSON + RGB PNG + depth .npy, as any scene source lays them ou
 
 Timed: one call of ``generate_dataset(out, source="folder", scenes_dir=...)`` (what
 ``spatialforge generate --source folder --scenes DIR`` runs) in a fresh process with one
-thread, CPU time (``time.process_time``): copying the scene files into ``out/scenes``, JSON
+thread pinned to one core (``--cpu``, as ``taskset -c``), CPU time (``time.process_time``): copying the scene files into ``out/scenes``, JSON
 loads, image probes and reads, depth reads, QA generation, PNG encodes, Arrow tables,
 zstd Parquet shards, manifest writes.  No cache is filled beforehand; a warm-up run on two
 other scenes in the same process pays the imports (a long CLI run pays them once too).
@@ -45,8 +45,10 @@ HERE_SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Runs in a child process (PYTHONPATH = the checkout's src): one warm-up, one timed run.
 _CHILD = r"""
-import json, shutil, sys, time
+import json, os, shutil, sys, time
 from pathlib import Path
+if sys.argv[6] != "-":
+    os.sched_setaffinity(0, {int(sys.argv[6])})  # as `taskset -c N`: one core, no migrations
 import pyarrow as pa
 pa.set_cpu_count(1); pa.set_io_thread_count(1)
 from spatialforge.datasets import generate_dataset
@@ -60,12 +62,16 @@ print(json.dumps({"n": m.stats["num_records"], "cpu": dt}))
 """
 
 
-def _measure(src: Path, scenes: Path, warm: Path, out: Path, budget: int, mirror: bool) -> tuple[int, float]:
+def _measure(src: Path, scenes: Path, warm: Path, out: Path, budget: int, mirror: bool,
+             cpu: int | None = None) -> tuple[int, float]:
+    """(records, CPU seconds) of one timed ``generate_dataset`` run in a fresh process, pinned to
+    core ``cpu`` when given."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
     res = subprocess.run([sys.executable, "-c", _CHILD, str(scenes), str(warm), str(out), str(budget),
-                          "1" if mirror else "0"], env=env, capture_output=True, text=True)
+                          "1" if mirror else "0", "-" if cpu is None else str(cpu)],
+                         env=env, capture_output=True, text=True)
     if res.returncode != 0:
         raise SystemExit(f"child run failed ({src}, budget {budget}):\n{res.stderr[-3000:]}")
     d = json.loads(res.stdout.strip().splitlines()[-1])
@@ -94,7 +100,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds; the median is reported")
     ap.add_argument("--baseline-src", type=Path, default=None,
                     help="another checkout's src folder, measured in the same rounds (before/after)")
+    ap.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)),
+                    help="core every timed run is pinned to (default: the highest this process may use; -1: none)")
     args = ap.parse_args()
+    cpu = None if args.cpu < 0 else args.cpu
     W, H = (int(v) for v in args.size.lower().split("x"))
     sys.path.insert(0, str(HERE_SRC))
     from spatialforge.sources.synthetic import write_scenes
@@ -110,19 +119,24 @@ def main() -> None:
         for d in ("scenes", "warm"):  # the renderer's own manifest is not a scene
             (tmp / d / "manifest.json").unlink(missing_ok=True)
         print(f"setup (untimed): rendered {args.num_scenes} synthetic scenes at {W}x{H} in {time.time() - t0:.1f} s wall")
-        print(f"timed: generate_dataset(source='folder') in a fresh process, one thread, CPU time; mirror={args.mirror}; "
+        print(f"timed: generate_dataset(source='folder') in a fresh process, one thread"
+              f"{'' if cpu is None else f' pinned to core {cpu}'}, CPU time; mirror={args.mirror}; "
               f"{args.repeats} interleaved rounds, median reported (range = min-max over rounds)")
+        load0 = os.getloadavg()[0]
         rates: dict[tuple[str, int], list[float]] = {}
         floors: list[float] = []
         counts: dict[int, int] = {}
         for r in range(args.repeats):
             for budget in args.qa_per_scene:
                 for side, src in sides.items():
-                    n, cpu = _measure(src, tmp / "scenes", tmp / "warm", tmp / f"out_{side}", budget, args.mirror)
-                    rates.setdefault((side, budget), []).append(n / cpu)
+                    n, secs = _measure(src, tmp / "scenes", tmp / "warm", tmp / f"out_{side}", budget, args.mirror,
+                                       cpu)
+                    rates.setdefault((side, budget), []).append(n / secs)
                     counts[budget] = n
             floors.append(1 / _format_floor())
         floor = statistics.median(floors)
+        print(f"machine: {os.cpu_count()} cores, load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
+              "at the end (above ~1 other jobs shared the cores: compare the ratios, not the absolute figures)")
         print(f"\n[baseline] bare f-string question+answer, no I/O: median {floor:,.0f} records/s/core")
         for budget in args.qa_per_scene:
             v = rates[("this", budget)]

@@ -14,7 +14,8 @@ resolution with 0) are written as a binary PCD file, its category as the caption
 VQASynth's earlier stages leave them (untimed).  Denser clouds make VQASynth slower
 (``compute_point_cloud_distance`` per pair), so the voxel size is stated with the figure.
 
-Timed, CPU time of one thread, per side in its own process, rounds interleaved, median:
+Timed, CPU time of one thread, per side in its own process pinned to one core (``--cpu``),
+rounds interleaved, median:
 - **ours**: ``generate_dataset(source="folder")`` over the scene folder (JSON, image and depth
   reads, QA, PNGs, Parquet), as ``benchmarks/qa_speed.py`` times it.
 - **VQASynth**: its ``PromptGenerator`` (``vqasynth/prompts.py``, its own code) per scene:
@@ -131,8 +132,9 @@ def _vqasynth_inputs(scene_dir: Path, out: Path, voxel: float) -> Path:
     return path
 
 
-def _run_child(cmd: list[str], env: dict) -> tuple[int, float]:
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+def _run_child(cmd: list[str], env: dict, cpu: int | None = None) -> tuple[int, float]:
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))  # as `taskset -c cpu`
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=pin)
     if res.returncode != 0:
         raise SystemExit(f"run failed: {' '.join(cmd[:2])} ...\n{res.stderr[-3000:]}")
     d = json.loads(res.stdout.strip().splitlines()[-1])
@@ -149,7 +151,10 @@ def main() -> None:
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--voxel", type=float, default=0.01,
                     help="metres; object clouds are down-sampled to this voxel before VQASynth reads them (0: full)")
+    ap.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)),
+                    help="core both sides' timed runs are pinned to (default: the highest this process may use; -1: none)")
     args = ap.parse_args()
+    cpu = None if args.cpu < 0 else args.cpu
     if args.vqasynth is None or not (args.vqasynth / "vqasynth" / "prompts.py").is_file():
         print(f"skipped: no VQASynth checkout (--vqasynth {args.vqasynth}: vqasynth/prompts.py not found); "
               "clone https://github.com/remyxai/VQASynth and pass its path")
@@ -178,19 +183,20 @@ def main() -> None:
                "PYTHONHASHSEED": "0"}
         ours, theirs = [], []
         for _ in range(args.repeats):  # interleaved rounds
-            n, cpu = _measure(SRC, tmp / "scenes", tmp / "warm", tmp / "out_ours", args.qa_per_scene, False)
-            ours.append(n / cpu)
+            n, secs = _measure(SRC, tmp / "scenes", tmp / "warm", tmp / "out_ours", args.qa_per_scene, False, cpu)
+            ours.append(n / secs)
             vq_out = tmp / "out_vq"
             shutil.rmtree(vq_out, ignore_errors=True)
             vq_out.mkdir()
-            n2, cpu2 = _run_child([args.python, "-c", _VQASYNTH_CHILD, str(args.vqasynth.resolve()), str(vq_scenes),
-                                   str(args.qa_per_scene), str(vq_out)], env)
-            theirs.append(n2 / cpu2)
+            n2, secs2 = _run_child([args.python, "-c", _VQASYNTH_CHILD, str(args.vqasynth.resolve()), str(vq_scenes),
+                                   str(args.qa_per_scene), str(vq_out)], env, cpu)
+            theirs.append(n2 / secs2)
         ratios = [a / b for a, b in zip(ours, theirs)]
         med = statistics.median
         print(f"{args.num_scenes} synthetic scenes {W}x{H}, {args.qa_per_scene} QA/scene, VQASynth clouds at "
-              f"{args.voxel} m voxels, one thread, CPU time, "
-              f"median of {args.repeats} interleaved rounds")
+              f"{args.voxel} m voxels, one thread{'' if cpu is None else f' pinned to core {cpu}'}, CPU time, "
+              f"median of {args.repeats} interleaved rounds; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores (above ~1 other jobs shared them)")
         print(f"ours     : {med(ours):>9,.0f} QA/s/core (generate_dataset, scene files -> Parquet)")
         print(f"VQASynth : {med(theirs):>9,.0f} QA/s/core (prompt stage: PCD reads -> prompts -> Parquet)")
         print(f"ratio    : {med(ratios):.1f}x (per round {', '.join(f'{r:.1f}' for r in ratios)})   target >= 20x: "

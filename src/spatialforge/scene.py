@@ -63,20 +63,6 @@ def _is_rotation(R: list[list[float]]) -> bool:
     return a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g) >= 0
 
 
-def _mirror_of(obj: Any, **changes: Any) -> Any:
-    """A copy of a validated frozen dataclass with mirrored fields, without re-validating.
-
-    Mirroring keeps every invariant ``__post_init__`` checks (finite values, positive sizes,
-    unit fronts, snapped pixels), and QA generation mirrors every scene, where validation
-    and ``dataclasses.replace`` were most of the cost.  Only ``mirrored()`` methods use this.
-    """
-    out = object.__new__(type(obj))
-    d = {k: v for k, v in obj.__dict__.items() if not k.startswith("_")}  # fields, not caches
-    d.update(changes)
-    out.__dict__.update(d)
-    return out
-
-
 def snap_pixel(x: float) -> float:
     """Round a pixel coordinate to a multiple of 2**-20 px.  Then ``W - x`` is exact in
     floating point, so horizontal mirroring (u -> W - u) is an exact involution; the
@@ -157,7 +143,7 @@ class Camera:
         return np.asarray(points_world, dtype=float) @ self.R
 
     def mirrored(self) -> "Camera":
-        return _mirror_of(self, cx=mirror_x(self.cx, self.width), R_world_cam=mirror_rotation(self.R_world_cam))
+        return replace(self, cx=mirror_x(self.cx, self.width), R_world_cam=mirror_rotation(self.R_world_cam))
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -222,7 +208,7 @@ class Box3D:
         return np.all(np.abs(local) <= half, axis=-1)
 
     def mirrored(self) -> "Box3D":
-        return _mirror_of(self, center=mirror_point3d(self.center), yaw=wrap_yaw(-self.yaw))
+        return replace(self, center=mirror_point3d(self.center), yaw=wrap_yaw(-self.yaw))
 
     def to_dict(self) -> dict[str, Any]:
         return {"center": list(self.center), "size": list(self.size), "yaw": self.yaw}
@@ -285,7 +271,7 @@ class Object3D:
         return hash((self.id, self.category, self.box3d))
 
     def mirrored(self, image_width: int) -> "Object3D":
-        return _mirror_of(
+        return replace(
             self,
             box3d=self.box3d.mirrored(),
             box2d=None if self.box2d is None else mirror_box2d(self.box2d, image_width),
@@ -407,7 +393,7 @@ class Scene:
         m = self.__dict__.get("_mirror")
         if m is None:
             W = self.camera.width
-            m = _mirror_of(
+            m = replace(
                 self,
                 camera=self.camera.mirrored(),
                 objects=tuple(o.mirrored(W) for o in self.objects),

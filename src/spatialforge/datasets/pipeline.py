@@ -15,7 +15,6 @@ Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=T
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -140,16 +139,20 @@ def process_scene(
     gen_kwargs: dict[str, Any],
     generator: Generator | None = None,
     llm_writer: "LLMRewriter | None" = None,
+    scene: Scene | None = None,
 ) -> SceneOutcome:
     """Generate one scene's rows (the unit of work, local or on Ray).
 
-    A ``DataError`` (bad scene file, image, depth, nothing to ask) is returned as the
-    outcome's ``error``; anything else is a bug and propagates."""
+    ``scene``: the record of ``scene_path`` when the caller holds it already (an import has
+    just read and written it), so it is not parsed again.  A ``DataError`` (bad scene file,
+    image, depth, nothing to ask) is returned as the outcome's ``error``; anything else is a
+    bug and propagates."""
     scene_path, root = Path(scene_path), Path(root)
-    try:
-        scene = Scene.load(scene_path)
-    except SceneError as e:
-        return SceneOutcome(scene_path.name, scene_path.name, error=str(e))
+    if scene is None:
+        try:
+            scene = Scene.load(scene_path)
+        except SceneError as e:
+            return SceneOutcome(scene_path.name, scene_path.name, error=str(e))
     try:
         check_masks(scene)
     except DataError as e:
@@ -200,12 +203,13 @@ def _copy_file(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
-def import_scene(src_json: Path, scenes_out: Path) -> Path:
+def import_scene(src_json: Path, scenes_out: Path, loaded: dict[Path, Scene] | None = None) -> Path:
     """Copy a scene JSON and the files it points to into ``scenes_out``; returns the new JSON.
 
     Relative paths inside the source folder keep their layout; others go to
     ``<kind>/<scene id>__<name>``.  Missing files are left for the later read to report.
-    Raises ``SceneError`` for an unreadable record.
+    Raises ``SceneError`` for an unreadable record.  ``loaded``: receives the new JSON's
+    record (equal to ``Scene.load`` of it) under its path, so the run need not parse it again.
     """
     scene = Scene.load(src_json)
     src_dir = src_json.parent
@@ -223,8 +227,11 @@ def import_scene(src_json: Path, scenes_out: Path) -> Path:
         updates[attr] = new_rel
     dst = scenes_out / src_json.name
     if not _same_file(src_json, dst):
+        scene = replace(scene, **updates, root=str(dst.parent))
         dst.parent.mkdir(parents=True, exist_ok=True)
-        dst.write_text(replace(scene, **updates).to_json())  # paths are strings: nothing to re-validate
+        dst.write_text(scene.to_json())
+    if loaded is not None:
+        loaded[dst] = scene
     return dst
 
 
@@ -329,8 +336,10 @@ def _recount(manifest: RunManifest) -> None:
 
 def _prepare_scenes(
     out: Path, manifest: RunManifest, *, source: str, num_scenes: int | None, scenes_dir: Path | None,
-    seed: int, size: tuple[int, int], progress: bool,
+    seed: int, size: tuple[int, int], progress: bool, loaded: dict[Path, Scene] | None = None,
 ) -> list[Path]:
+    """The scene JSONs under ``out/scenes`` to generate from (rendered or imported); ``loaded``
+    receives the records an import has read (``import_scene``)."""
     scenes_out = out / SCENES_DIR
     if source == "synthetic":
         listed = manifest.stats.get("scene_files")
@@ -352,7 +361,7 @@ def _prepare_scenes(
             raise DataError(f"{scenes_dir}: no scene JSON files (*.json) to read")
         for src in sources:
             try:
-                paths.append(import_scene(src, scenes_out))
+                paths.append(import_scene(src, scenes_out, loaded))
             except DataError as e:
                 manifest.skip(src.name, str(e), flush=False)
             except OSError as e:  # a file it points to cannot be copied
@@ -407,18 +416,7 @@ def generate_dataset(
     in the manifest's ``stats["excluded"]``.
     """
     out = Path(out)
-    if source not in ("synthetic", "folder"):
-        raise DatasetError(f"source must be 'synthetic' or 'folder', got {source!r}")
-    if source == "folder":
-        if scenes_dir is None or not Path(scenes_dir).is_dir():
-            raise DatasetError(f"source 'folder' needs scenes_dir / --scenes pointing to a folder, got {scenes_dir}")
-        scenes_dir = Path(scenes_dir)
-    elif num_scenes is None:
-        num_scenes = 10
-    if shard_size < 1:
-        raise DatasetError(f"shard_size must be >= 1, got {shard_size}")
-    if export not in (None, "trl", "llava"):
-        raise DatasetError(f"export must be 'trl' or 'llava', got {export!r}")
+    scenes_dir, num_scenes = _check_options(source, scenes_dir, num_scenes, shard_size, export)
     gen_kwargs = {
         "qa_per_scene": qa_per_scene,
         "tasks": None if tasks is None else list(tasks),
@@ -428,27 +426,23 @@ def generate_dataset(
     }
     if llm_writer is not None and not llm_writer.enabled:
         llm_writer = None
-    params = _norm({
-        "source": source, "num_scenes": num_scenes,
-        "scenes_dir": None if scenes_dir is None else str(Path(scenes_dir).resolve()),
-        "seed": seed, "size": list(size), "shard_size": shard_size, **gen_kwargs,
-        # only when on, so manifests of runs without the writer resume unchanged; never the key
-        **({} if llm_writer is None else {"llm_writer": {
-            "base_url": llm_writer.base_url, "model": llm_writer.model, "api_key_env": llm_writer.api_key_env,
-            "temperature": llm_writer.temperature}}),
-        **({} if exclude is None else {"exclude": exclude.describe()}),
-    })
+    params = _run_params(source=source, num_scenes=num_scenes, scenes_dir=scenes_dir, seed=seed, size=size,
+                         shard_size=shard_size, gen_kwargs=gen_kwargs, llm_writer=llm_writer, exclude=exclude)
     out.mkdir(parents=True, exist_ok=True)
     manifest = _open_manifest(out, params, overwrite)
+    loaded: dict[Path, Scene] = {}  # scene records the import has just read: not parsed again
     paths = _prepare_scenes(out, manifest, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir,
-                            seed=seed, size=size, progress=progress)
+                            seed=seed, size=size, progress=progress, loaded=loaded)
     if exclude is not None:  # decontamination: benchmark scenes never reach the QA shards
         paths = exclude.filter_paths(paths, manifest.stats)
     done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
     pending = [p for p in paths if p.name not in done_files]
     fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator,
                  llm_writer=None if llm_writer is None else LLMRewriter(llm_writer))
-    outcomes = (_iter_ray if use_ray else _iter_local)(pending, fn)
+    if use_ray:
+        outcomes = _iter_ray(pending, fn)  # the workers read the scene files themselves
+    else:
+        outcomes = _iter_local(pending, lambda p: fn(p, scene=loaded.pop(p, None)))
     _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
     if not manifest.stats.get("num_records"):
         skips = list(manifest.skipped.items())
@@ -461,6 +455,40 @@ def generate_dataset(
 
         (export_trl(out, think=think) if export == "trl" else export_llava(out, think=think))
     return manifest
+
+
+def _check_options(source: str, scenes_dir: str | Path | None, num_scenes: int | None, shard_size: int,
+                   export: str | None) -> tuple[Path | None, int | None]:
+    """``(scenes_dir, num_scenes)`` checked and defaulted; ``DatasetError`` names a bad option."""
+    if source not in ("synthetic", "folder"):
+        raise DatasetError(f"source must be 'synthetic' or 'folder', got {source!r}")
+    if source == "folder":
+        if scenes_dir is None or not Path(scenes_dir).is_dir():
+            raise DatasetError(f"source 'folder' needs scenes_dir / --scenes pointing to a folder, got {scenes_dir}")
+        scenes_dir = Path(scenes_dir)
+    elif num_scenes is None:
+        num_scenes = 10
+    if shard_size < 1:
+        raise DatasetError(f"shard_size must be >= 1, got {shard_size}")
+    if export not in (None, "trl", "llava"):
+        raise DatasetError(f"export must be 'trl' or 'llava', got {export!r}")
+    return (None if scenes_dir is None else Path(scenes_dir)), num_scenes
+
+
+def _run_params(*, source: str, num_scenes: int | None, scenes_dir: Path | None, seed: int, size: tuple[int, int],
+                shard_size: int, gen_kwargs: dict[str, Any], llm_writer: "LLMWriterConfig | None",
+                exclude: Any = None) -> dict[str, Any]:
+    """The parameters a manifest records (a resumed run must match them), as plain JSON values."""
+    return _norm({
+        "source": source, "num_scenes": num_scenes,
+        "scenes_dir": None if scenes_dir is None else str(Path(scenes_dir).resolve()),
+        "seed": seed, "size": list(size), "shard_size": shard_size, **gen_kwargs,
+        # only when on, so manifests of runs without the writer resume unchanged; never the key
+        **({} if llm_writer is None else {"llm_writer": {
+            "base_url": llm_writer.base_url, "model": llm_writer.model, "api_key_env": llm_writer.api_key_env,
+            "temperature": llm_writer.temperature}}),
+        **({} if exclude is None else {"exclude": exclude.describe()}),
+    })
 
 
 def _write_outcomes(
@@ -502,9 +530,6 @@ def _write_outcomes(
         buf_llm.clear()
 
     bar = _progress_bar(progress, total)
-    # Everything alive now (imported libraries: ~10^5 objects) lives for the whole run; freezing
-    # it keeps the cyclic GC from rescanning it in every full collection (~0.1 s each).
-    gc.freeze()
     try:
         for oc in outcomes:
             if bar is not None:
@@ -530,7 +555,6 @@ def _write_outcomes(
             buf_llm.update(oc.llm)
         flush()
     finally:
-        gc.unfreeze()
         if bar is not None:
             bar[0].stop()
         _recount(manifest)

@@ -109,6 +109,27 @@ def _count_leaks(view, rel: str, a: int, category: str | None) -> bool:
             and category in (None, view.cat[a]))
 
 
+_UNITS = ("m", "cm", "ft", "in")
+
+
+def _others(view, a: int) -> list[int]:
+    """The objects in view other than ``a`` (kept per view: the counting plan asks often)."""
+    memo = view.memo("counting_others")
+    if a not in memo:
+        memo[a] = [j for j in view.visible if j != a]
+    return memo[a]
+
+
+def _count_class(view, rel: str, a: int, category: str | None, radius: float) -> int | None:
+    """The answer class of a counting question (the count, ``COUNT_POOL`` for 3 or more), or None
+    when it must not be asked: ambiguous, or answered by the anchor's reference or by size priors."""
+    if _count_leaks(view, rel, a, category) or (rel == "larger" and larger_count_by_prior(
+            view, a, (j for j in view.visible if j != a and category in (None, view.cat[j])))):
+        return None
+    n = count_matching(view, rel, a, category, radius)
+    return None if n is None else min(n, COUNT_POOL)
+
+
 @register_task("counting", level=3, ratio=0.0752)
 class Counting(Task):
     description = "how many objects satisfy a spatial relation to an anchor object"
@@ -136,18 +157,17 @@ class Counting(Task):
             cands = []
             for _ in range(COUNT_CANDIDATES):
                 a = rs.choice(view.subjects)
-                others = [j for j in view.visible if j != a]
-                category = None if rs.coin() else view.cat[rs.choice(others)]
-                unit = unit_for(rs.random(), 1.0, ("m", "cm", "ft", "in"))
+                category = None if rs.coin() else view.cat[rs.choice(_others(view, a))]
+                unit = unit_for(rs.random(), 1.0, _UNITS)
                 cands.append((a, category, unit, rs.choice(RADII[unit])))
+            classes = view.memo(("counting", rel))  # the count depends on the radius only for "within"
 
-            def count_class(c, rel=rel):
+            def count_class(c, rel=rel, classes=classes):
                 a, category, unit, num = c
-                if _count_leaks(view, rel, a, category) or (rel == "larger" and larger_count_by_prior(
-                        view, a, (j for j in view.visible if j != a and category in (None, view.cat[j])))):
-                    return None
-                n = count_matching(view, rel, a, category, num * METRES[unit])
-                return None if n is None else min(n, COUNT_POOL)
+                radius = num * METRES[unit] if rel == "within" else 0.0
+                if (a, category, radius) not in classes:
+                    classes[a, category, radius] = _count_class(view, rel, a, category, radius)
+                return classes[a, category, radius]
 
             # the count first (weighted over the classes the candidates have, 3+ pooled), then a candidate
             got = balanced_choice(rs, cands, count_class, WIDE_COUNT_WEIGHTS if rel in ("within", "larger") else COUNT_WEIGHTS,

@@ -74,88 +74,108 @@ def generate_qa(scene: "Scene", *, seed: int, qa_per_scene: int = 20, tasks: Seq
     names, weights, fmts = _check(tasks, ratios, formats, seed, qa_per_scene)
     view = get_view(scene)
     result = GenerationResult(skipped=list(view.skipped))
-    seen_skip: set[tuple[str, str]] = set(result.skipped)
-
-    def note(item: str, reason: str) -> None:
-        if (item, reason) not in seen_skip:
-            seen_skip.add((item, reason))
-            result.skipped.append((item, reason))
-
-    active: dict[str, list[str]] = {}
-    for n in names:
-        usable = [f for f in fmts if f in TASKS[n].formats]
-        if weights.get(n, 0.0) > 0 and usable:
-            why = TASKS[n].unsupported(view)
-            if why:
-                note(f"{scene.id}/{n}", why)
-            else:
-                active[n] = usable
-    if qa_per_scene == 0 or not active:
+    sampler = _Sampler(view, weights, result)
+    sampler.activate(names, fmts)
+    if qa_per_scene == 0 or not sampler.active:
         return result
     rs = Stream(np.random.default_rng([int(seed), stable_hash(scene.id)]))
     mview = get_view(scene.mirrored()) if mirror else None
-    W = scene.camera.width
-    transient: dict[str, dict[str, int]] = {}
-    produced: dict[str, int] = {}
     questions: set[str] = set()
-    k = 0
-    attempts = 0
-    max_attempts = 4 * qa_per_scene + 20
-    order = list(active)
-    cum: list[float] = []
     retry: str | None = None  # a task that just failed to produce a question is drawn again
-    retries = 0
-    while k < qa_per_scene and active and attempts < max_attempts:
+    retries = attempts = k = 0
+    while k < qa_per_scene and sampler.active and attempts < 4 * qa_per_scene + 20:
         attempts += 1
-        if len(cum) != len(order):
-            cum, acc = [], 0.0
-            for n in order:
-                acc += weights[n]
-                cum.append(acc)
-        if retry is not None and retry in active and retries < TASK_RETRIES:
+        if retry is not None and retry in sampler.active and retries < TASK_RETRIES:
             name, retries = retry, retries + 1
         else:
-            name, retries = order[rs.weighted(cum)], 0
+            name, retries = sampler.draw_task(rs), 0
         retry = name  # cleared once it produces a question
         task = TASKS[name]
-        fmt = rs.choice(active[name])
-        key = f"{scene.id}-{k:03d}"
-        res = task.plan(view, rs, fmt, key)
-        if isinstance(res, Skip):
-            if res.permanent:
-                # the scene can never support this format of the task
-                if res.format_only:
-                    active[name] = [f for f in active[name] if f != fmt]
-                    note(f"{scene.id}/{name}", f"{fmt} format: {res.reason}")
-                else:
-                    active[name] = []
-                    note(f"{scene.id}/{name}", res.reason)
-                if not active[name]:
-                    del active[name]
-                    order.remove(name)
-                    cum = []
-            else:
-                t = transient.setdefault(name, {})
-                t[res.reason] = t.get(res.reason, 0) + 1
+        fmt = rs.choice(sampler.active[name])
+        plan = task.plan(view, rs, fmt, f"{scene.id}-{k:03d}")
+        if isinstance(plan, Skip):
+            sampler.skipped(name, fmt, plan)
             continue
         try:
-            rec = attach_highlights(task.realise(res, view), view)
+            rec = attach_highlights(task.realise(plan, view), view)
             if rec.question in questions:
                 continue
-            mrec = attach_highlights(task.realise(res.mirrored(W), mview), mview) if mview is not None else None
+            mrec = None if mview is None else attach_highlights(task.realise(plan.mirrored(view.W), mview), mview)
         except RealiseError as e:
-            t = transient.setdefault(name, {})
-            t[str(e)] = t.get(str(e), 0) + 1
+            sampler.failed(name, str(e))
             continue
         retry = None
         questions.add(rec.question)
         result.records.append(rec)
         if mrec is not None:
             result.records.append(mrec)
-        produced[name] = produced.get(name, 0) + 1
+        sampler.produced[name] = sampler.produced.get(name, 0) + 1
         k += 1
-    for name, reasons in transient.items():
-        if not produced.get(name):
-            top = max(reasons.items(), key=lambda kv: kv[1])[0]
-            note(f"{scene.id}/{name}", top)
+    sampler.note_unproduced()
     return result
+
+
+class _Sampler:
+    """Which tasks a scene can still be asked (``active``: task -> its usable formats), the draw
+    among them by weight, and the reasons noted in the result's ``skipped`` (each once)."""
+
+    def __init__(self, view, weights: dict[str, float], result: GenerationResult) -> None:
+        self.view, self.weights, self.result = view, weights, result
+        self.seen = set(result.skipped)
+        self.active: dict[str, list[str]] = {}
+        self.order: list[str] = []  # the active tasks in draw order, with cumulative weights ``cum``
+        self.cum: list[float] = []
+        self.transient: dict[str, dict[str, int]] = {}  # task -> reason -> times a plan failed
+        self.produced: dict[str, int] = {}
+
+    def note(self, item: str, reason: str) -> None:
+        if (item, reason) not in self.seen:
+            self.seen.add((item, reason))
+            self.result.skipped.append((item, reason))
+
+    def activate(self, names: list[str], fmts: tuple[str, ...]) -> None:
+        for n in names:
+            usable = [f for f in fmts if f in TASKS[n].formats]
+            if self.weights.get(n, 0.0) > 0 and usable:
+                why = TASKS[n].unsupported(self.view)
+                if why:
+                    self.note(f"{self.view.scene.id}/{n}", why)
+                else:
+                    self.active[n] = usable
+        self.order = list(self.active)
+
+    def draw_task(self, rs: Stream) -> str:
+        if len(self.cum) != len(self.order):
+            self.cum, acc = [], 0.0
+            for n in self.order:
+                acc += self.weights[n]
+                self.cum.append(acc)
+        return self.order[rs.weighted(self.cum)]
+
+    def skipped(self, name: str, fmt: str, skip: Skip) -> None:
+        """A plan was skipped: a permanent skip drops the format (or the task), else it is counted."""
+        if not skip.permanent:
+            self.failed(name, skip.reason)
+            return
+        where = f"{self.view.scene.id}/{name}"
+        if skip.format_only:
+            self.active[name] = [f for f in self.active[name] if f != fmt]
+            self.note(where, f"{fmt} format: {skip.reason}")
+        else:
+            self.active[name] = []
+            self.note(where, skip.reason)
+        if not self.active[name]:
+            del self.active[name]
+            self.order.remove(name)
+            self.cum = []
+
+    def failed(self, name: str, reason: str) -> None:
+        t = self.transient.setdefault(name, {})
+        t[reason] = t.get(reason, 0) + 1
+
+    def note_unproduced(self) -> None:
+        """For each task that failed and never produced a question: its most frequent reason."""
+        for name, reasons in self.transient.items():
+            if not self.produced.get(name):
+                top = max(reasons.items(), key=lambda kv: kv[1])[0]
+                self.note(f"{self.view.scene.id}/{name}", top)

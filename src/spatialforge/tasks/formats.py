@@ -63,20 +63,19 @@ def new_plan(rs: Stream, task: str, fmt: str, sub: str, objects: Sequence[int] =
     p = dict(params) if params else {}
     if hint and r() < 0.4:
         p["hint"] = True
-    return Plan(task, fmt, sub, tuple(int(o) for o in objects), template, wrap, unit, unit_long,
-                tuple(pixels), letter, truth, draws, p, key)
+    return Plan(task=task, fmt=fmt, sub=sub, objects=tuple(int(o) for o in objects), template=template, wrap=wrap,
+                unit=unit, unit_long=unit_long, pixels=tuple(pixels), letter=letter, truth=truth, draws=draws,
+                params=p, key=key)
 
 
 def make_record(plan: Plan, view, level: int, question: str, answer: str, struct: dict, eval_type: str,
                 choices: Sequence[str] = (), reasoning: str = "", meta: dict | None = None) -> QARecord:
     scene = view.scene
-    mirrored = plan.view == "mirrored"
-    # positional, in field order (id, scene_id, question, answer, answer_struct, task, level, format,
-    # eval_type, object_ids, choices, reasoning, pair_id, view, image_path, flipped, meta): the
-    # engine builds tens of thousands a second
-    return QARecord(plan.key + "-m" if mirrored else plan.key, scene.id, question, answer, struct, plan.task, level,
-                    plan.fmt, eval_type, plan.objects, tuple(choices), reasoning, plan.key, plan.view,
-                    scene.image_path, scene.flipped, {} if meta is None else meta)
+    return QARecord(id=plan.key + "-m" if plan.view == "mirrored" else plan.key, scene_id=scene.id,
+                    question=question, answer=answer, answer_struct=struct, task=plan.task, level=level,
+                    format=plan.fmt, eval_type=eval_type, object_ids=plan.objects, choices=tuple(choices),
+                    reasoning=reasoning, pair_id=plan.key, view=plan.view, image_path=scene.image_path,
+                    flipped=scene.flipped, meta={} if meta is None else meta)
 
 
 def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence[str], slots: dict[str, Any],

@@ -159,7 +159,8 @@ class Perspective(Task):
             if len(cands) > PERSP_CANDIDATES:
                 cands = pick(cands, [rs.random() for _ in range(PERSP_CANDIDATES)], PERSP_CANDIDATES)
         # the answer first (uniform over those the candidates have), then a triple with it
-        got = balanced_choice(rs, cands, lambda c: _persp_label(view, sub, *c), PERSP_WEIGHTS, thin_sole=True)
+        got = balanced_choice(rs, cands, lambda c: _persp_label(view, sub, *c), PERSP_WEIGHTS, thin_sole=True,
+                              memo=view.memo(("perspective", sub)))
         if got is None:
             return Skip(f"no object triple with a clear {sub.replace('_', ' ')} relation")
         x, y, z = got[0]

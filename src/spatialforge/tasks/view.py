@@ -28,6 +28,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
 
 
+def world_to_cam(p, R) -> tuple[float, float, float]:
+    """Camera-frame coordinates of the world point ``p``: ``p @ R_world_cam`` as ``Camera.world_to_cam``
+    computes it, in plain floats (a numpy call per point costs more than the arithmetic)."""
+    return tuple(p[0] * R[0][j] + p[1] * R[1][j] + p[2] * R[2][j] for j in range(3))
+
+
 def _norm_given(text: str) -> str:
     t = " ".join(text.strip().split())
     low = t.lower()
@@ -43,42 +49,48 @@ class SceneView:
         cam = scene.camera
         self.scene = scene
         self.W, self.H = cam.width, cam.height
+        # the camera's principal point is ppx, ppy; object centres are x_cam, y_cam, z_cam
         self.fx, self.fy, self.ppx, self.ppy = cam.fx, cam.fy, cam.cx, cam.cy
         objs = scene.objects
-        n = self.n = len(objs)
+        self.n = len(objs)
         self.ids = [o.id for o in objs]
         self.index = {oid: i for i, oid in enumerate(self.ids)}
         self.cat = [" ".join(o.category.replace("_", " ").split()).lower() for o in objs]
         self.size = [o.box3d.size for o in objs]
         self.yaw = [o.box3d.yaw for o in objs]
         self.shape = [o.shape for o in objs]
-        # Plain Python for the small per-object arithmetic (faster than numpy at N ~ 10).
-        R = cam.R_world_cam
-        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = R
-        x_world, y_world, z_world, x_cam, y_cam, z_cam, dist, vol, logvol, logh, tt = ([] for _ in range(11))
-        for o in objs:
-            p0, p1, p2 = o.box3d.center
-            x = p0 * r00 + p1 * r10 + p2 * r20  # world_to_cam: p_cam = p_world @ R_world_cam
-            y = p0 * r01 + p1 * r11 + p2 * r21
-            z = p0 * r02 + p1 * r12 + p2 * r22
-            x_world.append(p0), y_world.append(p1), z_world.append(p2)
-            x_cam.append(x), y_cam.append(y), z_cam.append(z)
-            dist.append(math.sqrt(x * x + y * y + z * z))
-            w, h, l = o.box3d.size
-            v = w * h * l
-            vol.append(v)
-            logvol.append(math.log(max(v, 1e-27)))
-            logh.append(math.log(max(h, 1e-9)))
-            tt.append(x / z if z > 0 else math.nan)
-        # object centres in the world and camera frames (the camera's principal point is ppx, ppy)
-        self.x_world, self.y_world, self.z_world = x_world, y_world, z_world
-        self.x_cam, self.y_cam, self.z_cam = x_cam, y_cam, z_cam
-        self.dist, self.vol, self.logvol, self.logh, self.t = dist, vol, logvol, logh, tt
         self.front_w = [o.front for o in objs]
         self.adj_list = [_adjectives(o.attributes) for o in objs]
         self.adjs = [set(a) for a in self.adj_list]
         self.given = [{_norm_given(r) for r in o.references if r and r.strip()} for o in objs]
+        self._set_centres(objs, cam.R_world_cam)
+        reasons = self._set_visibility(objs)
+        self._set_references(reasons)
+        self.skipped = [(f"{scene.id}/object-{self.ids[i]}", r) for i, r in enumerate(reasons) if r is not None]
+        self.ref_index: dict[str, Ref] | None = None
+        self._depth: np.ndarray | None = None
+        self._valid: np.ndarray | None = None  # flat indices of valid pixels, only built if needed
+        self._has_valid: bool | None = None
+        self._memos: dict[object, dict] = {}  # see ``memo``
 
+    def _set_centres(self, objs, R) -> None:
+        """Per object: centre in the world and camera frames, distance, volume and their logs,
+        and ``t`` = x/z (the image column of the centre is ``fx * t + ppx``).  Plain Python floats:
+        faster than numpy for ~10 objects, and the same values in every process."""
+        self.x_world, self.y_world, self.z_world = ([o.box3d.center[k] for o in objs] for k in range(3))
+        cam_xyz = [world_to_cam(o.box3d.center, R) for o in objs]
+        self.x_cam, self.y_cam, self.z_cam = ([p[k] for p in cam_xyz] for k in range(3))
+        self.dist = [math.sqrt(x * x + y * y + z * z) for x, y, z in cam_xyz]
+        self.vol = [w * h * l for w, h, l in self.size]
+        self.logvol = [math.log(max(v, 1e-27)) for v in self.vol]
+        self.logh = [math.log(max(h, 1e-9)) for _, h, _ in self.size]
+        self.t = [x / z if z > 0 else math.nan for x, _, z in cam_xyz]
+
+    def _set_visibility(self, objs) -> list[str | None]:
+        """``in_view`` (centre in front of the camera and in the image, or its 2D box overlaps
+        it), ``visible`` and ``groups`` (visible objects by category) and ``ok`` (may be asked
+        about); returns why each object may not be asked about (None when it may)."""
+        n = self.n
         self.in_view = [False] * n
         self.ok = [False] * n
         reasons: list[str | None] = [None] * n
@@ -109,7 +121,13 @@ class SceneView:
         self.groups: dict[str, list[int]] = {}
         for i in self.visible:
             self.groups.setdefault(self.cat[i], []).append(i)
+        return reasons
 
+    def _set_references(self, reasons: list[str | None]) -> None:
+        """Each object's unique reference (``refs``, ``ref_text``) or highlight box, and the
+        objects questions may name (``subjects``; ``fronted``: those with a front).  Fills in
+        ``reasons`` for objects that could be asked about but cannot be named."""
+        n = self.n
         self.refs: list[Ref | None] = [None] * n
         compute_references(self)
         # fallback "the chair highlighted by the red box" (SPEC §3); see highlight.py
@@ -123,11 +141,6 @@ class SceneView:
                 reasons[i] = describe_unreferable(self, i)
         self.subjects = [i for i in range(n) if self.ok[i] and self.refs[i] is not None]
         self.fronted = [i for i in self.subjects if self.front_w[i] is not None]
-        self.skipped = [(f"{scene.id}/object-{self.ids[i]}", r) for i, r in enumerate(reasons) if r is not None]
-        self.ref_index: dict[str, Ref] | None = None
-        self._depth: np.ndarray | None = None
-        self._valid: np.ndarray | None = None  # flat indices of valid pixels, only built if needed
-        self._cache: dict[str, object] = {}  # per-task memo (e.g. usable pairs)
 
     # ------------------------------------------------------------------ depth
     @property
@@ -148,7 +161,13 @@ class SceneView:
         return float(raw[row, c])
 
     def has_valid_depth(self) -> bool:
-        """Whether any pixel has a valid depth: three pixels, then a 16x16 grid, the full index only if both miss."""
+        """Whether any pixel has a valid depth: three pixels, then a 16x16 grid, the full index
+        only if both miss (the answer is kept: tasks ask once per question)."""
+        if self._has_valid is None:
+            self._has_valid = self._find_valid_depth()
+        return self._has_valid
+
+    def _find_valid_depth(self) -> bool:
         raw = self.depth()
         h, w = raw.shape
         if any(float(raw[r, c]) > 0 and float(raw[r, c]) != float("inf")
@@ -176,6 +195,15 @@ class SceneView:
         return unproject_pixel(col, row, z, self.fx, self.fy, self.ppx, self.ppy)
 
     # ------------------------------------------------------------------ helpers
+    def memo(self, name: object) -> dict:
+        """A dict kept with this view under ``name``, for results that depend only on the view
+        (which never changes) and the key they are stored under, e.g. a task's answer class of a
+        candidate object triple (``plan.balanced_choice(memo=...)``)."""
+        d = self._memos.get(name)
+        if d is None:
+            d = self._memos[name] = {}
+        return d
+
     def ref(self, i: int) -> str:
         r = self.ref_text[i]
         if r is None:
