@@ -43,6 +43,8 @@ class FilterConfig:
     max_white_black: float = 0.35  # share of pure white (255,255,255) or black (0,0,0) pixels
     max_invalid_depth: float = 0.5  # share of pixels without valid depth
     min_objects: int = 2  # objects with a 3D box
+    include_tags: tuple[str, ...] = ()  # with a tagging stage: keep only images tagged with one of these
+    exclude_tags: tuple[str, ...] = ()  # with a tagging stage: reject images tagged with any of these
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,14 @@ def _dataclass_from(cls: type, d: Any, where: str) -> Any:
     unknown = sorted(set(d) - set(names))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(names)}")
-    for k, v in d.items():
+    d = dict(d)
+    for k, v in list(d.items()):
         want = type(getattr(cls(), k))
+        if want is tuple:
+            if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+                raise ConfigError(f"{where}.{k}: expected a list of names, got {v!r}")
+            d[k] = tuple(x.strip() for x in v)
+            continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or (want is int and not isinstance(v, int)):
             raise ConfigError(f"{where}.{k}: expected {want.__name__}, got {v!r}")
         if v < 0:
@@ -155,13 +163,18 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
     vocab = raw.get("vocabulary") or []
     if not isinstance(vocab, list) or not all(isinstance(v, str) and v.strip() for v in vocab):
         raise ConfigError(f"{where}: vocabulary must be a list of category names")
-    if not vocab and "tagging" not in stages:
-        raise ConfigError(f"{where}: give a vocabulary or a tagging stage (the detector needs categories)")
+    if not vocab and "vocabulary" not in stages.get("tagging", StageConfig("")).kwargs:
+        raise ConfigError(f"{where}: give a vocabulary (the detector's categories, and the tagger's choices)")
     batch_size = raw.get("batch_size", 4)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"{where}: batch_size must be an integer >= 1, got {batch_size!r}")
     filt = _dataclass_from(FilterConfig, raw.get("filter"), f"{where}: filter")
     post = _dataclass_from(PostConfig, raw.get("postprocess"), f"{where}: postprocess")
+    if (filt.include_tags or filt.exclude_tags) and "tagging" not in stages:
+        raise ConfigError(f"{where}: filter.include_tags / exclude_tags need a tagging stage")
+    if "tagging" in stages and "vocabulary" not in stages["tagging"].kwargs:  # the tagger chooses among these
+        tag_vocab = list(dict.fromkeys([v.strip() for v in vocab] + list(filt.include_tags) + list(filt.exclude_tags)))
+        stages["tagging"] = StageConfig(stages["tagging"].backend, {**stages["tagging"].kwargs, "vocabulary": tag_vocab})
     if filt.max_white_black > 1 or filt.max_invalid_depth > 1 or post.nms_iou > 1 or post.min_mask_box_agreement > 1:
         raise ConfigError(f"{where}: shares and IoUs must be in [0, 1]")
     return PerceptionConfig(stages, tuple(v.strip() for v in vocab), filt, post, batch_size)

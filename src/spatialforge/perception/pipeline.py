@@ -20,6 +20,7 @@ from ..errors import DataError
 from .base import Detections, GeometryResult, ImageItem, backend_class, mask_to_box
 from .config import PerceptionConfig
 from .oracle import _box_iou
+from .tagging import apply_tags
 
 
 @dataclass
@@ -91,9 +92,17 @@ class Perception:
                                        f"(> {cfg.filter.max_invalid_depth:.0%})")
             else:
                 live.append(k)
+        if "tagging" in self.backends:  # tags -> per-image vocabulary, or a rejection (filter.*_tags)
+            tagged = apply_tags([items[k] for k in live], self.backends["tagging"]([items[k] for k in live]),
+                                cfg.vocabulary, cfg.filter.include_tags, cfg.filter.exclude_tags)
+            for k, t in zip(live, tagged, strict=True):
+                if isinstance(t, DataError):
+                    results[k] = t
+            vocabs = [t for t in tagged if not isinstance(t, DataError)]
+            live = [k for k, t in zip(live, tagged, strict=True) if not isinstance(t, DataError)]
+        else:
+            vocabs = [list(cfg.vocabulary)] * len(live)
         sub = [items[k] for k in live]
-        vocabs = (self.backends["tagging"](sub) if "tagging" in self.backends
-                  else [list(cfg.vocabulary)] * len(sub))
         dets = [self._postprocess(d) for d in self.backends["detection"](sub, [list(v) for v in vocabs])]
         with_dets = [j for j, d in enumerate(dets) if len(d)]
         for j, d in enumerate(dets):
