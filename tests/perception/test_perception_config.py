@@ -45,7 +45,7 @@ def test_digest_changes_with_content_only():
     ({"stages": {"geometry": "oracle", "detection": "oracle"}}, "missing stage.*segmentation"),
     ({"stages": {**GOOD["stages"], "depth": "oracle"}}, "stages.depth: unknown stage"),
     ({"stages": {**GOOD["stages"], "detection": {"backend": "oracle", "kwarg": {}}}}, "unknown key.*kwarg"),
-    ({"vocabulary": []}, "give a vocabulary or a tagging stage"),
+    ({"vocabulary": []}, "give a vocabulary"),
     ({"vocabulary": ["chair", ""]}, "vocabulary must be a list"),
     ({"batch_size": 0}, "batch_size must be an integer >= 1"),
     ({"filter": {"max_white_blak": 0.3}}, "filter: unknown key.*max_white_blak"),

@@ -10,6 +10,7 @@ image filter and detection post-processing thresholds.
       tagging:      {backend: ..., kwargs: {...}}           # optional
     filter: {...}        # see FilterConfig
     postprocess: {...}   # see PostConfig
+    references: {verify: true, iou: 0.7, fallback: highlight}   # optional; see verify.py
     batch_size: 4
 
 ``${VAR}`` in strings is replaced from the environment (an unset variable is a ConfigError).
@@ -22,7 +23,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import yaml
 
 from ..errors import ConfigError
 from .base import KINDS, backend_class
+from .verify import ReferenceConfig, parse_references
 
 REQUIRED_STAGES = ("geometry", "detection", "segmentation")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -72,10 +74,14 @@ class PerceptionConfig:
     postprocess: PostConfig = field(default_factory=PostConfig)
     batch_size: int = 4
     path: str | None = None
+    references: ReferenceConfig = field(default_factory=ReferenceConfig)  # verified references (verify.py)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stages": {k: asdict(v) for k, v in self.stages.items()}, "vocabulary": list(self.vocabulary),
-                "filter": asdict(self.filter), "postprocess": asdict(self.postprocess), "batch_size": self.batch_size}
+        d = {"stages": {k: asdict(v) for k, v in self.stages.items()}, "vocabulary": list(self.vocabulary),
+             "filter": asdict(self.filter), "postprocess": asdict(self.postprocess), "batch_size": self.batch_size}
+        if self.references.verify:  # absent when off, so older configs keep their digest
+            d["references"] = asdict(self.references)
+        return d
 
     def digest(self) -> str:
         """Stable hash of everything that changes the output (not the file's path)."""
@@ -126,7 +132,7 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping at the top level")
     raw = _expand(raw, where)
-    allowed = {"stages", "vocabulary", "filter", "postprocess", "batch_size", "model_root"}
+    allowed = {"stages", "vocabulary", "filter", "postprocess", "batch_size", "model_root", "references"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
@@ -177,7 +183,11 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
         stages["tagging"] = StageConfig(stages["tagging"].backend, {**stages["tagging"].kwargs, "vocabulary": tag_vocab})
     if filt.max_white_black > 1 or filt.max_invalid_depth > 1 or post.nms_iou > 1 or post.min_mask_box_agreement > 1:
         raise ConfigError(f"{where}: shares and IoUs must be in [0, 1]")
-    return PerceptionConfig(stages, tuple(v.strip() for v in vocab), filt, post, batch_size)
+    refs = parse_references(raw.get("references"), where)
+    if refs.grounder is not None and model_root and isinstance(refs.grounder["kwargs"].get("model"), str) \
+            and not os.path.isabs(refs.grounder["kwargs"]["model"]):
+        refs.grounder["kwargs"]["model"] = str(Path(model_root) / refs.grounder["kwargs"]["model"])
+    return PerceptionConfig(stages, tuple(v.strip() for v in vocab), filt, post, batch_size, references=refs)
 
 
 def load_config(path: str | Path) -> PerceptionConfig:
@@ -189,4 +199,4 @@ def load_config(path: str | Path) -> PerceptionConfig:
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid YAML ({e})") from None
     cfg = parse_config(raw, str(path))
-    return PerceptionConfig(cfg.stages, cfg.vocabulary, cfg.filter, cfg.postprocess, cfg.batch_size, str(path))
+    return replace(cfg, path=str(path))

@@ -67,6 +67,25 @@ def front_from_azimuth(center_world: np.ndarray, azimuth_deg: float) -> tuple[fl
     return (float(f[0]), float(f[1]), float(f[2]))
 
 
+def with_fronts(scene: Any, ids: list[int], azimuths: list[float | None]) -> Any:
+    """The estimated scene with ``front`` set from each detection's azimuth (``ids[k]`` is the
+    object id of detection k; objects the geometry dropped are ignored) and
+    ``metadata["orientation"]`` saying how many objects got one."""
+    from dataclasses import replace
+
+    az = dict(zip(ids, azimuths, strict=True))
+    objects = []
+    for o in scene.objects:
+        a = az.get(int(o.id))
+        front = None if a is None else front_from_azimuth(np.asarray(o.box3d.center), float(a))
+        objects.append(replace(o, front=front))
+    n = sum(o.front is not None for o in objects)
+    backend = scene.metadata.get("perception", {}).get("stages", {}).get("orientation", {}).get("backend", "orientation")
+    meta = {**scene.metadata, "orientation": f"{backend}: {n} of {len(objects)} objects have a front "
+                                            f"(the others: estimator not confident)"}
+    return replace(scene, objects=tuple(objects), metadata=meta)
+
+
 def crop_box(box: np.ndarray, hw: tuple[int, int], pad: float) -> tuple[int, int, int, int]:
     """Integer pixel rectangle (x0, y0, x1, y1) of ``box`` grown by ``pad`` x its size per side."""
     H, W = hw

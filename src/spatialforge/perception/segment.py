@@ -65,7 +65,7 @@ class Sam2FromBoxes(_HFBackend):
                 continue
             if not np.all(np.isfinite(b)):
                 raise DataError(f"image {item.id!r}: non-finite box given to SAM 2")
-            x = torch.from_numpy(item.rgb).permute(2, 0, 1)[None].float()
+            x = torch.tensor(item.rgb).permute(2, 0, 1)[None].float()
             x = F.interpolate(x, size=self.size, mode="bilinear", antialias=True, align_corners=False)
             x = (x.permute(0, 2, 3, 1) * self.scale - torch.from_numpy(self.mean)) / torch.from_numpy(self.std)
             sh, sw = self.size

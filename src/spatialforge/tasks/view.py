@@ -23,6 +23,7 @@ from . import thresholds
 from .highlight import Highlight
 from .pixel_sampling import sample_valid, valid_index
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
+from .verified_refs import apply_reference_check
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -112,6 +113,8 @@ class SceneView:
 
         self.refs: list[Ref | None] = [None] * n
         compute_references(self)
+        for i, why in apply_reference_check(self).items():  # perceived scenes: verified phrases only
+            self.ok[i], reasons[i] = False, why
         # fallback "the chair highlighted by the red box" (SPEC §3); see highlight.py
         self.highlights: list[Highlight] = []  # in object-index order
         self.highlight_cores: tuple[str, ...] = ()  # highlight texts without "the "
