@@ -116,7 +116,7 @@ def _dataclass_from(cls: type, d: Any, where: str) -> Any:
     for k, v in list(d.items()):
         want = type(getattr(cls(), k))
         if want is tuple:
-            if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+            if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
                 raise ConfigError(f"{where}.{k}: expected a list of names, got {v!r}")
             d[k] = tuple(x.strip() for x in v)
             continue

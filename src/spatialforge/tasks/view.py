@@ -113,12 +113,12 @@ class SceneView:
 
         self.refs: list[Ref | None] = [None] * n
         compute_references(self)
-        for i, why in apply_reference_check(self).items():  # perceived scenes: verified phrases only
-            self.ok[i], reasons[i] = False, why
         # fallback "the chair highlighted by the red box" (SPEC §3); see highlight.py
         self.highlights: list[Highlight] = []  # in object-index order
         self.highlight_cores: tuple[str, ...] = ()  # highlight texts without "the "
         self.no_box: dict[int, str] = {}
+        for i, why in apply_reference_check(self).items():  # perceived scenes: verified phrases only
+            self.ok[i], reasons[i] = False, why
         assign_highlights(self)
         self.ref_text = [None if r is None else r.text for r in self.refs]
         for i in range(n):
