@@ -151,7 +151,7 @@ def test_sam2_box_scaling_and_upsampling(tiny_models, photo):
     s = backend_class("segmentation", "sam2")(model=str(tiny_models / "sam2"))
     H, W = photo.hw
     box = np.array([[16, 12, 96, 72]], float)
-    x = torch.nn.functional.interpolate(torch.from_numpy(photo.rgb).permute(2, 0, 1)[None].float(), size=(64, 64),
+    x = torch.nn.functional.interpolate(torch.tensor(photo.rgb).permute(2, 0, 1)[None].float(), size=(64, 64),
                                        mode="bilinear", antialias=True)
     x = (x.permute(0, 2, 3, 1) / 255 - torch.tensor([0.485, 0.456, 0.406])) / torch.tensor([0.229, 0.224, 0.225])
     with torch.no_grad():

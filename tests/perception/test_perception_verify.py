@@ -107,9 +107,22 @@ def test_oracle_grounder_end_to_end(oracle_env, image_folder, tmp_path):
     assert n_verified > 0
 
 
-def test_fallback_skip_records_reason(oracle_env, image_folder, tmp_path):
+class FindsNothing:
+    """A grounder that never finds the phrase."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def __call__(self, images, vocabularies):
+        return [Detections(np.zeros((0, 4)), np.zeros(0), []) for _ in images]
+
+
+def test_fallback_skip_records_reason(oracle_env, image_folder, tmp_path, monkeypatch):
+    from spatialforge.perception.base import BACKENDS
+
+    monkeypatch.setitem(BACKENDS["detection"], "finds_nothing", FindsNothing)
     raw = _oracle_raw(oracle_env, fallback="skip", max_candidates=1)
-    raw["references"]["grounder"]["backend"] = "oracle"  # category names only: finds no box for a phrase
+    raw["references"]["grounder"] = {"backend": "finds_nothing"}
     perceive_folder(image_folder, parse_config(raw), tmp_path / "out")
     rejected_any = False
     for p in sorted((tmp_path / "out").glob("synthetic-*.json")):
@@ -173,3 +186,28 @@ def test_reference_config_errors(oracle_env):
     off = _oracle_raw(oracle_env)
     del off["references"]
     assert "references" not in parse_config(off).to_dict()  # older configs keep their digest
+
+
+def _two_chairs(check):
+    from spatialforge.scene import Box3D, Camera, Object3D
+
+    objs = tuple(Object3D(id=k, category="chair", box3d=Box3D(center=(x, 4.0, -1.0), size=(0.5, 0.9, 0.5), yaw=0.0),
+                          box2d=(b, 100.0, b + 40.0, 160.0))
+                 for k, (x, b) in enumerate(((-1.0, 60.0), (1.0, 220.0))))
+    return Scene(id="two", image_path="x.png", camera=Camera(fx=200, fy=200, cx=160, cy=120, width=320, height=240),
+                 objects=objs, metadata={"reference_check": check})
+
+
+def test_hook_uses_verified_phrase_mirrored_and_falls_back():
+    s = _two_chairs({"fallback": "highlight", "verified": {"0": "the leftmost chair"}, "rejected": {"1": ["x"]}})
+    plain = SceneView(_two_chairs({}))
+    assert [r.text for r in plain.refs] == ["the leftmost chair", "the rightmost chair"]
+    view = SceneView(s)
+    assert view.refs[0].text == "the leftmost chair"
+    assert view.refs[1].kind == "highlight"  # its phrase was not verified: the highlighted box
+    mview = SceneView(s.mirrored())
+    assert mview.refs[0].text == "the rightmost chair" and mview.refs[1].kind == "highlight"
+    skip = SceneView(_two_chairs({"fallback": "skip", "verified": {"0": "the leftmost chair"}, "rejected": {"1": ["x"]}}))
+    assert skip.subjects == [0] and dict(skip.skipped)["two/object-1"] == "object 1 (chair): no verified reference (x)"
+    stale = SceneView(_two_chairs({"fallback": "highlight", "verified": {"0": "the rightmost chair"}}))
+    assert stale.refs[0].kind == "highlight"  # a phrase that no longer resolves to the object is not used

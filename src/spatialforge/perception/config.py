@@ -2,7 +2,7 @@
 image filter and detection post-processing thresholds.
 
     vocabulary: [chair, table, ...]        # categories the detector is asked for
-    model_root: ${SPATIALFORGE_PERCEPTION_MODELS}   # optional; relative `model` paths resolve here
+    model_root: ${SPATIALFORGE_PERCEPTION_MODELS}   # optional; relative model/backbone/head paths resolve here
     stages:
       geometry:     {backend: depth_anything_v2, kwargs: {model: depth_anything, hfov_deg: 60}}
       detection:    {backend: owlv2, kwargs: {model: owlv2}}
@@ -34,6 +34,7 @@ from .base import KINDS, backend_class
 from .verify import ReferenceConfig, parse_references
 
 REQUIRED_STAGES = ("geometry", "detection", "segmentation")
+_MODEL_KEYS = ("model", "backbone", "head")  # backend kwargs naming model files (resolved against model_root)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -159,9 +160,9 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
             backend_class(kind, spec["backend"])
         except ConfigError as e:
             raise ConfigError(f"{w}: {e}") from None
-        model = kwargs.get("model")
-        if model_root and isinstance(model, str) and not os.path.isabs(model):
-            kwargs = {**kwargs, "model": str(Path(model_root) / model)}
+        if model_root:  # relative model files resolve against model_root
+            kwargs = {k: str(Path(model_root) / v) if k in _MODEL_KEYS and isinstance(v, str) and not os.path.isabs(v)
+                      else v for k, v in kwargs.items()}
         stages[kind] = StageConfig(spec["backend"], dict(kwargs))
     missing = [k for k in REQUIRED_STAGES if k not in stages]
     if missing:

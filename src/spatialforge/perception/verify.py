@@ -3,7 +3,7 @@
 For each askable object of a perceived scene, the candidate phrases that resolve to it alone
 in the scene's own geometry (``tasks.references``: category, attributes, extremes, ordinals,
 given references; simplest first) are checked one by one with a **grounder**: a detection
-backend given the phrase as its only text prompt.  A phrase passes when the grounder returns
+backend given the phrase (without its leading "the") as its only text prompt.  A phrase passes when the grounder returns
 **exactly one** box (after the score threshold and NMS) and the segmentation backend's mask for
 that box has IoU **> iou** (0.7) with the object's own mask.  The first phrase that passes is
 the object's reference; an object with none gets the highlighted-box fallback
@@ -114,7 +114,8 @@ class ReferenceVerifier:
         ``target``; else why not."""
         from .pipeline import nms
 
-        d = self.grounder([item], [[phrase]])[0]
+        # detectors take noun phrases ("red mug", "chair closest to the camera"): drop the article
+        d = self.grounder([item], [[phrase[4:] if phrase.startswith("the ") else phrase]])[0]
         d = d.take(np.flatnonzero(d.scores >= self.score_threshold))
         d = d.take(nms(d.boxes, d.scores, self.nms_iou))
         if len(d) != 1:
@@ -179,8 +180,8 @@ class OracleGrounder(_SceneReader):
             view = SceneView(scene)
             visible = {o.id: o for o in _visible(scene)}
             ids: list[int] = []
-            for phrase in vocab:
-                hit = [o.id for o in visible.values() if o.category == phrase] or resolve_text(phrase, view)
+            for phrase in vocab:  # the verifier drops "the ": the reference texts have it
+                hit = [o.id for o in visible.values() if o.category == phrase] or resolve_text(f"the {phrase}", view)
                 ids += [i for i in hit if i in visible and i not in ids]
             boxes = np.array([visible[i].box2d for i in ids], dtype=np.float64).reshape(-1, 4)
             if self.box_jitter and len(ids):
