@@ -331,3 +331,36 @@ def test_moge2_missing_extra_names_it(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "moge" else real(name, *a))
     with pytest.raises(MissingExtraError, match=r"pip install 'spatialforge\[moge\]'"):
         backend_class("geometry", "moge2")(model="x")
+
+
+# --------------------------------------------------------------------------- bad input in the new stages
+class _RefusesOne:
+    """A backend of any new stage kind that raises DataError for one image (else a harmless answer)."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def __call__(self, images, *rest):
+        if any(i.id == "synthetic-1-00001" for i in images):
+            raise DataError("image 'synthetic-1-00001': the backend refuses it")
+        if rest and isinstance(rest[0][0], np.ndarray):  # orientation: one azimuth per box
+            return [[None] * len(b) for b in rest[0]]
+        if rest:  # gravity: fall back to the floor fit
+            return [None for _ in images]
+        return [["chair", "table", "shelf", "cabinet", "sofa", "lamp", "box", "mug"] for _ in images]  # tagging
+
+
+@pytest.mark.parametrize("kind", ["tagging", "gravity", "orientation"])
+def test_new_stage_data_error_is_a_recorded_skip(kind, oracle_env, image_folder, tmp_path, monkeypatch):
+    from spatialforge.perception.base import BACKENDS
+    from spatialforge.perception.config import parse_config
+    from spatialforge.sources.images import perceive_folder
+
+    monkeypatch.setitem(BACKENDS[kind], "refuses_one", _RefusesOne)
+    stages = {k: {"backend": "oracle", "kwargs": {"scenes": str(oracle_env)}} for k in ("geometry", "detection", "segmentation")}
+    stages[kind] = {"backend": "refuses_one"}
+    raw = {"vocabulary": ["chair", "table", "shelf", "cabinet", "sofa", "lamp", "box", "mug"], "stages": stages,
+           "filter": {"min_objects": 1}, "postprocess": {"score_threshold": 0.0, "min_mask_box_agreement": 0.0}}
+    m = perceive_folder(image_folder, parse_config(raw), tmp_path / "out", )
+    assert sorted(m.done) == ["synthetic-1-00000.png", "synthetic-1-00002.png"]
+    assert m.skipped == {"synthetic-1-00001.jpg": "image 'synthetic-1-00001': the backend refuses it"}
