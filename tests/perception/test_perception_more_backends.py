@@ -364,3 +364,28 @@ def test_new_stage_data_error_is_a_recorded_skip(kind, oracle_env, image_folder,
     m = perceive_folder(image_folder, parse_config(raw), tmp_path / "out", )
     assert sorted(m.done) == ["synthetic-1-00000.png", "synthetic-1-00002.png"]
     assert m.skipped == {"synthetic-1-00001.jpg": "image 'synthetic-1-00001': the backend refuses it"}
+
+
+# --------------------------------------------------------------------------- VLM grounder
+def test_parse_boxes():
+    from spatialforge.perception.vlm_grounder import parse_boxes
+
+    text = '```json\n[{"bbox_2d": [10, 20, 110, 220], "label": "chair"}, {"bbox_2d": [5.5, 6, 7, 8.25]}]\n```'
+    np.testing.assert_array_equal(parse_boxes(text), [[10, 20, 110, 220], [5.5, 6, 7, 8.25]])
+    assert parse_boxes("[1, 2, 3]; no box here [a, b, c, d]").shape == (0, 4)
+
+
+def test_vlm_grounder_tiny_qwen(tmp_path, photo, monkeypatch):
+    """Runs the tiny Qwen2.5-VL; maps its absolute coordinates (the resized image's pixels) back."""
+    monkeypatch.setenv("SPATIALFORGE_CACHE", str(tmp_path))
+    g = backend_class("detection", "vlm_grounder")(model="tiny:qwen2_5_vl", max_new_tokens=8)
+    d = g([photo], [["chair", "the red mug"]])[0]
+    assert len(g.answers) == 2 and d.boxes.shape[1] == 4 and set(d.labels) <= {"chair", "the red mug"}
+    h, w = g.model_size(photo.hw)  # 120x160 within the tiny processor's 56^2..112^2 pixels, multiples of 28
+    assert (h, w) == (84, 112) and h % 28 == 0 and w % 28 == 0
+    np.testing.assert_allclose(g.to_pixels(np.array([[0.0, 0.0, 56.0, 42.0], [10, 10, 10, 20]]), photo.hw),
+                               [[0, 0, 80, 60]])  # halfway across, halfway down; the empty box dropped
+    g.coordinates = "normalized_1000"
+    np.testing.assert_allclose(g.to_pixels(np.array([[0.0, 500.0, 500.0, 1200.0]]), photo.hw), [[0, 60, 80, 120]])
+    with pytest.raises(ConfigError, match="coordinates must be"):
+        backend_class("detection", "vlm_grounder")(model="tiny:qwen2_5_vl", coordinates="relative")

@@ -133,7 +133,7 @@ def backend_class(kind: str, name: str) -> type:
 
 
 def _load_builtin() -> None:
-    from . import gravity, hf, moge, orientation, oracle, segment, sensor, tagging, verify  # noqa: F401  (registers)
+    from . import gravity, hf, moge, orientation, oracle, segment, sensor, tagging, verify, vlm_grounder  # noqa: F401
 
 
 def mask_to_box(mask: np.ndarray) -> np.ndarray | None:
