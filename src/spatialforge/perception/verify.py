@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
 from .base import ImageItem, register
 from .oracle import _SceneReader, _visible
 
@@ -204,7 +204,5 @@ def build_verifier(cfg: Any, backends: dict[str, Any]) -> ReferenceVerifier | No
         grounder = backend_class("detection", rc.grounder["backend"])(**rc.grounder["kwargs"])
     else:
         grounder = backends["detection"]
-    if "segmentation" not in backends:
-        raise DataError("reference verification needs a segmentation stage")
     return ReferenceVerifier(rc, grounder, backends["segmentation"], cfg.postprocess.score_threshold,
                              cfg.postprocess.nms_iou)

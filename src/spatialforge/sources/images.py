@@ -159,11 +159,11 @@ def _finish(item: ImageItem, res: Perceived | DataError, name: str, out: Path, m
         if isinstance(res, DataError):
             raise res
         scene, dropped = build_scene(res, provenance, gcfg)
-        if verifier is not None:  # HiSpatial 7.1: keep only references a grounder confirms
-            scene = verifier(scene, item)
         if len(scene.objects) < cfg.filter.min_objects:
             raise DataError(f"image {item.id!r}: {len(scene.objects)} objects with a 3D box "
                             f"(< {cfg.filter.min_objects})" + (f"; dropped: {_short(dropped)}" if dropped else ""))
+        if verifier is not None:  # HiSpatial 7.1: keep only references a grounder confirms
+            scene = verifier(scene, item)
     except DataError as e:
         manifest.done = [d for d in manifest.done if d != name]
         manifest.stats["dropped"].pop(name, None)
