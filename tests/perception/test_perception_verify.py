@@ -93,6 +93,7 @@ def test_oracle_grounder_end_to_end(oracle_env, image_folder, tmp_path):
         s = Scene.load(p)
         check = s.metadata["reference_check"]
         assert check["iou"] == 0.7 and check["fallback"] == "highlight"
+        assert s.metadata["perception"]["reference_grounder"] == {"backend": "oracle_grounder", "model": str(oracle_env)}
         gt_view = SceneView(Scene.load(oracle_env / p.name))
         for oid, phrase in check["verified"].items():
             assert resolve_text(phrase, gt_view) == [int(oid)]

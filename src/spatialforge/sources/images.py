@@ -138,6 +138,9 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
     perception = Perception(cfg)
     provenance = {"config": cfg.path, "digest": cfg.digest(), "stages": perception.provenance()}
     verifier = build_verifier(cfg, perception.backends)  # None unless references.verify
+    if verifier is not None:
+        provenance["reference_grounder"] = {"backend": getattr(verifier.grounder, "backend_name", None),
+                                            "model": getattr(verifier.grounder, "model_path", None)}
     for start in range(0, len(pending), cfg.batch_size):
         batch = pending[start : start + cfg.batch_size]
         for item, res in zip(batch, perception.run(batch), strict=True):
