@@ -15,7 +15,7 @@ GOOD = {"vocabulary": ["chair"], "stages": {"geometry": "oracle", "detection": {
                                             "segmentation": {"backend": "oracle", "kwargs": {"erode": 1}}}}
 
 
-@pytest.mark.parametrize("name", ["tiny_cpu", "hf_default", "oracle", "noisy_oracle"])
+@pytest.mark.parametrize("name", ["tiny_cpu", "hf_default", "moge2", "oracle", "noisy_oracle"])
 def test_shipped_configs_load(name, monkeypatch, tmp_path):
     monkeypatch.setenv("SPATIALFORGE_PERCEPTION_MODELS", str(tmp_path))
     monkeypatch.setenv("SPATIALFORGE_ORACLE_SCENES", str(tmp_path))
@@ -28,6 +28,7 @@ def test_model_root_and_env_vars(monkeypatch, tmp_path):
     monkeypatch.setenv("SPATIALFORGE_PERCEPTION_MODELS", str(tmp_path))
     cfg = load_config(CONFIGS / "tiny_cpu.yaml")
     assert cfg.stages["geometry"].kwargs["model"] == str(tmp_path / "depth_anything")
+    assert cfg.stages["orientation"].kwargs["head"] == str(tmp_path / "orientation" / "head.safetensors")
     hub = load_config(CONFIGS / "hf_default.yaml")  # no model_root: hub ids pass through
     assert hub.stages["detection"].kwargs["model"] == "google/owlv2-base-patch16-ensemble"
     monkeypatch.delenv("SPATIALFORGE_PERCEPTION_MODELS")
@@ -45,7 +46,7 @@ def test_digest_changes_with_content_only():
     ({"stages": {"geometry": "oracle", "detection": "oracle"}}, "missing stage.*segmentation"),
     ({"stages": {**GOOD["stages"], "depth": "oracle"}}, "stages.depth: unknown stage"),
     ({"stages": {**GOOD["stages"], "detection": {"backend": "oracle", "kwarg": {}}}}, "unknown key.*kwarg"),
-    ({"vocabulary": []}, "give a vocabulary or a tagging stage"),
+    ({"vocabulary": []}, "give a vocabulary"),
     ({"vocabulary": ["chair", ""]}, "vocabulary must be a list"),
     ({"batch_size": 0}, "batch_size must be an integer >= 1"),
     ({"filter": {"max_white_blak": 0.3}}, "filter: unknown key.*max_white_blak"),
@@ -79,4 +80,4 @@ def test_registry():
         register("geometry", "oracle")(type("Dup", (), {}))
     with pytest.raises(ValueError, match="unknown stage kind"):
         register("depth", "x")
-    assert set(BACKENDS) == {"photo_filter", "geometry", "tagging", "detection", "segmentation"}
+    assert set(BACKENDS) == {"photo_filter", "geometry", "tagging", "detection", "segmentation", "gravity", "orientation"}

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..pinhole import unproject_pixel
 
-KINDS = ("photo_filter", "geometry", "tagging", "detection", "segmentation")
+KINDS = ("photo_filter", "geometry", "tagging", "detection", "segmentation", "gravity", "orientation")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def backend_class(kind: str, name: str) -> type:
 
 
 def _load_builtin() -> None:
-    from . import hf, oracle, sensor  # noqa: F401  (registration happens on import)
+    from . import gravity, hf, moge, orientation, oracle, segment, sensor, tagging, verify, vlm_grounder  # noqa: F401
 
 
 def mask_to_box(mask: np.ndarray) -> np.ndarray | None:

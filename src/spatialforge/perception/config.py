@@ -2,7 +2,7 @@
 image filter and detection post-processing thresholds.
 
     vocabulary: [chair, table, ...]        # categories the detector is asked for
-    model_root: ${SPATIALFORGE_PERCEPTION_MODELS}   # optional; relative `model` paths resolve here
+    model_root: ${SPATIALFORGE_PERCEPTION_MODELS}   # optional; relative model/backbone/head paths resolve here
     stages:
       geometry:     {backend: depth_anything_v2, kwargs: {model: depth_anything, hfov_deg: 60}}
       detection:    {backend: owlv2, kwargs: {model: owlv2}}
@@ -10,6 +10,7 @@ image filter and detection post-processing thresholds.
       tagging:      {backend: ..., kwargs: {...}}           # optional
     filter: {...}        # see FilterConfig
     postprocess: {...}   # see PostConfig
+    references: {verify: true, iou: 0.7, fallback: highlight}   # optional; see verify.py
     batch_size: 4
 
 ``${VAR}`` in strings is replaced from the environment (an unset variable is a ConfigError).
@@ -22,7 +23,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,10 @@ import yaml
 
 from ..errors import ConfigError
 from .base import KINDS, backend_class
+from .verify import ReferenceConfig, parse_references
 
 REQUIRED_STAGES = ("geometry", "detection", "segmentation")
+_MODEL_KEYS = ("model", "backbone", "head")  # backend kwargs naming model files (resolved against model_root)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -43,6 +46,8 @@ class FilterConfig:
     max_white_black: float = 0.35  # share of pure white (255,255,255) or black (0,0,0) pixels
     max_invalid_depth: float = 0.5  # share of pixels without valid depth
     min_objects: int = 2  # objects with a 3D box
+    include_tags: tuple[str, ...] = ()  # with a tagging stage: keep only images tagged with one of these
+    exclude_tags: tuple[str, ...] = ()  # with a tagging stage: reject images tagged with any of these
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,14 @@ class PerceptionConfig:
     postprocess: PostConfig = field(default_factory=PostConfig)
     batch_size: int = 4
     path: str | None = None
+    references: ReferenceConfig = field(default_factory=ReferenceConfig)  # verified references (verify.py)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stages": {k: asdict(v) for k, v in self.stages.items()}, "vocabulary": list(self.vocabulary),
-                "filter": asdict(self.filter), "postprocess": asdict(self.postprocess), "batch_size": self.batch_size}
+        d = {"stages": {k: asdict(v) for k, v in self.stages.items()}, "vocabulary": list(self.vocabulary),
+             "filter": asdict(self.filter), "postprocess": asdict(self.postprocess), "batch_size": self.batch_size}
+        if self.references.verify:  # absent when off, so older configs keep their digest
+            d["references"] = asdict(self.references)
+        return d
 
     def digest(self) -> str:
         """Stable hash of everything that changes the output (not the file's path)."""
@@ -104,8 +113,14 @@ def _dataclass_from(cls: type, d: Any, where: str) -> Any:
     unknown = sorted(set(d) - set(names))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(names)}")
-    for k, v in d.items():
+    d = dict(d)
+    for k, v in list(d.items()):
         want = type(getattr(cls(), k))
+        if want is tuple:
+            if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
+                raise ConfigError(f"{where}.{k}: expected a list of names, got {v!r}")
+            d[k] = tuple(x.strip() for x in v)
+            continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or (want is int and not isinstance(v, int)):
             raise ConfigError(f"{where}.{k}: expected {want.__name__}, got {v!r}")
         if v < 0:
@@ -118,7 +133,7 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping at the top level")
     raw = _expand(raw, where)
-    allowed = {"stages", "vocabulary", "filter", "postprocess", "batch_size", "model_root"}
+    allowed = {"stages", "vocabulary", "filter", "postprocess", "batch_size", "model_root", "references"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
@@ -145,9 +160,9 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
             backend_class(kind, spec["backend"])
         except ConfigError as e:
             raise ConfigError(f"{w}: {e}") from None
-        model = kwargs.get("model")
-        if model_root and isinstance(model, str) and not os.path.isabs(model):
-            kwargs = {**kwargs, "model": str(Path(model_root) / model)}
+        if model_root:  # relative model files resolve against model_root
+            kwargs = {k: str(Path(model_root) / v) if k in _MODEL_KEYS and isinstance(v, str) and not os.path.isabs(v)
+                      else v for k, v in kwargs.items()}
         stages[kind] = StageConfig(spec["backend"], dict(kwargs))
     missing = [k for k in REQUIRED_STAGES if k not in stages]
     if missing:
@@ -155,16 +170,25 @@ def parse_config(raw: Any, where: str = "perception config", base_dir: Path | No
     vocab = raw.get("vocabulary") or []
     if not isinstance(vocab, list) or not all(isinstance(v, str) and v.strip() for v in vocab):
         raise ConfigError(f"{where}: vocabulary must be a list of category names")
-    if not vocab and "tagging" not in stages:
-        raise ConfigError(f"{where}: give a vocabulary or a tagging stage (the detector needs categories)")
+    if not vocab and "vocabulary" not in stages.get("tagging", StageConfig("")).kwargs:
+        raise ConfigError(f"{where}: give a vocabulary (the detector's categories, and the tagger's choices)")
     batch_size = raw.get("batch_size", 4)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"{where}: batch_size must be an integer >= 1, got {batch_size!r}")
     filt = _dataclass_from(FilterConfig, raw.get("filter"), f"{where}: filter")
     post = _dataclass_from(PostConfig, raw.get("postprocess"), f"{where}: postprocess")
+    if (filt.include_tags or filt.exclude_tags) and "tagging" not in stages:
+        raise ConfigError(f"{where}: filter.include_tags / exclude_tags need a tagging stage")
+    if "tagging" in stages and "vocabulary" not in stages["tagging"].kwargs:  # the tagger chooses among these
+        tag_vocab = list(dict.fromkeys([v.strip() for v in vocab] + list(filt.include_tags) + list(filt.exclude_tags)))
+        stages["tagging"] = StageConfig(stages["tagging"].backend, {**stages["tagging"].kwargs, "vocabulary": tag_vocab})
     if filt.max_white_black > 1 or filt.max_invalid_depth > 1 or post.nms_iou > 1 or post.min_mask_box_agreement > 1:
         raise ConfigError(f"{where}: shares and IoUs must be in [0, 1]")
-    return PerceptionConfig(stages, tuple(v.strip() for v in vocab), filt, post, batch_size)
+    refs = parse_references(raw.get("references"), where)
+    if refs.grounder is not None and model_root and isinstance(refs.grounder["kwargs"].get("model"), str) \
+            and not os.path.isabs(refs.grounder["kwargs"]["model"]):
+        refs.grounder["kwargs"]["model"] = str(Path(model_root) / refs.grounder["kwargs"]["model"])
+    return PerceptionConfig(stages, tuple(v.strip() for v in vocab), filt, post, batch_size, references=refs)
 
 
 def load_config(path: str | Path) -> PerceptionConfig:
@@ -176,4 +200,4 @@ def load_config(path: str | Path) -> PerceptionConfig:
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid YAML ({e})") from None
     cfg = parse_config(raw, str(path))
-    return PerceptionConfig(cfg.stages, cfg.vocabulary, cfg.filter, cfg.postprocess, cfg.batch_size, str(path))
+    return replace(cfg, path=str(path))

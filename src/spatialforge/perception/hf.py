@@ -129,14 +129,20 @@ class OWLv2Detector(_HFBackend):
 
 @register("segmentation", "sam")
 class SAMFromBoxes(_HFBackend):
-    """One mask per box from ``SamModel`` (single-mask output), at the image's size."""
+    """One mask per box from ``SamModel`` (single-mask output), at the image's size.
+    Subclasses name another model class with the same processor (``segment.SamHQFromBoxes``)."""
+
+    model_class = "SamModel"
 
     def __init__(self, model: str, device: str = "cpu") -> None:
         super().__init__(model, device)
-        from transformers import SamModel, SamProcessor
+        import transformers
+        from transformers import SamProcessor
 
-        self.processor = SamProcessor(image_processor=_load(pil_processor("SamImageProcessor"), model, "sam"))
-        self.net = self._ready(_load(SamModel, model, "sam"))
+        name = self.backend_name
+        self.processor = SamProcessor(image_processor=_load(pil_processor("SamImageProcessor"), model, name))
+        self.net = self._ready(_load(getattr(transformers, self.model_class), model, name))
+        self.forward_kwargs: dict[str, Any] = {}
 
     def __call__(self, images: list[ImageItem], boxes: list[np.ndarray]) -> list[np.ndarray]:
         out = []
@@ -150,7 +156,8 @@ class SAMFromBoxes(_HFBackend):
             inputs = self.processor(images=item.rgb, input_boxes=[b.tolist()], return_tensors="pt")
             with self.torch.inference_mode():
                 pred = self.net(pixel_values=inputs["pixel_values"].to(self.device),
-                                input_boxes=inputs["input_boxes"].to(self.device), multimask_output=False)
+                                input_boxes=inputs["input_boxes"].to(self.device), multimask_output=False,
+                                **self.forward_kwargs)
             masks = self.processor.post_process_masks(pred.pred_masks.cpu(), inputs["original_sizes"],
                                                       inputs["reshaped_input_sizes"])[0]
             out.append(masks[:, 0].numpy().astype(bool))

@@ -1,5 +1,5 @@
 """Run the configured stages over a batch of images: (photo filter) -> geometry -> (tags) ->
-boxes -> masks.
+boxes -> masks -> (gravity) -> (orientation).
 
 ``Perception(config)`` builds every backend once; ``Perception.run(items)`` returns, per
 item, a ``Perceived`` record or the ``DataError`` that rejected it (filter or backend).  A
@@ -20,6 +20,7 @@ from ..errors import DataError
 from .base import Detections, GeometryResult, ImageItem, backend_class, mask_to_box
 from .config import PerceptionConfig
 from .oracle import _box_iou
+from .tagging import apply_tags
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Perceived:
     detections: Detections  # after post-processing, one per mask
     masks: np.ndarray  # (N, H, W) bool
     dropped: list[str] = field(default_factory=list)  # why detections were removed
+    up_cam: np.ndarray | None = None  # gravity stage: camera-frame up vector (None: the floor fit decides)
+    azimuths: list[float | None] | None = None  # orientation stage: per detection (None: no front)
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
@@ -91,9 +94,17 @@ class Perception:
                                        f"(> {cfg.filter.max_invalid_depth:.0%})")
             else:
                 live.append(k)
+        if "tagging" in self.backends:  # tags -> per-image vocabulary, or a rejection (filter.*_tags)
+            tagged = apply_tags([items[k] for k in live], self.backends["tagging"]([items[k] for k in live]),
+                                cfg.vocabulary, cfg.filter.include_tags, cfg.filter.exclude_tags)
+            for k, t in zip(live, tagged, strict=True):
+                if isinstance(t, DataError):
+                    results[k] = t
+            vocabs = [t for t in tagged if not isinstance(t, DataError)]
+            live = [k for k, t in zip(live, tagged, strict=True) if not isinstance(t, DataError)]
+        else:
+            vocabs = [list(cfg.vocabulary)] * len(live)
         sub = [items[k] for k in live]
-        vocabs = (self.backends["tagging"](sub) if "tagging" in self.backends
-                  else [list(cfg.vocabulary)] * len(sub))
         dets = [self._postprocess(d) for d in self.backends["detection"](sub, [list(v) for v in vocabs])]
         with_dets = [j for j, d in enumerate(dets) if len(d)]
         for j, d in enumerate(dets):
@@ -107,7 +118,22 @@ class Perception:
             if m.shape != (len(dets[j]), *item.hw):
                 raise DataError(f"image {item.id!r}: segmentation returned {m.shape}, expected {(len(dets[j]), *item.hw)}")
             results[live[j]] = self._check_masks(item, geoms[live[j]], dets[j], m.astype(bool))
+        self._optional_stages([r for r in results if isinstance(r, Perceived)])
         return results  # type: ignore[return-value]
+
+    def _optional_stages(self, done: list[Perceived]) -> None:
+        """Gravity (an up vector per image) and orientation (an azimuth per kept detection)."""
+        if done and "gravity" in self.backends:
+            ups = self.backends["gravity"]([p.item for p in done], [p.geometry for p in done])
+            for p, up in zip(done, ups, strict=True):
+                p.up_cam = None if up is None else np.asarray(up, dtype=np.float64)
+        if done and "orientation" in self.backends:
+            azs = self.backends["orientation"]([p.item for p in done], [p.detections.boxes for p in done])
+            for p, az in zip(done, azs, strict=True):
+                if len(az) != len(p.detections):
+                    raise DataError(f"image {p.item.id!r}: orientation returned {len(az)} azimuths for "
+                                    f"{len(p.detections)} objects")
+                p.azimuths = list(az)
 
     def _postprocess(self, d: Detections) -> Detections:
         p = self.config.postprocess

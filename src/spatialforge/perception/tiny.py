@@ -1,7 +1,8 @@
 """Tiny random-weight perception models built offline (tests, ``tiny_cpu.yaml``).
 
-``build_tiny_perception(folder)`` writes ``clip/``, ``depth_anything/``, ``depth_pro/``,
-``owlv2/``, ``grounding_dino/`` and ``sam/``: the real transformers classes from tiny configs (after
+``build_tiny_perception(folder)`` writes ``clip/``, ``siglip/``, ``depth_anything/``, ``depth_pro/``,
+``owlv2/``, ``grounding_dino/``, ``sam/``, ``sam_hq/``, ``sam2/`` and ``orientation/`` (a DINOv2
+backbone + a random azimuth head, ``orientation.py``): the real transformers classes from tiny configs (after
 transformers' own ``*ModelTester`` configs), with their PIL image processors (Depth Pro: its
 config file only) and tiny CLIP / BERT tokenizers for CLIP and OWLv2 / Grounding DINO, saved with
 ``save_pretrained`` so the backends load them through ``from_pretrained`` as they would a hub
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .hf import pil_processor
 
-BUILD_VERSION = 6
+BUILD_VERSION = 7
 MARKER = "spatialforge_tiny.json"
 SEED = 0
 
@@ -162,7 +163,66 @@ def _clip(out: Path) -> None:
     pil_processor("CLIPImageProcessor")(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(out)
 
 
-BUILDERS = {"clip": _clip, "depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam,
+def _siglip(out: Path) -> None:
+    import torch
+    from transformers import SiglipConfig, SiglipModel
+
+    tok = _tokenizer(out)
+    towers = _two_tower(tok, max_positions=16)
+    towers.pop("projection_dim")  # SigLIP has no projection: both towers' hidden sizes match
+    cfg = SiglipConfig(**towers)
+    torch.manual_seed(SEED)
+    SiglipModel(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    pil_processor("SiglipImageProcessor")(size={"height": 32, "width": 32}).save_pretrained(out)
+
+
+def _sam_hq(out: Path) -> None:
+    import torch
+    from transformers import SamHQConfig, SamHQModel
+
+    cfg = SamHQConfig(
+        vision_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, image_size=64,
+                           patch_size=8, output_channels=16, global_attn_indexes=[1], window_size=4, mlp_dim=32,
+                           num_pos_feats=8),
+        prompt_encoder_config=dict(hidden_size=16, image_size=64, patch_size=8, mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, mlp_dim=16,
+                                 iou_head_hidden_dim=8, vit_dim=16))
+    torch.manual_seed(SEED)
+    SamHQModel(cfg).save_pretrained(out)
+    pil_processor("SamImageProcessor")(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)
+
+
+def _sam2(out: Path) -> None:
+    """After transformers' Sam2ModelTester, smaller: 64 px input, Hiera stages of 1, 1, 2, 1 blocks (a global-attention block must not open a pooled stage: its window size 0 is divided by the query stride)."""
+    import torch
+    from transformers import Sam2Config, Sam2HieraDetConfig, Sam2Model, Sam2VisionConfig
+
+    backbone = Sam2HieraDetConfig(hidden_size=8, image_size=64, patch_stride=4, patch_kernel_size=7, patch_padding=3,
+                                  blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[8, 16, 32, 64],
+                                  num_attention_heads_per_stage=[1, 1, 2, 2], window_size_per_stage=[4, 4, 4, 2],
+                                  global_attention_blocks=[3], window_positional_embedding_background_size=[4, 4])
+    vision = Sam2VisionConfig(backbone_config=backbone, backbone_channel_list=[64, 32, 16, 8],
+                              backbone_feature_sizes=[[16, 16], [8, 8], [4, 4]], fpn_hidden_size=16)
+    cfg = Sam2Config(vision_config=vision, image_size=64,
+                     prompt_encoder_config=dict(hidden_size=16, image_size=64, patch_size=16, mask_input_channels=4),
+                     mask_decoder_config=dict(hidden_size=16, mlp_dim=32, num_hidden_layers=2, num_attention_heads=2,
+                                              iou_head_hidden_dim=16))
+    torch.manual_seed(SEED)
+    Sam2Model(cfg).save_pretrained(out)
+    # Sam2ImageProcessor needs torchvision; the backend reads only this file
+    (out / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "Sam2ImageProcessorFast", "size": {"height": 64, "width": 64},
+        "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225], "rescale_factor": 1 / 255}))
+
+
+def _orientation(out: Path) -> None:
+    from .orientation import build_tiny_orientation
+
+    build_tiny_orientation(out, seed=SEED)
+
+
+BUILDERS = {"siglip": _siglip, "sam_hq": _sam_hq, "sam2": _sam2, "orientation": _orientation, "clip": _clip, "depth_pro": _depth_pro, "depth_anything": _depth_anything, "owlv2": _owlv2, "sam": _sam,
             "grounding_dino": _grounding_dino}
 
 

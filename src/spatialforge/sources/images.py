@@ -8,8 +8,9 @@ and writes, in the layout ``spatialforge scenes`` writes and ``--source folder``
 
     out/<id>.json  out/images/<id>.png  out/depth/<id>.npy  out/masks/<id>.png  out/manifest.json
 
-``<id>`` is the image file's stem.  Objects have no front (no orientation estimator yet), so
-orientation tasks are skipped with a reason, never guessed.  Each scene records in
+``<id>`` is the image file's stem.  Objects get a front only from an ``orientation`` stage;
+without one, orientation tasks are skipped with a reason, never guessed.  A ``gravity`` stage's
+up vector replaces the floor-plane fit for its image.  Each scene records in
 ``metadata["perception"]`` the backend, model and library version of every stage.
 
 One bad image is a skip with its reason in the manifest (``spatialforge.manifest``); the run
@@ -19,7 +20,7 @@ resumes: images done whose JSON exists are not redone; a changed config starts o
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,12 @@ import numpy as np
 from ..datasets.pipeline import generate_dataset
 from ..errors import DataError
 from ..geometry.estimate import GeometryConfig, estimate_scene
+from ..geometry.gravity import rotation_from_up
 from ..files import write_depth, write_image, write_instance_mask
 from ..perception.base import ImageItem
 from ..perception.config import PerceptionConfig, load_config
+from ..perception.orientation import with_fronts
+from ..perception.verify import build_verifier
 from ..perception.pipeline import Perceived, Perception
 from ..manifest import RunManifest
 from ..scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
@@ -57,11 +61,16 @@ def build_scene(p: Perceived, provenance: dict[str, Any], geometry: GeometryConf
                                     box2d=tuple(float(v) for v in box), mask=MaskRLE.encode(p.masks[i]),
                                     provenance="estimated", confidence=float(min(1.0, max(0.0, d.scores[i]))),
                                     **fields))
+        if p.up_cam is not None:  # a gravity stage measured it: trust it instead of fitting the floor
+            camera = replace(camera, R_world_cam=tuple(map(tuple, rotation_from_up(p.up_cam).tolist())))
         scene = Scene(id=item.id, image_path=f"images/{item.id}.png", camera=camera, objects=tuple(objects),
                       depth_path=f"depth/{item.id}.npy", source="images",
                       metadata={"instance_mask_path": f"masks/{item.id}.png", "perception": provenance,
                                 "orientation": "none: no orientation estimator configured (objects have no front)"})
-        result = estimate_scene(scene, depth=np.where(g.valid, g.depth, 0.0).astype(np.float32), config=geometry)
+        result = estimate_scene(scene, depth=np.where(g.valid, g.depth, 0.0).astype(np.float32), config=geometry,
+                                use_camera_gravity=p.up_cam is not None)
+        if p.azimuths is not None:
+            result = replace(result, scene=with_fronts(result.scene, [int(o.id) for o in objects], p.azimuths))
     except SceneError as e:
         raise DataError(f"image {item.id!r}: {e}") from None
     dropped = {**{f"detection/{k}": v for k, v in enumerate(p.dropped)},
@@ -129,10 +138,14 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
         return manifest
     perception = Perception(cfg)
     provenance = {"config": cfg.path, "digest": cfg.digest(), "stages": perception.provenance()}
+    verifier = build_verifier(cfg, perception.backends)  # None unless references.verify
+    if verifier is not None:
+        provenance["reference_grounder"] = {"backend": getattr(verifier.grounder, "backend_name", None),
+                                            "model": getattr(verifier.grounder, "model_path", None)}
     for start in range(0, len(pending), cfg.batch_size):
         batch = pending[start : start + cfg.batch_size]
         for item, res in zip(batch, perception.run(batch), strict=True):
-            _finish(item, res, seen[item.id], out, manifest, cfg, provenance, gcfg)
+            _finish(item, res, seen[item.id], out, manifest, cfg, provenance, gcfg, verifier)
         manifest.write()
     return manifest
 
@@ -145,7 +158,7 @@ def _stored_params(path: Path) -> Any:
 
 
 def _finish(item: ImageItem, res: Perceived | DataError, name: str, out: Path, manifest: RunManifest,
-            cfg: PerceptionConfig, provenance: dict[str, Any], gcfg: GeometryConfig) -> None:
+            cfg: PerceptionConfig, provenance: dict[str, Any], gcfg: GeometryConfig, verifier: Any = None) -> None:
     try:
         if isinstance(res, DataError):
             raise res
@@ -153,6 +166,8 @@ def _finish(item: ImageItem, res: Perceived | DataError, name: str, out: Path, m
         if len(scene.objects) < cfg.filter.min_objects:
             raise DataError(f"image {item.id!r}: {len(scene.objects)} objects with a 3D box "
                             f"(< {cfg.filter.min_objects})" + (f"; dropped: {_short(dropped)}" if dropped else ""))
+        if verifier is not None:  # HiSpatial 7.1: keep only references a grounder confirms
+            scene = verifier(scene, item)
     except DataError as e:
         manifest.done = [d for d in manifest.done if d != name]
         manifest.stats["dropped"].pop(name, None)

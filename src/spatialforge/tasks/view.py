@@ -23,6 +23,7 @@ from . import thresholds
 from .highlight import Highlight
 from .pixel_sampling import sample_valid, valid_index
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
+from .verified_refs import apply_reference_check
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -134,6 +135,8 @@ class SceneView:
         self.highlights: list[Highlight] = []  # in object-index order
         self.highlight_cores: tuple[str, ...] = ()  # highlight texts without "the "
         self.no_box: dict[int, str] = {}
+        for i, why in apply_reference_check(self).items():  # perceived scenes: verified phrases only
+            self.ok[i], reasons[i] = False, why
         assign_highlights(self)
         self.ref_text = [None if r is None else r.text for r in self.refs]
         for i in range(n):
