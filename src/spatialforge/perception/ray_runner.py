@@ -19,6 +19,7 @@ Ray is started here if it is not running: ``ray.init()`` joins the cluster named
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 from typing import Any, Callable, Iterator
@@ -46,9 +47,17 @@ def init_ray(num_cpus: int | None = None) -> Any:
 
 
 class StageActor:
-    """A Ray Data actor running one perception stage on numpy batches of pickled states."""
+    """A Ray Data actor running one perception stage on numpy batches of pickled states.
 
-    def __init__(self, kind: str, config: PerceptionConfig, backend_cls: type) -> None:
+    ``torch_threads``: torch's CPU thread count in the actor.  It changes CPU results in the
+    last bits (reduction order), and Ray starts actors with one thread, so matching the
+    in-process count is what makes the bytes equal."""
+
+    def __init__(self, kind: str, config: PerceptionConfig, backend_cls: type, torch_threads: int | None) -> None:
+        if torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(torch_threads)
         self.stage = Stage(kind, config, backend_cls)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -79,13 +88,24 @@ def _resources(workers: int, n_stages: int, num_gpus: float | None, ray: Any) ->
     return {"num_gpus": gpus, "num_cpus": 1.0 if gpus else 1.0 / n_stages}
 
 
+def driver_torch_threads() -> int | None:
+    """torch's thread count in this process (what the in-process path uses); None without torch."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    import torch
+
+    return torch.get_num_threads()
+
+
 def run_perception(items: list[ImageItem], config: PerceptionConfig, finish: Callable[[Any], Any], *,
-                   workers: int = 1, num_gpus: float | None = None, num_cpus: int | None = None) -> Iterator[tuple[int, Any]]:
+                   workers: int = 1, torch_threads: int | None | str = "driver", num_gpus: float | None = None,
+                   num_cpus: int | None = None) -> Iterator[tuple[int, Any]]:
     """``(index into items, finish(Perceived | DataError))`` for every item, in order.
 
     ``finish`` must be picklable (a module-level function or a ``functools.partial`` of one).
-    ``workers``: actors per stage pool; ``num_gpus``: per actor (default: 1 where the cluster
-    has a GPU, else 0); ``num_cpus``: for a local Ray started here."""
+    ``workers``: actors per stage pool; ``torch_threads``: per actor ("driver": this process's
+    count, for the in-process bytes; None: Ray's default, one); ``num_gpus``: per actor
+    (default: 1 where the cluster has a GPU, else 0); ``num_cpus``: for a local Ray started here."""
     if workers < 1:
         raise ConfigError(f"--ray-workers must be >= 1, got {workers}")
     if not items:
@@ -105,9 +125,11 @@ def run_perception(items: list[ImageItem], config: PerceptionConfig, finish: Cal
                                 "state": pa.array([pickle.dumps(ItemState(it), _PICKLE) for it in chunk], pa.binary())}))
     ds = ray.data.from_arrow(blocks)
     res = _resources(workers, len(kinds), num_gpus, ray)
+    threads = driver_torch_threads() if torch_threads == "driver" else torch_threads
     for kind in kinds:
         cls = backend_class(kind, config.stages[kind].backend)  # resolved here: the registry of this process
-        ds = ds.map_batches(StageActor, fn_constructor_kwargs={"kind": kind, "config": config, "backend_cls": cls},
+        ds = ds.map_batches(StageActor, fn_constructor_kwargs={"kind": kind, "config": config, "backend_cls": cls,
+                                                                 "torch_threads": threads},
                             compute=ActorPoolStrategy(size=workers), batch_size=bs, batch_format="numpy", **res)
     ds = ds.map_batches(_finish_batch, fn_kwargs={"finish": finish}, batch_size=bs, batch_format="numpy")
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):

@@ -89,11 +89,13 @@ def _write_scene(out: Path, scene: Scene, rgb: np.ndarray, depth: np.ndarray, va
 
 
 def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, out: str | Path,
-                    geometry: GeometryConfig | None = None, *, use_ray: bool = False, ray_workers: int = 1) -> RunManifest:
+                    geometry: GeometryConfig | None = None, *, use_ray: bool = False, ray_workers: int = 1,
+                    ray_threads: int | None | str = "driver") -> RunManifest:
     """Perceive every image file in ``images`` into scenes under ``out``; see the module doc.
 
-    ``use_ray``: run the stages as Ray Data actor pools of ``ray_workers`` actors each
-    (``perception.ray_runner``); the output is the same, byte for byte."""
+    ``use_ray``: run the stages as Ray Data actor pools of ``ray_workers`` actors each, with
+    ``ray_threads`` torch threads per actor (``perception.ray_runner.run_perception``); with
+    the default, the output is the in-process path's, byte for byte."""
     images, out = Path(images), Path(out)
     if not images.is_dir():
         raise DataError(f"{images}: not a folder of images")
@@ -113,7 +115,7 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
     if use_ray:
         from ..perception.ray_runner import run_perception
 
-        for i, est in run_perception(pending, cfg, finish, workers=ray_workers):
+        for i, est in run_perception(pending, cfg, finish, workers=ray_workers, torch_threads=ray_threads):
             _record(pending[i], est, names[pending[i].id], out, manifest)
             if (i + 1) % cfg.batch_size == 0 or i + 1 == len(pending):  # after each batch, as in-process
                 manifest.write()
