@@ -132,6 +132,10 @@ def run_perception(items: list[ImageItem], config: PerceptionConfig, finish: Cal
                                                                  "torch_threads": threads},
                             compute=ActorPoolStrategy(size=workers), batch_size=bs, batch_format="numpy", **res)
     ds = ds.map_batches(_finish_batch, fn_kwargs={"finish": finish}, batch_size=bs, batch_format="numpy")
-    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        for i, blob in zip(batch["index"].tolist(), batch["out"]):
-            yield int(i), pickle.loads(blob)
+    batches = iter(ds.iter_batches(batch_size=None, batch_format="numpy"))  # a generator
+    try:
+        for batch in batches:
+            for i, blob in zip(batch["index"].tolist(), batch["out"]):
+                yield int(i), pickle.loads(blob)
+    finally:  # a caller that stops early (killed, error) frees the actors now, not at garbage collection
+        batches.close()

@@ -19,6 +19,7 @@ resumes: images done whose JSON exists are not redone; a changed config starts o
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -115,10 +116,11 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
     if use_ray:
         from ..perception.ray_runner import run_perception
 
-        for i, est in run_perception(pending, cfg, finish, workers=ray_workers, torch_threads=ray_threads):
-            _record(pending[i], est, names[pending[i].id], out, manifest)
-            if (i + 1) % cfg.batch_size == 0 or i + 1 == len(pending):  # after each batch, as in-process
-                manifest.write()
+        with closing(run_perception(pending, cfg, finish, workers=ray_workers, torch_threads=ray_threads)) as results:
+            for i, est in results:
+                _record(pending[i], est, names[pending[i].id], out, manifest)
+                if (i + 1) % cfg.batch_size == 0 or i + 1 == len(pending):  # after each batch, as in-process
+                    manifest.write()
         return manifest
     perception = Perception(cfg)
     for start in range(0, len(pending), cfg.batch_size):
