@@ -37,7 +37,7 @@ from ..manifest import RunManifest
 from ..scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
 from .image_files import check_pixels, list_image_files, load_rgb
 
-_EXTRA_FIELDS = ("attributes", "references", "occlusion", "truncation")
+_EXTRA_FIELDS = ("shape", "attributes", "references", "occlusion", "truncation")
 _PLACEHOLDER_BOX = Box3D(center=(0.0, 0.0, 0.0), size=(1.0, 1.0, 1.0), yaw=0.0)  # replaced by estimate_scene
 
 
