@@ -81,11 +81,13 @@ def _column(blobs: list[bytes]) -> np.ndarray:
     return col
 
 
-def _resources(workers: int, n_stages: int, num_gpus: float | None, ray: Any) -> dict[str, float]:
+def _resources(workers: int, n_stages: int, num_gpus: float | None, ray: Any) -> tuple[dict[str, float], float]:
     """Per stage actor: one GPU where the cluster has GPUs (unless ``num_gpus`` says), else a
-    share of a CPU, so ``workers`` actors per stage ask for ``workers`` CPUs in all."""
+    share of a CPU, so a worker (one actor per stage and the finishing map) asks for one CPU;
+    and the CPUs of one finishing task."""
     gpus = (1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0) if num_gpus is None else float(num_gpus)
-    return {"num_gpus": gpus, "num_cpus": 1.0 if gpus else 1.0 / n_stages}
+    share = 1.0 / (n_stages + 1)
+    return {"num_gpus": gpus, "num_cpus": 1.0 if gpus else share}, (1.0 if gpus else share)
 
 
 def driver_torch_threads() -> int | None:
@@ -124,14 +126,15 @@ def run_perception(items: list[ImageItem], config: PerceptionConfig, finish: Cal
                                 "batch": pa.array([b] * len(chunk), pa.int64()),
                                 "state": pa.array([pickle.dumps(ItemState(it), _PICKLE) for it in chunk], pa.binary())}))
     ds = ray.data.from_arrow(blocks)
-    res = _resources(workers, len(kinds), num_gpus, ray)
+    res, finish_cpus = _resources(workers, len(kinds), num_gpus, ray)
     threads = driver_torch_threads() if torch_threads == "driver" else torch_threads
     for kind in kinds:
         cls = backend_class(kind, config.stages[kind].backend)  # resolved here: the registry of this process
         ds = ds.map_batches(StageActor, fn_constructor_kwargs={"kind": kind, "config": config, "backend_cls": cls,
                                                                  "torch_threads": threads},
                             compute=ActorPoolStrategy(size=workers), batch_size=bs, batch_format="numpy", **res)
-    ds = ds.map_batches(_finish_batch, fn_kwargs={"finish": finish}, batch_size=bs, batch_format="numpy")
+    ds = ds.map_batches(_finish_batch, fn_kwargs={"finish": finish}, batch_size=bs, batch_format="numpy",
+                        num_cpus=finish_cpus)
     batches = iter(ds.iter_batches(batch_size=None, batch_format="numpy"))  # a generator
     try:
         for batch in batches:
