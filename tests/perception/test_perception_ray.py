@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from spatialforge.cli import app
 from spatialforge.datasets.parquet import shard_paths
-from spatialforge.errors import DataError
 from spatialforge.perception.base import BACKENDS
 from spatialforge.perception.config import load_config, parse_config
 from spatialforge.perception.oracle import OracleGeometry
@@ -30,7 +29,7 @@ ray = pytest.importorskip("ray")
 def ray_session():
     import ray.cloudpickle
 
-    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # FailsOnOne: this module is not importable there
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # BatchSized: this module is not importable there
     if not ray.is_initialized():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False
@@ -38,13 +37,15 @@ def ray_session():
     ray.shutdown()
 
 
-class FailsOnOne(OracleGeometry):
-    """Oracle geometry that cannot read one image (a recorded skip, the others go on)."""
+class BatchSized(OracleGeometry):
+    """Oracle depth scaled by 1 + 1 % per image in the batch: batches that differ from the
+    in-process ones give other bytes."""
 
     def __call__(self, images):
-        if any(i.id == "synthetic-1-00001" for i in images):
-            raise DataError("image 'synthetic-1-00001': backend cannot read it")
-        return super().__call__(images)
+        out = super().__call__(images)  # DataError for an image without ground truth
+        for g in out:
+            g.depth, g.points = g.depth * (1 + 0.01 * len(images)), g.points * (1 + 0.01 * len(images))
+        return out
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -57,15 +58,16 @@ def dataset_bytes(out: Path) -> dict[str, bytes]:
 
 
 def test_oracle_killed_ray_run_resumes_to_in_process_bytes(oracle_env, image_folder, tmp_path, monkeypatch):
-    """Bad images and a failing backend are recorded skips on Ray as in-process; a Ray run
-    killed after the first batch, rerun, gives the in-process run's bytes (no duplicates)."""
+    """Ray's batches are the in-process batches; bad images and a backend failing on a worker
+    are recorded skips as in-process; a Ray run killed in its second batch, rerun, gives the
+    in-process run's bytes (no duplicates)."""
     (image_folder / "broken.png").write_bytes(b"\x89PNG not really")
     Image.new("RGB", (160, 120), (0, 0, 0)).save(image_folder / "black.png")
-    noise_image(image_folder / "stranger.png")  # no ground truth: the oracle raises DataError on a worker
-    monkeypatch.setitem(BACKENDS["geometry"], "fails_on_one", FailsOnOne)
+    noise_image(image_folder / "unknown.png")  # no ground truth: the backend raises DataError on a worker
+    monkeypatch.setitem(BACKENDS["geometry"], "batch_sized", BatchSized)
     raw = load_config(CONFIGS / "oracle.yaml").to_dict()
-    raw["stages"]["geometry"]["backend"] = "fails_on_one"
-    cfg = parse_config({**raw, "batch_size": 2})  # batches: [stranger, 00000], [00001, 00002]
+    raw["stages"]["geometry"]["backend"] = "batch_sized"
+    cfg = parse_config({**raw, "batch_size": 2})  # batches: [00000, 00001], [00002, unknown]
     ref = generate_from_images(image_folder, cfg, tmp_path / "ref", qa_per_scene=6, seed=2)
     write = images_source._write_scene
 
@@ -78,17 +80,17 @@ def test_oracle_killed_ray_run_resumes_to_in_process_bytes(oracle_env, image_fol
     with pytest.raises(KeyboardInterrupt):
         generate_from_images(image_folder, cfg, tmp_path / "ray", qa_per_scene=6, seed=2, use_ray=True, ray_workers=2)
     partial = json.loads((tmp_path / "ray" / "perceived" / "manifest.json").read_text())
-    assert partial["done"] == ["synthetic-1-00000.png"] and "no ground truth" in partial["skipped"]["stranger.png"]
+    assert partial["done"] == ["synthetic-1-00000.png", "synthetic-1-00001.jpg"]
     monkeypatch.setattr(images_source, "_write_scene", write)
     m = generate_from_images(image_folder, cfg, tmp_path / "ray", qa_per_scene=6, seed=2, use_ray=True, ray_workers=2)
     assert sorted(k for k in m.skipped if k.startswith("perceive/")) == [
-        "perceive/black.png", "perceive/broken.png", "perceive/stranger.png", "perceive/synthetic-1-00001.jpg"]
-    assert "backend cannot read it" in m.skipped["perceive/synthetic-1-00001.jpg"]
+        "perceive/black.png", "perceive/broken.png", "perceive/unknown.png"]
+    assert "no ground truth" in m.skipped["perceive/unknown.png"]
     assert m.stats["num_records"] == ref.stats["num_records"] > 0
     a, b = dataset_bytes(tmp_path / "ref"), dataset_bytes(tmp_path / "ray")
-    assert sorted(k for k in a if k.endswith(".json")) == [  # two scenes, perceived and imported; two manifests
-        "manifest.json", "perceived/manifest.json", "perceived/synthetic-1-00000.json",
-        "perceived/synthetic-1-00002.json", "scenes/synthetic-1-00000.json", "scenes/synthetic-1-00002.json"]
+    assert sorted(k for k in a if k.endswith(".json")) == [  # three scenes, perceived and imported; two manifests
+        "manifest.json", "perceived/manifest.json", *(f"{d}/synthetic-1-0000{i}.json" for d in ("perceived", "scenes")
+                                                      for i in range(3))]
     assert len(shard_paths(tmp_path / "ray")) >= 1
     assert a == b
 
