@@ -13,7 +13,9 @@ orientation tasks are skipped with a reason, never guessed.  Each scene records 
 ``metadata["perception"]`` the backend, model and library version of every stage.
 
 One bad image is a skip with its reason in the manifest (``spatialforge.manifest``); the run
-resumes: images done whose JSON exists are not redone; a changed config starts over.
+resumes: images done whose JSON exists are not redone; a changed config starts over.  With
+``use_ray`` the stages and the estimate run on Ray Data (``perception.ray_runner``) and this
+process writes the results in the same order: the same bytes.
 """
 
 from __future__ import annotations
