@@ -5,6 +5,12 @@ Rows: oracle backends (the pipeline's own error: should be zero depth error, pre
 noisy oracles at increasing noise (depth scale / relative noise, box jitter, mask erosion),
 and the tiny random-weight transformers models (a floor: meaningless outputs).
 
+The second table is the share of generated answers that stay correct, per task
+(``quality.answer_agreement``): free-form questions drawn on each perceived scene, re-asked
+of the exact scene (its GT depth and masks through the same geometry estimate, so oracle
+backends keep 100 %), the perceived answer scored by ``eval.scoring`` (numbers within 25 %).
+"kept vs GT boxes" re-asks them of the ground-truth boxes instead (adds the estimate's error).
+
     python benchmarks/perception_quality.py --num 10 --size 320x240
 """
 
@@ -17,7 +23,7 @@ import time
 from pathlib import Path
 
 from spatialforge.perception.config import parse_config
-from spatialforge.perception.quality import folder_quality
+from spatialforge.perception.quality import folder_answer_agreement, folder_quality
 from spatialforge.sources.images import perceive_folder
 
 LEVELS = {  # name: (depth_scale, depth_noise, box_jitter, erode)
@@ -54,12 +60,18 @@ def fmt(v, spec: str) -> str:
     return "   n/a" if v is None else format(v, spec)
 
 
+def kept(per_task) -> float | None:
+    asked = sum(c["asked"] for c in per_task.values())
+    return sum(c["kept"] for c in per_task.values()) / asked if asked else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--num", type=int, default=10)
     ap.add_argument("--size", default="320x240")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-tiny", action="store_true")
+    ap.add_argument("--per-task", type=int, default=6, help="questions per task and scene for the answer share")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     from spatialforge.sources.synthetic import write_scenes
@@ -79,17 +91,30 @@ def main() -> None:
             from spatialforge.perception.tiny import build_tiny_perception
 
             configs["tiny (random)"] = tiny_config(build_tiny_perception(work / "tiny"), vocab)
+        from spatialforge.geometry.estimate import estimate_folder
+
+        estimate_folder(scenes, work / "exact")  # the exact input through the same geometry estimate
         print(f"{args.num} scenes {w}x{h}, seed {args.seed}")
         print(f"{'backends':<14} {'done':>4} {'AbsRel':>7} {'delta1':>7} {'recall':>7} {'prec.':>7} "
-              f"{'centre m':>9} {'size rel':>9} {'s/img':>6}")
+              f"{'centre m':>9} {'size rel':>9} {'kept':>6} {'vs GT':>6} {'s/img':>6}")
+        shares = {}
         for name, cfg in configs.items():
+            out = work / name.replace(" ", "_")
             t0 = time.perf_counter()
-            m = perceive_folder(photos, cfg, work / name.replace(" ", "_"))
+            m = perceive_folder(photos, cfg, out)
             dt = (time.perf_counter() - t0) / max(1, args.num)
-            q = folder_quality(work / name.replace(" ", "_"), scenes).summary()
+            q = folder_quality(out, scenes).summary()
+            shares[name] = folder_answer_agreement(out, work / "exact", seed=args.seed, per_task=args.per_task)
+            vs_gt = folder_answer_agreement(out, scenes, seed=args.seed, per_task=args.per_task)
             print(f"{name:<14} {len(m.done):>4} {fmt(q['abs_rel'], '7.4f')} {fmt(q['delta1'], '7.4f')} "
                   f"{fmt(q['recall'], '7.3f')} {fmt(q['precision'], '7.3f')} {fmt(q['centre_m'], '9.3f')} "
-                  f"{fmt(q['size_rel'], '9.3f')} {dt:6.2f}")
+                  f"{fmt(q['size_rel'], '9.3f')} {fmt(kept(shares[name]), '6.3f')} {fmt(kept(vs_gt), '6.3f')} {dt:6.2f}")
+        tasks = [t for t in next(iter(shares.values())) if any(s[t]["asked"] for s in shares.values())]
+        print("\nshare of generated answers that stay correct on the exact scene, per task (questions asked)")
+        print(f"{'backends':<14} " + " ".join(f"{t[:11]:>11}" for t in tasks) + f" {'all':>6}")
+        for name, per in shares.items():
+            cells = [f"{fmt(kept({t: per[t]}), '5.2f')} ({per[t]['asked']:>3})" for t in tasks]
+            print(f"{name:<14} " + " ".join(f"{c:>11}" for c in cells) + f" {fmt(kept(per), '6.3f')}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -130,11 +130,13 @@ def perceive(
     images: Path = typer.Argument(..., help="Folder of image files (PNG, JPEG, TIFF, BMP, WebP)."),
     perception: Path = typer.Option(..., "--perception", help="Perception config (configs/perception/*.yaml)."),
     out: Path = typer.Option(..., "--out", help="Folder for the perceived scene JSONs, images/, depth/, masks/."),
+    use_ray: bool = typer.Option(False, "--ray", help="Run the stages as Ray Data actor pools (needs ray)."),
+    ray_workers: int = typer.Option(1, "--ray-workers", min=1, max=MAX_INT, help="With --ray: actors per stage."),
 ) -> None:
     """Turn ordinary images into scene JSONs (metric depth, boxes, masks, 3D boxes); see docs/perception.md."""
     from .sources.images import perceive_folder
 
-    m = perceive_folder(images, perception, out)
+    m = perceive_folder(images, perception, out, use_ray=use_ray, ray_workers=ray_workers)
     console.print(f"perceived {len(m.done)} images, skipped {len(m.skipped)}; manifest: {m.path}")
     for item, reason in m.skipped.items():
         console.print(f"  skipped {item}: {reason}")
@@ -168,7 +170,9 @@ def generate(
     shard_size: int = typer.Option(1000, "--shard-size", min=1, max=MAX_INT, help="Records per Parquet shard (at most)."),
     export: Optional[str] = typer.Option(None, "--export", help="Also export: trl or llava."),
     think: bool = typer.Option(False, "--think", help="Exports: add the <think>/<answer> instruction."),
-    use_ray: bool = typer.Option(False, "--ray", help="Run per-scene generation on Ray Data (needs ray)."),
+    use_ray: bool = typer.Option(False, "--ray", help="Run per-scene generation (and perception) on Ray Data (needs ray)."),
+    ray_workers: int = typer.Option(1, "--ray-workers", min=1, max=MAX_INT,
+                                    help="With --ray --source images: actors per perception stage."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over instead of resuming a run in --out."),
     llm_base_url: Optional[str] = typer.Option(
         None, "--llm-base-url", help="OpenAI-compatible endpoint of an LLM that rewrites problem-solving questions "
@@ -212,7 +216,7 @@ def generate(
             raise ConfigError("--source images needs --images DIR and --perception CONFIG")
 
         def run(out, source, scenes_dir, **kw):  # noqa: F811 - source/scenes_dir are the images' own
-            return generate_from_images(images_dir, perception, out, **kw)
+            return generate_from_images(images_dir, perception, out, ray_workers=ray_workers, **kw)
 
     try:
         m = run(

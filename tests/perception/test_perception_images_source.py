@@ -253,3 +253,13 @@ def test_generate_lists_perception_skips_of_this_run(oracle_env, image_folder, t
     (image_folder / "broken.png").unlink()
     m = generate_from_images(image_folder, CONFIGS / "oracle.yaml", tmp_path / "ds", qa_per_scene=4)
     assert not [k for k in m.skipped if k.startswith("perceive/")]
+
+
+def test_ray_without_ray_names_the_extra(oracle_env, image_folder, tmp_path, monkeypatch):
+    import sys
+
+    from spatialforge.extras import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    with pytest.raises(MissingExtraError, match=r"pip install 'spatialforge\[ray\]'"):
+        perceive_folder(image_folder, CONFIGS / "oracle.yaml", tmp_path / "out", use_ray=True)

@@ -52,7 +52,7 @@ class Detections:
     """Boxes (N, 4) float (x0, y0, x1, y1) pixels, scores (N,), labels (N category names).
 
     ``extras``: per detection, optional fields copied onto the object (only oracles fill
-    them: ``id``, ``attributes``, ``references``, ``occlusion``, ``truncation``)."""
+    them: ``id``, ``shape``, ``attributes``, ``references``, ``occlusion``, ``truncation``)."""
 
     boxes: np.ndarray
     scores: np.ndarray

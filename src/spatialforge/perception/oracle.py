@@ -86,8 +86,8 @@ class NoisyOracleGeometry(OracleGeometry):
 @register("detection", "oracle")
 class OracleDetection(_SceneReader):
     """The visible objects (with a mask and a 2D box) whose category is in the vocabulary,
-    score 1, in id order; extras carry the id, attributes, references, occlusion and
-    truncation.  Noisy: each box side moves by box_jitter * box size * N(0, 1)."""
+    score 1, in id order; extras carry the id, shape (what fills the box), attributes,
+    references, occlusion and truncation.  Noisy: each box side moves by box_jitter * box size * N(0, 1)."""
 
     def __init__(self, scenes: str | Path, box_jitter: float = 0.0, seed: int = 0) -> None:
         super().__init__(scenes, seed)
@@ -107,7 +107,7 @@ class OracleDetection(_SceneReader):
                 boxes = np.clip(boxes, 0, [W, H, W, H])
                 boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 1e-3)
             extras: list[dict[str, Any]] = [
-                {"id": o.id, "attributes": dict(o.attributes), "references": list(o.references),
+                {"id": o.id, "shape": o.shape, "attributes": dict(o.attributes), "references": list(o.references),
                  "occlusion": o.occlusion, "truncation": o.truncation} for o in objs]
             out.append(Detections(boxes, np.ones(len(objs)), [o.category for o in objs], extras))
         return out

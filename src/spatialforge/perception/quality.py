@@ -10,12 +10,19 @@ For rendered scenes (the images path run on their RGB files), per scene and pool
 * 3D: median centre error (m, camera frame) and relative size error of matched objects
   (``geometry.accuracy.box_errors``: the same measures as benchmarks/geometry_recovery.py).
 
-Not yet: the share of generated answers that stay correct when re-asked on the exact scene.
+* answers (``answer_agreement``): per task, the share of the free-form answers generated
+  from the perceived scene that stay correct on the exact scene: each question's plan (its
+  objects mapped to their matched exact objects, same pixels, template and unit) is realised
+  on the exact scene, and the perceived answer text is scored against that truth by the
+  evaluation's own scorer (``eval.scoring.score_sample``, numbers within 25 %).  A question
+  about a perceived object with no exact match, or one the exact scene cannot pose (e.g. its
+  reference is no longer unique), counts as not kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +70,27 @@ def _mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return np.count_nonzero(a & b) / union if union else 0.0
 
 
+def match_objects(perceived: Scene, gt: Scene, iou: float = 0.5, min_pixels: int = 30) -> list[tuple[int, int]]:
+    """``(perceived index, gt index)`` pairs: greedy on mask IoU, best first, one-to-one, IoU >=
+    ``iou``; GT objects need a mask of at least ``min_pixels``."""
+    gts = [j for j, o in enumerate(gt.objects) if o.mask is not None and o.mask.area >= min_pixels]
+    gm = {j: gt.objects[j].mask.decode() for j in gts}
+    pairs = []
+    for i, p in enumerate(perceived.objects):
+        if p.mask is None:
+            continue
+        pm = p.mask.decode()
+        pairs += [(_mask_iou(pm, gm[j]), i, j) for j in gts]
+    used_p, used_g, out = set(), set(), []
+    for v, i, j in sorted(pairs, key=lambda t: (-t[0], t[1], t[2])):
+        if v < iou or i in used_p or j in used_g:
+            continue
+        used_p.add(i)
+        used_g.add(j)
+        out.append((i, j))
+    return out
+
+
 def scene_quality(perceived: Scene, gt: Scene, iou: float = 0.5, min_pixels: int = 30) -> Quality:
     q = Quality(scenes=1)
     d, g = perceived.load_depth(), gt.load_depth()
@@ -72,27 +100,78 @@ def scene_quality(perceived: Scene, gt: Scene, iou: float = 0.5, min_pixels: int
         q.abs_rel_sum = float(np.sum(np.abs(dv - gv) / gv))
         q.delta1_hits = int(np.count_nonzero(np.maximum(dv / gv, gv / dv) < 1.25))
         q.depth_pixels = int(dv.size)
-    gts = [o for o in gt.objects if o.mask is not None and o.mask.area >= min_pixels]
-    q.gt_objects, q.perceived_objects = len(gts), len(perceived.objects)
-    gm = [o.mask.decode() for o in gts]
-    pairs = []
-    for i, p in enumerate(perceived.objects):
-        if p.mask is None:
-            continue
-        pm = p.mask.decode()
-        pairs += [(_mask_iou(pm, m), i, j) for j, m in enumerate(gm)]
-    used_p, used_g = set(), set()
+    q.gt_objects = sum(o.mask is not None and o.mask.area >= min_pixels for o in gt.objects)
+    q.perceived_objects = len(perceived.objects)
     R_est, R_gt = perceived.camera.R, gt.camera.R
-    for v, i, j in sorted(pairs, key=lambda t: (-t[0], t[1], t[2])):
-        if v < iou or i in used_p or j in used_g:
-            continue
-        used_p.add(i)
-        used_g.add(j)
-        err = box_errors(perceived.objects[i].box3d, gts[j].box3d, R_est, R_gt)
+    matches = match_objects(perceived, gt, iou, min_pixels)
+    for i, j in matches:
+        err = box_errors(perceived.objects[i].box3d, gt.objects[j].box3d, R_est, R_gt)
         q.centre.append(err["centre"])
         q.size.append(err["size"])
-    q.matched = len(used_p)
+    q.matched = len(matches)
     return q
+
+
+#: answer_agreement outcomes per task
+OUTCOMES = ("asked", "kept", "unmatched", "unaskable", "unscored")
+
+
+def answer_agreement(perceived: Scene, exact: Scene, *, seed: int = 0, per_task: int = 6,
+                     iou: float = 0.5) -> dict[str, Counter]:
+    """Per task, counts of ``OUTCOMES`` over up to ``per_task`` free-form questions drawn on the
+    perceived scene (see the module doc); ``kept / asked`` is the share that stays correct.
+    ``unscored``: the scorer has no rule for the answer (open text), not counted in ``asked``."""
+    from ..eval.scoring import score_sample
+    from ..tasks import TASKS, Skip, Stream, get_view, stable_hash
+    from ..tasks.plan import RealiseError
+
+    ids = {perceived.objects[i].id: exact.objects[j].id for i, j in match_objects(perceived, exact, iou)}
+    pv, ev = get_view(perceived), get_view(exact)
+    rs = Stream(np.random.default_rng([int(seed), stable_hash(perceived.id)]))
+    out: dict[str, Counter] = {}
+    for name, task in TASKS.items():
+        tally = out.setdefault(name, Counter())
+        if task.unsupported(pv):
+            continue
+        for k in range(per_task):
+            plan = task.plan(pv, rs, "free", f"{perceived.id}-{name}-{k}")
+            if isinstance(plan, Skip):
+                continue
+            try:
+                rec = task.realise(plan, pv)
+            except RealiseError:
+                continue
+            tally["asked"] += 1
+            if any(o not in ids for o in plan.objects):
+                tally["unmatched"] += 1
+                continue
+            try:
+                truth = task.realise(replace(plan, objects=tuple(ids[o] for o in plan.objects)), ev)
+            except RealiseError:
+                tally["unaskable"] += 1
+                continue
+            score = score_sample(rec.answer, truth.answer_struct, truth.eval_type, question=truth.question,
+                                 numeric_rule="within_25pct")
+            if score.correct is None:
+                tally["asked"] -= 1
+                tally["unscored"] += 1
+            elif score.correct:
+                tally["kept"] += 1
+    return out
+
+
+def folder_answer_agreement(perceived_dir: str | Path, exact_dir: str | Path, *, seed: int = 0,
+                            per_task: int = 6) -> dict[str, Counter]:
+    """``answer_agreement`` pooled over the perceived scenes that have an exact scene of the same
+    id (images the perception skipped ask nothing)."""
+    total: dict[str, Counter] = {}
+    for p in sorted(Path(perceived_dir).glob("*.json")):
+        exact = Path(exact_dir) / p.name
+        if p.name == "manifest.json" or not exact.exists():
+            continue
+        for task, c in answer_agreement(Scene.load(p), Scene.load(exact), seed=seed, per_task=per_task).items():
+            total.setdefault(task, Counter()).update(c)
+    return total
 
 
 def folder_quality(perceived_dir: str | Path, gt_dir: str | Path, iou: float = 0.5) -> Quality:

@@ -14,13 +14,17 @@ up vector replaces the floor-plane fit for its image.  Each scene records in
 ``metadata["perception"]`` the backend, model and library version of every stage.
 
 One bad image is a skip with its reason in the manifest (``spatialforge.manifest``); the run
-resumes: images done whose JSON exists are not redone; a changed config starts over.
+resumes: images done whose JSON exists are not redone; a changed config starts over.  With
+``use_ray`` the stages and the estimate run on Ray Data (``perception.ray_runner``) and this
+process writes the results in the same order: the same bytes.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from contextlib import closing
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +39,12 @@ from ..perception.base import ImageItem
 from ..perception.config import PerceptionConfig, load_config
 from ..perception.orientation import with_fronts
 from ..perception.verify import build_verifier
-from ..perception.pipeline import Perceived, Perception
+from ..perception.pipeline import Perceived, Perception, Stage
 from ..manifest import RunManifest
 from ..scene import Box3D, Camera, MaskRLE, Object3D, Scene, SceneError
 from .image_files import check_pixels, list_image_files, load_rgb
 
-_EXTRA_FIELDS = ("attributes", "references", "occlusion", "truncation")
+_EXTRA_FIELDS = ("shape", "attributes", "references", "occlusion", "truncation")
 _PLACEHOLDER_BOX = Box3D(center=(0.0, 0.0, 0.0), size=(1.0, 1.0, 1.0), yaw=0.0)  # replaced by estimate_scene
 
 
@@ -98,8 +102,13 @@ def _write_scene(out: Path, scene: Scene, rgb: np.ndarray, depth: np.ndarray, va
 
 
 def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, out: str | Path,
-                    geometry: GeometryConfig | None = None) -> RunManifest:
-    """Perceive every image file in ``images`` into scenes under ``out``; see the module doc."""
+                    geometry: GeometryConfig | None = None, *, use_ray: bool = False, ray_workers: int = 1,
+                    ray_threads: int | None | str = "driver") -> RunManifest:
+    """Perceive every image file in ``images`` into scenes under ``out``; see the module doc.
+
+    ``use_ray``: run the stages as Ray Data actor pools of ``ray_workers`` actors each, with
+    ``ray_threads`` torch threads per actor (``perception.ray_runner.run_perception``); with
+    the default, the output is the in-process path's, byte for byte."""
     images, out = Path(images), Path(out)
     if not images.is_dir():
         raise DataError(f"{images}: not a folder of images")
@@ -111,7 +120,54 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
     manifest = RunManifest.open(out / "manifest.json", "perceive", params, resume=same)
     manifest.stats.setdefault("dropped", {})
     out.mkdir(parents=True, exist_ok=True)
+    pending, names = _pending(images, out, manifest, cfg)
+    manifest.write()
+    if not pending:
+        return manifest
+    perception = None if use_ray else Perception(cfg)
+    verifier = _verifier(cfg, perception)
+    finish = partial(estimate, config=cfg, geometry=gcfg, reference_grounder=None if verifier is None else {
+        "backend": getattr(verifier.grounder, "backend_name", None), "model": getattr(verifier.grounder, "model_path", None)})
+    if use_ray:
+        from ..perception.ray_runner import run_perception
 
+        with closing(run_perception(pending, cfg, finish, workers=ray_workers, torch_threads=ray_threads)) as results:
+            for i, est in results:
+                _record(pending[i], _verified(est, pending[i], verifier), names[pending[i].id], out, manifest)
+                if (i + 1) % cfg.batch_size == 0 or i + 1 == len(pending):  # after each batch, as in-process
+                    manifest.write()
+        return manifest
+    for start in range(0, len(pending), cfg.batch_size):
+        batch = pending[start : start + cfg.batch_size]
+        for item, res in zip(batch, perception.run(batch), strict=True):
+            _record(item, _verified(finish(res), item, verifier), names[item.id], out, manifest)
+        manifest.write()
+    return manifest
+
+
+def _verifier(cfg: PerceptionConfig, perception: Perception | None) -> Any:
+    """The referring-expression verifier (None unless ``references.verify``).  It runs on the
+    driver on both paths; on Ray the driver loads its own detection and segmentation backends."""
+    if not cfg.references.verify:
+        return None
+    backends = perception.backends if perception is not None else {
+        kind: Stage(kind, cfg).backend for kind in ("detection", "segmentation")}
+    return build_verifier(cfg, backends)
+
+
+def _verified(est: Estimated | DataError, item: ImageItem, verifier: Any) -> Estimated | DataError:
+    """HiSpatial 7.1: keep only the references a grounder confirms (or the rejection)."""
+    if verifier is None or isinstance(est, DataError):
+        return est
+    try:
+        return replace(est, scene=verifier(est.scene, item))
+    except DataError as e:
+        return e
+
+
+def _pending(images: Path, out: Path, manifest: RunManifest, cfg: PerceptionConfig) -> tuple[list[ImageItem], dict[str, str]]:
+    """Images still to perceive (read and pre-filtered; bad ones skipped in the manifest), and
+    the file name of each image id."""
     files = list_image_files(images)
     names = {p.name for p in files}
     for gone in [k for k in manifest.skipped if k not in names]:  # removed since the last run
@@ -133,21 +189,7 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
             manifest.skip(path.name, str(e), flush=False)
             continue
         pending.append(ImageItem(sid, rgb))
-    manifest.write()
-    if not pending:
-        return manifest
-    perception = Perception(cfg)
-    provenance = {"config": cfg.path, "digest": cfg.digest(), "stages": perception.provenance()}
-    verifier = build_verifier(cfg, perception.backends)  # None unless references.verify
-    if verifier is not None:
-        provenance["reference_grounder"] = {"backend": getattr(verifier.grounder, "backend_name", None),
-                                            "model": getattr(verifier.grounder, "model_path", None)}
-    for start in range(0, len(pending), cfg.batch_size):
-        batch = pending[start : start + cfg.batch_size]
-        for item, res in zip(batch, perception.run(batch), strict=True):
-            _finish(item, res, seen[item.id], out, manifest, cfg, provenance, gcfg, verifier)
-        manifest.write()
-    return manifest
+    return pending, seen
 
 
 def _stored_params(path: Path) -> Any:
@@ -157,25 +199,47 @@ def _stored_params(path: Path) -> Any:
         return None
 
 
-def _finish(item: ImageItem, res: Perceived | DataError, name: str, out: Path, manifest: RunManifest,
-            cfg: PerceptionConfig, provenance: dict[str, Any], gcfg: GeometryConfig, verifier: Any = None) -> None:
+@dataclass
+class Estimated:
+    """One image's finished scene and what the driver writes for it."""
+
+    scene: Scene
+    dropped: dict[str, str]
+    depth: np.ndarray
+    valid: np.ndarray
+
+
+def estimate(res: Perceived | DataError, config: PerceptionConfig, geometry: GeometryConfig,
+             reference_grounder: dict[str, Any] | None = None) -> Estimated | DataError:
+    """The scene of one perceived image (``build_scene``), or the ``DataError`` that rejects it
+    (perception's, or too few objects with a 3D box).  Pure: the Ray path runs it on workers.
+    ``reference_grounder``: the verifier's grounder, recorded in the scene's provenance."""
     try:
         if isinstance(res, DataError):
             raise res
-        scene, dropped = build_scene(res, provenance, gcfg)
-        if len(scene.objects) < cfg.filter.min_objects:
-            raise DataError(f"image {item.id!r}: {len(scene.objects)} objects with a 3D box "
-                            f"(< {cfg.filter.min_objects})" + (f"; dropped: {_short(dropped)}" if dropped else ""))
-        if verifier is not None:  # HiSpatial 7.1: keep only references a grounder confirms
-            scene = verifier(scene, item)
+        provenance = {"config": config.path, "digest": config.digest(),
+                      "stages": {kind: res.stages[kind] for kind in config.stages}}
+        if reference_grounder is not None:
+            provenance["reference_grounder"] = reference_grounder
+        scene, dropped = build_scene(res, provenance, geometry)
+        if len(scene.objects) < config.filter.min_objects:
+            raise DataError(f"image {res.item.id!r}: {len(scene.objects)} objects with a 3D box "
+                            f"(< {config.filter.min_objects})" + (f"; dropped: {_short(dropped)}" if dropped else ""))
     except DataError as e:
+        return e
+    return Estimated(scene, dropped, res.geometry.depth, res.geometry.valid)
+
+
+def _record(item: ImageItem, est: Estimated | DataError, name: str, out: Path, manifest: RunManifest) -> None:
+    """Write one image's scene and mark it done, or record its skip."""
+    if isinstance(est, DataError):
         manifest.done = [d for d in manifest.done if d != name]
         manifest.stats["dropped"].pop(name, None)
-        manifest.skip(name, str(e), flush=False)
+        manifest.skip(name, str(est), flush=False)
         return
-    _write_scene(out, scene, item.rgb, res.geometry.depth, res.geometry.valid)
-    if dropped:
-        manifest.stats["dropped"][name] = dropped
+    _write_scene(out, est.scene, item.rgb, est.depth, est.valid)
+    if est.dropped:
+        manifest.stats["dropped"][name] = est.dropped
     manifest.mark_done(name, flush=False)
 
 
@@ -185,14 +249,16 @@ def _short(dropped: dict[str, str], n: int = 3) -> str:
 
 
 def generate_from_images(images: str | Path, perception: str | Path | PerceptionConfig, out: str | Path,
-                         **generate_kwargs: Any) -> RunManifest:
+                         ray_workers: int = 1, **generate_kwargs: Any) -> RunManifest:
     """``generate --source images``: perceive into ``out/perceived``, then generate the dataset
     from those scenes exactly as ``--source folder`` does.  Images the perception skipped are
-    listed in the dataset manifest's ``skipped`` as ``perceive/<file>`` with the reason."""
+    listed in the dataset manifest's ``skipped`` as ``perceive/<file>`` with the reason.
+    ``use_ray`` (a ``generate_dataset`` option) runs both halves on Ray Data."""
     out = Path(out)
     perceived = out / "perceived"
     before = _stored_params(perceived / "manifest.json")
-    pm = perceive_folder(images, perception, perceived)
+    pm = perceive_folder(images, perception, perceived, use_ray=bool(generate_kwargs.get("use_ray")),
+                         ray_workers=ray_workers)
     if before is not None and before != pm.params:  # new perception output: old QA rows are stale
         generate_kwargs["overwrite"] = True
     m = generate_dataset(out, source="folder", scenes_dir=perceived, **generate_kwargs)
