@@ -103,3 +103,17 @@ def test_tiny_cpu_ray_equals_in_process_cli(tiny_models, image_folder, tmp_path,
     assert r.exit_code == 0, r.output
     a, b = files_of(tmp_path / "local"), files_of(tmp_path / "ray")
     assert sum(k.endswith(".json") for k in a) == 4 and a == b  # three scenes and the manifest
+
+
+def test_verified_references_on_ray_equal_in_process(oracle_env, image_folder, tmp_path):
+    """The reference verifier (HiSpatial 7.1) runs on the driver on both paths: same scenes,
+    and the check is really there (a verified phrase per scene)."""
+    from test_perception_verify import _oracle_raw
+
+    cfg = parse_config(_oracle_raw(oracle_env))
+    perceive_folder(image_folder, cfg, tmp_path / "local")
+    perceive_folder(image_folder, cfg, tmp_path / "ray", use_ray=True, ray_workers=1)
+    a, b = files_of(tmp_path / "local"), files_of(tmp_path / "ray")
+    scenes = [json.loads(v) for k, v in a.items() if k.endswith(".json") and k != "manifest.json"]
+    assert scenes and all(s["metadata"]["reference_check"]["verified"] for s in scenes)
+    assert a == b
