@@ -152,7 +152,7 @@ def _exclusion(spec: Optional[str]):
 
 
 @app.command()
-def generate(
+def generate(  # long only in its option declarations: one line per CLI option
     out: Path = typer.Option(..., "--out", help="Dataset folder: manifest.json, scenes/, data/shard-*.parquet."),
     source: str = typer.Option("synthetic", "--source",
                                help="synthetic (render scenes), folder (--scenes DIR) or images (--images DIR --perception CFG)."),

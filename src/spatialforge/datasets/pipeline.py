@@ -444,17 +444,23 @@ def generate_dataset(
     else:
         outcomes = _iter_local(pending, lambda p: fn(p, scene=loaded.pop(p, None)))
     _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
-    if not manifest.stats.get("num_records"):
-        skips = list(manifest.skipped.items())
-        first = next((kv for kv in skips if "/" not in kv[0]), skips[0] if skips else None)  # a whole scene first
-        raise DataError(f"{out}: no records were generated from {len(paths)} scene(s)"
-                        + (f"; first skip: {first[0]}: {first[1]}" if first else "")
-                        + f" (all reasons in {manifest.path})")
+    _require_records(manifest, out, len(paths))
     if export:
         from .export import export_llava, export_trl
 
         (export_trl(out, think=think) if export == "trl" else export_llava(out, think=think))
     return manifest
+
+
+def _require_records(manifest: RunManifest, out: Path, n_scenes: int) -> None:
+    """A run that wrote no record is an error naming the first skip (a whole scene first)."""
+    if manifest.stats.get("num_records"):
+        return
+    skips = list(manifest.skipped.items())
+    first = next((kv for kv in skips if "/" not in kv[0]), skips[0] if skips else None)
+    raise DataError(f"{out}: no records were generated from {n_scenes} scene(s)"
+                    + (f"; first skip: {first[0]}: {first[1]}" if first else "")
+                    + f" (all reasons in {manifest.path})")
 
 
 def _check_options(source: str, scenes_dir: str | Path | None, num_scenes: int | None, shard_size: int,
