@@ -313,3 +313,21 @@ class CLIPPhotoFilter(_HFBackend):
 
     def __call__(self, images: list[ImageItem]) -> list[str | None]:
         return [photo_vote(top, self.include) for top in self.top_tags(images)]
+
+
+def vlm_runner(model: str, device: str, what: str) -> tuple[Any, str]:
+    """The transformers runner (``eval/runners.py``) of a VLM backend (tagger, grounder) and its
+    library version; a checkpoint that will not load is a ``ConfigError`` naming ``what``."""
+    require("perception", what)
+    import transformers
+
+    from ..eval.runners import make_runner
+    from ..models.tiny import resolve_model_path
+
+    try:
+        runner = make_runner("transformers", resolve_model_path(str(model)), device=device,
+                             local_files_only=True if str(model).startswith("tiny:") else None)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{what}: cannot load {model!r} ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+    return runner, f"transformers {transformers.__version__}"
+

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from .base import ImageItem, register
-from .hf import _HFBackend, _load, pil_processor
+from .hf import _HFBackend, _load, pil_processor, vlm_runner
 
 
 def _check_vocabulary(vocabulary: Any, what: str) -> list[str]:
@@ -168,24 +168,11 @@ class VLMLister:
     def __init__(self, model: str, vocabulary: list[str], prompt: str = "List the objects in this image, "
                  "separated by commas. Choose from: {vocabulary}.", max_new_tokens: int = 64,
                  device: str = "cpu") -> None:
-        from ..extras import require
-
-        require("perception", "the vlm tagger")
-        import transformers
-
-        from ..eval.runners import make_runner
-        from ..models.tiny import resolve_model_path
-
         self.vocabulary = _check_vocabulary(vocabulary, "vlm tagger")
         self.prompt = prompt.replace("{vocabulary}", ", ".join(self.vocabulary))
         self.max_new_tokens = int(max_new_tokens)
         self.model_path = str(model)
-        self.library_version = f"transformers {transformers.__version__}"
-        try:
-            self.runner = make_runner("transformers", resolve_model_path(str(model)), device=device,
-                                      local_files_only=True if str(model).startswith("tiny:") else None)
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"vlm tagger: cannot load {model!r} ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+        self.runner, self.library_version = vlm_runner(model, device, "vlm tagger")
         self.answers: list[str] = []  # the last batch's raw answers (for inspection)
 
     def __call__(self, images: list[ImageItem]) -> list[list[str]]:

@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .hf import pil_processor
 
@@ -86,17 +87,22 @@ def _owlv2(out: Path) -> None:
     pil_processor("Owlv2ImageProcessor")(size={"height": 32, "width": 32}).save_pretrained(out)
 
 
-def _sam(out: Path) -> None:
-    import torch
-    from transformers import SamConfig, SamModel
-
-    cfg = SamConfig(
+def _tiny_sam_parts(**decoder: Any) -> dict[str, dict[str, Any]]:
+    """SAM's three sub-configs at test size (SAM-HQ adds ``vit_dim`` to the decoder)."""
+    return dict(
         vision_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, image_size=64,
                            patch_size=8, output_channels=16, global_attn_indexes=[1], window_size=4, mlp_dim=32,
                            num_pos_feats=8),
         prompt_encoder_config=dict(hidden_size=16, image_size=64, patch_size=8, mask_input_channels=4),
         mask_decoder_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, mlp_dim=16,
-                                 iou_head_hidden_dim=8))
+                                 iou_head_hidden_dim=8, **decoder))
+
+
+def _sam(out: Path) -> None:
+    import torch
+    from transformers import SamConfig, SamModel
+
+    cfg = SamConfig(**_tiny_sam_parts())
     torch.manual_seed(SEED)
     SamModel(cfg).save_pretrained(out)
     pil_processor("SamImageProcessor")(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)
@@ -181,13 +187,7 @@ def _sam_hq(out: Path) -> None:
     import torch
     from transformers import SamHQConfig, SamHQModel
 
-    cfg = SamHQConfig(
-        vision_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, image_size=64,
-                           patch_size=8, output_channels=16, global_attn_indexes=[1], window_size=4, mlp_dim=32,
-                           num_pos_feats=8),
-        prompt_encoder_config=dict(hidden_size=16, image_size=64, patch_size=8, mask_input_channels=4),
-        mask_decoder_config=dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, mlp_dim=16,
-                                 iou_head_hidden_dim=8, vit_dim=16))
+    cfg = SamHQConfig(**_tiny_sam_parts(vit_dim=16))
     torch.manual_seed(SEED)
     SamHQModel(cfg).save_pretrained(out)
     pil_processor("SamImageProcessor")(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64}).save_pretrained(out)

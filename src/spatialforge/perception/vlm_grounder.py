@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .base import Detections, ImageItem, register
+from .hf import vlm_runner
 
 _NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
 _BOX = re.compile(r"\[" + ",".join([_NUM] * 4) + r"\]")
@@ -36,26 +37,13 @@ class VLMGrounder:
     def __init__(self, model: str, prompt: str = 'Locate every "{phrase}" in the image and output the bbox '
                  'coordinates in JSON format.', coordinates: str = "absolute", max_new_tokens: int = 128,
                  device: str = "cpu") -> None:
-        from ..extras import require
-
-        require("perception", "the vlm grounder")
-        import transformers
-
-        from ..eval.runners import make_runner
-        from ..models.tiny import resolve_model_path
-
         if "{phrase}" not in prompt:
             raise ConfigError(f"vlm_grounder: prompt must contain '{{phrase}}', got {prompt!r}")
         if coordinates not in ("absolute", "normalized_1000"):
             raise ConfigError(f"vlm_grounder: coordinates must be 'absolute' or 'normalized_1000', got {coordinates!r}")
         self.prompt, self.coordinates, self.max_new_tokens = prompt, coordinates, int(max_new_tokens)
         self.model_path = str(model)
-        self.library_version = f"transformers {transformers.__version__}"
-        try:
-            self.runner = make_runner("transformers", resolve_model_path(str(model)), device=device,
-                                      local_files_only=True if str(model).startswith("tiny:") else None)
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"vlm_grounder: cannot load {model!r} ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+        self.runner, self.library_version = vlm_runner(model, device, "vlm_grounder")
         self.answers: list[str] = []
 
     def model_size(self, hw: tuple[int, int]) -> tuple[int, int]:
