@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import ConfigError
+from .eval.benchmarks import get_benchmark
 
 _SCANNET = re.compile(r"^(scene\d{4})_\d{2}$")
 
@@ -90,8 +91,6 @@ def parse_spec(spec: str) -> list[tuple[str, str | None]]:
 
 def load_exclusion(spec: str) -> Exclusion:
     """Read the scene ids of every benchmark in ``spec`` (see :func:`parse_spec`)."""
-    from .eval.benchmarks import get_benchmark
-
     ex = Exclusion()
     for name, path in parse_spec(spec):
         bench = get_benchmark(name)

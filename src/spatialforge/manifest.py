@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from . import __version__
+
 
 @dataclass
 class RunManifest:
@@ -63,8 +65,6 @@ class RunManifest:
             self.write()
 
     def to_dict(self) -> dict[str, Any]:
-        from . import __version__
-
         return {
             "command": self.command,
             "params": self.params,

@@ -36,6 +36,7 @@ from . import pinhole
 from .errors import SceneError
 from .mask_rle import MaskRLE
 from .mirror import flip_horizontal, mirror_box2d, mirror_point3d, mirror_rotation, mirror_x, swap_left_right
+from .files import read_depth, read_image
 
 SCHEMA_VERSION = 1
 SHAPES = ("box", "cylinder", "sphere", "other")
@@ -373,15 +374,11 @@ class Scene:
 
     def load_image(self) -> np.ndarray:
         """(H, W, 3) uint8 RGB, flipped if the scene is mirrored."""
-        from .files import read_image
-
         img = read_image(self._path(self.image_path), self.id, (self.camera.height, self.camera.width))
         return flip_horizontal(img) if self.flipped else img
 
     def load_depth(self) -> np.ndarray:
         """(H, W) float32 z-depth in metres; invalid pixels are 0 or non-finite."""
-        from .files import read_depth
-
         if self.depth_path is None:
             raise SceneError(f"scene {self.id!r}: has no depth file")
         d = read_depth(self._path(self.depth_path), self.id, (self.camera.height, self.camera.width))
@@ -429,7 +426,7 @@ class Scene:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], root: str | None = None) -> "Scene":
-        from .scene_check import check_scene_dict
+        from .scene_check import check_scene_dict  # deferred: scene_check imports scene
 
         where = f"scene {d.get('id', '?')!r}" if isinstance(d, dict) else "scene"
         try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .scene import SceneError
+
 _INT_ONLY = frozenset({int})
 
 
@@ -19,8 +21,6 @@ def _kind(v: Any) -> str:
 
 
 def _fail(where: str, name: str, want: str, v: Any) -> None:
-    from .scene import SceneError
-
     if v is None:
         raise SceneError(f"{where}{name} is missing or null, must be {want}")
     shown = repr(v) if isinstance(v, (str, int, float, bool)) else f"{_kind(v)} {v!r}"

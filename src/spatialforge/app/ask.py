@@ -16,9 +16,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from PIL import Image
+import yaml
 
 from ..errors import ConfigError, DataError
 from ..perception.config import PerceptionConfig, load_config, parse_config
+from ..datasets import generate_dataset
+from ..datasets.parquet import iter_rows
+from ..eval.evaluate import evaluate
+from ..eval.metrics import mirror_agreements, MirrorItem
+from ..eval.scoring import MIRROR_KINDS
+from ..extras import require
+from ..files import read_depth
+from ..perception.tiny import build_tiny_perception
+from ..scene import Scene
+from ..sources.images import perceive_folder
+from ..viz.show import draw_record
 
 REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "perception"
 DEFAULT_PERCEPTION = REPO_CONFIGS / "tiny_cpu.yaml"
@@ -37,9 +50,6 @@ def perception_config(path: str | Path | None = None) -> PerceptionConfig:
         return load_config(path)
     if os.environ.get(MODELS_ENV):
         return load_config(DEFAULT_PERCEPTION)
-    import yaml
-
-    from ..perception.tiny import build_tiny_perception
 
     cache = Path(os.environ.get("SPATIALFORGE_CACHE", Path.home() / ".cache" / "spatialforge"))
     raw = yaml.safe_load(DEFAULT_PERCEPTION.read_text())
@@ -82,7 +92,6 @@ class ModelSpec:
     def runner(self) -> tuple[str, str, dict[str, Any]]:
         if self.base_url:
             return "openai", self.model, {"base_url": self.base_url}
-        from ..extras import require
 
         require("eval", "asking a local model")
         from ..models.tiny import resolve_model_path
@@ -113,8 +122,6 @@ def ask(image: str | Path, config: PerceptionConfig, *, questions: int = 8, seed
         except DataError as e:  # name the user's file, not our temporary copy
             raise DataError(str(e).replace(str(work / "images" / name), image.name)) from None
         progress(0.6, "drawing")
-        from ..viz.show import draw_record
-        from PIL import Image
 
         boxes = draw_record(Image.open(work / "perceived" / scene.image_path), scene,
                             [o.id for o in scene.objects])
@@ -136,12 +143,6 @@ def ask(image: str | Path, config: PerceptionConfig, *, questions: int = 8, seed
 def _generate(work: Path, name: str, config: PerceptionConfig, questions: int, seed: int):
     """``generate --source images`` on the one image (``sources.images.generate_from_images``'s
     two steps, so a rejected image is reported with the perception's reason)."""
-    from ..datasets import generate_dataset
-    from ..datasets.parquet import iter_rows
-    from ..files import read_depth
-    from ..scene import Scene
-    from ..sources.images import perceive_folder
-
     pm = perceive_folder(work / "images", config, work / "perceived")
     if pm.skipped:
         raise DataError(f"uploaded image: {next(iter(pm.skipped.values()))}")
@@ -158,10 +159,6 @@ def _generate(work: Path, name: str, config: PerceptionConfig, questions: int, s
 
 
 def _score(work: Path, kind: str, model: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    from ..eval.evaluate import evaluate
-    from ..eval.metrics import MirrorItem, mirror_agreements
-    from ..eval.scoring import MIRROR_KINDS  # the kinds whose answers have a mirror map
-
     res = evaluate(model, "synthetic", runner=kind, sources={"synthetic": str(work / "ds")}, out=work / "eval",
                    batch_size=4, max_new_tokens=64, runner_kwargs=kwargs)
     lines = (work / "eval" / "per_sample" / "synthetic.jsonl").read_text().splitlines()

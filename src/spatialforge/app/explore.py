@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from ..datasets.parquet import read_images, shard_paths, view_scene
 from ..errors import DataError
 from ..scene import Scene
@@ -72,8 +74,6 @@ class Dataset:
 
     def image(self, row: dict[str, Any]):
         """The record's view with its objects' boxes drawn (PIL)."""
-        from PIL import Image
-
         shard, i = row["_loc"]
         im = Image.open(io.BytesIO(read_images(shard, [i])[i]))
         return draw_record(im, self.scene(row), row["object_ids"] or [], meta_pixels(row.get("meta")))

@@ -20,7 +20,9 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import SpatialforgeError
+from PIL import Image
+
+from ..errors import ConfigError, SpatialforgeError
 from ..extras import require
 from . import ask as ask_mod
 from . import compare as compare_mod
@@ -48,8 +50,6 @@ def _display(im, width: int = 420):
     """A small image scaled up by a whole factor to about ``width`` pixels (nearest neighbour:
     pixels stay exact) so the page shows it at a readable size; boxes are drawn before, at the
     image's own resolution."""
-    from PIL import Image
-
     im = im if isinstance(im, Image.Image) else Image.fromarray(im)
     k = width // im.width
     return im if k <= 1 else im.resize((im.width * k, im.height * k), Image.NEAREST)
@@ -218,8 +218,6 @@ def serve(dataset: str | Path | None = None, eval_a: str | Path | None = None, e
 
 def check_inputs(dataset: Path | None, eval_a: Path | None, eval_b: Path | None, perception: Path | None) -> None:
     """The command's folders and config, checked before the server starts (one-line errors)."""
-    from ..errors import ConfigError
-
     checks = [("--dataset", dataset, explore.dataset_root), ("--eval-a", eval_a, compare_mod.load_run),
               ("--eval-b", eval_b, compare_mod.load_run)]
     for flag, value, check in checks:

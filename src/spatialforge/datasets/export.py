@@ -26,7 +26,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .parquet import iter_batches, open_writer, shard_paths
+from PIL import Image
+import pyarrow as pa
+
+from .parquet import features, iter_batches, open_writer, shard_paths
 
 THINK_SUFFIX = (
     " First output the thinking process in <think> </think> tags and then output the final answer in "
@@ -60,8 +63,6 @@ def trl_example(question: str, answer: str, image: Any, *, reasoning: str = "", 
 def trl_features():
     from datasets import Features, Image, List, Value
 
-    from .parquet import features
-
     base = features()
     part = {"type": Value("string"), "text": Value("string")}
     message = {"role": Value("string"), "content": List(part)}
@@ -75,8 +76,6 @@ def export_trl(root: str | Path, out: str | Path | None = None, *, think: bool =
 
     Load with ``datasets.load_dataset("parquet", data_files=...)``: ``images`` decode to PIL.
     """
-    import pyarrow as pa
-
     root = Path(root)
     out = Path(out) if out is not None else root / TRL_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -154,7 +153,6 @@ def export_llava(root: str | Path, out: str | Path | None = None, *, think: bool
 def _png_bytes(data: bytes) -> bytes:
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return data
-    from PIL import Image
 
     buf = io.BytesIO()
     with Image.open(io.BytesIO(data)) as im:

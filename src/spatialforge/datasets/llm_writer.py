@@ -6,6 +6,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..scene import Scene
+from ..tasks.llm import rewrite_record, writer_client
+from ..tasks.view import get_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..llm_client import ChatClient
@@ -35,9 +37,6 @@ class LLMRewriter:
         return text[:300]
 
     def rewrite_scene(self, scene: Scene, records: list[Any]) -> tuple[list[Any], list[tuple[str, str]], dict[str, int]]:
-        from ..tasks.llm import rewrite_record, writer_client
-        from ..tasks.view import get_view
-
         out, notes, counts = [], [], {"rewritten": 0, "failed": 0}
         views: dict[bool, Any] = {}
         for rec in records:

@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..mirror import flip_horizontal, mirror_point_map
 from ..pinhole import unproject_pixel
@@ -177,8 +180,6 @@ def scene_table(records: Sequence[QARecord], view_cols: Sequence[dict[str, Any]]
     scene's few distinct images: no per-row copies, and ``write_shard`` writes the dictionary
     as Parquet's own (each image stored once per row group).
     """
-    import pyarrow as pa
-
     schema = write_schema()
     n = len(records)
     cols: dict[str, list] = {k: [getattr(r, k) for r in records] for k in _RECORD_COLUMNS}
@@ -206,8 +207,6 @@ def write_schema():
     The file itself is plain Parquet (a dictionary-encoded binary column, read back as
     ``binary``) with the ``huggingface`` metadata of ``shard_schema()``; see ``write_shard``.
     """
-    import pyarrow as pa
-
     s = shard_schema()
     image = pa.struct([pa.field("bytes", pa.dictionary(pa.int32(), pa.binary())), pa.field("path", pa.string())])
     return s.set(s.get_field_index("image"), pa.field("image", image))
@@ -225,9 +224,6 @@ def write_shard(table, path: str | Path) -> Path:
     the ``huggingface`` metadata is added as key-value metadata, so ``datasets`` still decodes
     ``image`` as an ``Image``.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     schema = write_schema()
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pylist(list(table), schema=shard_schema())
@@ -252,8 +248,6 @@ def write_shard(table, path: str | Path) -> Path:
 def _row_groups(table):
     """Tables of whole chunks (scenes; a scene over ``ROW_GROUP_ROWS`` rows is cut) up to the
     row-group limits, each with one image dictionary."""
-    import pyarrow.compute as pc
-
     pieces = []  # (table slice, expanded image bytes)
     for batch in table.to_batches(max_chunksize=ROW_GROUP_ROWS):
         png = batch.column(batch.schema.get_field_index("image")).field("bytes")
@@ -273,9 +267,6 @@ def _row_groups(table):
 
 def _one_dictionary(batches):
     """One table of ``batches`` whose image column shares one dictionary (the concatenation)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     schema = batches[0].schema
     i = schema.get_field_index("image")
     dicts, indices, paths, offset = [], [], [], 0
@@ -295,8 +286,6 @@ def _one_dictionary(batches):
 def open_writer(path: str | Path, schema, *, store_schema: bool = True):
     """A Parquet writer with the settings every shard and export uses: zstd, except for
     image bytes (PNG/JPEG are compressed already; zstd would cost time for nothing)."""
-    import pyarrow.parquet as pq
-
     leaves = _leaf_paths(schema)
     compression = {".".join(p): "none" if p[-1] == "bytes" else "zstd" for p in leaves}
     # Dictionary-encode what repeats (images, views, tasks, cameras); per-record text is unique,
@@ -320,8 +309,6 @@ _UNIQUE_COLUMNS = frozenset({"id", "pair_id", "question", "answer_struct", "meta
 
 def _leaf_paths(schema) -> list[tuple[str, ...]]:
     """Parquet column paths of an Arrow schema's leaves (``("image", "bytes")``, ...)."""
-    import pyarrow as pa
-
     def walk(field, prefix):
         t = field.type
         if pa.types.is_struct(t):
@@ -335,8 +322,6 @@ def _leaf_paths(schema) -> list[tuple[str, ...]]:
 
 def iter_batches(path: str | Path, columns: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
     """Rows of one shard as lists of dicts, one row group at a time."""
-    import pyarrow.parquet as pq
-
     pf = pq.ParquetFile(path)
     for g in range(pf.num_row_groups):
         yield pf.read_row_group(g, columns=columns).to_pylist()
@@ -355,8 +340,6 @@ def iter_rows(root: str | Path, columns: list[str] | None = None) -> Iterator[di
 
 def read_images(path: str | Path, indices: list[int]) -> dict[int, bytes]:
     """Image bytes of the given rows of one shard, reading only the row groups they fall in."""
-    import pyarrow.parquet as pq
-
     pf = pq.ParquetFile(path)
     starts, n = [], 0
     for g in range(pf.num_row_groups):

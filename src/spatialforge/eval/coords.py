@@ -23,6 +23,8 @@ import math
 import re
 from typing import Sequence
 
+from .parse_common import ParseFailure
+
 COORD_SCALES = ("auto", "pixel", "unit", "thousand", "qwen25")
 #: Model-name patterns -> the grid the model answers on (first match wins).
 MODEL_SCALES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -41,7 +43,7 @@ def model_coord_scale(model_name: str | None) -> str | None:
 
 def resolve_coord_scale(override: str | None, model_name: str | None, default: str) -> tuple[str, str]:
     """``(scale, where it came from)``: ``override``, ``profile`` or ``benchmark``."""
-    from .benchmarks.base import BenchmarkError
+    from .benchmarks.base import BenchmarkError  # deferred: benchmarks/__init__ imports openended, which imports coords
 
     if override is not None:
         if override not in COORD_SCALES:
@@ -87,8 +89,6 @@ def to_pixels(values: Sequence[float], scale: str, image_size: tuple[float, floa
 def parse_2d(parse, text: str, scale: str, image_size: tuple[float, float] | None, *, strict: bool = True):
     """``parse_box2d`` / ``parse_point2d`` on ``scale``: the parser's own scales directly
     (``auto`` keeps its model-token readings), the others from the raw numbers."""
-    from .parse_common import ParseFailure
-
     if scale == "auto" or (strict and scale in ("pixel", "unit", "thousand")):
         return parse(text, image_size=image_size, scale=scale)
     raw = parse(text, image_size=image_size, scale="pixel")

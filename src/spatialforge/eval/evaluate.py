@@ -23,6 +23,12 @@ from .benchmarks import Benchmark, BenchmarkError, BenchSample, get_benchmark
 from .benchmarks.base import PROMPT_STYLES
 from .benchmarks.common import with_rules
 from .benchmarks.official import RULES
+from ..checks import looks_like_path, model_source
+from ..errors import ConfigError
+from .predfiles import first_text, position_key, question_image_key, read_records, record_key
+from .predictions import PredictionCache, run_requests
+from .runners import GenRequest, make_runner, RUNNERS
+from .report import write_reports
 
 CHUNK_BATCHES = 8  # batches of requests built (images decoded) at a time
 PREDICTION_KEYS = ("prediction", "output", "response", "pred", "text", "filtered_resps", "resps")
@@ -34,10 +40,6 @@ def validate_eval(model: Any, benchmarks: Sequence[str] | str, runner: Any,
     """Fail before loading anything on an unknown benchmark (``BenchmarkError``) or runner kind,
     a missing model folder or hub id (checked in seconds, see :func:`spatialforge.checks.model_source`)
     or a missing local source (``ConfigError``)."""
-    from ..checks import looks_like_path, model_source
-    from ..errors import ConfigError
-    from .runners import RUNNERS
-
     for name in benchmarks.split(",") if isinstance(benchmarks, str) else benchmarks:
         if name.strip():
             get_benchmark(name.strip())
@@ -121,9 +123,6 @@ def generate_predictions(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """``(outputs by sample id, failures by sample id)``, generating only what the cache lacks.
     ``num_frames`` overrides the frames sampled per video (default: the sample's, else the benchmark's)."""
-    from .predictions import run_requests
-    from .runners import GenRequest
-
     keys = {s.id: cache_id(bench, s, num_frames) for s in samples}
     by_key = {k: sid for sid, k in keys.items()}
     outputs: dict[str, str] = {s.id: cache.get(keys[s.id]) for s in samples if keys[s.id] in cache}
@@ -249,17 +248,12 @@ def evaluate(
     ``mirror``: also evaluate each benchmark's mirrored version and report mirror consistency
     (``aggregate["mirror"]``, :mod:`spatialforge.eval.mirror_eval`).
     """
-    from .predictions import PredictionCache
-    from .report import write_reports
-
     names, sources = _benchmark_names(benchmarks), dict(sources or {})
     _check_options(names, sources, prompt_style=prompt_style, rules=rules, batch_size=batch_size, num_frames=num_frames)
     benches = {n: get_benchmark(n) for n in names}  # fail on a bad name before loading a model
     validate_eval(model, names, runner, sources)
     loaded = _load_samples(benches, sources, limit)
     if isinstance(runner, str):
-        from .runners import make_runner
-
         runner = make_runner(runner, model, **(runner_kwargs or {}))
     model_name = _model_name(model, runner)
     coords = {n: b.set_coord_scale(coord_scale, model_name) for n, b in benches.items()}
@@ -283,8 +277,6 @@ def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
     "prediction"|"output"|...}`` lines, or a file the official tools write (``predfiles``).
 
     A malformed record is an error naming the file and line number (nothing is guessed)."""
-    from .predfiles import first_text, read_records, record_key
-
     path = Path(path)
     if not path.is_file():
         raise BenchmarkError(f"predictions file {path} not found")
@@ -309,8 +301,6 @@ def read_predictions(path: str | Path) -> tuple[dict[str, str], int]:
 
 def _match(samples: Sequence[BenchSample], preds: dict[str, str]) -> tuple[dict[str, str], set[str]]:
     """Predictions by sample id (by id, lmms-eval position or question + image) and the keys used."""
-    from .predfiles import position_key, question_image_key
-
     outputs: dict[str, str] = {}
     used: set[str] = set()
     for i, s in enumerate(samples):
@@ -356,8 +346,6 @@ def score_predictions(
         aggregate["judge_stats"] = judge.summary()
     result = {"benchmark": benchmark, "aggregate": aggregate, "per_sample": per_sample}
     if out is not None:
-        from .report import write_reports
-
         _write_jsonl(Path(out) / "per_sample" / f"{benchmark}.jsonl", per_sample)
         result["paths"] = {k: str(v) for k, v in write_reports(
             {benchmark: {"aggregate": aggregate, "per_sample": per_sample, "samples": samples}}, out,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 DEFAULT_NUM_FRAMES = 32
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -50,7 +51,7 @@ def sample_frames(video: Any, num_frames: int) -> tuple[list, list[int]]:
     """``(frames, indices)``: ``num_frames`` uniformly sampled RGB PIL frames of ``video`` and
     their indices.  ``video``: a video file, a folder of frame images, or a list of frame
     references (paths, bytes, PIL images).  Errors name the video."""
-    from .benchmarks.base import BenchmarkError, open_image
+    from .benchmarks.base import BenchmarkError, open_image  # deferred: benchmarks.base imports frames
 
     if isinstance(video, (list, tuple)):
         idx = uniform_indices(len(video), num_frames)
@@ -69,9 +70,8 @@ def sample_frames(video: Any, num_frames: int) -> tuple[list, list[int]]:
 
 def _decode(path: Path, num_frames: int) -> tuple[list, list[int]]:
     import cv2
-    from PIL import Image
 
-    from .benchmarks.base import BenchmarkError
+    from .benchmarks.base import BenchmarkError  # deferred: benchmarks.base imports frames
 
     cap = cv2.VideoCapture(str(path))
     try:

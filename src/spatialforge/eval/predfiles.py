@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from .benchmarks import BenchmarkError
 
 ID_KEYS = ("id", "question_id", "index", "idx")
 
@@ -53,8 +54,6 @@ def first_text(value: Any) -> Any:
 
 def read_records(path: Path) -> list[tuple[int, Any]]:
     """``(line or row number, record)`` of a JSONL, JSON-list or TSV/CSV prediction file."""
-    from .benchmarks import BenchmarkError
-
     suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8")

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich import progress as rp
+
 from .runners import GenerationError, GenRequest, Runner
 
 log = logging.getLogger(__name__)
@@ -147,8 +149,6 @@ def run_requests(
             result.from_cache += 1
         else:
             pending.append(r)
-
-    from rich import progress as rp
 
     columns = (rp.TextColumn("[bold]{task.description}"), rp.BarColumn(), rp.MofNCompleteColumn(),
                rp.TimeElapsedColumn(), rp.TimeRemainingColumn())  # fmt: skip

@@ -24,7 +24,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .tasktypes import cot_keyword_stats  # SVQA-R1 Appendix G keyword statistics (one definition)
+from .report_media import fold, media_by_id, score_tables, type_plot
 
 SAMPLES_SHOWN = 20
 #: Metric-name fragments whose values are not fractions: shown as they are, with this unit.
@@ -75,8 +78,6 @@ def scalar_metrics(agg: dict[str, Any]) -> dict[str, Any]:
 
 def group_tables(agg: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """Every per-group breakdown of an aggregate, by title: ``{group: {"n", "metric", "score"}}``."""
-    from .report_media import score_tables
-
     return score_tables(agg)
 
 
@@ -140,7 +141,6 @@ def numeric_plots(rows: list[dict[str, Any]], title: str) -> dict[str, str]:
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    import numpy as np
 
     g = np.array([p[0] for p in pairs])
     p = np.array([p[1] for p in pairs])
@@ -230,8 +230,6 @@ def html_report(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str
                          f"{100 * cot['share_with_any']:.1f} % of responses use one. Most used: {top}</p>")
         shown = rows[:SAMPLES_SHOWN]
         if shown:
-            from .report_media import fold, media_by_id
-
             media = media_by_id(res.get("samples"), [str(r.get("id")) for r in shown])
             parts.append(f"<h3>sample predictions ({len(shown)} of {len(rows)})</h3>")
             classes = ["na" if r.get("correct") is None else "ok" if r.get("correct") else "bad" for r in shown]
@@ -255,7 +253,6 @@ def enrich(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         rows = res.get("per_sample", [])
         res["cot"] = cot_keyword_stats([r.get("prediction") or "" for r in rows if not r.get("missing")])
         res["plots"] = numeric_plots(rows, name)
-        from .report_media import type_plot
 
         by_type = type_plot(res.get("aggregate") or {}, name)
         if by_type:

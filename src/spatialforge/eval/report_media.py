@@ -13,6 +13,10 @@ import io
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
+from .benchmarks.base import BenchmarkError, open_image
+
 THUMB_PX = 96  # longest side of a sample thumbnail
 CUT_CHARS = 300  # text longer than this is folded into a <details> element
 
@@ -63,7 +67,7 @@ def type_plot(agg: dict[str, Any], title: str) -> str | None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .report import _png
+    from .report import _png  # deferred: report imports report_media
 
     fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(rows) + 1.2))
     values = [100 * float(r["score"]) for _, r in rows]
@@ -86,10 +90,6 @@ def fold(text: Any, n: int = CUT_CHARS) -> str:
 
 
 def _thumb(ref: Any) -> str:
-    from PIL import Image
-
-    from .benchmarks.base import open_image
-
     im = open_image(ref)
     im.thumbnail((THUMB_PX, THUMB_PX), Image.Resampling.BILINEAR)
     buf = io.BytesIO()
@@ -99,8 +99,6 @@ def _thumb(ref: Any) -> str:
 
 def media_cell(sample: Any) -> str:
     """Thumbnails of a sample's images (a video: its name and frame count, when the sample sets one)."""
-    from .benchmarks.base import BenchmarkError
-
     parts = []
     video = getattr(sample, "video", None)
     if video is not None:

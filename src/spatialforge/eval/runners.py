@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
+import numpy as np
 
 from ..errors import ConfigError
 from ..llm_client import ChatClient, EndpointError, user_message
@@ -294,8 +295,6 @@ def vllm_input(processor: Any, request: GenRequest, system_prompt: str | None = 
     text plus ``multi_modal_data``: ``"image"`` a PIL image or a list of them (several images),
     ``"video"`` the frames as one uint8 array of shape (T, H, W, 3).  More images than
     ``max_images`` (vLLM's ``limit_mm_per_prompt``) is a ``ConfigError`` naming the limit."""
-    import numpy as np
-
     if video_input == "frames":
         request = as_frames(request)
     if max_images is not None and len(request.images) > max_images:

@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
+import pyarrow.parquet as pq
 
 from ..errors import ConfigError, DataError
 from .regions import region_count
@@ -63,8 +65,6 @@ class BadItem:
 
 def load_rgb(image: Any, root: Path) -> tuple[np.ndarray, str]:
     """An (H, W, 3) uint8 array and the image's path ('' for embedded bytes); raises DataError."""
-    from PIL import Image, UnidentifiedImageError
-
     path = ""
     try:
         if isinstance(image, dict):
@@ -118,8 +118,6 @@ def _rows(path: Path) -> Iterator[dict]:
         ds = ds.cast_column(_image_column(ds), datasets.Image(decode=False)) if _image_column(ds) else ds
         yield from ds
     elif path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
         for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
             yield from batch.to_pylist()
     elif path.suffix == ".json":

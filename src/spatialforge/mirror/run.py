@@ -32,6 +32,7 @@ from .arrays import flip_horizontal
 from .formats import BadItem, Item, load_rgb, read_items
 from .regions import mirror_regions
 from .rules import BOX_FORMATS, REJECTIONS, Mirrored, mirror_record
+from .llm import LLMFailure
 
 MODES = ("rules", "llm", "rules+llm")
 #: rejection reasons no rewrite can fix (the flipped image itself is wrong for the question)
@@ -60,8 +61,6 @@ def _row(item: Item, view: str, png: bytes, size: tuple[int, int], path: str, q:
 def mirror_one(item: Item, mode: str, *, llm=None, coords2d: str | None = None, points3d: str = "stated",
                width: float | None = None, stats: Counter | None = None, box_format: str = "xyxy") -> Mirrored:
     """The mirrored record of one item under ``mode`` (LLM failures reject it and count in ``stats``)."""
-    from .llm import LLMFailure
-
     ruled = mirror_record(item.question, item.answer, item.choices, coords2d=coords2d, width=width,
                           points3d=points3d, box_format=box_format)
     use_llm = mode == "llm" or (mode == "rules+llm" and ruled.status == "rejected")

@@ -12,6 +12,8 @@ from typing import Any, Callable, Sequence
 
 from .format import FormatReward
 from .semantic import SemanticReward, SentenceEncoder
+from .numeric import NumericMRAReward
+from .typed import TypedReward
 
 RewardFunc = Callable[..., list[float]]
 
@@ -23,13 +25,8 @@ def answer_reward(kind: str = "semantic", semantic_model: Any = None, encoder: S
     if kind == "semantic":
         return SemanticReward(encoder=encoder)
     if kind == "typed":
-        from .typed import TypedReward
-
         return TypedReward(semantic=SemanticReward(encoder=encoder))
     if kind == "numeric_mra":
-        from .numeric import NumericMRAReward
-        from .typed import TypedReward
-
         return NumericMRAReward(TypedReward(semantic=SemanticReward(encoder=encoder)))
     raise ValueError(f"answer reward must be 'semantic', 'typed' or 'numeric_mra', got {kind!r}")
 

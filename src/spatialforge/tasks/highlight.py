@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from ..mirror import mirror_box2d
 from ..pinhole import project
@@ -196,8 +197,6 @@ def line_width(image_width: int) -> int:
 def draw_highlights(rgb: np.ndarray, highlights: list[dict[str, Any]]) -> np.ndarray:
     """A copy of the (H, W, 3) uint8 image with each highlight's box outline drawn in its
     ``rgb`` (line width ``max(2, round(W / 200))`` px, drawn inside the box)."""
-    from PIL import Image, ImageDraw
-
     arr = np.asarray(rgb)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         raise ValueError(f"draw_highlights needs an (H, W, 3) uint8 image, got {arr.shape} {arr.dtype}")

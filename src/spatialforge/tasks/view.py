@@ -24,6 +24,9 @@ from .highlight import Highlight
 from .pixel_sampling import sample_valid, valid_index
 from .references import Ref, _adjectives, assign_highlights, compute_references, describe_unreferable
 from .verified_refs import apply_reference_check
+from ..files import read_depth
+from ..scene import SceneError
+from .plan import RealiseError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scene import Scene
@@ -210,8 +213,6 @@ class SceneView:
     def ref(self, i: int) -> str:
         r = self.ref_text[i]
         if r is None:
-            from .plan import RealiseError
-
             raise RealiseError(f"scene {self.scene.id!r}: object {self.ids[i]} has no unique reference in this view")
         return r
 
@@ -219,8 +220,6 @@ class SceneView:
         try:
             return self.index[object_id]
         except KeyError:
-            from .plan import RealiseError
-
             raise RealiseError(f"scene {self.scene.id!r} has no object {object_id}") from None
 
     def center_cam(self, i: int) -> tuple[float, float, float]:
@@ -262,9 +261,6 @@ def _load_depth(scene: "Scene") -> np.ndarray:
     """z-depth as stored on disk, from the depth map or else the z channel of the point map
     (camera frame), memory-mapped and cached per file: a question reads a few pixels, so only
     the pages it touches are read (the whole 1.2 MB file was ~30 % of a 20-QA scene's time)."""
-    from ..files import read_depth
-    from ..scene import SceneError
-
     rel = scene.depth_path if scene.depth_path is not None else scene.point_map_path
     if rel is None:
         raise SceneError(f"scene {scene.id!r}: has no depth or point map file")
@@ -291,8 +287,6 @@ def _load_depth(scene: "Scene") -> np.ndarray:
 
 
 def _read_point_map_z(path: str, scene_id: str, hw: tuple[int, int]) -> np.ndarray:
-    from ..scene import SceneError
-
     try:
         arr = np.load(path, allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError, EOFError) as e:

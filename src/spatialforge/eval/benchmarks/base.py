@@ -27,10 +27,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
+import ast
+
+from PIL import Image, UnidentifiedImageError
+import pyarrow.parquet as pq
 
 from ...errors import ConfigError
 from ...prompts import format_prompt
-from ..frames import DEFAULT_NUM_FRAMES
+from ..frames import DEFAULT_NUM_FRAMES, sample_frames
+from ..coords import resolve_coord_scale
 
 PROMPT_STYLES = ("plain", "think", "spatial")
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".tsv", ".csv")
@@ -128,8 +133,6 @@ class Benchmark(ABC):
 
     def set_coord_scale(self, override: str | None = None, model_name: str | None = None) -> str:
         """Pick the coordinate grid: ``override``, else the model profile, else this benchmark's."""
-        from ..coords import resolve_coord_scale
-
         scale, origin = resolve_coord_scale(override, model_name, type(self).coord_scale)
         self.coord_scale, self.coord_strict, self.coord_origin = scale, origin != "profile", origin
         return scale
@@ -216,7 +219,6 @@ class Benchmark(ABC):
         """The sampled PIL frames of ``sample.video`` (empty when the sample has none)."""
         if sample.video is None:
             return []
-        from ..frames import sample_frames
 
         return sample_frames(sample.video, self.frame_count(sample, num_frames))[0]
 
@@ -261,8 +263,6 @@ def read_local_rows(path: Path) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
             return pq.read_table(path).to_pylist()
         if suffix == ".jsonl":
             out = []
@@ -371,8 +371,6 @@ def file_ref(value: Any, root: Path | None) -> Any:
 
 def open_image(ref: Any):
     """A PIL RGB image from an :func:`image_ref` value; errors name the reference."""
-    from PIL import Image, UnidentifiedImageError
-
     if ref is None:
         raise BenchmarkError("sample has no image")
     if isinstance(ref, Image.Image):
@@ -394,8 +392,6 @@ def open_image(ref: Any):
 
 def image_size(ref: Any) -> tuple[int, int]:
     """(width, height) of an :func:`image_ref` value, from the header (no pixel decoding)."""
-    from PIL import Image, UnidentifiedImageError
-
     if isinstance(ref, Image.Image):
         return ref.size
     try:
@@ -410,8 +406,6 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, str):
-        import ast
-
         text = value.strip()
         if not text:
             return []
@@ -426,8 +420,6 @@ def as_dict(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, str):
-        import ast
-
         try:
             return dict(json.loads(value))
         except (json.JSONDecodeError, TypeError, ValueError):

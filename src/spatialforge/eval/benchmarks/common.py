@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from typing import Any, Callable, Iterable
+from ..parse import extract_answer, ParseFailure
+from .base import BenchmarkError
+from .official import RULES
 
 # The instruction Cambrian-1 (CV-Bench, Table 22) and lmms-eval append to multiple-choice prompts.
 MCQ_SUFFIX = "Answer with the option's letter from the given choices directly."
@@ -62,8 +65,6 @@ def summary(name: str, rows: list[dict[str, Any]], overall: float | None, metric
 
 def final_answer(prediction: str | None) -> str:
     """The answer part of a model output (``<answer>`` span etc.); "" when there is none."""
-    from ..parse import ParseFailure, extract_answer
-
     text = extract_answer(prediction)
     return "" if isinstance(text, ParseFailure) else text
 
@@ -75,9 +76,6 @@ def with_rules(agg: dict[str, Any], rules: str = "ours") -> dict[str, Any]:
     ``agg["ours"]`` and ``agg["official"]`` (from the benchmark's aggregate; None where the
     benchmark has no official scorer: then the headline stays ours and ``rules_applied``
     says so) hold each rule's headline; ``official_minus_ours`` is their difference."""
-    from .base import BenchmarkError
-    from .official import RULES
-
     if rules not in RULES:
         raise BenchmarkError(f"rules must be one of {RULES}, got {rules!r}")
     ours = {"metric": agg.get("metric"), "overall": agg.get("overall")}

@@ -13,13 +13,11 @@ from abc import abstractmethod
 from typing import Any, ClassVar
 
 from .base import Benchmark
+from ..parse import parse_choice, ParseFailure
+from .common import final_answer
 
 
 def score_choice(prediction: str | None, choices: list[str], answer_letter: str) -> dict[str, Any]:
-    from ..parse import ParseFailure, parse_choice
-
-    from .common import final_answer
-
     parsed = parse_choice(final_answer(prediction), list(choices))
     if isinstance(parsed, ParseFailure):
         return {"parsed": None, "parsable": False, "correct": False, "error": parsed.reason}

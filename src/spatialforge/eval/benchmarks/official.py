@@ -138,7 +138,7 @@ def robospatial_point(text: str) -> tuple[float, float] | None:
 
 def robospatial_official(gt: str, output: str | None) -> dict[str, Any]:
     """``{"correct", "parsable", "point"}`` by RoboSpatial-Eval's ``evaluate_answer``."""
-    from .robospatial import point_in_polygon
+    from .robospatial import point_in_polygon  # deferred: robospatial imports official
 
     answer = (output or "").strip().lower()
     g = gt.strip().lower()

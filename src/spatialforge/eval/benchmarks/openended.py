@@ -22,6 +22,10 @@ from typing import Any
 
 from .base import Benchmark, BenchSample, as_list, file_ref, image_ref, image_size, register_benchmark
 from .common import final_answer, mean, rate, summary
+from ..coords import parse_2d
+from ..metrics import bleu, box_iou, numeric_correct, sbert_cosine
+from ..parse import parse_box2d, parse_length, parse_yes_no, ParseFailure
+from ..tasktypes import task_type
 
 
 def _text(content: Any) -> str:
@@ -45,8 +49,6 @@ class _OpenEnded(Benchmark):
     needs_judge = True
 
     def rows_to_samples(self, row, index, root):
-        from ..tasktypes import task_type
-
         video, num_frames = None, None
         if "messages" in row:  # SVQA-R1: each turn on the row's first image
             images = [image_ref(im, root) for im in as_list(row.get("images"))][:1]
@@ -68,9 +70,6 @@ class _OpenEnded(Benchmark):
         return sample.question
 
     def score(self, sample, prediction, judge=None):
-        from ..metrics import bleu, box_iou, numeric_correct, sbert_cosine
-        from ..parse import ParseFailure, parse_box2d, parse_length, parse_yes_no
-
         rec = self.base_record(sample, prediction)
         pred = final_answer(prediction)
         gt = str(sample.answer)
@@ -83,7 +82,6 @@ class _OpenEnded(Benchmark):
             rec["llm"] = bool(res.score) if res.ok else None
         kind = sample.task
         if kind == "bbox":  # the truth is in pixels; the answer on the grid in force (coords.py)
-            from ..coords import parse_2d
 
             size = image_size(sample.images[0]) if sample.images and self.coord_scale not in ("auto", "pixel") else None
             pb = parse_2d(parse_box2d, pred, self.coord_scale, size, strict=self.coord_strict)

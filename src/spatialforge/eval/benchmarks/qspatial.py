@@ -37,12 +37,15 @@ Deviations, on purpose (``--rules official`` gives the notebook's number next to
 from __future__ import annotations
 
 from typing import Any
+import math
 
 from ...units import UNIT_METRES
 from ..parse_length import qspatial_markup as parse_official  # the official reading, shared with parse_length
 from . import official
 from .base import Benchmark, BenchSample, image_ref, register_benchmark
 from .common import clean, final_answer, rate, summary
+from ..metrics import numeric_summary, ratio, success_hits
+from ..parse import parse_length, ParseFailure
 
 SYSTEM_PROMPT = (
     "You will be provided with a question and a 2D image. The question involves measuring the precise "
@@ -89,10 +92,6 @@ def unit_to_metres(unit: str) -> float | None:
 
 def numeric_record(pred_m: float | None, gt_m: float) -> dict[str, Any]:
     """Per-sample fields of one parsed length (metres): success (factor ``DELTA``) and its ratio."""
-    import math
-
-    from ..metrics import ratio, success_hits
-
     if pred_m is None:
         return {"parsable": False, "success": False, "pred_value": None, "gt_value": gt_m, "ratio": None}
     r = float(ratio(pred_m, gt_m)[0])
@@ -103,8 +102,6 @@ def numeric_record(pred_m: float | None, gt_m: float) -> dict[str, Any]:
 def numeric_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """SVQA-R1 Table 2 metrics (``metrics.numeric_summary``): success over all samples; sMAPE
     and the 50-100 / 100-150 / 150-200 % shares over parsable ones (ranges defined there)."""
-    from ..metrics import numeric_summary
-
     if not rows:
         return {}
     return clean(numeric_summary([r.get("pred_value") for r in rows], [r["gt_value"] for r in rows]))
@@ -143,8 +140,6 @@ class _QSpatial(Benchmark):
         return super().build_prompt(sample, style)
 
     def score(self, sample, prediction, judge=None):
-        from ..parse import ParseFailure, parse_length
-
         rec = self.base_record(sample, prediction)
         text = prediction or ""
         value, unit, error = parse_official(text)

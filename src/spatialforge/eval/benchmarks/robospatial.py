@@ -31,6 +31,8 @@ from typing import Any
 from . import official
 from .base import Benchmark, BenchSample, image_ref, image_size, register_benchmark
 from .common import final_answer, mean, rate, summary
+from ..coords import to_pixels
+from ..parse import parse_yes_no, ParseFailure
 
 CATEGORIES = ("configuration", "compatibility", "context")
 
@@ -80,8 +82,6 @@ class RoboSpatialHome(Benchmark):
         return sample.question
 
     def score(self, sample, prediction, judge=None):
-        from ..parse import ParseFailure, parse_yes_no
-
         rec = self.base_record(sample, prediction)
         rec["category"] = sample.meta["category"]
         off = official.robospatial_official(sample.answer, prediction)
@@ -116,8 +116,6 @@ class RoboSpatialHome(Benchmark):
 
     def _fraction(self, sample: BenchSample, point: tuple[float, float]) -> tuple[float, float]:
         """The point as fractions of the image, read on the coordinate grid in force."""
-        from ..coords import to_pixels
-
         scale = self.coord_scale
         if scale == "unit" or (all(0 <= v <= 1 for v in point) and (scale == "auto" or not self.coord_strict)):
             return point

@@ -35,9 +35,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from PIL import ImageDraw
+
 from . import official
 from .base import Benchmark, BenchSample, as_dict, as_list, image_ref, open_image, register_benchmark
 from .common import final_answer, mean, rate, summary
+from ..metrics import clock_hours_off, numeric_correct
+from ..parse import parse_clock_direction, parse_length, ParseFailure
 
 QUANT_CATEGORIES = {
     "distance_data": "direct_distance",
@@ -66,8 +70,6 @@ def qual_group(category: str) -> str:
 
 def draw_regions(image, boxes: list[list[float]]):
     """The image with each box outlined and labelled ``Region [i]`` (boxes in pixels, x1y1x2y2)."""
-    from PIL import ImageDraw
-
     img = image.copy()
     draw = ImageDraw.Draw(img)
     colours = ["red", "blue", "lime", "orange", "magenta", "cyan"]
@@ -124,9 +126,6 @@ class SpatialRGPTBench(Benchmark):
         return images
 
     def score(self, sample, prediction, judge=None):
-        from ..metrics import clock_hours_off, numeric_correct
-        from ..parse import ParseFailure, parse_clock_direction, parse_length
-
         rec = self.base_record(sample, prediction)
         category, qtype = sample.meta["category"], sample.meta["type"]
         rec.update(type=qtype, category=category)

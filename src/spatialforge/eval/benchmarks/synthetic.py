@@ -23,9 +23,12 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from typing import Any
+from pathlib import Path
 
-from .base import Benchmark, BenchSample, image_ref, register_benchmark
+from .base import Benchmark, BenchSample, image_ref, read_local_rows, register_benchmark
 from .common import LETTERS, clean, summary
+from ...datasets.parquet import shard_paths
+from ..scoring import aggregate, SampleScore, score_sample
 
 TAGS = ("id", "task", "level", "format", "pair_id", "view", "image_width")
 
@@ -36,11 +39,6 @@ class SyntheticBench(Benchmark):
     hf_id = None
 
     def read_rows(self, source):
-        from pathlib import Path
-
-        from ...datasets.parquet import shard_paths
-        from .base import read_local_rows
-
         path = Path(source)
         shards = shard_paths(path) if path.is_dir() else []
         if shards:  # a dataset folder: only its data shards (exports/ may hold other parquet files)
@@ -83,8 +81,6 @@ class SyntheticBench(Benchmark):
         return q
 
     def score(self, sample, prediction, judge=None):
-        from ..scoring import score_sample
-
         rec = self.base_record(sample, prediction)
         rec["gt"] = sample.meta["answer_text"]
         rec.update(eval_type=sample.meta["eval_type"], format=sample.meta["format"],
@@ -103,8 +99,6 @@ class SyntheticBench(Benchmark):
         return rec
 
     def aggregate(self, per_sample):
-        from ..scoring import SampleScore, aggregate
-
         names = [f.name for f in fields(SampleScore) if f.name != "tags"]
         scores = [
             SampleScore(**{k: r.get(k) for k in names}, tags={k: r.get(k) for k in TAGS})
