@@ -61,12 +61,13 @@ def trl_example(question: str, answer: str, image: Any, *, reasoning: str = "", 
 
 
 def trl_features():
-    from datasets import Features, Image, List, Value
+    from datasets import Features, List, Value
+    from datasets import Image as HFImage
 
     base = features()
     part = {"type": Value("string"), "text": Value("string")}
     message = {"role": Value("string"), "content": List(part)}
-    cols = {"images": List(Image()), "prompt": List(message), "completion": List(message)}
+    cols = {"images": List(HFImage()), "prompt": List(message), "completion": List(message)}
     cols.update({k: base[k] for k in _META_COLUMNS})
     return Features(cols)
 
