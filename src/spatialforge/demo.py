@@ -10,6 +10,8 @@ alone and prints how close they come to the ground truth.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -75,7 +77,8 @@ def run_demo(out: Path, num_scenes: int = 50, seed: int = 0, size: tuple[int, in
     )
     console.print(f"dataset: {out / 'data'}  (load with datasets.load_dataset('parquet', data_files='{out / 'data'}/data/*.parquet'))")
     console.print(f"look at it: {page}")
-    console.print(f"or in the app: spatialforge app --dataset {out}")
+    cli = os.path.relpath(Path(sys.executable).parent / "spatialforge")  # the venv's command, as `make demo` ran it
+    console.print(f"or in the app: {cli} app --dataset {out}")
     return {"records": len(records), "pairs": pairs, "page": str(page), "geometry": geo, "seconds": t_gen}
 
 
