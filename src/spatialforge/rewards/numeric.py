@@ -1,7 +1,7 @@
 """MRA numeric reward: a denser signal than a success threshold for numbers and counts.
 
 For rows whose ``eval_type`` is ``numeric`` or ``count``, the reward is the mean relative
-accuracy (``spatialforge.eval.accuracy.mean_relative_accuracy``) of the parsed answer
+accuracy (``spatialforge.eval.suite_accuracy.mean_relative_accuracy``) of the parsed answer
 against the typed truth: 1 within 5 %, 0.1 less per further 5 % of relative error, 0 from
 50 % on or when the answer cannot be read. The evaluation's parsers read the answer (one
 implementation: ``score_sample``), so units are converted as in evaluation ("150 cm" for a
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..eval.accuracy import mean_relative_accuracy
+from ..eval.suite_accuracy import mean_relative_accuracy
 from ..eval.scoring import score_sample
 from .format import completion_to_text
 from .typed import TypedReward

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from typing import Any, Callable
 
-from ..accuracy import mean_relative_accuracy
+from ..suite_accuracy import mean_relative_accuracy
 from ..parse import ParseFailure, parse_count, parse_length, unit_factor
 from .common import final_answer, mean
 

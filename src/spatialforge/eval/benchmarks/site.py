@@ -17,7 +17,7 @@ answer is:", 32 frames sampled uniformly. Unconfirmed offline: in the image path
 reads the post-prompt from a nested ``default`` key its kwargs no longer have, so the
 published image numbers may have been produced without the last line; we keep it.
 
-Metric: **chance-adjusted accuracy** (``spatialforge.eval.accuracy``) pooled over all
+Metric: **chance-adjusted accuracy** (``spatialforge.eval.suite_accuracy``) pooled over all
 questions (the headline), with plain accuracy, both per category and per source dataset.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 from .base import BenchSample, as_list, image_ref, is_video, register_benchmark
 from . import official
 from . import official_multiview as offmv
-from ..accuracy import chance_adjusted_accuracy
+from ..suite_accuracy import chance_adjusted_accuracy
 from .common import LETTERS, group_rates, rate, summary
 from .mcq import MCQBenchmark
 

@@ -17,7 +17,7 @@ Metric: per task, accuracy (multiple choice), MRA (numeric) or the mean MRA over
 signed motion axes (view change); the headline is the mean over tasks, with the paper's
 difficulty groups (low: depth/distance numbers; middle: view change, position matching,
 camera motion; high: the rest) as the means of their tasks. Ours reads the final answer with
-the project's parsers and MRA (``spatialforge.eval.accuracy``); the official rules are in
+the project's parsers and MRA (``spatialforge.eval.suite_accuracy``); the official rules are in
 ``official_multiview``. Unconfirmed offline: the exact option layout inside ``question``
 (we read "A. x" / "A: x" / "(A) x" lines for option-text matching, else letters only).
 """
@@ -32,7 +32,7 @@ from . import official_multiview as offmv
 from .common import final_answer, mean, rate, summary
 from .mcq import score_choice
 from .quantity import score_numeric, type_scores, type_table
-from ..accuracy import mean_relative_accuracy
+from ..suite_accuracy import mean_relative_accuracy
 
 MCQ_TASKS = ("obj_spatial_relation_oo", "obj_spatial_relation_oc_mv", "obj_spatial_relation_oo_mv",
              "spatial_imagination_oc", "spatial_imagination_oo", "spatial_imagination_oc_mv",

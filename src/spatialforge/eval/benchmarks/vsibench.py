@@ -12,7 +12,7 @@ extraction and the aggregation:
   with "Answer with the option's letter from the given choices directly." (multiple
   choice) or "Please answer the question using a single word or phrase." (numeric);
 * multiple choice (6 types) by exact match of the letter; numeric (4 types) by MRA
-  (``spatialforge.eval.accuracy``);
+  (``spatialforge.eval.suite_accuracy``);
 * headline: the mean over question types of each type's mean score, with the three
   ``object_rel_direction_{easy,medium,hard}`` types first averaged into one (8 types).
 

@@ -1,4 +1,4 @@
-"""Two accuracies of the video/multi-view suites: MRA and chance-adjusted accuracy.
+"""Accuracies the video / multi-view suites define: MRA and chance-adjusted accuracy.
 
 One home for both (benchmarks and rewards import them from here; ``metrics.py`` is full).
 

@@ -1,4 +1,4 @@
-"""MRA and chance-adjusted accuracy by hand (spatialforge.eval.accuracy)."""
+"""MRA and chance-adjusted accuracy by hand (spatialforge.eval.suite_accuracy)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from spatialforge.eval.accuracy import (
+from spatialforge.eval.suite_accuracy import (
     MRA_THRESHOLDS,
     MRA_TOLERANCES,
     chance_adjusted_accuracy,
