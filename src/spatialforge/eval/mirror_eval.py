@@ -65,7 +65,6 @@ def _coords2d(bench: Any) -> str | None:
 def _width(bench: Any, sample: Any) -> float | None:
     if _coords2d(bench) != "pixel" or not sample.images:
         return None
-
     return float(image_size(sample.images[0])[0])
 
 
@@ -75,7 +74,8 @@ def mirror_sample(bench: Any, sample: Any) -> tuple[Any | None, str]:
     rewritten prompt in ``meta[MIRROR_PROMPT]``."""
     answer = sample.answer
     if isinstance(answer, (dict, list, tuple)):
-        return None, "structured ground truth (the rules rewrite text only)"
+        return None, ("structured ground truth (the rules rewrite text only; our synthetic benchmark "
+                      "reports its exact mirror pairs' consistency itself)")
     text_answer = answer if isinstance(answer, str) else ""
     prompt = bench.question_text(sample)
     texts = (prompt, *sample.choices)
