@@ -504,17 +504,12 @@ def mirror_cmd(
 ) -> None:
     """Mirror an existing spatial QA dataset (flipped images, rewritten QA); rejected records listed."""
     from .checks import out_folder
-    from .mirror.rules import BOX_FORMATS, COORDS2D, POINTS3D
+    from .mirror.rules import check_options
     from .mirror.run import run_mirror
 
     if not input.exists():
         raise ConfigError(f"mirror input {input} not found")
-    if coords2d is not None and coords2d not in COORDS2D:
-        raise ConfigError(f"--coords2d must be one of {', '.join(COORDS2D)}, got {coords2d!r}")
-    if points3d not in POINTS3D:
-        raise ConfigError(f"--points3d must be one of {', '.join(POINTS3D)}, got {points3d!r}")
-    if box_format not in BOX_FORMATS:
-        raise ConfigError(f"--box-format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
+    check_options(coords2d, points3d, box_format)
     llm = None
     if mode != "rules" and llm_model:
         from .llm_client import ChatClient

@@ -29,7 +29,7 @@ _SCANNET = re.compile(r"^(scene\d{4})_\d{2}$")
 
 
 def _room(scene: str) -> str:
-    """ScanNet scans of one room share ``sceneXXXX``; other ids are their own room."""
+    """ScanNet scans of one room share the ``scene<4 digits>`` prefix; other ids are their own room."""
     m = _SCANNET.match(scene)
     return m.group(1) if m else scene
 

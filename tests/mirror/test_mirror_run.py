@@ -192,7 +192,9 @@ def test_cli_mirror(tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["num_skipped"] == 1
     res = CliRunner().invoke(app, ["mirror", str(src), "--out", str(tmp_path / "o"), "--coords2d", "inch"])
-    assert res.exit_code == 2 and "--coords2d" in res.output
+    assert res.exit_code == 2 and "coords2d must be one of" in res.output
+    res = CliRunner().invoke(app, ["mirror", str(src), "--out", str(tmp_path / "o"), "--box-format", "ltrb"])
+    assert res.exit_code == 2 and "box_format must be one of xyxy, xywh" in res.output
 
 
 def test_same_input_same_bytes(tmp_path):

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ..errors import ConfigError
 from .coords import mirror_hour
 from .words import TEXT_SIDE_RE, mirror_word
 
@@ -246,6 +247,16 @@ def mirror_text(text: str, ctx: _Ctx) -> str:
     return _sides(text, ctx)
 
 
+def check_options(coords2d: str | None, points3d: str, box_format: str) -> None:
+    """``ConfigError`` (a ``ValueError``) naming the option whose value the rules do not know."""
+    if coords2d is not None and coords2d not in COORDS2D:
+        raise ConfigError(f"coords2d must be one of {', '.join(COORDS2D)} or None, got {coords2d!r}")
+    if points3d not in POINTS3D:
+        raise ConfigError(f"points3d must be one of {', '.join(POINTS3D)}, got {points3d!r}")
+    if box_format not in BOX_FORMATS:
+        raise ConfigError(f"box_format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
+
+
 def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, coords2d: str | None = None,
                   width: float | None = None, points3d: str = "stated", box_format: str = "xyxy") -> Mirrored:
     """The record for the horizontally flipped image, by the rules alone.
@@ -256,12 +267,7 @@ def mirror_record(question: str, answer: str, choices: Sequence[str] = (), *, co
     ``"camera"`` treats every 3-number tuple as camera-frame; ``box_format``: 4-number tuples
     are ``xyxy`` corners or ``xywh`` (top-left corner, width, height), in the same convention.
     """
-    if coords2d is not None and coords2d not in COORDS2D:
-        raise ValueError(f"coords2d must be one of {sorted(COORDS2D)} or None, got {coords2d!r}")
-    if points3d not in POINTS3D:
-        raise ValueError(f"points3d must be one of {POINTS3D}, got {points3d!r}")
-    if box_format not in BOX_FORMATS:
-        raise ValueError(f"box_format must be one of {BOX_FORMATS}, got {box_format!r}")
+    check_options(coords2d, points3d, box_format)
     choices = tuple(choices)
     everything = "\n".join((question, answer, *choices))
     camera = bool(_CAMERA_RE.search(everything))

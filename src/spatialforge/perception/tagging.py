@@ -24,6 +24,7 @@ the objects; the answer is parsed to vocabulary names (``parse_object_list``).
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ def select_tags(probs: np.ndarray, vocabulary: list[str], threshold: float, max_
     return [vocabulary[i] for i in sorted(best)]
 
 
-class _ZeroShotTagger(_HFBackend):
+class _ZeroShotTagger(_HFBackend, ABC):
     """A two-tower model scoring ``prompt.format(label)`` against the image."""
 
     model_class = ""
@@ -79,8 +80,9 @@ class _ZeroShotTagger(_HFBackend):
         t = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
         return {k: v.to(self.device) for k, v in t.items() if k in ("input_ids", "attention_mask")}
 
+    @abstractmethod
     def _probs(self, logits: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Per-label probabilities from the (images, labels) logits: the rule of each model family."""
 
     def scores(self, images: list[ImageItem]) -> np.ndarray:
         """(images, vocabulary) probabilities, as the thresholding rule reads them."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
+from ..scene import SceneError
 from .plan import RealiseError, Skip, Stream
 from .registry import Task
 
@@ -25,7 +26,7 @@ def depth_skip(view) -> Skip | None:
         return Skip(NO_DEPTH, permanent=True)
     try:
         any_valid = view.has_valid_depth()
-    except Exception as e:  # SceneError: missing or unreadable file
+    except SceneError as e:  # missing or unreadable depth file
         return Skip(f"depth map unusable: {e}", permanent=True)
     if not any_valid:
         return Skip("depth map has no valid pixel", permanent=True)

@@ -96,3 +96,13 @@ def test_depth_resampled_through_both_intrinsics():
     assert np.array_equal(out, np.repeat(np.repeat(depth, 2, 0), 2, 1))
     wide = resample_depth(depth, K_d, np.array([[1.0, 0, 5], [0, 1.0, 3], [0, 0, 1]]), (6, 10))
     assert (wide[:, 0] == 0).all() and (wide[:, -1] == 0).all()  # outside the depth image: invalid
+
+
+def test_damaged_mesh_is_recorded_with_its_reason(tmp_path):
+    """Garbage and truncated PLY files are recorded skips naming the file, not crashes."""
+    for kind, damage in (("garbage", lambda b: b"hello, not a ply"), ("truncated", lambda b: b[: len(b) // 2])):
+        d = _hand(tmp_path / kind)
+        ply = d / "scene0007_00_vh_clean_2.ply"
+        ply.write_bytes(damage(ply.read_bytes()))
+        m = ingest("scannet", d, tmp_path / f"out-{kind}")
+        assert "scene0007_00_vh_clean_2.ply: unreadable mesh" in m.skipped["scannet-scene0007_00-scan"], kind

@@ -18,6 +18,7 @@ intrinsics.  Walls, floors and ceilings are not objects.
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 from typing import Iterator
 
@@ -62,10 +63,13 @@ def instance_boxes(scan: Path) -> tuple[list[tuple[str, str, np.ndarray, np.ndar
             raise DataError(f"scan {scan}: missing {p.name}")
     if agg is None:
         raise DataError(f"scan {scan}: missing {name}.aggregation.json")
-    try:
-        verts = np.asarray(trimesh.load(ply, process=False).vertices, float)
-    except Exception as e:  # noqa: BLE001 - wraps only the third-party PLY parse (trimesh raises ValueError, KeyError, IndexError, struct.error... on a damaged file); our code is outside the try
+    try:  # what trimesh's PLY reader raises on garbage, truncated or inconsistent files (tried)
+        mesh = trimesh.load(ply, process=False)
+    except (ValueError, KeyError, IndexError, struct.error, EOFError, OSError) as e:
         raise DataError(f"{ply}: unreadable mesh ({type(e).__name__}: {e})") from None
+    if not hasattr(mesh, "vertices"):
+        raise DataError(f"{ply}: not a single mesh (trimesh read a {type(mesh).__name__})")
+    verts = np.asarray(mesh.vertices, float)
     try:
         seg_ids = np.asarray(json.loads(segs.read_text())["segIndices"])
         groups = json.loads(agg.read_text())["segGroups"]
