@@ -71,11 +71,25 @@ def new_plan(rs: Stream, task: str, fmt: str, sub: str, objects: Sequence[int] =
 def make_record(plan: Plan, view, level: int, question: str, answer: str, struct: dict, eval_type: str,
                 choices: Sequence[str] = (), reasoning: str = "", meta: dict | None = None) -> QARecord:
     scene = view.scene
-    return QARecord(id=plan.key + "-m" if plan.view == "mirrored" else plan.key, scene_id=scene.id,
-                    question=question, answer=answer, answer_struct=struct, task=plan.task, level=level,
-                    format=plan.fmt, eval_type=eval_type, object_ids=plan.objects, choices=tuple(choices),
-                    reasoning=reasoning, pair_id=plan.key, view=plan.view, image_path=scene.image_path,
-                    flipped=scene.flipped, meta={} if meta is None else meta)
+    key = plan.key
+    # positional, in QARecord's field order: 0.7 -> 0.4 us a record (keywords are parsed per call)
+    return QARecord(key + "-m" if plan.view == "mirrored" else key, scene.id, question, answer, struct,
+                    plan.task, level, plan.fmt, eval_type, plan.objects, tuple(choices), reasoning, key,
+                    plan.view, scene.image_path, scene.flipped, {} if meta is None else meta)
+
+
+def typed(kind: str, values: Sequence[Any], to_value: Callable[[Any], Any] | None = None,
+          extra: Callable[[Any], dict] | None = None) -> list[dict]:
+    """The typed value (``{"kind", "value"}`` plus ``extra(v)``) of each of ``values``."""
+    if to_value is None and extra is None:
+        return [{"kind": kind, "value": v} for v in values]
+    out = []
+    for v in values:
+        d = {"kind": kind, "value": v if to_value is None else to_value(v)}
+        if extra is not None:
+            d.update(extra(v))
+        out.append(d)
+    return out
 
 
 def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence[str], slots: dict[str, Any],
@@ -94,13 +108,8 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
     ``answer_struct["labels"]``, the vocabulary evaluation parses an answer against (so a
     wrong label of the set scores as wrong, not as unparsable).
     """
-    def typed(v: Any) -> dict:
-        d = {"kind": kind, "value": v if to_value is None else to_value(v)}
-        if extra is not None:
-            d.update(extra(v))
-        return d
-
-    m: dict[str, Any] = {"sub": plan.sub, "template": plan.template}
+    template = plan.template
+    m: dict[str, Any] = {"sub": plan.sub, "template": template}
     if uses_unit:
         m["unit"] = plan.unit
         m["unit_long"] = plan.unit_long
@@ -108,36 +117,18 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
         m.update(meta)
     fmt = plan.fmt
     if fmt == "free":
-        q = stems[plan.template % len(stems)].format(**slots)
+        q = stems[template % len(stems)].format_map(slots)
         if uses_unit and plan.params.get("hint"):
-            q += " " + UNIT_HINTS[plan.template % len(UNIT_HINTS)].format(u=UNIT_NAMES[plan.unit])
+            q += " " + UNIT_HINTS[template % len(UNIT_HINTS)].format(u=UNIT_NAMES[plan.unit])
             m["unit_hint"] = True
-        struct = typed(truth)
+        struct = typed(kind, (truth,), to_value, extra)[0]
         if labels is not None:
             struct["labels"] = list(labels) if to_value is None else [to_value(v) for v in labels]
-        rec = make_record(plan, view, level, q, render(truth), struct, eval_free or EVAL_OF_KIND[kind],
-                          reasoning=reasoning, meta=m)
-        return rec
+        return make_record(plan, view, level, q, render(truth), struct, eval_free or EVAL_OF_KIND[kind],
+                           reasoning=reasoning, meta=m)
     if fmt == "mcq":
-        wrong = distract(3)
-        if len(wrong) < 3:
-            raise RealiseError(f"{plan.task}/{plan.sub}: fewer than 3 valid distractors")
-        opts = list(wrong)
-        opts.insert(plan.letter, truth)
-        texts = [render(o) for o in opts]
-        if len(set(texts)) < 4:
-            raise RealiseError(f"{plan.task}/{plan.sub}: options are not distinct")
-        stem = stems[plan.template % len(stems)].format(**slots)
-        # each option line ends with a full stop, so the text still reads as sentences when its
-        # line breaks are lost (HTML, flattened prompts); ``choices`` keep the bare options
-        lines = [t if t.endswith(_END) else t + "." for t in texts]
-        q = _MCQ_LAYOUT.format(stem, *lines, MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
-        m["wrap"] = plan.wrap
-        m["options"] = [typed(o) for o in opts]
-        m["truth"] = m["options"][plan.letter]
-        letter = LETTERS[plan.letter]
-        return make_record(plan, view, level, q, letter, {"kind": "choice", "value": letter}, "choice",
-                           choices=texts, reasoning=reasoning, meta=m)
+        return _emit_mcq(plan, view, level, m, stems[template % len(stems)], slots, kind, truth, render, distract,
+                         to_value, extra, reasoning)
     # true / false
     if plan.truth:
         claim_v, is_true = truth, True
@@ -147,15 +138,39 @@ def emit(plan: Plan, view, level: int, *, stems: Sequence[str], claims: Sequence
             raise RealiseError(f"{plan.task}/{plan.sub}: no false claim available")
         claim_v, is_true = wrong[0], False
     cs = claim_slots(claim_v) if claim_slots is not None else {"value": render(claim_v)}
-    claim = claims[plan.template % len(claims)].format(**slots, **cs)
+    claim = claims[template % len(claims)].format(**slots, **cs)
     wrapper, style = TF_WRAPPERS[plan.wrap % len(TF_WRAPPERS)]
     q = wrapper.format(C=cap(claim), c=claim)
     ans = ("True" if is_true else "False") if style == "tf" else ("Yes" if is_true else "No")
     m["wrap"] = plan.wrap
-    m["truth"] = typed(truth)
-    m["claim"] = typed(claim_v)
+    m["truth"], m["claim"] = typed(kind, (truth, claim_v), to_value, extra)
     return make_record(plan, view, level, q, ans, {"kind": "boolean", "value": is_true}, "yesno",
                        reasoning=reasoning, meta=m)
+
+
+def _emit_mcq(plan: Plan, view, level: int, m: dict[str, Any], stem: str, slots: dict[str, Any], kind: str,
+              truth: Any, render: Callable[[Any], str], distract: Callable[[int], list],
+              to_value: Callable[[Any], Any] | None, extra: Callable[[Any], dict] | None,
+              reasoning: str) -> QARecord:
+    """The multiple-choice record (see ``emit``): the truth at the plan's letter among three distractors."""
+    opts = distract(3)
+    if len(opts) < 3:
+        raise RealiseError(f"{plan.task}/{plan.sub}: fewer than 3 valid distractors")
+    opts = list(opts)
+    opts.insert(plan.letter, truth)
+    texts = [render(o) for o in opts]
+    if len(set(texts)) < 4:
+        raise RealiseError(f"{plan.task}/{plan.sub}: options are not distinct")
+    # each option line ends with a full stop, so the text still reads as sentences when its
+    # line breaks are lost (HTML, flattened prompts); ``choices`` keep the bare options
+    lines = [t if t.endswith(_END) else t + "." for t in texts]
+    q = _MCQ_LAYOUT.format(stem.format_map(slots), *lines, MCQ_INSTRUCTIONS[plan.wrap % len(MCQ_INSTRUCTIONS)])
+    m["wrap"] = plan.wrap
+    m["options"] = options = typed(kind, opts, to_value, extra)
+    m["truth"] = options[plan.letter]
+    letter = LETTERS[plan.letter]
+    return make_record(plan, view, level, q, letter, {"kind": "choice", "value": letter}, "choice",
+                       choices=texts, reasoning=reasoning, meta=m)
 
 
 # ---------------------------------------------------------------------- distractors
