@@ -68,6 +68,14 @@ DIR_CLAIMS = {
 }
 _FREE_SUBS = (("left_right", 0.4), ("front_behind", 0.25), ("above_below", 0.15), ("vector", 0.2))
 _AXIS_PAIRS = (("left_right", "front_behind"), ("left_right", "above_below"), ("front_behind", "above_below"))
+# the texts and claim slots of every label, built once (a combo question realised 15 -> 10 us)
+_CLAIM_SLOTS = {x: {"value": REL_OF[x]} for x in REL_OF}
+#: combo labels ("left+front") of each axis pair, in pool order
+_COMBO_POOLS = {axes: tuple(f"{x}+{y}" for x in AXIS_LABELS[axes[0]] for y in AXIS_LABELS[axes[1]])
+                for axes in _AXIS_PAIRS}
+_COMBO_TEXT = {c: " and ".join(REL_TEXT[x] for x in c.split("+")) for pool in _COMBO_POOLS.values() for c in pool}
+_COMBO_CLAIM_SLOTS = {c: {"value": " and ".join(REL_OF[x] for x in c.split("+"))}
+                      for pool in _COMBO_POOLS.values() for c in pool}
 
 
 def _other_directions(view, a: int, b: int) -> list[list[float]]:
@@ -126,24 +134,16 @@ class Direction(PairTask):
             l1, l2 = RELATIONS[ax1](view, a, b), RELATIONS[ax2](view, a, b)
             if l1 is None or l2 is None:
                 raise RealiseError("relation became degenerate")
-            pool = [f"{x}+{y}" for x in AXIS_LABELS[ax1] for y in AXIS_LABELS[ax2]]
+            pool = _COMBO_POOLS[(ax1, ax2)]
             truth = f"{l1}+{l2}"
-
-            def render(v):
-                x, y = v.split("+")
-                return f"{REL_TEXT[x]} and {REL_TEXT[y]}"
-
             return emit(plan, view, LEVEL, stems=DIR_STEMS["combo"], claims=DIR_CLAIMS["relation"], slots=slots,
-                        kind="label", truth=truth, render=render,
+                        kind="label", truth=truth, render=_COMBO_TEXT.__getitem__,
                         distract=lambda k: label_distractors(truth, pool, plan.draws, k, side_mirror(plan)),
-                        labels=pool,
-                        claim_slots=lambda v: {"value": " and ".join(REL_OF[x] for x in v.split("+"))},
-                        meta={"axes": [ax1, ax2]})
+                        labels=pool, claim_slots=_COMBO_CLAIM_SLOTS.__getitem__, meta={"axes": [ax1, ax2]})
         lab = RELATIONS[sub](view, a, b)
         if lab is None:
             raise RealiseError("relation became degenerate")
         return emit(plan, view, LEVEL, stems=DIR_STEMS[sub], claims=DIR_CLAIMS["relation"], slots=slots,
-                    kind="label", truth=lab, render=lambda v: REL_TEXT[v],
+                    kind="label", truth=lab, render=REL_TEXT.__getitem__,
                     distract=lambda k: label_distractors(lab, AXIS_LABELS[sub], plan.draws, k, side_mirror(plan)),
-                    labels=AXIS_LABELS[sub],
-                    claim_slots=lambda v: {"value": REL_OF[v]})
+                    labels=AXIS_LABELS[sub], claim_slots=_CLAIM_SLOTS.__getitem__)

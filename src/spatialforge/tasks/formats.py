@@ -212,7 +212,8 @@ def point_distractors(p: Sequence[float], draws: Sequence[float], k: int) -> lis
 
 
 def _angle(a: Sequence[float], b: Sequence[float]) -> float:
-    d = sum(x * y for x, y in zip(a, b))
+    """Degrees between unit 3-vectors ``a`` and ``b``."""
+    d = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
     return math.degrees(math.acos(max(-1.0, min(1.0, d))))
 
 
