@@ -183,8 +183,10 @@ def length_distractors(v: float, draws: Sequence[float], k: int, render: Callabl
     out: list[float] = []
     for f in iter_pick(LENGTH_FACTORS, draws):
         c = v * f
+        if out and any(abs(c / o - 1) < thresholds.MCQ_MIN_REL for o in out):
+            continue  # before rendering: a rejected candidate costs no text
         t = render(c)
-        if t in seen or any(abs(c / o - 1) < thresholds.MCQ_MIN_REL for o in out):
+        if t in seen:
             continue
         seen.add(t)
         out.append(c)
@@ -203,7 +205,7 @@ def point_distractors(p: Sequence[float], draws: Sequence[float], k: int) -> lis
     r = max(thresholds.MCQ_MIN_REL * math.sqrt(x * x + y * y + z * z), 0.1)
     out: list[list[float]] = []
     for c in iter_pick(cands, draws):
-        if math.dist(c, p) < r or any(math.dist(c, o) < r for o in out):
+        if math.dist(c, p) < r or out and any(math.dist(c, o) < r for o in out):
             continue
         out.append(c)
         if len(out) == k:
@@ -228,7 +230,8 @@ def vector_distractors(v: Sequence[float], draws: Sequence[float], k: int,
     cands = [[v[0] * s[0], v[1] * s[1], v[2] * s[2]] for s in _SIGNS] + [list(o) for o in others]
     out: list[list[float]] = []
     for c in iter_pick(cands, draws):
-        if _angle(c, v) < thresholds.VECTOR_MIN_ANGLE or any(_angle(c, o) < thresholds.VECTOR_MIN_PAIR for o in out):
+        if _angle(c, v) < thresholds.VECTOR_MIN_ANGLE or out and any(
+                _angle(c, o) < thresholds.VECTOR_MIN_PAIR for o in out):
             continue
         out.append(c)
         if len(out) == k:

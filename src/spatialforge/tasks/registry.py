@@ -37,7 +37,7 @@ class Task(ABC):
              fmt: str | None = None, key: str = "") -> Plan | Skip:
         """Draw every random choice of one question about ``scene`` (or say why not)."""
         view = scene if isinstance(scene, SceneView) else get_view(scene)
-        rs = Stream.of(rng)
+        rs = rng if type(rng) is Stream else Stream.of(rng)  # the engine's case without a call
         if fmt is None:
             fmt = rs.choice(self.formats)
         if fmt not in self.formats:
