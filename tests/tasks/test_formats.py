@@ -57,3 +57,16 @@ def test_point_and_vector_text_match_per_value_formatting():
         for unit, nd in _POINT_DECIMALS.items():
             parts = ", ".join(_num(v * PER_METRE[unit], nd, strip=False) for v in p)
             assert format_point(p, unit) == f"({parts}) {unit}"
+
+
+def test_to_json_matches_the_non_str_keys_writer():
+    import orjson
+
+    from spatialforge.tasks.record import to_json
+
+    full = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    values = [{"sub": "w", "options": [{"kind": "length", "value": 1.25}], "é": "ü", "a": None, "t": True},
+              {"b": [np.float32(2.5), np.int64(3)], "a": {"z": 1, "y": [1, 2]}},
+              {2: "x", 10: "y", "k": {1: 1.5}}, [{"k": 1}, 3, "s"]]
+    for v in values:
+        assert to_json(v) == orjson.dumps(v, option=full).decode()
