@@ -36,6 +36,16 @@ ORIENT_CLAIMS = (
 )
 
 
+def _facing_labels(view) -> dict[int, str]:
+    """``{i: facing(view, i)}`` for the fronted objects with a clear facing, in ``view.fronted``
+    order; kept with the view, which never changes (an orientation plan 7 -> 4 us)."""
+    memo = view.memo("orientation")
+    labels = memo.get("labels")
+    if labels is None:
+        labels = memo["labels"] = {i: lab for i in view.fronted if (lab := facing(view, i)) is not None}
+    return labels
+
+
 @register_task("orientation", level=1, ratio=0.0351)
 class Orientation(Task):
     description = "which way an object with a front faces, from the camera's view"
@@ -48,12 +58,12 @@ class Orientation(Task):
         return None
 
     def plan_view(self, view, rs, fmt, key):
-        cands = [i for i in view.fronted if facing(view, i) is not None]
-        if not cands:
+        labels = _facing_labels(view)
+        if not labels:
             if not view.fronted:
                 return Skip("no referable object with a known front", permanent=True)
             return Skip("every front is near a facing-sector boundary", permanent=True)
-        i = balanced_choice(rs, cands, lambda j: facing(view, j), ORIENT_WEIGHTS)[0]  # the answer first
+        i = balanced_choice(rs, list(labels), labels.__getitem__, ORIENT_WEIGHTS)[0]  # the answer first
         return new_plan(rs, self.name, fmt, "facing", (view.ids[i],), n_stems=len(ORIENT_STEMS),
                         n_claims=len(ORIENT_CLAIMS), key=key)
 

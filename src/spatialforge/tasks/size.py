@@ -38,11 +38,19 @@ def horizontal_sides(view, i: int) -> tuple:
     return ()
 
 
-def _size_value(view, i: int, dim: str) -> float | None:
+def _size_value(view, i: int, dim: str, sides: tuple | None = None) -> float | None:
+    """The ``dim`` of object i in metres, or None; ``sides``: its ``horizontal_sides`` if known."""
     if dim == "height":
         return view.size[i][1]
-    sides = horizontal_sides(view, i)
-    return dict(zip(sides[::2], sides[1::2])).get(dim)
+    if sides is None:
+        sides = horizontal_sides(view, i)
+    if sides and dim == sides[0]:
+        return sides[1]
+    if sides and dim == sides[2]:
+        return sides[3]
+    return None
+
+
 SIZE_STEMS = (
     "What is the {dim} of {obj}?",
     "How {adj} is {obj}?",
@@ -65,7 +73,7 @@ class Size(ObjectTask):
     def _plan_object(self, view, i, rs, fmt, key):
         sides = horizontal_sides(view, i)
         dim = rs.choice((sides[0], "height", sides[2]) if sides else ("height",))
-        v = _size_value(view, i, dim)
+        v = _size_value(view, i, dim, sides)
         return new_plan(rs, self.name, fmt, dim, (view.ids[i],), n_stems=len(SIZE_STEMS),
                         n_claims=len(SIZE_CLAIMS), unit=unit_for(rs.random(), v), key=key, hint=True)
 
