@@ -70,3 +70,23 @@ def test_to_json_matches_the_non_str_keys_writer():
               {2: "x", 10: "y", "k": {1: 1.5}}, [{"k": 1}, 3, "s"]]
     for v in values:
         assert to_json(v) == orjson.dumps(v, option=full).decode()
+
+
+def test_unit_for_follows_the_weights_of_each_band_and_unit_set():
+    from spatialforge.tasks.language import _UNIT_WEIGHTS, POINT_UNITS, UNITS, unit_for
+
+    def reference(u, meters, units):
+        band = "small" if meters < 0.3 else ("medium" if meters <= 3.0 else "large")
+        rows = [(n, w) for n, w in _UNIT_WEIGHTS[band] if n in units]
+        acc, total = 0.0, sum(w for _, w in rows)
+        for name, w in rows:
+            acc += w / total
+            if u < acc:
+                return name
+        return rows[-1][0]
+
+    rng = random.Random(7)
+    for units in (UNITS, POINT_UNITS, ("m", "cm"), ["in", "ft", "m"], UNITS):  # kept tables read again
+        for _ in range(3000):
+            u, meters = rng.random(), rng.choice((0.05, 0.2999, 0.3, 1.0, 3.0, 3.0001, 8.0))
+            assert unit_for(u, meters, units) == reference(u, meters, units)

@@ -28,21 +28,29 @@ _UNIT_WEIGHTS = {
 LONG_SPELLING_P = 0.3
 
 
-_UNIT_TABLES: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, float], ...]] = {}
+#: units -> (small, medium, large) bands' ((unit, cumulative weight), ...): built once per unit set
+_UNIT_TABLES: dict[tuple[str, ...], tuple[tuple[tuple[str, float], ...], ...]] = {}
 
 
-def unit_for(u: float, meters: float, units: Sequence[str] = UNITS) -> str:
-    """The unit for a value of ``meters``, from one uniform draw ``u`` in [0, 1)."""
-    band = "small" if meters < 0.3 else ("medium" if meters <= 3.0 else "large")
-    key = (band, tuple(units))
-    table = _UNIT_TABLES.get(key)
-    if table is None:
+def _unit_tables(units: tuple[str, ...]) -> tuple[tuple[tuple[str, float], ...], ...]:
+    tables = []
+    for band in ("small", "medium", "large"):
         rows = [(name, w) for name, w in _UNIT_WEIGHTS[band] if name in units]
         total, acc, cum = sum(w for _, w in rows), 0.0, []
         for name, w in rows:
             acc += w / total
             cum.append((name, acc))
-        table = _UNIT_TABLES[key] = tuple(cum)
+        tables.append(tuple(cum))
+    return tuple(tables)
+
+
+def unit_for(u: float, meters: float, units: Sequence[str] = UNITS) -> str:
+    """The unit for a value of ``meters``, from one uniform draw ``u`` in [0, 1)."""
+    key = units if type(units) is tuple else tuple(units)
+    tables = _UNIT_TABLES.get(key)
+    if tables is None:
+        tables = _UNIT_TABLES[key] = _unit_tables(key)
+    table = tables[0 if meters < 0.3 else (1 if meters <= 3.0 else 2)]  # small / medium / large values
     for name, c in table:
         if u < c:
             return name
