@@ -68,7 +68,7 @@ DIR_CLAIMS = {
 }
 _FREE_SUBS = (("left_right", 0.4), ("front_behind", 0.25), ("above_below", 0.15), ("vector", 0.2))
 _AXIS_PAIRS = (("left_right", "front_behind"), ("left_right", "above_below"), ("front_behind", "above_below"))
-# the texts and claim slots of every label, built once (a combo question realised 15 -> 10 us)
+# the texts and claim slots of every label, built once (a combo MCQ's emit 11.3 -> 8.1 us)
 _CLAIM_SLOTS = {x: {"value": REL_OF[x]} for x in REL_OF}
 #: combo labels ("left+front") of each axis pair, in pool order
 _COMBO_POOLS = {axes: tuple(f"{x}+{y}" for x in AXIS_LABELS[axes[0]] for y in AXIS_LABELS[axes[1]])

@@ -153,10 +153,10 @@ def _emit_mcq(plan: Plan, view, level: int, m: dict[str, Any], stem: str, slots:
               to_value: Callable[[Any], Any] | None, extra: Callable[[Any], dict] | None,
               reasoning: str) -> QARecord:
     """The multiple-choice record (see ``emit``): the truth at the plan's letter among three distractors."""
-    opts = distract(3)
-    if len(opts) < 3:
+    wrong = distract(3)
+    if len(wrong) < 3:
         raise RealiseError(f"{plan.task}/{plan.sub}: fewer than 3 valid distractors")
-    opts = list(opts)
+    opts = list(wrong)
     opts.insert(plan.letter, truth)
     texts = [render(o) for o in opts]
     if len(set(texts)) < 4:

@@ -116,7 +116,7 @@ _FIXED3 = {nd: ", ".join([f"%.{nd}f"] * 3) for nd in (0, 1, 2)}
 def _fixed3(x: float, y: float, z: float, nd: int) -> str:
     """``"x, y, z"`` with ``nd`` decimals each, a negative zero written without its sign (as
     ``_num(v, nd, strip=False)`` per value): one formatting call, so ``format_point`` takes
-    0.6 us instead of 2.0 (a multiple-choice question renders 5-8 points)."""
+    0.7 us instead of 2.0 (a multiple-choice question renders 5-8 points)."""
     s = _FIXED3[nd] % (x, y, z)
     if "-0" in s:
         zero = "%.*f" % (nd, 0.0)

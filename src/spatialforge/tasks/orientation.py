@@ -38,7 +38,7 @@ ORIENT_CLAIMS = (
 
 def _facing_labels(view) -> dict[int, str]:
     """``{i: facing(view, i)}`` for the fronted objects with a clear facing, in ``view.fronted``
-    order; kept with the view, which never changes (an orientation plan 7 -> 4 us)."""
+    order; kept with the view, which never changes (an orientation plan 8 -> 3.6 us)."""
     memo = view.memo("orientation")
     labels = memo.get("labels")
     if labels is None:
