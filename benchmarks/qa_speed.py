@@ -15,7 +15,9 @@ other scenes in the same process pays the imports (a long CLI run pays them once
 
 Rounds are interleaved (budget 20, 100, 400, then again), so drifts of a shared machine hit
 every budget alike; the median of ``--repeats`` rounds is the figure.  Baselines measured in
-the same rounds: the bare floor (one f-string question + answer per record, no I/O), and,
+the same rounds: the bare floor (one f-string question + answer per record, no I/O), the
+schema floor (rows of the shard's text columns, typed MCQ options and JSON included, written to
+zstd Parquet, with no scene logic: what the targets leave for everything else), and,
 with ``--baseline-src``, the same measurement on another checkout's ``src`` (before/after).
 
 Targets (issue #17): >= 20,000 QA/s/core at 20 QA/scene (the CLI default), >= 50,000 at
@@ -90,6 +92,46 @@ def _format_floor(reps: int = 200_000) -> float:
     return (time.process_time() - t0) / reps
 
 
+def _schema_floor(reps: int = 12_000) -> float:
+    """CPU seconds per record of rows in our shard's text columns with no scene logic: a stem
+    filled with two names and a length, a third of them as 4-option MCQs with typed options in
+    ``meta``, ``answer_struct`` / ``meta`` as sorted-key JSON, then Arrow arrays and a zstd
+    Parquet file in memory.  What any generator of this schema pays in CPython before it
+    decides anything about a scene."""
+    import io
+
+    import orjson
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    opt = orjson.OPT_SORT_KEYS
+    names = ["the chair", "the table", "the lamp", "the sofa", "the mug", "the bed", "the desk"]
+    stems = ("How far is {a} from {b}?", "What is the distance between {a} and {b}?")
+    t0 = time.process_time()
+    cols: dict[str, list] = {k: [] for k in ("id", "question", "answer", "answer_struct", "meta", "choices",
+                                             "object_ids", "task", "format")}
+    for i in range(reps):
+        a, b, d = names[i % 7], names[(i * 3 + 1) % 7], 0.5 + 0.01 * (i % 397)
+        q = stems[i & 1].format(a=a, b=b)
+        meta = {"sub": "distance", "template": i & 1, "unit": "m", "unit_long": False}
+        if i % 3 == 0:
+            opts = (d, d * 1.5, d * 0.5, d * 2.2)
+            texts = [f"{o:.2f} m" for o in opts]
+            q = "{}\nA. {}\nB. {}\nC. {}\nD. {}\n{}".format(q, *texts, "Select one option.")
+            meta["options"] = [{"kind": "length", "value": o} for o in opts]
+            meta["truth"] = meta["options"][0]
+            ans, struct, fmt = "A", {"kind": "choice", "value": "A"}, "mcq"
+        else:
+            texts, ans, struct, fmt = [], f"{d:.2f} m", {"kind": "length", "value": d}, "free"
+        for k, v in (("id", f"scene-{i:03d}"), ("question", q), ("answer", ans), ("choices", texts),
+                     ("answer_struct", orjson.dumps(struct, option=opt).decode()),
+                     ("meta", orjson.dumps(meta, option=opt).decode()), ("object_ids", [1, 2]),
+                     ("task", "distance"), ("format", fmt)):
+            cols[k].append(v)
+    pq.write_table(pa.table({k: pa.array(v) for k, v in cols.items()}), io.BytesIO(), compression="zstd")
+    return (time.process_time() - t0) / reps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--num-scenes", type=int, default=40)
@@ -125,7 +167,9 @@ def main() -> None:
         load0 = os.getloadavg()[0]
         rates: dict[tuple[str, int], list[float]] = {}
         floors: list[float] = []
+        schema_floors: list[float] = []
         counts: dict[int, int] = {}
+        _schema_floor(1_000)  # warm-up: the first Parquet write sets up its codec (~5x the steady cost)
         for r in range(args.repeats):
             for budget in args.qa_per_scene:
                 for side, src in sides.items():
@@ -134,17 +178,22 @@ def main() -> None:
                     rates.setdefault((side, budget), []).append(n / secs)
                     counts[budget] = n
             floors.append(1 / _format_floor())
+            schema_floors.append(1 / _schema_floor())
         floor = statistics.median(floors)
         print(f"machine: {os.cpu_count()} cores, load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
               "at the end (above ~1 other jobs shared the cores: compare the ratios, not the absolute figures)")
+        schema_floor = statistics.median(schema_floors)
         print(f"\n[baseline] bare f-string question+answer, no I/O: median {floor:,.0f} records/s/core")
+        print(f"[baseline] schema floor (our text columns, typed MCQ options, JSON, Arrow, zstd Parquet; no scene "
+              f"logic): median {schema_floor:,.0f} records/s/core")
         for budget in args.qa_per_scene:
             v = rates[("this", budget)]
             med = statistics.median(v)
             target = TARGETS.get(budget)
             verdict = "" if target is None else f"  target >= {target:,}: {'MET' if med >= target else 'NOT MET'}"
             line = (f"--qa-per-scene {budget:>4}: {counts[budget]:>6} records/run  median {med:>8,.0f} QA/s/core "
-                    f"(range {min(v):,.0f}-{max(v):,.0f}; {floor / med:,.1f}x the floor's time per record){verdict}")
+                    f"(range {min(v):,.0f}-{max(v):,.0f}; {floor / med:,.1f}x the f-string floor's and "
+                    f"{schema_floor / med:,.1f}x the schema floor's time per record){verdict}")
             if "baseline" in sides:
                 b = rates[("baseline", budget)]
                 ratios = [x / y for x, y in zip(v, b)]  # per round: both sides ran back to back
