@@ -33,15 +33,14 @@ def _octagon_prefilter(xy: np.ndarray) -> np.ndarray:
         return xy
     poly = xy[ext]
     edges = np.roll(poly, -1, axis=0) - poly
-    inside = np.ones(xy.shape[0], bool)
-    for (ex, ey), (px, py) in zip(edges.tolist(), poly.tolist()):
-        # cross(edge, p - start) >= -tol: left of, or within tol of, a counter-clockwise edge.
-        # tol: float32 depth puts a face seen head-on a few micrometres off its line; points
-        # that close to an edge move the hull by at most tol.
-        tol = _EDGE_TOL * math.hypot(ex, ey)
-        inside &= ex * (y - py) - ey * (x - px) >= -tol
-    inside[ext] = False
-    return xy[~inside]
+    # Outside a counter-clockwise edge (ex, ey) from p: (ey, -ex) . (q - p) > tol.  tol: float32
+    # depth puts a face seen head-on a few micrometres off its line; points that close to an
+    # edge move the hull by at most tol.  All edges in one matrix product: 0.9 -> 0.45 ms at 50k points.
+    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)  # (K, 2)
+    limits = (normals * poly).sum(1) + _EDGE_TOL * np.hypot(edges[:, 0], edges[:, 1])
+    outside = (normals @ xy.T > limits[:, None]).any(axis=0)
+    outside[ext] = True
+    return xy[outside]
 
 
 def hull_candidates(rows: np.ndarray, cols: np.ndarray, edge: np.ndarray, max_interior: int = 400) -> np.ndarray:
@@ -105,6 +104,46 @@ def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return center, extents, a
 
 
+def _smallest_order_stats(values: np.ndarray, ks: list[int], sample_step: int = 16) -> np.ndarray:
+    """values' order statistics at the sorted indices ``ks`` (0 = smallest), all small next to
+    values.size.  Exact: only the values up to a threshold taken from a strided sample are
+    partitioned -- they hold every value of rank <= ks[-1] when there are more than ks[-1] of
+    them, else all values are.  (50k values: 0.6 -> 0.06 ms against a full partition.)"""
+    need = ks[-1] + 1
+    sample = values[::sample_step]
+    m = min(sample.size - 1, 2 * (need // sample_step) + 4)
+    threshold = np.partition(sample, m)[m]
+    low = values[values <= threshold]
+    if low.size < need:
+        low = values
+    return np.partition(low, ks)[ks]
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """numpy's quantile interpolation between neighbouring order statistics (same numbers)."""
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+
+
+def trimmed_range(values: np.ndarray, trim: float) -> tuple[float, float]:
+    """The ``trim`` and ``1 - trim`` quantiles of (N,) finite values, N > 0: the numbers
+    ``np.quantile(values, [trim, 1 - trim])`` gives (its default linear method), from the
+    two tails only instead of a partition of all values."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    n = values.size
+
+    def ranks(q: float) -> tuple[int, int, float]:  # numpy's linear method: v = (n - 1) q
+        v = (n - 1) * q
+        k = min(math.floor(v), n - 1)
+        return k, min(k + 1, n - 1), v - k
+
+    k0, k1, t = ranks(trim)
+    a, b = _smallest_order_stats(values, [k0, k1]).tolist()
+    h0, h1, u = ranks(1.0 - trim)
+    neg_b, neg_a = _smallest_order_stats(-values, [n - 1 - h1, n - 1 - h0]).tolist()  # the top ranks
+    return _lerp(a, b, t), _lerp(-neg_a, -neg_b, u)
+
+
 def fit_box3d(
     points_world: np.ndarray,
     floor_z: float | None = None,
@@ -132,7 +171,7 @@ def fit_box3d(
     if not 0.0 <= trim < 0.5:
         raise ValueError(f"trim must be in [0, 0.5), got {trim}")
     if trim > 0:
-        z_lo, z_hi = (float(v) for v in np.quantile(pts[:, 2], [trim, 1.0 - trim]))
+        z_lo, z_hi = trimmed_range(pts[:, 2], trim)
     else:
         z_lo, z_hi = float(pts[:, 2].min()), float(pts[:, 2].max())
     z_lo -= pad / 2
@@ -143,8 +182,8 @@ def fit_box3d(
     center_xy, extents, yaw = min_area_rectangle(xy)
     if trim > 0:
         axes = np.array([[math.cos(yaw), math.sin(yaw)], [-math.sin(yaw), math.cos(yaw)]])
-        proj = xy @ axes.T  # (M, 2): along the width and the length axis
-        lo, hi = np.quantile(proj, [trim, 1.0 - trim], axis=0)
+        proj = axes @ xy.T  # (2, M): along the width and the length axis
+        lo, hi = np.array([trimmed_range(p, trim) for p in proj]).T
         extents = hi - lo
         center_xy = 0.5 * (lo + hi) @ axes
     w, l = (max(min_size, float(e) + pad) for e in extents)
