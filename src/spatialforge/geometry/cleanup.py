@@ -150,7 +150,7 @@ def _crop(rows: np.ndarray, cols: np.ndarray, z: np.ndarray) -> tuple[np.ndarray
     r0, c0 = int(rows.min()) - 1, int(cols.min()) - 1
     width = int(cols.max()) - c0 + 2
     flat = (rows - r0) * width + (cols - c0)
-    z_flat = np.zeros((int(rows.max()) - r0 + 2) * width, np.float32)
+    z_flat = np.zeros((int(rows.max()) - r0 + 2) * width, np.result_type(z, np.float32))
     z_flat[flat] = z
     return z_flat, flat, width
 
@@ -169,10 +169,15 @@ def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray,
     if n == 0:
         return np.zeros(0, bool), np.zeros(0, bool), 0.0
     z_flat, flat, width = _crop(rows, cols, z)
-    thr = jump_rel * z
-    edge = np.zeros(n, bool)
-    for off in (-width, width, -1, 1):
-        edge |= np.abs(z_flat[flat + off] - z) > thr  # outside the set reads 0: a jump too
+    # Jumps on the whole crop with shifted slices, each |dz| shared by the two pixels it
+    # separates; then read at the set's pixels (no gathers per neighbour: 2.2 -> x ms/scene).
+    thr = jump_rel * z_flat
+    jump = np.zeros(z_flat.size, bool)
+    for off in (1, width):
+        dz = np.abs(z_flat[off:] - z_flat[:-off])
+        jump[:-off] |= dz > thr[:-off]
+        jump[off:] |= dz > thr[off:]
+    edge = jump[flat]  # outside the set reads 0: a jump too
     # Boundary (a neighbour outside the set) among the few edge pixels only.
     cand = np.flatnonzero(edge)
     outside = np.zeros(cand.size, bool)
@@ -180,15 +185,15 @@ def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray,
         outside |= z_flat[flat[cand] + off] == 0
     boundary = np.zeros(n, bool)
     boundary[cand[outside]] = True
-    return boundary, edge, _noise(z_flat, flat[~edge], z[~edge])
+    return boundary, edge, _noise(z_flat, flat, z, np.flatnonzero(~edge))
 
 
-def _noise(z_flat: np.ndarray, flat: np.ndarray, z: np.ndarray, max_samples: int = 2000) -> float:
-    if flat.size < 16:
+def _noise(z_flat: np.ndarray, flat: np.ndarray, z: np.ndarray, interior: np.ndarray, max_samples: int = 2000) -> float:
+    if interior.size < 16:
         return 0.0
-    if flat.size > max_samples:
-        step = flat.size // max_samples
-        flat, z = flat[::step], z[::step]
+    if interior.size > max_samples:
+        interior = interior[:: interior.size // max_samples]
+    flat, z = flat[interior], z[interior]
     d2 = (z_flat[flat - 1] - 2.0 * z + z_flat[flat + 1]) / z  # interior: both neighbours are in the set
     return float(1.4826 * np.median(np.abs(d2)) / math.sqrt(6.0))
 
