@@ -32,7 +32,7 @@ def _octagon_prefilter(xy: np.ndarray) -> np.ndarray:
     if len(ext) < 3:
         return xy
     poly = xy[ext]
-    edges = np.roll(poly, -1, axis=0) - poly
+    edges = xy[ext[1:] + ext[:1]] - poly
     # Outside a counter-clockwise edge (ex, ey) from p: (ey, -ex) . (q - p) > tol.  tol: float32
     # depth puts a face seen head-on a few micrometres off its line; points that close to an
     # edge move the hull by at most tol.  All edges in one matrix product: 0.9 -> 0.45 ms at 50k points.
@@ -80,7 +80,7 @@ def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     hull = hull_points(xy)
     if hull.shape[0] == 1:
         return hull[0].copy(), np.zeros(2), 0.0
-    edges = np.roll(hull, -1, axis=0) - hull
+    edges = np.concatenate([hull[1:], hull[:1]]) - hull  # to the next vertex
     keep = np.hypot(edges[:, 0], edges[:, 1]) > 1e-12
     if hull.shape[0] < 3 or not keep.any():  # degenerate: principal direction of the points
         centred = hull - hull.mean(0)
@@ -104,31 +104,18 @@ def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return center, extents, a
 
 
-def _smallest_order_stats(values: np.ndarray, ks: list[int], sample_step: int = 16) -> np.ndarray:
-    """values' order statistics at the sorted indices ``ks`` (0 = smallest), all small next to
-    values.size.  Exact: only the values up to a threshold taken from a strided sample are
-    partitioned -- they hold every value of rank <= ks[-1] when there are more than ks[-1] of
-    them, else all values are.  (50k values: 0.6 -> 0.06 ms against a full partition.)"""
-    need = ks[-1] + 1
-    sample = values[::sample_step]
-    m = min(sample.size - 1, 2 * (need // sample_step) + 4)
-    threshold = np.partition(sample, m)[m]
-    low = values[values <= threshold]
-    if low.size < need:
-        low = values
-    return np.partition(low, ks)[ks]
-
-
 def _lerp(a: float, b: float, t: float) -> float:
     """numpy's quantile interpolation between neighbouring order statistics (same numbers)."""
     diff = b - a
     return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
-def trimmed_range(values: np.ndarray, trim: float) -> tuple[float, float]:
+def trimmed_range(values: np.ndarray, trim: float, sample_step: int = 16) -> tuple[float, float]:
     """The ``trim`` and ``1 - trim`` quantiles of (N,) finite values, N > 0: the numbers
     ``np.quantile(values, [trim, 1 - trim])`` gives (its default linear method), from the
-    two tails only instead of a partition of all values."""
+    two tails only.  Exact: the values up to (from) a threshold taken from a strided sample
+    hold every order statistic of the low (high) tail when there are enough of them, else
+    all values are used.  (50k values: 0.8 -> 0.15 ms against np.quantile.)"""
     values = np.asarray(values, dtype=np.float64).ravel()
     n = values.size
 
@@ -138,10 +125,21 @@ def trimmed_range(values: np.ndarray, trim: float) -> tuple[float, float]:
         return k, min(k + 1, n - 1), v - k
 
     k0, k1, t = ranks(trim)
-    a, b = _smallest_order_stats(values, [k0, k1]).tolist()
     h0, h1, u = ranks(1.0 - trim)
-    neg_b, neg_a = _smallest_order_stats(-values, [n - 1 - h1, n - 1 - h0]).tolist()  # the top ranks
-    return _lerp(a, b, t), _lerp(-neg_a, -neg_b, u)
+    need = max(k1 + 1, n - h0)  # values in each tail
+    sample = values[::sample_step]
+    m = min(sample.size - 1, 2 * (need // sample_step) + 4)
+    low_thr, high_thr = np.partition(sample, [m, sample.size - 1 - m])[[m, sample.size - 1 - m]]
+    low = values[values <= low_thr]  # ranks 0 .. low.size - 1
+    if low.size <= k1:
+        low = values
+    high = values[values >= high_thr]  # ranks n - high.size .. n - 1
+    if high.size < n - h0:
+        high = values
+    a, b = np.partition(low, [k0, k1])[[k0, k1]].tolist()
+    first = n - high.size
+    c, d = np.partition(high, [h0 - first, h1 - first])[[h0 - first, h1 - first]].tolist()
+    return _lerp(a, b, t), _lerp(c, d, u)
 
 
 def fit_box3d(

