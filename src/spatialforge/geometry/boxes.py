@@ -150,6 +150,7 @@ def fit_box3d(
     min_size: float = 0.01,
     footprint_xy: np.ndarray | None = None,
     trim: float = 0.0,
+    outline_xy: np.ndarray | None = None,
 ) -> Box3D:
     """Gravity-aligned box around (N, 3) world-frame points (z up).
 
@@ -161,7 +162,8 @@ def fit_box3d(
     trim: for noisy depth, the extents are the ``trim`` and ``1 - trim`` quantiles of the
     points (heights, and the footprint points projected on the rectangle's axes) instead
     of their extremes, which noise pushes outwards; the orientation still comes from the
-    minimum-area rectangle.
+    minimum-area rectangle.  outline_xy: points with the convex hull of the footprint points
+    (e.g. its vertices), a cheaper input for the rectangle when ``trim`` reads them all.
     """
     pts = np.asarray(points_world, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 3 or pts.shape[0] == 0:
@@ -177,7 +179,7 @@ def fit_box3d(
     if floor_z is not None and abs(z_lo - floor_z) < floor_snap:
         z_lo = floor_z
     xy = pts[:, :2] if footprint_xy is None else np.asarray(footprint_xy, dtype=np.float64)
-    center_xy, extents, yaw = min_area_rectangle(xy)
+    center_xy, extents, yaw = min_area_rectangle(xy if outline_xy is None else np.asarray(outline_xy, np.float64))
     if trim > 0:
         axes = np.array([[math.cos(yaw), math.sin(yaw)], [-math.sin(yaw), math.cos(yaw)]])
         proj = axes @ xy.T  # (2, M): along the width and the length axis

@@ -282,17 +282,20 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
         edge = None if noisy else edge_pixels(rows, cols, z)[1]
     points_world = unproject_pixels(rows, cols, z, frame.camera) @ R_world_cam.T
     z_med = float(np.median(z[:: max(1, z.size // 512)]))
-    # Exact depth: the hull of edge and grid pixels is the hull of all.  Noisy depth:
+    # Exact depth: the hull of edge and grid pixels is the hull of all.  Noisy depth: the hull
+    # of all points, computed once for completion and box (-1 hull per object), and the
     # quantile extents need every point.
-    footprint = points_world[:, :2] if noisy else hull_points(points_world[hull_candidates(rows, cols, edge), :2])
+    outline = hull_points(points_world[:, :2] if noisy else points_world[hull_candidates(rows, cols, edge), :2])
+    footprint = points_world[:, :2] if noisy else outline
     if cfg.completion:
         own = frame.owner_index[obj_id]
         hidden = symmetric_completion(points_world, rows, cols, depth, frame.camera, R_world_cam, frame.owner, own,
-                                      outline_xy=None if noisy else footprint, free_abs=0.01 + 3.0 * noise * z_med)
+                                      outline_xy=outline, free_abs=0.01 + 3.0 * noise * z_med)
         if hidden.shape[0]:
             footprint = np.concatenate([footprint, hidden[:, :2]])
+            outline = np.concatenate([outline, hidden[:, :2]])
     box = fit_box3d(points_world, floor_z=gravity.floor_z, floor_snap=cfg.floor_snap, footprint_xy=footprint,
-                    trim=cfg.noisy_trim if noisy else 0.0)
+                    outline_xy=outline, trim=cfg.noisy_trim if noisy else 0.0)
     bottom_is_hidden = False
     if cfg.extend_hidden_bottoms:
         band = max(0.02, 3.0 * z_med / focal, 3.0 * noise * z_med)
