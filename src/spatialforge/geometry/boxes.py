@@ -77,7 +77,12 @@ def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     Returns (center (2,), extents (2,), angle): extents[0] along (cos a, sin a), extents[1]
     along (-sin a, cos a), with the angle canonicalised to [-pi/4, pi/4).
     """
-    hull = hull_points(xy)
+    return hull_rectangle(hull_points(xy))
+
+
+def hull_rectangle(hull: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``min_area_rectangle`` of the points whose hull is ``hull``: (M, 2) as ``hull_points``
+    returns it (vertices in order)."""
     if hull.shape[0] == 1:
         return hull[0].copy(), np.zeros(2), 0.0
     edges = np.concatenate([hull[1:], hull[:1]]) - hull  # to the next vertex
@@ -162,8 +167,8 @@ def fit_box3d(
     trim: for noisy depth, the extents are the ``trim`` and ``1 - trim`` quantiles of the
     points (heights, and the footprint points projected on the rectangle's axes) instead
     of their extremes, which noise pushes outwards; the orientation still comes from the
-    minimum-area rectangle.  outline_xy: points with the convex hull of the footprint points
-    (e.g. its vertices), a cheaper input for the rectangle when ``trim`` reads them all.
+    minimum-area rectangle.  outline_xy: the footprint's convex hull as ``hull_points``
+    returns it, when already known (the footprint points are then only read by ``trim``).
     """
     pts = np.asarray(points_world, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 3 or pts.shape[0] == 0:
@@ -179,7 +184,10 @@ def fit_box3d(
     if floor_z is not None and abs(z_lo - floor_z) < floor_snap:
         z_lo = floor_z
     xy = pts[:, :2] if footprint_xy is None else np.asarray(footprint_xy, dtype=np.float64)
-    center_xy, extents, yaw = min_area_rectangle(xy if outline_xy is None else np.asarray(outline_xy, np.float64))
+    if outline_xy is None:
+        center_xy, extents, yaw = min_area_rectangle(xy)
+    else:
+        center_xy, extents, yaw = hull_rectangle(np.asarray(outline_xy, dtype=np.float64))
     if trim > 0:
         axes = np.array([[math.cos(yaw), math.sin(yaw)], [-math.sin(yaw), math.cos(yaw)]])
         proj = axes @ xy.T  # (2, M): along the width and the length axis
