@@ -99,9 +99,10 @@ def dbscan_labels(points: np.ndarray, eps: float, min_samples: int) -> np.ndarra
     i, j = pairs[:, 0], pairs[:, 1]
     both = core[i] & core[j]
     root = connected_labels(n, i[both], j[both])
-    # Roots are the smallest member, so numbering the core roots in order gives sklearn's order.
-    _, inverse = np.unique(root[core], return_inverse=True)
-    labels[core] = inverse
+    # Roots are the smallest member, so numbering the core roots in order gives sklearn's order
+    # (a core point's root is a core point that is its own root).
+    is_root = core & (root == np.arange(n))
+    labels[core] = (np.cumsum(is_root) - 1)[root[core]]
     # Border points: non-core points with a core neighbour take that neighbour's label.
     for a, b in ((i, j), (j, i)):
         border = ~core[a] & core[b]

@@ -210,10 +210,10 @@ def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R
     # Nearest observed depth in the 3x3 window: a reflected point on the object's own
     # silhouette may fall on a background pixel by quantisation alone.
     H, W = depth.shape
-    offsets = np.array([-1, 0, 1])
-    rr = np.clip(rows[None, :] + np.repeat(offsets, 3)[:, None], 0, H - 1)
-    cc = np.clip(cols[None, :] + np.tile(offsets, 3)[:, None], 0, W - 1)
-    window = depth[rr, cc].astype(np.float64)  # (9, M)
+    offsets = np.array([-1, 0, 1])[:, None]
+    rr = np.clip(rows + offsets, 0, H - 1)  # (3, M)
+    cc = np.clip(cols + offsets, 0, W - 1)
+    window = depth.ravel()[(rr[:, None, :] * W + cc[None, :, :]).reshape(9, -1)].astype(np.float64)  # (9, M)
     window[~(window > 0)] = 0.0  # invalid depth: nothing known, never a contradiction
     observed = window.min(0)
     zi = z[inside]
