@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spatialforge import Box3D
-from spatialforge.geometry.boxes import fit_box3d, hull_candidates, hull_points, min_area_rectangle, trimmed_range
+from spatialforge.geometry.boxes import fit_box3d, hull_candidates, hull_points, min_area_rectangle
 from spatialforge.geometry.cleanup import edge_pixels
 from spatialforge.geometry.masks import rle_pixels
 from spatialforge.geometry.pointmap import unproject_pixels
@@ -38,17 +38,6 @@ def test_hull_points_are_exact_and_degenerate_inputs_work():
     assert max(extents) == pytest.approx(1.0) and min(extents) == pytest.approx(0.0, abs=1e-12)
     center, extents, _ = min_area_rectangle(np.array([[1.0, 2.0]]))
     assert tuple(center) == (1.0, 2.0) and not extents.any()
-
-
-@pytest.mark.parametrize("trim", [0.0, 0.013, 0.02, 0.25, 0.49])
-def test_trimmed_range_equals_numpy_quantile(trim):
-    """The tail-only selection gives np.quantile's numbers exactly: ties, sorted and reversed
-    input (a strided sample unlike the tails), tiny and large arrays."""
-    rng = np.random.default_rng(3)
-    for n in (1, 2, 3, 17, 100, 999, 20000, 60001):
-        v = rng.standard_normal(n)
-        for values in (v, np.round(v, 1), np.sort(v), np.sort(v)[::-1], np.full(n, 0.5)):
-            assert trimmed_range(values, trim) == tuple(np.quantile(values, [trim, 1 - trim]).tolist())
 
 
 def test_hull_candidates_give_the_same_box(hand_scene):

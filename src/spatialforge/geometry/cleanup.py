@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .order_stats import median
+
 
 @dataclass(frozen=True)
 class CleanupConfig:
@@ -138,7 +140,7 @@ def object_clusters(labels: np.ndarray, z: np.ndarray, gap: float) -> tuple[np.n
         bounds = np.searchsorted(labels[order], np.arange(-1, n_clusters + 1))[1:]  # skip noise (-1)
         for k in range(n_clusters):
             members = order[bounds[k] : bounds[k + 1]]
-            if lo <= float(np.median(z[members])) <= hi:
+            if lo <= median(z[members]) <= hi:
                 keep[members] = True
     return keep, (lo, hi)
 
@@ -195,7 +197,7 @@ def _noise(z_flat: np.ndarray, flat: np.ndarray, z: np.ndarray, interior: np.nda
         interior = interior[:: interior.size // max_samples]
     flat, z = flat[interior], z[interior]
     d2 = (z_flat[flat - 1] - 2.0 * z + z_flat[flat + 1]) / z  # interior: both neighbours are in the set
-    return float(1.4826 * np.median(np.abs(d2)) / math.sqrt(6.0))
+    return float(1.4826 * median(np.abs(d2)) / math.sqrt(6.0))
 
 
 def mixed_pixel_mask(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, cfg: CleanupConfig = CleanupConfig(),
@@ -286,7 +288,7 @@ def clean_object_points(
     else:
         sub = idx
     z_sub = z[sub]
-    z_ref = float(np.median(z_sub))
+    z_ref = median(z_sub)
     eps = cfg.eps_factor * stride
     q_sub = normalised_coords(rows[sub], cols[sub], z_sub, focal, z_ref, cfg.depth_weight)
     # The depth gate's margin: the depth gap DBSCAN would cut at full resolution (eps undone

@@ -37,6 +37,7 @@ from .gravity import (
     rotation_from_up,
 )
 from .masks import instance_pixels, rle_pixels
+from .order_stats import median
 from .pointmap import check_depth, unproject_pixels, valid_depth
 from .support import bottom_hidden, extend_down, support_height
 
@@ -282,7 +283,7 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
         # cleanup nearly always drops points) saved ~10 % of the 1 %-noise scene time.
         edge = None if noisy else edge_pixels(rows, cols, z)[1]
     points_world = unproject_pixels(rows, cols, z, frame.camera) @ R_world_cam.T
-    z_med = float(np.median(z[:: max(1, z.size // 512)]))
+    z_med = median(z[:: max(1, z.size // 512)])
     # Exact depth: the hull of edge and grid pixels is the hull of all.  Noisy depth: the hull
     # of all points, and the quantile extents need every point.  One hull for completion and
     # box, another only when completion added points: 1-2 convex hulls per object, not 3.
