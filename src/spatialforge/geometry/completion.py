@@ -199,12 +199,9 @@ def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R
     (the symmetry hypothesis is contradicted by the depth map as a whole)."""
     points_cam = reflected @ R_world_cam  # world -> camera (R is orthonormal)
     z = points_cam[:, 2]
-    keep = np.ones(reflected.shape[0], bool)
     front = z > 1e-6
-    u = np.full(z.shape, -1.0)
-    v = np.full(z.shape, -1.0)
-    u[front], v[front] = project(points_cam[front, 0], points_cam[front, 1], z[front],
-                                 camera.fx, camera.fy, camera.cx, camera.cy)
+    with np.errstate(divide="ignore", invalid="ignore"):  # behind the camera: not ``inside`` anyway
+        u, v = project(points_cam[:, 0], points_cam[:, 1], z, camera.fx, camera.fy, camera.cx, camera.cy)
     inside = front & (u >= 0) & (u < camera.width) & (v >= 0) & (v < camera.height)
     cols, rows = u[inside].astype(np.int64), v[inside].astype(np.int64)
     # Nearest observed depth in the 3x3 window: a reflected point on the object's own
@@ -213,9 +210,9 @@ def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R
     offsets = np.array([-1, 0, 1])[:, None]
     rr = np.clip(rows + offsets, 0, H - 1)  # (3, M)
     cc = np.clip(cols + offsets, 0, W - 1)
-    window = depth.ravel()[(rr[:, None, :] * W + cc[None, :, :]).reshape(9, -1)].astype(np.float64)  # (9, M)
-    window[~(window > 0)] = 0.0  # invalid depth: nothing known, never a contradiction
-    observed = window.min(0)
+    window = depth.ravel()[(rr[:, None, :] * W + cc[None, :, :]).reshape(9, -1)]  # (9, M), depth's dtype
+    window[~(window > 0)] = 0  # invalid depth: nothing known, never a contradiction
+    observed = window.min(0).astype(np.float64)  # the min of exact conversions: the same numbers
     zi = z[inside]
     known = observed > 0
     tol = zi * free_rel + free_abs
@@ -226,5 +223,6 @@ def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R
     n_bad = int(seen_through.sum()) + int((~front).sum())
     if n_bad > max(min_contradicted, max_contradicted * (n_bad + int(confirmed.sum()))):
         return None
+    keep = front.copy()
     keep[np.flatnonzero(inside)[seen_through]] = False
-    return keep & front
+    return keep
