@@ -96,9 +96,9 @@ def hull_rectangle(hull: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         angles = np.arctan2(edges[keep, 1], edges[keep, 0])
     angles = np.mod(angles, math.pi / 2)  # a rectangle repeats every quarter turn
     cos, sin = np.cos(angles), np.sin(angles)
-    proj_u = hull @ np.stack([cos, sin])  # (M, A)
-    proj_v = hull @ np.stack([-sin, cos])
-    area = np.ptp(proj_u, axis=0) * np.ptp(proj_v, axis=0)
+    proj_u = hull @ np.array([cos, sin])  # (M, A)
+    proj_v = hull @ np.array([-sin, cos])
+    area = (proj_u.max(0) - proj_u.min(0)) * (proj_v.max(0) - proj_v.min(0))
     a = float(angles[int(area.argmin())])
     if a >= _QUARTER_PI:
         a -= math.pi / 2
