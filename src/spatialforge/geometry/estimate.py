@@ -189,7 +189,7 @@ def estimate_scene(
     cfg = config or GeometryConfig()
     cam = scene.camera
     depth = scene.load_depth() if depth is None else check_depth(depth, cam, f"scene {scene.id!r}")
-    depth = np.ascontiguousarray(depth)  # (a flipped view is copied once) per-object reads take from depth.ravel()
+    depth = np.ascontiguousarray(depth)  # per-object reads take from depth.ravel(): copy a flipped view once
     valid = valid_depth(depth)
     if not valid.any():
         raise SceneError(f"scene {scene.id!r}: depth has no valid pixel (all NaN, inf or <= 0)")

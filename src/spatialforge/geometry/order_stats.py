@@ -33,7 +33,7 @@ def trimmed_range(values: np.ndarray, trim: float, sample_step: int = 16) -> tup
     ``np.quantile(values, [trim, 1 - trim])`` gives (its default linear method), from the
     two tails only.  Exact: the values up to (from) a threshold taken from a strided sample
     hold every order statistic of the low (high) tail when there are enough of them, else
-    all values are used.  (50k values: 0.8 -> 0.15 ms against np.quantile.)"""
+    all values are used.  (50k values: 0.8 -> 0.08 ms against np.quantile.)"""
     values = np.asarray(values, dtype=np.float64).ravel()
     n = values.size
 
