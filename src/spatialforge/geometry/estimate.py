@@ -284,10 +284,10 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
         edge = None if noisy else edge_pixels(rows, cols, z)[1]
     points_world = unproject_pixels(rows, cols, z, frame.camera) @ R_world_cam.T
     z_med = median(z[:: max(1, z.size // 512)])
-    # Exact depth: the hull of edge and grid pixels is the hull of all.  Noisy depth: the hull
-    # of all points, and the quantile extents need every point.  One hull for completion and
-    # box, another only when completion added points: 1-2 convex hulls per object, not 3.
-    outline = hull_points(points_world[:, :2] if noisy else points_world[hull_candidates(rows, cols, edge), :2])
+    # Exact depth: the hull of edge and grid pixels is the hull of all, and the box reads it
+    # as is unless completion adds points.  Noisy depth: quantile extents need every point,
+    # and completion hulls its own subsample (the full noisy hull fits discs worse).
+    outline = None if noisy else hull_points(points_world[hull_candidates(rows, cols, edge), :2])
     footprint = points_world[:, :2] if noisy else outline
     if cfg.completion:
         own = frame.owner_index[obj_id]
@@ -295,7 +295,7 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
                                       outline_xy=outline, free_abs=0.01 + 3.0 * noise * z_med)
         if hidden.shape[0]:
             footprint = np.concatenate([footprint, hidden[:, :2]])
-            outline = hull_points(np.concatenate([outline, hidden[:, :2]]))
+            outline = None  # the box hulls the footprint with the completed points
     box = fit_box3d(points_world, floor_z=gravity.floor_z, floor_snap=cfg.floor_snap, footprint_xy=footprint,
                     outline_xy=outline, trim=cfg.noisy_trim if noisy else 0.0)
     bottom_is_hidden = False
