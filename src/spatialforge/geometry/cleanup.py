@@ -74,13 +74,14 @@ def connected_labels(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         differ = li != lj
         if not differ.any():
             return lab
-        li, lj = li[differ], lj[differ]
+        # Edges within one component stay so: only the others go to the next round.
+        i, j, li, lj = i[differ], j[differ], li[differ], lj[differ]
         low = np.minimum(li, lj)
         np.minimum.at(lab, li, low)  # li, lj are roots: hook them onto the smaller one
         np.minimum.at(lab, lj, low)
         while True:  # pointer jumping until every node points at its root
             up = lab[lab]
-            if np.array_equal(up, lab):
+            if (up == lab).all():
                 break
             lab = up
 
