@@ -25,13 +25,19 @@ mixed-pixel filter, DBSCAN on a bounded grid subsample, symmetric completion; th
 scene JSON written).  The stand-in reads the same files (JSON, depth, instance PNG) and writes
 its boxes as JSON, so both sides are timed on the path users run: scene on disk in, estimate out.
 
+**Another checkout** (``--baseline-src OTHER/src``, before/after): the same ``estimate_file``
+from another checkout's ``src``, in a child process (its own imports, one thread) that times
+each scene itself (CPU time) when asked, in the same interleaved rounds as ours.
+
 Same number of timed runs for every side (``--repeats`` interleaved rounds: every scene once
 per side per round); the per-scene figure is the median of its rounds.  Accuracy: per object, the mean relative error
-of the sorted box sides against the ground truth (frame-free, so every side is comparable).
+of the sorted box sides against the ground truth (frame-free, so every side is comparable);
+for ours and another checkout also the yaw error (degrees, modulo the box's quarter turn).
 ``--depth-noise 0.01`` multiplies depth by (1 + 1 % Gaussian noise) first.
 Target (issue #17): ours <= 20 ms per 10-object scene with 1 % depth noise.
 
     python benchmarks/geometry_speed.py --num 20 --size 640x480 --depth-noise 0.01 [--open3d-python PY]
+                                        [--baseline-src OTHER_CHECKOUT/src] [--skip-stand-in]
 """
 
 from __future__ import annotations
@@ -177,6 +183,51 @@ def run_open3d(python: str, clouds: dict[str, np.ndarray], repeats: int, tmp: st
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+# --------------------------------------------------------------------------- another checkout (optional)
+_CHECKOUT_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from spatialforge.geometry.estimate import estimate_file
+out = Path(sys.argv[1])
+for line in sys.stdin:  # one scene path per line -> its CPU seconds and boxes
+    t0 = time.process_time()
+    result = estimate_file(Path(line.rstrip("\n")), out)[0]
+    cpu = time.process_time() - t0
+    boxes = {o.id: [list(o.box3d.size), o.box3d.yaw] for o in result.scene.objects}
+    print(json.dumps({"cpu": cpu, "boxes": boxes}), flush=True)
+"""
+
+
+class OtherCheckout:
+    """``estimate_file`` of another checkout's ``src`` in a child process, timed there per scene."""
+
+    def __init__(self, src: Path, out: Path):
+        env = {**os.environ, "PYTHONPATH": str(src.resolve())}
+        out.mkdir(parents=True, exist_ok=True)
+        self._proc = subprocess.Popen([sys.executable, "-c", _CHECKOUT_CHILD, str(out)], env=env, text=True,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def run(self, path: Path) -> tuple[float, dict[int, tuple[list[float], float]]]:
+        """(CPU seconds, {object id: (box size, yaw)}) of one scene file."""
+        self._proc.stdin.write(f"{path}\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"--baseline-src child failed on {path} (its error is above)")
+        d = json.loads(line)
+        return d["cpu"], {int(k): (v[0], v[1]) for k, v in d["boxes"].items()}
+
+    def close(self) -> None:
+        self._proc.stdin.close()
+        self._proc.wait()
+
+
+def yaw_error(est: float, gt: float) -> float:
+    """Degrees between two box yaws, modulo the quarter turn that maps a box onto itself."""
+    d = (est - gt) % (math.pi / 2)
+    return math.degrees(min(d, math.pi / 2 - d))
+
+
 def side_error(est: list[float], gt: tuple[float, float, float]) -> float:
     """Mean relative error of the sorted box sides."""
     e, g = sorted(est), sorted(gt)
@@ -227,6 +278,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds: each scene timed once per side per round")
     p.add_argument("--depth-noise", type=float, default=0.0, help="relative Gaussian depth noise, e.g. 0.01")
     p.add_argument("--open3d-python", default=None, help="an interpreter with open3d for the real open3d baseline")
+    p.add_argument("--baseline-src", type=Path, default=None,
+                   help="another checkout's src folder, timed in the same rounds (before/after)")
+    p.add_argument("--skip-stand-in", action="store_true", help="do not run the (slow) scikit-learn stand-in")
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
 
@@ -235,64 +289,85 @@ def main(argv: list[str] | None = None) -> None:
         out = Path(tmp) / "out"
         out.mkdir()
         scenes = [Scene.load(path) for path in paths]
-        for path in paths:  # warm caches (imports, allocator) on both sides
+        other = None if args.baseline_src is None else OtherCheckout(args.baseline_src, Path(tmp) / "out_other")
+        stand_in = not args.skip_stand_in
+        for path in paths:  # warm caches (imports, allocator) on every side
             ours_on_disk(path, out)
-            baseline_on_disk(path, out)
+            if stand_in:
+                baseline_on_disk(path, out)
+            if other is not None:
+                other.run(path)
         t_ours = [[] for _ in paths]
         t_base = [[] for _ in paths]
+        t_other = [[] for _ in paths]
         for _ in range(args.repeats):  # interleaved rounds: drifts of a shared machine hit both alike
             for i, path in enumerate(paths):
                 t_ours[i].append(_time(lambda: ours_on_disk(path, out)))
-                t_base[i].append(_time(lambda: baseline_on_disk(path, out)))
-        ours = [float(np.median(t)) for t in t_ours]
-        base = [float(np.median(t)) for t in t_base]
-        err = {"ours": [], "stand-in": [], "open3d": []}
+                if other is not None:
+                    t_other[i].append(other.run(path)[0])
+                if stand_in:
+                    t_base[i].append(_time(lambda: baseline_on_disk(path, out)))
+        ms = {"ours": t_ours, "stand-in": t_base, "other": t_other}
+        ms = {k: 1e3 * np.array([np.median(t) for t in v]) for k, v in ms.items() if v[0]}
+        err = {"ours": [], "stand-in": [], "open3d": [], "other": []}
+        yaw = {"ours": [], "other": []}
         clouds: dict[str, np.ndarray] = {}
         gt_sides: dict[str, tuple] = {}
         n_objects = []
         for si, (path, scene) in enumerate(zip(paths, scenes)):
             n_objects.append(sum(o.mask is not None for o in scene.objects))
-            got = {o.id: o for o in ours_on_disk(path, out).scene.objects}
-            _, bboxes = baseline_on_disk(path, out)
+            got = {o.id: (list(o.box3d.size), o.box3d.yaw) for o in ours_on_disk(path, out).scene.objects}
+            bboxes = baseline_on_disk(path, out)[1] if stand_in else {}
+            got_other = other.run(path)[1] if other is not None else {}
             depth = scene.load_depth()
             ids = read_instance_mask(scene._path(scene.metadata["instance_mask_path"]), scene.id)
             pts, valid = depth_to_point_map(depth, scene.camera)
             for o in scene.objects:
                 if o.mask is None:
                     continue
-                if o.id in got:
-                    err["ours"].append(side_error(list(got[o.id].box3d.size), o.box3d.size))
+                for side, boxes in (("ours", got), ("other", got_other)):
+                    if o.id in boxes:
+                        err[side].append(side_error(boxes[o.id][0], o.box3d.size))
+                        yaw[side].append(yaw_error(boxes[o.id][1], o.box3d.yaw))
                 if o.id in bboxes:
                     err["stand-in"].append(side_error(list(bboxes[o.id].size), o.box3d.size))
                 sel = valid & (ids == o.id)
                 if sel.sum() >= 30:
                     clouds[f"s{si:04d}_o{o.id}"] = pts[sel]
                     gt_sides[f"s{si:04d}_o{o.id}"] = o.box3d.size
+        if other is not None:
+            other.close()
         o3d = None
         if args.open3d_python:
             o3d = run_open3d(args.open3d_python, clouds, args.repeats, tmp)
             if o3d:
                 err["open3d"] = [side_error(v, gt_sides[k]) for k, v in o3d["sides"].items()]
-    report(args, (w, h), 1e3 * np.asarray(ours), 1e3 * np.asarray(base), np.asarray(n_objects), err, o3d)
+    report(args, (w, h), ms, np.asarray(n_objects), err, yaw, o3d)
 
 
-def report(args, size, ours_ms, base_ms, n_objects, err, o3d) -> None:
+def report(args, size, ms, n_objects, err, yaw, o3d) -> None:
     many = (n_objects >= 8) & (n_objects <= 12)
+    ours_ms = ms["ours"]
 
-    def row(name, ms, e):
-        m = f"{np.median(ms[many]):7.1f}" if many.any() else "    nan"
-        acc = f"{100 * np.median(e):5.1f} %" if e else "   n/a"
-        return (f"{name:<22}: median {np.median(ms):7.1f} ms/scene   8-12 objects ({many.sum()}): {m} ms   "
+    def row(name, times, e, yaws=None):
+        m = f"{np.median(times[many]):7.1f}" if many.any() else "    nan"
+        acc = f"{100 * np.median(e):5.2f} %" if e else "   n/a"
+        line = (f"{name:<22}: median {np.median(times):7.1f} ms/scene   8-12 objects ({many.sum()}): {m} ms   "
                 f"box-side error (median over objects) {acc}")
+        return line + (f"   yaw error median {np.median(yaws):.3f} deg" if yaws else "")
 
     print(f"geometry: {args.num} synthetic scenes {size[0]}x{size[1]}, depth noise {100 * args.depth_noise:.1f} %, "
           f"one thread, scene files on disk in -> estimate out (JSON, depth, masks read; result written); "
           f"CPU ms per scene = median of {args.repeats} interleaved rounds per side; objects/scene mean "
           f"{np.mean(n_objects):.1f}")
-    print(row("ours", ours_ms, err["ours"]) + f"   target <= 20 ms (10 objects, 1 % noise): "
+    print(row("ours", ours_ms, err["ours"], yaw["ours"]) + f"   target <= 20 ms (10 objects, 1 % noise): "
           f"{'MET' if many.any() and np.median(ours_ms[many]) <= 20 else 'NOT MET'}")
-    print(row("stand-in (NOT open3d)", base_ms, err["stand-in"])
-          + f"   -> {np.median(base_ms / ours_ms):.1f}x ours (per-scene median ratio)")
+    if "other" in ms:
+        print(row("--baseline-src checkout", ms["other"], err["other"], yaw["other"])
+              + f"   -> {np.median(ms['other'] / ours_ms):.2f}x ours (per-scene median ratio; {args.baseline_src})")
+    if "stand-in" in ms:
+        print(row("stand-in (NOT open3d)", ms["stand-in"], err["stand-in"])
+              + f"   -> {np.median(ms['stand-in'] / ours_ms):.1f}x ours (per-scene median ratio)")
     if o3d:
         o3_ms = np.asarray(o3d["cpu_ms"])
         print(row("open3d (real)", o3_ms, err["open3d"]) + f"   -> {np.median(o3_ms / ours_ms):.1f}x ours "

@@ -43,11 +43,14 @@ def test_depth_shape_mismatch_raises():
 def test_rle_and_instance_pixels_match_decoded_masks():
     rng = np.random.default_rng(1)
     for _ in range(20):
-        mask = rng.random((23, 17)) < rng.uniform(0, 1)
+        mask = rng.random((23, 17)) < rng.uniform(0, 1)  # dense masks: runs span columns
         rows, cols = rle_pixels(MaskRLE.encode(mask))
-        out = np.zeros_like(mask)
-        out[rows, cols] = True
-        assert (out == mask).all() and rows.size == mask.sum()
+        ref_cols, ref_rows = np.nonzero(mask.T)  # column-major order
+        assert np.array_equal(rows, ref_rows) and np.array_equal(cols, ref_cols)
+    full = np.ones((23, 17), bool)
+    full[0, 0] = full[-1, -1] = False  # one run over every column
+    rows, cols = rle_pixels(MaskRLE.encode(full))
+    assert np.array_equal(cols * 23 + rows, np.arange(1, 23 * 17 - 1))
     ids = rng.integers(-1, 4, (23, 17))
     got = instance_pixels(ids)
     assert set(got) == set(np.unique(ids[ids >= 0]).tolist())

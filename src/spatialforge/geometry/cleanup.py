@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .order_stats import median
+
 
 @dataclass(frozen=True)
 class CleanupConfig:
@@ -72,13 +74,14 @@ def connected_labels(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         differ = li != lj
         if not differ.any():
             return lab
-        li, lj = li[differ], lj[differ]
+        # Edges within one component stay so: only the others go to the next round.
+        i, j, li, lj = i[differ], j[differ], li[differ], lj[differ]
         low = np.minimum(li, lj)
         np.minimum.at(lab, li, low)  # li, lj are roots: hook them onto the smaller one
         np.minimum.at(lab, lj, low)
         while True:  # pointer jumping until every node points at its root
             up = lab[lab]
-            if np.array_equal(up, lab):
+            if (up == lab).all():
                 break
             lab = up
 
@@ -99,9 +102,10 @@ def dbscan_labels(points: np.ndarray, eps: float, min_samples: int) -> np.ndarra
     i, j = pairs[:, 0], pairs[:, 1]
     both = core[i] & core[j]
     root = connected_labels(n, i[both], j[both])
-    # Roots are the smallest member, so numbering the core roots in order gives sklearn's order.
-    _, inverse = np.unique(root[core], return_inverse=True)
-    labels[core] = inverse
+    # Roots are the smallest member, so numbering the core roots in order gives sklearn's order
+    # (a core point's root is a core point that is its own root).
+    is_root = core & (root == np.arange(n))
+    labels[core] = (np.cumsum(is_root) - 1)[root[core]]
     # Border points: non-core points with a core neighbour take that neighbour's label.
     for a, b in ((i, j), (j, i)):
         border = ~core[a] & core[b]
@@ -137,7 +141,7 @@ def object_clusters(labels: np.ndarray, z: np.ndarray, gap: float) -> tuple[np.n
         bounds = np.searchsorted(labels[order], np.arange(-1, n_clusters + 1))[1:]  # skip noise (-1)
         for k in range(n_clusters):
             members = order[bounds[k] : bounds[k + 1]]
-            if lo <= float(np.median(z[members])) <= hi:
+            if lo <= median(z[members]) <= hi:
                 keep[members] = True
     return keep, (lo, hi)
 
@@ -150,7 +154,7 @@ def _crop(rows: np.ndarray, cols: np.ndarray, z: np.ndarray) -> tuple[np.ndarray
     r0, c0 = int(rows.min()) - 1, int(cols.min()) - 1
     width = int(cols.max()) - c0 + 2
     flat = (rows - r0) * width + (cols - c0)
-    z_flat = np.zeros((int(rows.max()) - r0 + 2) * width, np.float32)
+    z_flat = np.zeros((int(rows.max()) - r0 + 2) * width, np.result_type(z, np.float32))
     z_flat[flat] = z
     return z_flat, flat, width
 
@@ -169,28 +173,32 @@ def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray,
     if n == 0:
         return np.zeros(0, bool), np.zeros(0, bool), 0.0
     z_flat, flat, width = _crop(rows, cols, z)
-    thr = jump_rel * z
-    edge = np.zeros(n, bool)
-    for off in (-width, width, -1, 1):
-        edge |= np.abs(z_flat[flat + off] - z) > thr  # outside the set reads 0: a jump too
-    # Boundary (a neighbour outside the set) among the few edge pixels only.
-    cand = np.flatnonzero(edge)
-    outside = np.zeros(cand.size, bool)
-    for off in (-width, width, -1, 1):
-        outside |= z_flat[flat[cand] + off] == 0
-    boundary = np.zeros(n, bool)
-    boundary[cand[outside]] = True
-    return boundary, edge, _noise(z_flat, flat[~edge], z[~edge])
+    # Jumps and missing neighbours on the whole crop with shifted slices, each |dz| shared
+    # by the two pixels it separates, then read at the set's pixels: no gathers per
+    # neighbour (noisy depth makes most pixels edge candidates): 2.2 -> 0.9 ms/scene at 1 % noise.
+    thr = jump_rel * z_flat
+    absent = z_flat == 0  # not in the set (outside the set reads 0: a jump too)
+    jump = np.zeros(z_flat.size, bool)
+    absent_next = np.zeros(z_flat.size, bool)  # a 4-neighbour is not in the set
+    for off in (1, width):
+        dz = np.abs(z_flat[off:] - z_flat[:-off])
+        jump[:-off] |= dz > thr[:-off]
+        jump[off:] |= dz > thr[off:]
+        absent_next[:-off] |= absent[off:]
+        absent_next[off:] |= absent[:-off]
+    edge = jump[flat]
+    boundary = absent_next[flat]
+    return boundary, edge, _noise(z_flat, flat, z, np.flatnonzero(~edge))
 
 
-def _noise(z_flat: np.ndarray, flat: np.ndarray, z: np.ndarray, max_samples: int = 2000) -> float:
-    if flat.size < 16:
+def _noise(z_flat: np.ndarray, flat: np.ndarray, z: np.ndarray, interior: np.ndarray, max_samples: int = 2000) -> float:
+    if interior.size < 16:
         return 0.0
-    if flat.size > max_samples:
-        step = flat.size // max_samples
-        flat, z = flat[::step], z[::step]
+    if interior.size > max_samples:
+        interior = interior[:: interior.size // max_samples]
+    flat, z = flat[interior], z[interior]
     d2 = (z_flat[flat - 1] - 2.0 * z + z_flat[flat + 1]) / z  # interior: both neighbours are in the set
-    return float(1.4826 * np.median(np.abs(d2)) / math.sqrt(6.0))
+    return float(1.4826 * median(np.abs(d2)) / math.sqrt(6.0))
 
 
 def mixed_pixel_mask(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, cfg: CleanupConfig = CleanupConfig(),
@@ -218,6 +226,14 @@ def mixed_pixel_mask(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, cfg: Cle
 
 
 # --------------------------------------------------------------------------- one object
+def _on_stride(values: np.ndarray, stride: int) -> np.ndarray:
+    """(N,) bool: values % stride == 0 for (N,) non-negative ints, by a look-up table (3x
+    faster than int64 modulo)."""
+    table = np.zeros(int(values.max()) + 1, bool)
+    table[::stride] = True
+    return table[values]
+
+
 @dataclass(frozen=True)
 class CleanStats:
     n_input: int  # valid-depth pixels given
@@ -255,33 +271,37 @@ def clean_object_points(
     """
     n = rows.shape[0]
     keep = ~mixed_pixel_mask(rows, cols, z, cfg, boundary)
-    n_mixed = n - int(keep.sum())
-    idx = np.flatnonzero(keep)
-    if idx.size < max(2 * cfg.min_samples, 8):
+    n_keep = int(keep.sum())
+    n_mixed = n - n_keep
+    if n_keep < max(2 * cfg.min_samples, 8):
         return keep, CleanStats(n, n_mixed, 0, 1, 0.0, False)
 
-    stride = max(1, math.ceil(math.sqrt(idx.size / cfg.max_dbscan_points)))
-    r, c, zk = rows[idx], cols[idx], z[idx]
+    # The subsample is picked among all pixels (``sub``: indices into rows), so the kept
+    # pixels are only gathered when DBSCAN dropped some (rare): -0.35 ms/scene at 1 % noise.
+    stride = max(1, math.ceil(math.sqrt(n_keep / cfg.max_dbscan_points)))
+    idx = np.flatnonzero(keep)
     grid = stride > 1
     if grid:
-        on_grid = (r % stride == 0) & (c % stride == 0)
+        on_grid = _on_stride(rows, stride) & _on_stride(cols, stride) & keep
         grid = bool(on_grid.sum() >= 2 * cfg.min_samples)
         # Thin objects may have few grid samples; fall back to an index stride.
-        sub = np.flatnonzero(on_grid) if grid else np.arange(0, idx.size, stride * stride)
+        sub = np.flatnonzero(on_grid) if grid else idx[:: stride * stride]
     else:
-        sub = np.arange(idx.size)
-    z_ref = float(np.median(zk[sub]))
+        sub = idx
+    z_sub = z[sub]
+    z_ref = median(z_sub)
     eps = cfg.eps_factor * stride
-    q_sub = normalised_coords(r[sub], c[sub], zk[sub], focal, z_ref, cfg.depth_weight)
+    q_sub = normalised_coords(rows[sub], cols[sub], z_sub, focal, z_ref, cfg.depth_weight)
     # The depth gate's margin: the depth gap DBSCAN would cut at full resolution (eps undone
     # from the normalised depth at stride 1), not the coarser one of the subsample.
     gap = cfg.eps_factor * z_ref / (cfg.depth_weight * focal)
-    kept_sub, (lo, hi) = object_clusters(dbscan_labels(q_sub, eps, cfg.min_samples), zk[sub], gap)
+    kept_sub, (lo, hi) = object_clusters(dbscan_labels(q_sub, eps, cfg.min_samples), z_sub, gap)
     if not kept_sub.any():  # no dense cluster: keep everything rather than lose the object
         return keep, CleanStats(n, n_mixed, 0, stride, eps, False)
     if kept_sub.all():  # the common clean case: nothing to carry back
         return keep, CleanStats(n, n_mixed, 0, stride, eps, True)
 
+    r, c, zk = rows[idx], cols[idx], z[idx]
     if sub.size == idx.size:
         keep_idx = kept_sub
     else:

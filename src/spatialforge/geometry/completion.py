@@ -44,14 +44,13 @@ def _true_silhouette(depth: np.ndarray, is_own, row: int, col: int, z: float,
     H, W = depth.shape
     if row < radius or col < radius or row >= H - radius or col >= W - radius:
         return False
-    r, c = np.mgrid[row - radius : row + radius + 1, col - radius : col + radius + 1]
-    flat = (r * W + c).ravel()
-    window = depth.ravel()[flat]
+    window = depth[row - radius : row + radius + 1, col - radius : col + radius + 1]
     with np.errstate(invalid="ignore"):
         nearer = (window > 0) & (window < z - free_abs - free_rel * z)
     if not nearer.any():
         return True
-    return bool(is_own(flat[nearer]).all())  # only the object's own nearer parts
+    r, c = np.nonzero(nearer)
+    return bool(is_own((row - radius + r) * W + (col - radius + c)).all())  # only the object's own nearer parts
 
 
 def _disc_centre(hull: np.ndarray, end_a: np.ndarray, end_b: np.ndarray, min_vertices: int = 8,
@@ -200,23 +199,20 @@ def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R
     (the symmetry hypothesis is contradicted by the depth map as a whole)."""
     points_cam = reflected @ R_world_cam  # world -> camera (R is orthonormal)
     z = points_cam[:, 2]
-    keep = np.ones(reflected.shape[0], bool)
     front = z > 1e-6
-    u = np.full(z.shape, -1.0)
-    v = np.full(z.shape, -1.0)
-    u[front], v[front] = project(points_cam[front, 0], points_cam[front, 1], z[front],
-                                 camera.fx, camera.fy, camera.cx, camera.cy)
+    with np.errstate(divide="ignore", invalid="ignore"):  # behind the camera: not ``inside`` anyway
+        u, v = project(points_cam[:, 0], points_cam[:, 1], z, camera.fx, camera.fy, camera.cx, camera.cy)
     inside = front & (u >= 0) & (u < camera.width) & (v >= 0) & (v < camera.height)
     cols, rows = u[inside].astype(np.int64), v[inside].astype(np.int64)
     # Nearest observed depth in the 3x3 window: a reflected point on the object's own
     # silhouette may fall on a background pixel by quantisation alone.
     H, W = depth.shape
-    offsets = np.array([-1, 0, 1])
-    rr = np.clip(rows[None, :] + np.repeat(offsets, 3)[:, None], 0, H - 1)
-    cc = np.clip(cols[None, :] + np.tile(offsets, 3)[:, None], 0, W - 1)
-    window = depth[rr, cc].astype(np.float64)  # (9, M)
-    window[~(window > 0)] = 0.0  # invalid depth: nothing known, never a contradiction
-    observed = window.min(0)
+    offsets = np.array([-1, 0, 1])[:, None]
+    rr = np.clip(rows + offsets, 0, H - 1)  # (3, M)
+    cc = np.clip(cols + offsets, 0, W - 1)
+    window = depth.ravel()[(rr[:, None, :] * W + cc[None, :, :]).reshape(9, -1)]  # (9, M), depth's dtype
+    window[~(window > 0)] = 0  # invalid depth: nothing known, never a contradiction
+    observed = window.min(0).astype(np.float64)  # the min of exact conversions: the same numbers
     zi = z[inside]
     known = observed > 0
     tol = zi * free_rel + free_abs
@@ -227,5 +223,6 @@ def _free_space_keep(reflected: np.ndarray, depth: np.ndarray, camera: Camera, R
     n_bad = int(seen_through.sum()) + int((~front).sum())
     if n_bad > max(min_contradicted, max_contradicted * (n_bad + int(confirmed.sum()))):
         return None
+    keep = front.copy()
     keep[np.flatnonzero(inside)[seen_through]] = False
-    return keep & front
+    return keep

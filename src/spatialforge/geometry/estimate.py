@@ -37,6 +37,7 @@ from .gravity import (
     rotation_from_up,
 )
 from .masks import instance_pixels, rle_pixels
+from .order_stats import median
 from .pointmap import check_depth, unproject_pixels, valid_depth
 from .support import bottom_hidden, extend_down, support_height
 
@@ -188,6 +189,7 @@ def estimate_scene(
     cfg = config or GeometryConfig()
     cam = scene.camera
     depth = scene.load_depth() if depth is None else check_depth(depth, cam, f"scene {scene.id!r}")
+    depth = np.ascontiguousarray(depth)  # per-object reads take from depth.ravel(): copy a flipped view once
     valid = valid_depth(depth)
     if not valid.any():
         raise SceneError(f"scene {scene.id!r}: depth has no valid pixel (all NaN, inf or <= 0)")
@@ -195,7 +197,7 @@ def estimate_scene(
     pixels, dropped = _object_pixels(scene, instance_ids)
     owner = np.full(depth.shape, -1, np.int32)  # which object each pixel shows (-1: none)
     for k, (rows, cols) in enumerate(pixels.values()):
-        owner[rows, cols] = k
+        owner.ravel()[rows * owner.shape[1] + cols] = k  # 1-D put: 2x faster than owner[rows, cols]
     frame = _Frame(depth, owner, {obj_id: k for k, obj_id in enumerate(pixels)}, cam, math.sqrt(cam.fx * cam.fy))
     usable = _usable_pixels(scene, pixels, valid, cfg, dropped)
     gravity = _gravity(depth, cam, owner >= 0, use_camera_gravity, cfg)
@@ -236,7 +238,7 @@ def _usable_pixels(scene: Scene, pixels: dict[int, tuple[np.ndarray, np.ndarray]
         if rows.size < cfg.min_mask_pixels:
             dropped[obj.id] = f"mask has {rows.size} pixels (< {cfg.min_mask_pixels})"
             continue
-        ok = valid[rows, cols]
+        ok = valid.ravel()[rows * valid.shape[1] + cols]
         n_ok = int(np.count_nonzero(ok))
         if n_ok == 0:
             dropped[obj.id] = "no valid depth under mask"
@@ -268,7 +270,7 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
     gets none: cleanup, world points, footprint (+ completion), box."""
     depth, focal, R_world_cam = frame.depth, frame.focal, gravity.R_world_cam
     n_valid = rows.size
-    z = depth[rows, cols]
+    z = depth.ravel()[rows * depth.shape[1] + cols]  # 1-D take: 2x faster than depth[rows, cols]
     boundary, edge, noise = edge_pixels(rows, cols, z)  # noise: sigma_z / z
     keep, _ = clean_object_points(rows, cols, z, focal, cfg.cleanup, boundary)
     n_kept = int(keep.sum())
@@ -281,18 +283,21 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, n_mask: int, fr
         # cleanup nearly always drops points) saved ~10 % of the 1 %-noise scene time.
         edge = None if noisy else edge_pixels(rows, cols, z)[1]
     points_world = unproject_pixels(rows, cols, z, frame.camera) @ R_world_cam.T
-    z_med = float(np.median(z[:: max(1, z.size // 512)]))
-    # Exact depth: the hull of edge and grid pixels is the hull of all.  Noisy depth:
-    # quantile extents need every point.
-    footprint = points_world[:, :2] if noisy else hull_points(points_world[hull_candidates(rows, cols, edge), :2])
+    z_med = median(z[:: max(1, z.size // 512)])
+    # Exact depth: the hull of edge and grid pixels is the hull of all, and the box reads it
+    # as is unless completion adds points.  Noisy depth: quantile extents need every point,
+    # and completion hulls its own subsample (the full noisy hull fits discs worse).
+    outline = None if noisy else hull_points(points_world[hull_candidates(rows, cols, edge), :2])
+    footprint = points_world[:, :2] if noisy else outline
     if cfg.completion:
         own = frame.owner_index[obj_id]
         hidden = symmetric_completion(points_world, rows, cols, depth, frame.camera, R_world_cam, frame.owner, own,
-                                      outline_xy=None if noisy else footprint, free_abs=0.01 + 3.0 * noise * z_med)
+                                      outline_xy=outline, free_abs=0.01 + 3.0 * noise * z_med)
         if hidden.shape[0]:
             footprint = np.concatenate([footprint, hidden[:, :2]])
+            outline = None  # the box hulls the footprint with the completed points
     box = fit_box3d(points_world, floor_z=gravity.floor_z, floor_snap=cfg.floor_snap, footprint_xy=footprint,
-                    trim=cfg.noisy_trim if noisy else 0.0)
+                    outline_xy=outline, trim=cfg.noisy_trim if noisy else 0.0)
     bottom_is_hidden = False
     if cfg.extend_hidden_bottoms:
         band = max(0.02, 3.0 * z_med / focal, 3.0 * noise * z_med)

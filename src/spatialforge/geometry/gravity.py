@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scene import Camera
+from .order_stats import median
 from .pointmap import unproject_pixels, valid_depth
 
 
@@ -115,7 +116,7 @@ def _refine(points: np.ndarray, band: np.ndarray, normal: np.ndarray, height: fl
         n = vt[2] if vt[2][1] < 0 else -vt[2]  # keep it pointing up (camera -y)
         normal, height = n, float(-n @ centroid)
         resid = points @ normal + height
-        sigma = 1.4826 * float(np.median(np.abs(resid[inl])))
+        sigma = 1.4826 * median(np.abs(resid[inl]))
         band = np.minimum(band, np.maximum(3.0 * sigma, 0.003 + 0.001 * points[:, 2]))
         inl = np.abs(resid) < band
     resid = points[inl] @ normal + height
@@ -170,7 +171,10 @@ def fit_floor_plane(grid_points: np.ndarray, usable: np.ndarray,
 
     pts = points[flat_ok]
     band = _inlier_band(pts, cfg)
-    counts = (np.abs(pts @ normals.T + heights) < band[:, None]).sum(0)
+    # (hypotheses, points) residuals in place, counted along rows: 2x faster than (points, hypotheses) .sum(0).
+    resid = normals @ pts.T
+    resid += heights[:, None]
+    counts = np.count_nonzero(np.abs(resid, out=resid) < band, axis=1)
     best = int(counts.argmax())
     if counts[best] < cfg.min_inliers:
         return None
@@ -229,7 +233,7 @@ def floor_height_given_up(grid_points: np.ndarray, usable: np.ndarray, up_cam: n
     inl = np.abs(z_up - centre) < band
     if inl.sum() < cfg.min_inliers:
         return None
-    level = float(np.median(z_up[inl]))
+    level = median(z_up[inl])
     inl = np.abs(z_up - level) < band
     resid = z_up[inl] - level
     return FloorPlane(tuple(float(v) for v in up), -level, int(inl.sum()), int(pts.shape[0]),
