@@ -251,3 +251,23 @@ def test_optional_fields_may_be_missing_or_null():
     s = Scene.from_dict(d)
     assert s.flipped is False and s.objects[0].references == () and s.objects[0].confidence == 1.0
     assert Scene.from_dict({**_scene_dict(), "flipped": True}).flipped is True
+
+
+def test_read_depth_mmap_matches_np_load(tmp_path):
+    """The memory-mapped read (own .npy header parse for float32 2-D files) returns what
+    ``np.load`` does, for the files it maps and for those it leaves to ``np.load``."""
+    rng = np.random.default_rng(0)
+    arrays = {"f32.npy": rng.random((5, 7), dtype=np.float32), "f64.npy": rng.random((4, 3)),
+              "fortran.npy": np.asfortranarray(rng.random((6, 5), dtype=np.float32)),
+              "big_endian.npy": rng.random((3, 4)).astype(">f4")}
+    for name, arr in arrays.items():
+        np.save(tmp_path / name, arr)
+        got = read_depth(tmp_path / name, "s", arr.shape, mmap=True)
+        assert got.dtype == np.float32 and np.array_equal(got, arr.astype(np.float32))
+    assert not read_depth(tmp_path / "f32.npy", mmap=True).flags.writeable  # a read-only map of the file
+    full = (tmp_path / "f32.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(full[:-4])  # a valid header over too few pixels
+    with pytest.raises(SceneError, match="depth file .* is unreadable"):
+        read_depth(tmp_path / "cut.npy", "s", mmap=True)
+    with pytest.raises(SceneError, match="expected 5x8"):
+        read_depth(tmp_path / "f32.npy", "s", (5, 8), mmap=True)
