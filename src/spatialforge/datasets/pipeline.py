@@ -30,8 +30,8 @@ from ..files import list_scene_files, probe_image, read_image
 from ..manifest import RunManifest
 from ..mirror import flip_horizontal
 from ..scene import Scene, SceneError
-from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, scene_table, shard_name, view_columns,
-                      write_shard)
+from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, SceneRows, encode_png, scene_rows, shard_name, view_columns,
+                      write_scene_rows)
 
 from .llm_writer import LLMRewriter
 
@@ -58,7 +58,7 @@ def scene_seed(seed: int, scene_id: str) -> int:
 class SceneOutcome:
     file: str  # the scene JSON's name under out/scenes
     key: str  # scene id when the scene loaded, else the file name
-    table: Any = None  # pyarrow.Table of the scene's shard rows (``build_table``)
+    table: SceneRows | None = None  # the scene's shard rows (``build_table``)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason) inside the scene
     error: str | None = None  # set: the whole scene was skipped for this reason
     llm: dict[str, int] = field(default_factory=dict)  # LLM writer counts: rewritten / failed
@@ -74,7 +74,7 @@ def build_table(
     records: Sequence[Any], scene: Scene, image: Any, *, root: Path, scene_path: Path,
     pngs: dict[tuple[bool, bool], bytes] | None = None,
 ):
-    """Shard rows of one scene's records as an Arrow table (``parquet.scene_table``).
+    """Shard rows of one scene's records (``parquet.scene_rows``).
 
     ``image``: the (H, W, 3) pixels as stored on disk, or a function returning them (called
     at most once, only if an image must be encoded).
@@ -110,7 +110,7 @@ def build_table(
             images.append(pngs[key])
         view_cols.append(views[flip])
         index.append(keys[key])
-    return scene_table(records, view_cols, index, images)
+    return scene_rows(records, view_cols, index, images)
 
 
 def check_masks(scene: Scene) -> None:
@@ -500,7 +500,7 @@ def _run_params(*, source: str, num_scenes: int | None, scenes_dir: Path | None,
 def _write_outcomes(
     outcomes: Iterable[SceneOutcome], manifest: RunManifest, out: Path, shard_size: int, *, total: int, progress: bool,
 ) -> None:
-    buf_tables: list[Any] = []  # one pyarrow.Table per scene
+    buf_tables: list[SceneRows] = []  # one per scene
     buf_n = 0
     buf_scenes: list[str] = []
     buf_files: list[str] = []
@@ -515,11 +515,9 @@ def _write_outcomes(
         name = shard_name(len(shards))
         counts = {k: {} for k in COUNT_KEYS}
         if buf_n:
-            import pyarrow as pa
-
-            table = pa.concat_tables(buf_tables)
-            write_shard(table, out / DATA_DIR / name)
-            counts = {k: dict(sorted(Counter(map(str, table.column(k).to_pylist())).items())) for k in COUNT_KEYS}
+            write_scene_rows(buf_tables, out / DATA_DIR / name)
+            counts = {k: dict(sorted(Counter(str(v) for t in buf_tables for v in t.columns[k]).items()))
+                      for k in COUNT_KEYS}
         entry = {"file": name if buf_n else None, "records": buf_n,
                  "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts}
         if buf_llm:
