@@ -45,8 +45,8 @@ _HALF_PI = math.pi / 2
 
 
 def _finite(name: str, values: Iterable[float], where: str) -> tuple[float, ...]:
-    out = tuple(float(v) for v in values)
-    if not all(math.isfinite(v) for v in out):
+    out = tuple(map(float, values))
+    if not all(map(math.isfinite, out)):
         raise SceneError(f"{where}: {name} must be finite, got {out}")
     return out
 
