@@ -271,3 +271,24 @@ def test_read_depth_mmap_matches_np_load(tmp_path):
         read_depth(tmp_path / "cut.npy", "s", mmap=True)
     with pytest.raises(SceneError, match="expected 5x8"):
         read_depth(tmp_path / "f32.npy", "s", (5, 8), mmap=True)
+
+
+def test_probe_image_checks_like_read_image_and_returns_the_bytes(tmp_path):
+    from spatialforge.files import probe_image
+
+    write_image(tmp_path / "ok.png", np.zeros((4, 6, 3), np.uint8))
+    assert probe_image(tmp_path / "ok.png", "s", (4, 6)) == ("PNG", "RGB", (tmp_path / "ok.png").read_bytes())
+    (tmp_path / "img.png").write_bytes(b"not a png")
+    for read in (read_image, probe_image):  # the same words as read_image, which names the file
+        with pytest.raises(SceneError) as e:
+            read(tmp_path / "img.png", "s")
+        assert str(e.value) == (f"scene 's': image file {tmp_path / 'img.png'} is unreadable "
+                                f"(cannot identify image file {str(tmp_path / 'img.png')!r})")
+    good = (tmp_path / "ok.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(good[: len(good) - 20])
+    with pytest.raises(SceneError, match=r"cut.png is unreadable"):
+        probe_image(tmp_path / "cut.png", "s")
+    with pytest.raises(SceneError, match="is 4x6, expected 6x4"):
+        probe_image(tmp_path / "ok.png", "s", (6, 4))
+    with pytest.raises(SceneError, match="not found"):
+        probe_image(tmp_path / "none.png", "s")

@@ -8,6 +8,7 @@ byte-deterministic, which keeps "same seed, same bytes" true for generated scene
 
 from __future__ import annotations
 
+import io
 import mmap as _mmap
 import os
 import re
@@ -61,22 +62,29 @@ def read_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, in
     return arr
 
 
-def probe_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> tuple[str, str]:
-    """(format, mode) of an image file, e.g. ("PNG", "RGB"), after checking it the way
-    ``read_image`` does (exists, whole, readable, expected size) without decoding its pixels:
-    PIL's ``verify`` reads every chunk and checks its CRC, ~60x cheaper than a decode."""
-    path = Path(path)
+def probe_image(path: str | Path, scene_id: str = "?",
+                expected_hw: tuple[int, int] | None = None) -> tuple[str, str, bytes]:
+    """(format, mode, file bytes) of an image file, e.g. ("PNG", "RGB", b"..."), after checking it
+    the way ``read_image`` does (exists, whole, readable, expected size) without decoding its
+    pixels: PIL's ``verify`` reads every chunk and checks its CRC, ~60x cheaper than a decode.
+    The file is read once, for the check and for a caller that stores it as it is."""
+    filename = os.fspath(path)
     try:
-        with Image.open(path) as im:
+        with open(filename, "rb") as f:
+            data = f.read()
+        with Image.open(io.BytesIO(data)) as im:
             fmt, mode, (w, h) = im.format, im.mode, im.size
             im.verify()
     except FileNotFoundError:
         raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+    except UnidentifiedImageError:  # Pillow's words for a file name (given bytes, it names a BytesIO)
+        raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable "
+                         f"(cannot identify image file {filename!r})") from None
+    except (OSError, SyntaxError) as e:
         raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable ({e})") from None
     if expected_hw is not None and (h, w) != tuple(expected_hw):
         raise SceneError(f"scene {scene_id!r}: image {path} is {h}x{w}, expected {expected_hw[0]}x{expected_hw[1]}")
-    return fmt, mode
+    return fmt, mode, data
 
 
 def write_image(path: str | Path, rgb: np.ndarray) -> None:

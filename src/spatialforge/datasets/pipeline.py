@@ -160,7 +160,7 @@ def process_scene(
     disk = scene.mirrored() if scene.flipped else scene
     image_file, hw = disk._path(disk.image_path), (scene.camera.height, scene.camera.width)
     try:
-        fmt, mode = probe_image(image_file, scene.id, hw)
+        fmt, mode, image_bytes = probe_image(image_file, scene.id, hw)
     except SceneError as e:
         return SceneOutcome(scene_path.name, scene.id, error=str(e))
     gen = generator or _default_generator()
@@ -177,7 +177,7 @@ def process_scene(
     # The unflipped view's RGB PNG is already on disk: reuse its bytes, and decode the pixels
     # (~4 ms for 640x480) only if a flipped or highlighted view must be encoded.
     try:
-        pngs = {(False, False): image_file.read_bytes()} if (fmt, mode) == ("PNG", "RGB") else {}
+        pngs = {(False, False): image_bytes} if (fmt, mode) == ("PNG", "RGB") else {}
         table = build_table(records, scene, lambda: read_image(image_file, scene.id, hw), root=root,
                             scene_path=scene_path, pngs=pngs)
     except OSError as e:  # e.g. the file went away or is unreadable since the probe
