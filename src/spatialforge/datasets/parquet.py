@@ -33,6 +33,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -170,7 +171,7 @@ def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
 
 
 _RECORD_COLUMNS = ("id", "pair_id", "view", "flipped", "question", "answer", "task", "level", "format",
-                   "eval_type", "reasoning")
+                   "eval_type", "reasoning", "object_ids", "choices")  # tuples are Arrow lists as they are
 _VIEW_COLUMNS = ("scene_path", "image_path", "width", "height", "fx", "fy", "cx", "cy", "R_world_cam", "depth_path",
                  "point_map_path")
 
@@ -212,8 +213,6 @@ def scene_rows(records: Sequence[QARecord], view_cols: Sequence[dict[str, Any]],
     cols: dict[str, list] = {k: list(map(attrgetter(k), records)) for k in _RECORD_COLUMNS}
     cols["answer_struct"] = [to_json(r.answer_struct) for r in records]
     cols["meta"] = [to_json(r.meta) for r in records]
-    cols["object_ids"] = [list(r.object_ids) for r in records]
-    cols["choices"] = [list(r.choices) for r in records]
     views = list({id(v): v for v in view_cols}.values())
     for k in _VIEW_COLUMNS:  # the same values for every row of a view
         cols[k] = [views[0][k]] * n if len(views) == 1 else [v[k] for v in view_cols]
@@ -226,7 +225,7 @@ def rows_table(scenes: Sequence[SceneRows]):
     dictionary: the concatenation of the scenes' images."""
     schema = write_schema()
     cols = scenes[0].columns if len(scenes) == 1 else {
-        k: [v for s in scenes for v in s.columns[k]] for k in scenes[0].columns}
+        k: list(chain.from_iterable(s.columns[k] for s in scenes)) for k in scenes[0].columns}
     indices: list[int] = []
     images: list[bytes] = []
     for s in scenes:
