@@ -22,6 +22,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
@@ -516,8 +517,7 @@ def _write_outcomes(
         counts = {k: {} for k in COUNT_KEYS}
         if buf_n:
             write_scene_rows(buf_tables, out / DATA_DIR / name)
-            counts = {k: dict(sorted(Counter(str(v) for t in buf_tables for v in t.columns[k]).items()))
-                      for k in COUNT_KEYS}
+            counts = _column_counts(buf_tables)
         entry = {"file": name if buf_n else None, "records": buf_n,
                  "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts}
         if buf_llm:
@@ -563,6 +563,16 @@ def _write_outcomes(
             bar[0].stop()
         _recount(manifest)
         manifest.write()
+
+
+def _column_counts(scenes: Sequence[SceneRows]) -> dict[str, dict[str, int]]:
+    """Per ``COUNT_KEYS`` column: how many rows hold each value (as text, sorted).  Values are
+    counted as they are and turned into text once each (a column holds one type)."""
+    out = {}
+    for k in COUNT_KEYS:
+        counts = Counter(chain.from_iterable(s.columns[k] for s in scenes))
+        out[k] = dict(sorted((str(v), n) for v, n in counts.items()))
+    return out
 
 
 def _progress_bar(enabled: bool, total: int):
