@@ -111,8 +111,8 @@ def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, in
 
 
 # The header ``np.save`` writes for a C-ordered 2-D little-endian float32 array (format 1.0).
-_NPY_F32_2D = re.compile(rb"\x93NUMPY\x01\x00(..)\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n",
-                         re.DOTALL)
+_NPY_F32_2D = re.compile(rb"\x93NUMPY\x01\x00(..)"
+                         rb"\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n", re.DOTALL)
 
 
 def _map_float32_npy(path: Path) -> np.ndarray | None:
@@ -127,7 +127,7 @@ def _map_float32_npy(path: Path) -> np.ndarray | None:
         if m.end() != offset or os.fstat(f.fileno()).st_size != offset + 4 * h * w or h * w == 0:
             return None
         mapped = _mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ)
-    return np.frombuffer(mapped, np.float32, count=h * w, offset=offset).reshape(h, w)
+    return np.frombuffer(mapped, np.dtype("<f4"), count=h * w, offset=offset).reshape(h, w)
 
 
 def write_depth(path: str | Path, depth: np.ndarray) -> None:
