@@ -198,10 +198,15 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _copy_file(src: Path, dst: Path) -> None:
-    if _same_file(src, dst):
+    """Copy ``src`` onto ``dst``, making its folder only when missing; nothing when both name one
+    file (an import into its own folder), which ``copyfile`` finds by stat as ``_same_file`` does."""
+    try:
+        shutil.copyfile(src, dst)
+    except shutil.SameFileError:
         return
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
+    except FileNotFoundError:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
 
 
 def import_scene(src_json: Path, scenes_out: Path, loaded: dict[Path, Scene] | None = None) -> Path:
