@@ -178,13 +178,16 @@ _VIEW_COLUMNS = ("scene_path", "image_path", "width", "height", "fx", "fy", "cx"
 
 @dataclass
 class SceneRows:
-    """One scene's shard rows as Python column lists (``scene_rows``).  Arrow arrays are built
-    per row group of a shard (``write_scene_rows``), not per scene: a scene's ~28 ``pa.array``
-    calls and its table were ~0.15 ms of a 20-QA scene."""
+    """One scene's shard rows as Python lists (``scene_rows``).  Arrow arrays are built per row
+    group of a shard (``write_scene_rows``), not per scene: a scene's ~28 ``pa.array`` calls and
+    its table were ~0.15 ms of a 20-QA scene.  What rows share is held once, with an index per
+    row: the views' columns (``view_columns``) and the images."""
 
-    columns: dict[str, list]  # every column of ``write_schema()`` but "image"
-    image_index: list[int]  # per row: its image in ``images``
+    columns: dict[str, list]  # per row: every column of ``write_schema()`` but the view columns and "image"
+    views: list[dict[str, Any]]  # the scene's distinct view columns (``view_columns``)
+    view_index: list[int]  # per row: its view in ``views``
     images: list[bytes]  # the scene's distinct image bytes
+    image_index: list[int]  # per row: its image in ``images``
 
     @property
     def num_rows(self) -> int:
@@ -196,47 +199,55 @@ class SceneRows:
         return sum(map(sizes.__getitem__, self.image_index))
 
     def pieces(self, max_rows: int) -> list["SceneRows"]:
-        """The rows cut into runs of at most ``max_rows``, each keeping all of the scene's images."""
+        """The rows cut into runs of at most ``max_rows``, each keeping all of the scene's views and images."""
         n = self.num_rows
         if n <= max_rows:
             return [self] if n else []
-        return [SceneRows({k: v[a:a + max_rows] for k, v in self.columns.items()},
-                          self.image_index[a:a + max_rows], self.images) for a in range(0, n, max_rows)]
+        return [SceneRows({k: v[a:a + max_rows] for k, v in self.columns.items()}, self.views,
+                          self.view_index[a:a + max_rows], self.images, self.image_index[a:a + max_rows])
+                for a in range(0, n, max_rows)]
 
 
-def scene_rows(records: Sequence[QARecord], view_cols: Sequence[dict[str, Any]], image_index: Sequence[int],
-               images: Sequence[bytes]) -> SceneRows:
-    """One scene's shard rows (``write_schema()`` columns): ``view_cols[j]`` holds the columns
-    record ``j`` shares with its view (``view_columns``) and ``images[image_index[j]]`` its image
-    bytes, stored once per scene and shared by the rows (a dictionary in the shard)."""
-    n = len(records)
+def scene_rows(records: Sequence[QARecord], views: Sequence[dict[str, Any]], view_index: Sequence[int],
+               images: Sequence[bytes], image_index: Sequence[int]) -> SceneRows:
+    """One scene's shard rows (``write_schema()`` columns): record ``j`` is seen in view
+    ``views[view_index[j]]`` (its ``view_columns``) with the image bytes ``images[image_index[j]]``."""
     cols: dict[str, list] = {k: list(map(attrgetter(k), records)) for k in _RECORD_COLUMNS}
     cols["answer_struct"] = [to_json(r.answer_struct) for r in records]
     cols["meta"] = [to_json(r.meta) for r in records]
-    views = list({id(v): v for v in view_cols}.values())
-    for k in _VIEW_COLUMNS:  # the same values for every row of a view
-        cols[k] = [views[0][k]] * n if len(views) == 1 else [v[k] for v in view_cols]
-    cols["scene_id"] = [r.scene_id or v["scene_id"] for r, v in zip(records, view_cols)]
-    return SceneRows(cols, list(image_index), list(images))
+    cols["scene_id"] = [r.scene_id or views[i]["scene_id"] for r, i in zip(records, view_index)]
+    return SceneRows(cols, list(views), list(view_index), list(images), list(image_index))
 
 
 def rows_table(scenes: Sequence[SceneRows]):
-    """The rows of ``scenes`` as one Arrow table (``write_schema()``) whose image column is one
-    dictionary: the concatenation of the scenes' images."""
+    """The rows of ``scenes`` as one Arrow table (``write_schema()``): the view columns taken from
+    the scenes' views (no Python value per row), the image column one dictionary over the
+    scenes' images."""
     schema = write_schema()
     cols = scenes[0].columns if len(scenes) == 1 else {
         k: list(chain.from_iterable(s.columns[k] for s in scenes)) for k in scenes[0].columns}
+    arrays = {k: pa.array(v, schema.field(k).type) for k, v in cols.items()}
+    views, view_index = _shared_values(scenes, "views", "view_index")
+    take = pa.array(view_index, pa.int32())
+    for k in _VIEW_COLUMNS:
+        arrays[k] = pa.array([v[k] for v in views], schema.field(k).type).take(take)
+    images, image_index = _shared_values(scenes, "images", "image_index")
+    png = pa.DictionaryArray.from_arrays(pa.array(image_index, pa.int32()), pa.array(images, pa.binary()))
+    arrays["image"] = pa.StructArray.from_arrays([png, pa.nulls(len(image_index), pa.string())],
+                                                 fields=list(schema.field("image").type))
+    return pa.Table.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
+def _shared_values(scenes: Sequence[SceneRows], values: str, index: str) -> tuple[list, list[int]]:
+    """The scenes' shared values (``views`` / ``images``) concatenated, and each row's index into them."""
+    out: list = []
     indices: list[int] = []
-    images: list[bytes] = []
     for s in scenes:
-        offset = len(images)
-        indices.extend([i + offset for i in s.image_index] if offset else s.image_index)
-        images.extend(s.images)
-    png = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(images, pa.binary()))
-    image = pa.StructArray.from_arrays([png, pa.nulls(len(indices), pa.string())],
-                                       fields=list(schema.field("image").type))
-    arrays = [image if f.name == "image" else pa.array(cols[f.name], f.type) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
+        offset = len(out)
+        rows = getattr(s, index)
+        indices.extend([i + offset for i in rows] if offset else rows)
+        out.extend(getattr(s, values))
+    return out, indices
 
 
 @lru_cache(maxsize=1)

@@ -86,18 +86,19 @@ def build_table(
     ``(flipped, highlighted)`` to encoded bytes; pass a filled one to reuse encodings (the
     original view's PNG as read from disk)."""
     pngs = {} if pngs is None else pngs
-    views: dict[bool, dict[str, Any]] = {}
-    keys: dict[tuple[bool, bool], int] = {}
+    views: list[dict[str, Any]] = []
+    view_of: dict[bool, int] = {}  # flipped -> its position in views
     images: list[bytes] = []
-    view_cols, index = [], []
+    image_of: dict[tuple[bool, bool], int] = {}  # (flipped, highlighted) -> its position in images
+    view_index, image_index = [], []
     for rec in records:
         flip = bool(rec.flipped)
         boxes = rec.meta.get("highlight")
         key = (flip, bool(boxes))
-        if flip not in views:
-            views[flip] = view_columns(scene, flip, root=root, scene_path=scene_path,
-                                       shared=next(iter(views.values()), None))
-        if key not in keys:
+        if flip not in view_of:
+            view_of[flip] = len(views)
+            views.append(view_columns(scene, flip, root=root, scene_path=scene_path, shared=views[0] if views else None))
+        if key not in image_of:
             if key not in pngs:
                 if callable(image):
                     image = image()
@@ -107,11 +108,11 @@ def build_table(
 
                     view_image = draw_highlights(view_image, boxes)
                 pngs[key] = encode_png(view_image)
-            keys[key] = len(images)
+            image_of[key] = len(images)
             images.append(pngs[key])
-        view_cols.append(views[flip])
-        index.append(keys[key])
-    return scene_rows(records, view_cols, index, images)
+        view_index.append(view_of[flip])
+        image_index.append(image_of[key])
+    return scene_rows(records, views, view_index, images, image_index)
 
 
 def check_masks(scene: Scene) -> None:
