@@ -221,4 +221,11 @@ def test_scene_rows_write_the_bytes_of_their_tables(tmp_path, scene_folder, stub
     P.write_scene_rows(scenes, tmp_path / "rows.parquet")
     P.write_shard(pa.concat_tables([P.rows_table([s]) for s in scenes]), tmp_path / "table.parquet")
     assert (tmp_path / "rows.parquet").read_bytes() == (tmp_path / "table.parquet").read_bytes()
+    # every row carries its own view's columns (original and mirrored camera) and its own fields
+    rows = [r for b in P.iter_batches(tmp_path / "rows.parquet") for r in b]
+    expected = [(s.columns["id"][j], s.views[s.view_index[j]]) for s in scenes for j in range(s.num_rows)]
+    assert len(rows) == len(expected) and {r["flipped"] for r in rows} == {False, True}
+    for row, (rid, view) in zip(rows, expected):
+        assert row["id"] == rid and all(row[k] == view[k] for k in P._VIEW_COLUMNS)
+        assert row["cx"] == (64 - 30.5 if row["flipped"] else 30.5)  # the view's camera (W = 64)
     assert pq.ParquetFile(tmp_path / "rows.parquet").num_row_groups >= (1 if limits == (1000, 64 << 20) else 3)
