@@ -292,3 +292,14 @@ def test_probe_image_checks_like_read_image_and_returns_the_bytes(tmp_path):
         probe_image(tmp_path / "ok.png", "s", (6, 4))
     with pytest.raises(SceneError, match="not found"):
         probe_image(tmp_path / "none.png", "s")
+
+
+def test_mask_from_dict_holds_plain_ints():
+    """Exact ints are kept as they are; any other number is converted as before (bool, numpy, float)."""
+    for counts, want in (([3, 2, 1], (3, 2, 1)), ([np.int64(3), 2, 1], (3, 2, 1)), ([3.0, 2, 1], (3, 2, 1)),
+                         ([True, 4, 1], (1, 4, 1))):
+        m = MaskRLE.from_dict({"size": [2, 3], "counts": counts})
+        assert m.counts == want and all(type(c) is int for c in m.counts)
+        assert m.to_dict() == {"size": [2, 3], "counts": list(want)}
+    with pytest.raises(SceneError, match="sum to 5"):
+        MaskRLE.from_dict({"size": [2, 3], "counts": [3, 2]})
