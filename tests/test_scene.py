@@ -251,3 +251,55 @@ def test_optional_fields_may_be_missing_or_null():
     s = Scene.from_dict(d)
     assert s.flipped is False and s.objects[0].references == () and s.objects[0].confidence == 1.0
     assert Scene.from_dict({**_scene_dict(), "flipped": True}).flipped is True
+
+
+def test_read_depth_mmap_matches_np_load(tmp_path):
+    """The memory-mapped read (own .npy header parse for float32 2-D files) returns what
+    ``np.load`` does, for the files it maps and for those it leaves to ``np.load``."""
+    rng = np.random.default_rng(0)
+    arrays = {"f32.npy": rng.random((5, 7), dtype=np.float32), "f64.npy": rng.random((4, 3)),
+              "fortran.npy": np.asfortranarray(rng.random((6, 5), dtype=np.float32)),
+              "big_endian.npy": rng.random((3, 4)).astype(">f4")}
+    for name, arr in arrays.items():
+        np.save(tmp_path / name, arr)
+        got = read_depth(tmp_path / name, "s", arr.shape, mmap=True)
+        assert got.dtype == np.float32 and np.array_equal(got, arr.astype(np.float32))
+    assert not read_depth(tmp_path / "f32.npy", mmap=True).flags.writeable  # a read-only map of the file
+    full = (tmp_path / "f32.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(full[:-4])  # a valid header over too few pixels
+    with pytest.raises(SceneError, match="depth file .* is unreadable"):
+        read_depth(tmp_path / "cut.npy", "s", mmap=True)
+    with pytest.raises(SceneError, match="expected 5x8"):
+        read_depth(tmp_path / "f32.npy", "s", (5, 8), mmap=True)
+
+
+def test_probe_image_checks_like_read_image_and_returns_the_bytes(tmp_path):
+    from spatialforge.files import probe_image
+
+    write_image(tmp_path / "ok.png", np.zeros((4, 6, 3), np.uint8))
+    assert probe_image(tmp_path / "ok.png", "s", (4, 6)) == ("PNG", "RGB", (tmp_path / "ok.png").read_bytes())
+    (tmp_path / "img.png").write_bytes(b"not a png")
+    for read in (read_image, probe_image):  # the same words as read_image, which names the file
+        with pytest.raises(SceneError) as e:
+            read(tmp_path / "img.png", "s")
+        assert str(e.value) == (f"scene 's': image file {tmp_path / 'img.png'} is unreadable "
+                                f"(cannot identify image file {str(tmp_path / 'img.png')!r})")
+    good = (tmp_path / "ok.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(good[: len(good) - 20])
+    with pytest.raises(SceneError, match=r"cut.png is unreadable"):
+        probe_image(tmp_path / "cut.png", "s")
+    with pytest.raises(SceneError, match="is 4x6, expected 6x4"):
+        probe_image(tmp_path / "ok.png", "s", (6, 4))
+    with pytest.raises(SceneError, match="not found"):
+        probe_image(tmp_path / "none.png", "s")
+
+
+def test_mask_from_dict_holds_plain_ints():
+    """Exact ints are kept as they are; any other number is converted as before (bool, numpy, float)."""
+    for counts, want in (([3, 2, 1], (3, 2, 1)), ([np.int64(3), 2, 1], (3, 2, 1)), ([3.0, 2, 1], (3, 2, 1)),
+                         ([True, 4, 1], (1, 4, 1))):
+        m = MaskRLE.from_dict({"size": [2, 3], "counts": counts})
+        assert m.counts == want and all(type(c) is int for c in m.counts)
+        assert m.to_dict() == {"size": [2, 3], "counts": list(want)}
+    with pytest.raises(SceneError, match="sum to 5"):
+        MaskRLE.from_dict({"size": [2, 3], "counts": [3, 2]})

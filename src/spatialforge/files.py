@@ -8,6 +8,10 @@ byte-deterministic, which keeps "same seed, same bytes" true for generated scene
 
 from __future__ import annotations
 
+import io
+import mmap as _mmap
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,22 +62,29 @@ def read_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, in
     return arr
 
 
-def probe_image(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, int] | None = None) -> tuple[str, str]:
-    """(format, mode) of an image file, e.g. ("PNG", "RGB"), after checking it the way
-    ``read_image`` does (exists, whole, readable, expected size) without decoding its pixels:
-    PIL's ``verify`` reads every chunk and checks its CRC, ~60x cheaper than a decode."""
-    path = Path(path)
+def probe_image(path: str | Path, scene_id: str = "?",
+                expected_hw: tuple[int, int] | None = None) -> tuple[str, str, bytes]:
+    """(format, mode, file bytes) of an image file, e.g. ("PNG", "RGB", b"..."), after checking it
+    the way ``read_image`` does (exists, whole, readable, expected size) without decoding its
+    pixels: PIL's ``verify`` reads every chunk and checks its CRC, ~60x cheaper than a decode.
+    The file is read once, for the check and for a caller that stores it as it is."""
+    filename = os.fspath(path)
     try:
-        with Image.open(path) as im:
+        with open(filename, "rb") as f:
+            data = f.read()
+        with Image.open(io.BytesIO(data)) as im:
             fmt, mode, (w, h) = im.format, im.mode, im.size
             im.verify()
     except FileNotFoundError:
         raise SceneError(f"scene {scene_id!r}: image file {path} not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+    except UnidentifiedImageError:  # Pillow's words for a file name (given bytes, it names a BytesIO)
+        raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable "
+                         f"(cannot identify image file {filename!r})") from None
+    except (OSError, SyntaxError) as e:
         raise SceneError(f"scene {scene_id!r}: image file {path} is unreadable ({e})") from None
     if expected_hw is not None and (h, w) != tuple(expected_hw):
         raise SceneError(f"scene {scene_id!r}: image {path} is {h}x{w}, expected {expected_hw[0]}x{expected_hw[1]}")
-    return fmt, mode
+    return fmt, mode, data
 
 
 def write_image(path: str | Path, rgb: np.ndarray) -> None:
@@ -86,7 +97,9 @@ def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, in
     ``mmap``: a read-only memory map of a float32 file (pages are read when touched)."""
     path = Path(path)
     try:
-        arr = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+        arr = _map_float32_npy(path) if mmap else None
+        if arr is None:
+            arr = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except FileNotFoundError:
         raise SceneError(f"scene {scene_id!r}: depth file {path} not found") from None
     except (ValueError, OSError, EOFError) as e:
@@ -95,6 +108,26 @@ def read_depth(path: str | Path, scene_id: str = "?", expected_hw: tuple[int, in
         raise SceneError(f"scene {scene_id!r}: depth file {path} must be a 2-D float array, got {arr.dtype} {arr.shape}")
     _check_shape(arr, expected_hw, "depth", path, scene_id)
     return arr.astype(np.float32, copy=False)
+
+
+# The header ``np.save`` writes for a C-ordered 2-D little-endian float32 array (format 1.0).
+_NPY_F32_2D = re.compile(rb"\x93NUMPY\x01\x00(..)"
+                         rb"\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n", re.DOTALL)
+
+
+def _map_float32_npy(path: Path) -> np.ndarray | None:
+    """A read-only memory map of a .npy file holding a 2-D float32 array, as ``np.save`` writes
+    it; None for any other file (``np.load`` then reads it and names what is wrong).
+    ~25 us against ~130 us for ``np.load(mmap_mode="r")`` (header parsed by ``ast``, ``np.memmap``)."""
+    with open(path, "rb") as f:
+        m = _NPY_F32_2D.match(f.read(4096))
+        if m is None:
+            return None
+        offset, h, w = 10 + int.from_bytes(m[1], "little"), int(m[2]), int(m[3])
+        if m.end() != offset or os.fstat(f.fileno()).st_size != offset + 4 * h * w or h * w == 0:
+            return None
+        mapped = _mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ)
+    return np.frombuffer(mapped, np.dtype("<f4"), count=h * w, offset=offset).reshape(h, w)
 
 
 def write_depth(path: str | Path, depth: np.ndarray) -> None:

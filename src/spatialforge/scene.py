@@ -45,8 +45,8 @@ _HALF_PI = math.pi / 2
 
 
 def _finite(name: str, values: Iterable[float], where: str) -> tuple[float, ...]:
-    out = tuple(float(v) for v in values)
-    if not all(math.isfinite(v) for v in out):
+    out = tuple(map(float, values))
+    if not all(map(math.isfinite, out)):
         raise SceneError(f"{where}: {name} must be finite, got {out}")
     return out
 
@@ -251,7 +251,7 @@ class Object3D:
             b = _finite("box2d", self.box2d, where)
             if len(b) != 4 or b[2] < b[0] or b[3] < b[1]:
                 raise SceneError(f"{where}: box2d must be (x0, y0, x1, y1) with x0<=x1, y0<=y1, got {b}")
-            object.__setattr__(self, "box2d", tuple(snap_pixel(v) for v in b))
+            object.__setattr__(self, "box2d", tuple(map(snap_pixel, b)))
         if self.front is not None:
             f = _finite("front", self.front, where)
             if len(f) != 3 or abs(math.hypot(*f) - 1) > 1e-6:

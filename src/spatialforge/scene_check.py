@@ -13,7 +13,10 @@ from typing import Any
 
 from .scene import SceneError
 
+# Type tests of a whole list at C speed: ``frozenset.issuperset(map(type, values))``.
 _INT_ONLY = frozenset({int})
+_NUMBERS = frozenset({int, float})  # bool is not a number here
+_STRINGS = frozenset({str})
 
 
 def _kind(v: Any) -> str:
@@ -58,7 +61,7 @@ def _vec(d: dict, key: str, where: str, n: int, *, optional: bool = False) -> No
     v = d.get(key)
     if v is None and optional:
         return
-    if type(v) is not list or len(v) != n or not all(map(_is_num, v)):
+    if type(v) is not list or len(v) != n or not _NUMBERS.issuperset(map(type, v)):
         _fail(where, key, f"a list of {n} numbers", v)
 
 
@@ -80,7 +83,7 @@ def _check_camera(c: Any) -> None:
         _int(c, k, "camera: ")
     R = c.get("R_world_cam")
     if R is not None and (type(R) is not list or len(R) != 3
-                          or not all(type(r) is list and len(r) == 3 and all(map(_is_num, r)) for r in R)):
+                          or not all(type(r) is list and len(r) == 3 and _NUMBERS.issuperset(map(type, r)) for r in R)):
         _fail("camera: ", "R_world_cam", "3 rows of 3 numbers", R)
 
 
@@ -102,13 +105,13 @@ def _check_object(o: Any, i: int) -> None:
         size, counts = mask.get("size"), mask.get("counts")
         if type(size) is not list or len(size) != 2 or not all(type(s) is int for s in size):
             _fail(where, "mask.size", "[height, width] integers", size)
-        if type(counts) is not list or not _INT_ONLY.issuperset(map(type, counts)):  # C-speed: masks are long
+        if type(counts) is not list or not _INT_ONLY.issuperset(map(type, counts)):
             _fail(where, "mask.counts", "a list of integers", counts)
     attrs = _dict(o, "attributes", where, optional=True)
-    if attrs is not None and not all(type(v) is str for v in attrs.values()):
+    if attrs is not None and not _STRINGS.issuperset(map(type, attrs.values())):
         _fail(where, "attributes", "an object of strings", attrs)
     refs = o.get("references")
-    if refs is not None and (type(refs) is not list or not all(type(r) is str for r in refs)):
+    if refs is not None and (type(refs) is not list or not _STRINGS.issuperset(map(type, refs))):
         _fail(where, "references", "a list of strings", refs)
     if "provenance" in o:
         _str(o, "provenance", where)

@@ -199,3 +199,33 @@ def test_empty_masks_of_visible_objects_skip_the_scene(tmp_path, scene_folder, s
                         r"visible, e.g. object 1 \(chair\): box2d \(5.0, 10.0, 25.0, 40.0\), occlusion 0.0, "
                         r"truncation 0.0", d["skipped"]["scene_002"])
     assert sorted(d["done"]) == ["scene_000", "scene_001"]
+
+
+@pytest.mark.parametrize("limits", [(1000, 64 << 20), (3, 64 << 20), (5, 1), (7, 30_000)])
+def test_scene_rows_write_the_bytes_of_their_tables(tmp_path, scene_folder, stub, monkeypatch, limits):
+    """``write_scene_rows`` (arrays built per row group) writes the bytes ``write_shard`` writes for
+    the concatenated per-scene tables: same values, row groups (scenes cut at the row limit, cut at
+    the byte limit) and image dictionaries."""
+    import pyarrow as pa
+
+    from spatialforge.datasets import pipeline
+    from spatialforge.scene import Scene
+
+    monkeypatch.setattr(P, "ROW_GROUP_ROWS", limits[0])
+    monkeypatch.setattr(P, "ROW_GROUP_BYTES", limits[1])
+    scenes = []
+    for path in sorted(scene_folder.glob("*.json")):
+        scene = Scene.load(path)
+        records = stub(scene, seed=len(scenes), qa_per_scene=4 + 3 * len(scenes), mirror=True).records
+        scenes.append(pipeline.build_table(records, scene, scene.load_image, root=scene_folder, scene_path=path))
+    P.write_scene_rows(scenes, tmp_path / "rows.parquet")
+    P.write_shard(pa.concat_tables([P.rows_table([s]) for s in scenes]), tmp_path / "table.parquet")
+    assert (tmp_path / "rows.parquet").read_bytes() == (tmp_path / "table.parquet").read_bytes()
+    # every row carries its own view's columns (original and mirrored camera) and its own fields
+    rows = [r for b in P.iter_batches(tmp_path / "rows.parquet") for r in b]
+    expected = [(s.columns["id"][j], s.views[s.view_index[j]]) for s in scenes for j in range(s.num_rows)]
+    assert len(rows) == len(expected) and {r["flipped"] for r in rows} == {False, True}
+    for row, (rid, view) in zip(rows, expected):
+        assert row["id"] == rid and all(row[k] == view[k] for k in P._VIEW_COLUMNS)
+        assert row["cx"] == (64 - 30.5 if row["flipped"] else 30.5)  # the view's camera (W = 64)
+    assert pq.ParquetFile(tmp_path / "rows.parquet").num_row_groups >= (1 if limits == (1000, 64 << 20) else 3)

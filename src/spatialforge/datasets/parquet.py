@@ -31,9 +31,12 @@ import json
 import os
 import struct
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -168,36 +171,83 @@ def view_columns(scene: Scene, flipped: bool, *, root: Path, scene_path: Path,
 
 
 _RECORD_COLUMNS = ("id", "pair_id", "view", "flipped", "question", "answer", "task", "level", "format",
-                   "eval_type", "reasoning")
-
-
-def scene_table(records: Sequence[QARecord], view_cols: Sequence[dict[str, Any]], image_index: Sequence[int],
-                images: Sequence[bytes]):
-    """One scene's shard rows as an Arrow table (``write_schema()``), built column by column.
-
-    ``view_cols[j]`` holds the columns record ``j`` shares with its view (``view_columns``) and
-    ``images[image_index[j]]`` its image bytes.  The image bytes stay a dictionary over the
-    scene's few distinct images: no per-row copies, and ``write_shard`` writes the dictionary
-    as Parquet's own (each image stored once per row group).
-    """
-    schema = write_schema()
-    n = len(records)
-    cols: dict[str, list] = {k: [getattr(r, k) for r in records] for k in _RECORD_COLUMNS}
-    cols["answer_struct"] = [to_json(r.answer_struct) for r in records]
-    cols["meta"] = [to_json(r.meta) for r in records]
-    cols["object_ids"] = [list(r.object_ids) for r in records]
-    cols["choices"] = [list(r.choices) for r in records]
-    for k in _VIEW_COLUMNS:
-        cols[k] = [v[k] for v in view_cols]
-    cols["scene_id"] = [r.scene_id or v["scene_id"] for r, v in zip(records, view_cols)]
-    png = pa.DictionaryArray.from_arrays(pa.array(image_index, pa.int32()), pa.array(list(images), pa.binary()))
-    image = pa.StructArray.from_arrays([png, pa.nulls(n, pa.string())], fields=list(schema.field("image").type))
-    arrays = [image if f.name == "image" else pa.array(cols[f.name], f.type) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
+                   "eval_type", "reasoning", "object_ids", "choices")  # tuples are Arrow lists as they are
 _VIEW_COLUMNS = ("scene_path", "image_path", "width", "height", "fx", "fy", "cx", "cy", "R_world_cam", "depth_path",
                  "point_map_path")
+
+
+@dataclass
+class SceneRows:
+    """One scene's shard rows as Python lists (``scene_rows``).  Arrow arrays are built per row
+    group of a shard (``write_scene_rows``), not per scene: a scene's ~28 ``pa.array`` calls and
+    its table were ~0.15 ms of a 20-QA scene.  What rows share is held once, with an index per
+    row: the views' columns (``view_columns``) and the images."""
+
+    columns: dict[str, list]  # per row: every column of ``write_schema()`` but the view columns and "image"
+    views: list[dict[str, Any]]  # the scene's distinct view columns (``view_columns``)
+    view_index: list[int]  # per row: its view in ``views``
+    images: list[bytes]  # the scene's distinct image bytes
+    image_index: list[int]  # per row: its image in ``images``
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.image_index)
+
+    def image_bytes(self) -> int:
+        """Image bytes of all rows as a reader decodes them (each row carries its image)."""
+        sizes = [len(b) for b in self.images]
+        return sum(map(sizes.__getitem__, self.image_index))
+
+    def pieces(self, max_rows: int) -> list["SceneRows"]:
+        """The rows cut into runs of at most ``max_rows``, each keeping all of the scene's views and images."""
+        n = self.num_rows
+        if n <= max_rows:
+            return [self] if n else []
+        return [SceneRows({k: v[a:a + max_rows] for k, v in self.columns.items()}, self.views,
+                          self.view_index[a:a + max_rows], self.images, self.image_index[a:a + max_rows])
+                for a in range(0, n, max_rows)]
+
+
+def scene_rows(records: Sequence[QARecord], views: Sequence[dict[str, Any]], view_index: Sequence[int],
+               images: Sequence[bytes], image_index: Sequence[int]) -> SceneRows:
+    """One scene's shard rows (``write_schema()`` columns): record ``j`` is seen in view
+    ``views[view_index[j]]`` (its ``view_columns``) with the image bytes ``images[image_index[j]]``."""
+    cols: dict[str, list] = {k: list(map(attrgetter(k), records)) for k in _RECORD_COLUMNS}
+    cols["answer_struct"] = [to_json(r.answer_struct) for r in records]
+    cols["meta"] = [to_json(r.meta) for r in records]
+    cols["scene_id"] = [r.scene_id or views[i]["scene_id"] for r, i in zip(records, view_index)]
+    return SceneRows(cols, list(views), list(view_index), list(images), list(image_index))
+
+
+def rows_table(scenes: Sequence[SceneRows]):
+    """The rows of ``scenes`` as one Arrow table (``write_schema()``): the view columns taken from
+    the scenes' views (no Python value per row), the image column one dictionary over the
+    scenes' images."""
+    schema = write_schema()
+    cols = scenes[0].columns if len(scenes) == 1 else {
+        k: list(chain.from_iterable(s.columns[k] for s in scenes)) for k in scenes[0].columns}
+    arrays = {k: pa.array(v, schema.field(k).type) for k, v in cols.items()}
+    views, view_index = _shared_values(scenes, "views", "view_index")
+    take = pa.array(view_index, pa.int32())
+    for k in _VIEW_COLUMNS:
+        arrays[k] = pa.array([v[k] for v in views], schema.field(k).type).take(take)
+    images, image_index = _shared_values(scenes, "images", "image_index")
+    png = pa.DictionaryArray.from_arrays(pa.array(image_index, pa.int32()), pa.array(images, pa.binary()))
+    arrays["image"] = pa.StructArray.from_arrays([png, pa.nulls(len(image_index), pa.string())],
+                                                 fields=list(schema.field("image").type))
+    return pa.Table.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
+def _shared_values(scenes: Sequence[SceneRows], values: str, index: str) -> tuple[list, list[int]]:
+    """The scenes' shared values (``views`` / ``images``) concatenated, and each row's index into them."""
+    out: list = []
+    indices: list[int] = []
+    for s in scenes:
+        offset = len(out)
+        rows = getattr(s, index)
+        indices.extend([i + offset for i in rows] if offset else rows)
+        out.extend(getattr(s, values))
+    return out, indices
 
 
 @lru_cache(maxsize=1)
@@ -213,8 +263,9 @@ def write_schema():
 
 
 def write_shard(table, path: str | Path) -> Path:
-    """Write a ``scene_table`` (or a concatenation of them, or a list of row dicts) atomically
-    (tmp file + rename); deterministic bytes.
+    """Write a table of shard rows (one chunk per scene, e.g. a concatenation of ``rows_table``s,
+    or a shard read back) or a list of row dicts atomically (tmp file + rename); deterministic
+    bytes.  ``write_scene_rows`` writes the same bytes from scenes' rows.
 
     Row groups end at a scene (chunk) boundary once they hold ``ROW_GROUP_ROWS`` rows or
     ``ROW_GROUP_BYTES`` of image bytes as a reader decodes them, since readers decode a row
@@ -232,17 +283,43 @@ def write_shard(table, path: str | Path) -> Path:
         png = pc.dictionary_encode(img.field("bytes")).cast(schema.field("image").type.field("bytes").type)
         image = pa.StructArray.from_arrays([png, img.field("path")], fields=list(schema.field("image").type))
         table = table.set_column(table.schema.get_field_index("image"), schema.field("image"), image)
+    return _write_groups(_row_groups(table) if table.num_rows else [table], path)
+
+
+def write_scene_rows(scenes: Sequence[SceneRows], path: str | Path) -> Path:
+    """Write scenes' rows (``scene_rows``, at least one row) as a shard: the bytes ``write_shard``
+    writes for the concatenation of their tables, the same row groups (``_row_groups``)."""
+    return _write_groups(_scene_row_groups(scenes), path)
+
+
+def _write_groups(groups: Iterable[Any], path: str | Path) -> Path:
+    """Write tables of ``write_schema()`` as the row groups of a shard, atomically (tmp file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open_writer(tmp, schema, store_schema=False) as w:
-        for group in _row_groups(table):
+    with open_writer(tmp, write_schema(), store_schema=False) as w:
+        for group in groups:
             w.write_table(group)
-        if table.num_rows == 0:
-            w.write_table(table)
         w.add_key_value_metadata(shard_schema().metadata)
     os.replace(tmp, path)
     return path
+
+
+def _scene_row_groups(scenes: Sequence[SceneRows]):
+    """``_row_groups`` over scenes' rows: tables of whole scenes (a scene over ``ROW_GROUP_ROWS``
+    rows is cut) up to the row-group limits."""
+    group: list[SceneRows] = []
+    rows = size = 0
+    for piece in (p for s in scenes for p in s.pieces(ROW_GROUP_ROWS)):
+        n, nbytes = piece.num_rows, piece.image_bytes()
+        if group and (rows + n > ROW_GROUP_ROWS or size + nbytes > ROW_GROUP_BYTES):
+            yield rows_table(group)
+            group, rows, size = [], 0, 0
+        group.append(piece)
+        rows += n
+        size += nbytes
+    if group:
+        yield rows_table(group)
 
 
 def _row_groups(table):

@@ -22,6 +22,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
@@ -30,8 +31,8 @@ from ..files import list_scene_files, probe_image, read_image
 from ..manifest import RunManifest
 from ..mirror import flip_horizontal
 from ..scene import Scene, SceneError
-from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, encode_png, scene_table, shard_name, view_columns,
-                      write_shard)
+from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, SceneRows, encode_png, scene_rows, shard_name, view_columns,
+                      write_scene_rows)
 
 from .llm_writer import LLMRewriter
 
@@ -58,7 +59,7 @@ def scene_seed(seed: int, scene_id: str) -> int:
 class SceneOutcome:
     file: str  # the scene JSON's name under out/scenes
     key: str  # scene id when the scene loaded, else the file name
-    table: Any = None  # pyarrow.Table of the scene's shard rows (``build_table``)
+    table: SceneRows | None = None  # the scene's shard rows (``build_table``)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason) inside the scene
     error: str | None = None  # set: the whole scene was skipped for this reason
     llm: dict[str, int] = field(default_factory=dict)  # LLM writer counts: rewritten / failed
@@ -74,7 +75,7 @@ def build_table(
     records: Sequence[Any], scene: Scene, image: Any, *, root: Path, scene_path: Path,
     pngs: dict[tuple[bool, bool], bytes] | None = None,
 ):
-    """Shard rows of one scene's records as an Arrow table (``parquet.scene_table``).
+    """Shard rows of one scene's records (``parquet.scene_rows``).
 
     ``image``: the (H, W, 3) pixels as stored on disk, or a function returning them (called
     at most once, only if an image must be encoded).
@@ -85,18 +86,19 @@ def build_table(
     ``(flipped, highlighted)`` to encoded bytes; pass a filled one to reuse encodings (the
     original view's PNG as read from disk)."""
     pngs = {} if pngs is None else pngs
-    views: dict[bool, dict[str, Any]] = {}
-    keys: dict[tuple[bool, bool], int] = {}
+    views: list[dict[str, Any]] = []
+    view_of: dict[bool, int] = {}  # flipped -> its position in views
     images: list[bytes] = []
-    view_cols, index = [], []
+    image_of: dict[tuple[bool, bool], int] = {}  # (flipped, highlighted) -> its position in images
+    view_index, image_index = [], []
     for rec in records:
         flip = bool(rec.flipped)
         boxes = rec.meta.get("highlight")
         key = (flip, bool(boxes))
-        if flip not in views:
-            views[flip] = view_columns(scene, flip, root=root, scene_path=scene_path,
-                                       shared=next(iter(views.values()), None))
-        if key not in keys:
+        if flip not in view_of:
+            view_of[flip] = len(views)
+            views.append(view_columns(scene, flip, root=root, scene_path=scene_path, shared=views[0] if views else None))
+        if key not in image_of:
             if key not in pngs:
                 if callable(image):
                     image = image()
@@ -106,11 +108,11 @@ def build_table(
 
                     view_image = draw_highlights(view_image, boxes)
                 pngs[key] = encode_png(view_image)
-            keys[key] = len(images)
+            image_of[key] = len(images)
             images.append(pngs[key])
-        view_cols.append(views[flip])
-        index.append(keys[key])
-    return scene_table(records, view_cols, index, images)
+        view_index.append(view_of[flip])
+        image_index.append(image_of[key])
+    return scene_rows(records, views, view_index, images, image_index)
 
 
 def check_masks(scene: Scene) -> None:
@@ -160,7 +162,7 @@ def process_scene(
     disk = scene.mirrored() if scene.flipped else scene
     image_file, hw = disk._path(disk.image_path), (scene.camera.height, scene.camera.width)
     try:
-        fmt, mode = probe_image(image_file, scene.id, hw)
+        fmt, mode, image_bytes = probe_image(image_file, scene.id, hw)
     except SceneError as e:
         return SceneOutcome(scene_path.name, scene.id, error=str(e))
     gen = generator or _default_generator()
@@ -177,7 +179,7 @@ def process_scene(
     # The unflipped view's RGB PNG is already on disk: reuse its bytes, and decode the pixels
     # (~4 ms for 640x480) only if a flipped or highlighted view must be encoded.
     try:
-        pngs = {(False, False): image_file.read_bytes()} if (fmt, mode) == ("PNG", "RGB") else {}
+        pngs = {(False, False): image_bytes} if (fmt, mode) == ("PNG", "RGB") else {}
         table = build_table(records, scene, lambda: read_image(image_file, scene.id, hw), root=root,
                             scene_path=scene_path, pngs=pngs)
     except OSError as e:  # e.g. the file went away or is unreadable since the probe
@@ -197,10 +199,15 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _copy_file(src: Path, dst: Path) -> None:
-    if _same_file(src, dst):
+    """Copy ``src`` onto ``dst``, making its folder only when missing; nothing when both name one
+    file (an import into its own folder), which ``copyfile`` finds by stat as ``_same_file`` does."""
+    try:
+        shutil.copyfile(src, dst)
+    except shutil.SameFileError:
         return
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
+    except FileNotFoundError:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
 
 
 def import_scene(src_json: Path, scenes_out: Path, loaded: dict[Path, Scene] | None = None) -> Path:
@@ -500,7 +507,7 @@ def _run_params(*, source: str, num_scenes: int | None, scenes_dir: Path | None,
 def _write_outcomes(
     outcomes: Iterable[SceneOutcome], manifest: RunManifest, out: Path, shard_size: int, *, total: int, progress: bool,
 ) -> None:
-    buf_tables: list[Any] = []  # one pyarrow.Table per scene
+    buf_tables: list[SceneRows] = []  # one per scene
     buf_n = 0
     buf_scenes: list[str] = []
     buf_files: list[str] = []
@@ -515,11 +522,8 @@ def _write_outcomes(
         name = shard_name(len(shards))
         counts = {k: {} for k in COUNT_KEYS}
         if buf_n:
-            import pyarrow as pa
-
-            table = pa.concat_tables(buf_tables)
-            write_shard(table, out / DATA_DIR / name)
-            counts = {k: dict(sorted(Counter(map(str, table.column(k).to_pylist())).items())) for k in COUNT_KEYS}
+            write_scene_rows(buf_tables, out / DATA_DIR / name)
+            counts = _column_counts(buf_tables)
         entry = {"file": name if buf_n else None, "records": buf_n,
                  "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts}
         if buf_llm:
@@ -565,6 +569,16 @@ def _write_outcomes(
             bar[0].stop()
         _recount(manifest)
         manifest.write()
+
+
+def _column_counts(scenes: Sequence[SceneRows]) -> dict[str, dict[str, int]]:
+    """Per ``COUNT_KEYS`` column: how many rows hold each value (as text, sorted).  Values are
+    counted as they are and turned into text once each (a column holds one type)."""
+    out = {}
+    for k in COUNT_KEYS:
+        counts = Counter(chain.from_iterable(s.columns[k] for s in scenes))
+        out[k] = dict(sorted((str(v), n) for v, n in counts.items()))
+    return out
 
 
 def _progress_bar(enabled: bool, total: int):

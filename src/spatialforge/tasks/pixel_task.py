@@ -35,9 +35,8 @@ def depth_skip(view) -> Skip | None:
 
 def sample_pixel(view, rs: Stream) -> tuple[int, int, float] | None:
     """A valid pixel: half the time inside a random object's 2D box, else anywhere valid."""
-    objs = [i for i in view.subjects if view.scene.objects[i].box2d is not None]
-    if objs and rs.coin():
-        x0, y0, x1, y1 = view.scene.objects[rs.choice(objs)].box2d
+    if view.boxed and rs.coin():
+        x0, y0, x1, y1 = view.scene.objects[rs.choice(view.boxed)].box2d
         c0, c1 = max(int(x0), 0), min(int(x1), view.W)
         r0, r1 = max(int(y0), 0), min(int(y1), view.H)
         if c1 > c0 and r1 > r0:

@@ -171,8 +171,10 @@ def _adjectives(attrs: dict[str, str]) -> list[str]:
     out = []
     for k in ADJ_KEYS:
         v = attrs.get(k)
-        if isinstance(v, str) and v.strip() and v.strip().lower() not in out:
-            out.append(v.strip().lower())
+        if isinstance(v, str):
+            v = v.strip().lower()
+            if v and v not in out:
+                out.append(v)
     return out
 
 

@@ -129,8 +129,8 @@ class SceneView:
 
     def _set_references(self, reasons: list[str | None]) -> None:
         """Each object's unique reference (``refs``, ``ref_text``) or highlight box, and the
-        objects questions may name (``subjects``; ``fronted``: those with a front).  Fills in
-        ``reasons`` for objects that could be asked about but cannot be named."""
+        objects questions may name (``subjects``; ``fronted``: those with a front; ``boxed``: those
+        with a 2D box).  Fills in ``reasons`` for objects that could be asked about but cannot be named."""
         n = self.n
         self.refs: list[Ref | None] = [None] * n
         compute_references(self)
@@ -147,6 +147,7 @@ class SceneView:
                 reasons[i] = describe_unreferable(self, i)
         self.subjects = [i for i in range(n) if self.ok[i] and self.refs[i] is not None]
         self.fronted = [i for i in self.subjects if self.front_w[i] is not None]
+        self.boxed = [i for i in self.subjects if self.scene.objects[i].box2d is not None]  # with a 2D box
 
     # ------------------------------------------------------------------ depth
     @property
