@@ -119,3 +119,14 @@ def test_counting_tallies_match_the_plain_rule(scenes):
                         assert count_matching(view, rel, a, category, radius) == want  # from the cache
                         checked += 1
     assert checked > 2000
+
+
+def test_perspective_draw_indices_give_the_stream_samples():
+    from spatialforge.tasks.perspective import _draw_codes, _drawn_triple
+
+    for n in range(3, 14):
+        seq = [10 * k + 7 for k in range(n)]
+        fast, plain = Stream.of(n), Stream.of(n)
+        got = [_drawn_triple(seq, c) for c in _draw_codes(fast.take(3 * 500), n)]
+        assert got == [tuple(plain.sample(seq, 3)) for _ in range(500)]
+        assert fast.random() == plain.random()
