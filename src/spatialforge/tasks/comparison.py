@@ -100,16 +100,20 @@ def _leak_keys(sub: str) -> tuple[str, ...]:
 def _ordered(view, objs: list[int], key: str) -> list[int] | None:
     """``objs`` sorted by ``key`` (first = the extreme), or None if not clearly separated."""
     before, desc = KEYS[key]
-    vals = view.dist if before is dist_before else view.logvol
-    order = sorted(objs, key=lambda i: -vals[i] if desc else vals[i])
+    order = _sorted(view, objs, key)
     cmp = (lambda i, j: before(view, j, i)) if desc else (lambda i, j: before(view, i, j))
     return order if all(cmp(order[k], order[k + 1]) for k in range(len(order) - 1)) else None
 
 
+def _sorted(view, objs: list[int], key: str) -> list[int]:
+    """``objs`` by ``key``'s value, the extreme first (stable: equal values keep their order)."""
+    before, desc = KEYS[key]
+    return sorted(objs, key=(view.dist if before is dist_before else view.logvol).__getitem__, reverse=desc)
+
+
 def _extreme(view, objs: list[int], key: str) -> int | None:
     before, desc = KEYS[key]
-    vals = view.dist if before is dist_before else view.logvol
-    order = sorted(objs, key=lambda i: -vals[i] if desc else vals[i])
+    order = _sorted(view, objs, key)
     ok = before(view, order[1], order[0]) if desc else before(view, order[0], order[1])
     return order[0] if ok else None
 
