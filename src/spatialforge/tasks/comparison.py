@@ -11,7 +11,7 @@ from itertools import permutations
 from .formats import emit, label_distractors, new_plan
 from .language import join_and
 from .pair_task import PairTask
-from .plan import Plan, RealiseError, Skip, balanced_choice, pick
+from .plan import Balanced, Plan, RealiseError, Skip, group_by_class, pick
 from .priors import decided_by_prior
 from .registry import register_task
 from .relations import LEAK_KEYS, clearly_nearer, leaks, orientation_relation
@@ -118,6 +118,17 @@ def _extreme(view, objs: list[int], key: str) -> int | None:
     return order[0] if ok else None
 
 
+def _orientation_pairs(view) -> Balanced:
+    """The ordered pairs of objects with fronts grouped by relative orientation; kept per view
+    (the same for every question: one costs only its draws)."""
+    memo = view.memo("comparison")
+    pairs = memo.get("orientation")
+    if pairs is None:
+        pairs = memo["orientation"] = Balanced(group_by_class(permutations(view.fronted, 2),
+                                                              lambda p: orientation_relation(view, *p)))
+    return pairs
+
+
 @register_task("comparison", level=2, ratio=0.1153)
 class Comparison(PairTask):
     description = "nearest/farthest, smallest/largest, ordering of 3 objects, relative orientation of two fronts"
@@ -141,8 +152,7 @@ class Comparison(PairTask):
         params: dict = {}
         for _ in range(10):
             if sub == "orientation":  # the answer first (uniform), then a pair with it
-                got = balanced_choice(rs, list(permutations(view.fronted, 2)),
-                                      lambda p: orientation_relation(view, *p))
+                got = _orientation_pairs(view).draw(rs)
                 if got is None:
                     break
                 objs = list(got[0])
