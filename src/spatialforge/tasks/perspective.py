@@ -130,11 +130,8 @@ _UNSET = object()
 
 def _offset(view, x: int, y: int | None, z: int) -> tuple[float, float] | None:
     """``relations.egocentric`` offset of z for the observer at x facing y (y None: x's own
-    front), None if degenerate; the observer frames are kept per view."""
-    frames = view.memo("perspective_frames")
-    frame = frames.get((x, y), _UNSET)
-    if frame is _UNSET:
-        frame = frames[x, y] = observer_frame(view, x, y)
+    front), None if degenerate."""
+    frame = observer_frame(view, x, y)
     return None if frame is None else egocentric(view, frame, z)
 
 
