@@ -111,7 +111,10 @@ def _clock_distractors(h: int, plan: Plan, k: int) -> list[int]:
 
 
 def _persp_label(view, sub: str, x: int, y: int | None, z: int):
-    off = _offset(view, x, y, z)
+    frame = observer_frame(view, x, y)
+    if frame is None:
+        return None
+    off = egocentric(view, frame, z)
     if off is None:
         return None
     kind = sub.split("_", 1)[1]
@@ -126,13 +129,6 @@ def _persp_label(view, sub: str, x: int, y: int | None, z: int):
 
 
 _UNSET = object()
-
-
-def _offset(view, x: int, y: int | None, z: int) -> tuple[float, float] | None:
-    """``relations.egocentric`` offset of z for the observer at x facing y (y None: x's own
-    front), None if degenerate."""
-    frame = observer_frame(view, x, y)
-    return None if frame is None else egocentric(view, frame, z)
 
 
 def _level_fronted(view) -> list[int]:
