@@ -173,9 +173,9 @@ def _sampled_observer_draws(view, rs, sub: str) -> Balanced:
     """``PERSP_CANDIDATES`` triples drawn as ``Stream.sample(view.subjects, 3)`` draws them,
     grouped by answer; each triple is handled as its draw index (``_draw_codes``; the triple:
     ``_drawn_triple``) and the label of each draw index is kept per view in a flat list:
-    perspective plans 89 -> 75 us at 7 plans per scene (what 400 QA/scene asks), 59 -> 41 us at
-    100, measured in interleaved runs (no tuple per candidate nor per kept label: a dict of
-    triples instead made garbage collection cost more than the labels saved)."""
+    perspective plans 79 -> 61 us at 20 plans per scene (what 400 QA/scene asks), measured in
+    interleaved runs (no tuple per candidate nor per kept label: a dict of triples instead made
+    garbage collection cost more than the labels saved)."""
     S = view.subjects
     memo = view.memo("perspective_draws")
     labels = memo.get(sub)
