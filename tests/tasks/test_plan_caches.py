@@ -130,3 +130,19 @@ def test_perspective_draw_indices_give_the_stream_samples():
         got = [_drawn_triple(seq, c) for c in _draw_codes(fast.take(3 * 500), n)]
         assert got == [tuple(plain.sample(seq, 3)) for _ in range(500)]
         assert fast.random() == plain.random()
+
+
+def test_a_kept_grouping_draws_what_balanced_choice_draws():
+    from spatialforge.tasks.plan import Balanced, balanced_choice, group_by_class
+
+    cands = [(i, j) for i in range(7) for j in range(7) if i != j]
+    for cls, weights in ((lambda c: (c[0] * c[1]) % 5 or None, None),
+                         (lambda c: (c[0] + c[1]) % 4, {0: 0.3, 2: 2.5}),
+                         (lambda c: "only" if c[0] < 3 else None, {"only": 0.4})):  # thin_sole draws
+        kept = Balanced(group_by_class(cands, cls), weights)
+        a, b = Stream.of(11), Stream.of(11)
+        for k in range(300):
+            thin = k % 2 == 0
+            assert kept.draw(a, thin) == balanced_choice(b, cands, cls, weights, thin)
+        assert a.random() == b.random()
+    assert Balanced({}, {"x": 0.5}).draw(Stream.of(1), True) is None

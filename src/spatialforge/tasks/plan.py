@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -197,7 +197,7 @@ def balanced_choice(rs: Stream, cands: Sequence[Any], class_of, weights: dict[An
     return Balanced(group_by_class(cands, class_of, memo), weights).draw(rs, thin_sole)
 
 
-def group_by_class(cands: Sequence[Any], class_of, memo: dict[Any, Any] | None = None) -> dict[Any, list[Any]]:
+def group_by_class(cands: Iterable[Any], class_of, memo: dict[Any, Any] | None = None) -> dict[Any, list[Any]]:
     """The usable candidates (``class_of(c)`` not None) by class, each group in candidate order
     (``memo``: see ``balanced_choice``)."""
     groups: dict[Any, list[Any]] = {}
