@@ -10,6 +10,7 @@ computation gives.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
@@ -18,7 +19,7 @@ import pytest
 from taskscenes import random_scene, rich_scene
 from spatialforge.tasks import TASKS
 from spatialforge.tasks.counting import COND, RADII, count_matching
-from spatialforge.tasks.plan import RealiseError, Skip, Stream
+from spatialforge.tasks.plan import Balanced, RealiseError, Skip, Stream, balanced_choice, group_by_class
 from spatialforge.tasks.relations import front_behind
 from spatialforge.tasks.thresholds import COMPARE_VOLUME_RATIO, COUNT_DIST_BAND, LR_MIN, LR_MIN_IMAGE
 from spatialforge.tasks.view import SceneView
@@ -132,17 +133,37 @@ def test_perspective_draw_indices_give_the_stream_samples():
         assert fast.random() == plain.random()
 
 
-def test_a_kept_grouping_draws_what_balanced_choice_draws():
-    from spatialforge.tasks.plan import Balanced, balanced_choice, group_by_class
+def _reference_balanced_choice(rs, cands, class_of, weights, thin_sole):
+    """``plan.balanced_choice`` as its docstring states it, regrouping on every call."""
+    groups: dict = {}
+    for c in cands:
+        k = class_of(c)
+        if k is not None:
+            groups.setdefault(k, []).append(c)
+    if not groups:
+        return None
+    keys = sorted(groups, key=str)
+    if thin_sole and len(keys) == 1 and weights and rs.random() >= weights.get(keys[0], 1.0):
+        return None
+    if weights is None:
+        k = keys[rs.randint(len(keys))]
+    else:
+        cum = list(itertools.accumulate(weights.get(key, 1.0) for key in keys))
+        k = keys[rs.weighted(cum)]
+    return rs.choice(groups[k]), k
 
+
+def test_a_kept_grouping_draws_what_balanced_choice_draws():
     cands = [(i, j) for i in range(7) for j in range(7) if i != j]
     for cls, weights in ((lambda c: (c[0] * c[1]) % 5 or None, None),
                          (lambda c: (c[0] + c[1]) % 4, {0: 0.3, 2: 2.5}),
-                         (lambda c: "only" if c[0] < 3 else None, {"only": 0.4})):  # thin_sole draws
+                         (lambda c: "only" if c[0] < 3 else None, {"only": 0.4}),  # thin_sole draws
+                         (lambda c: None, {"x": 0.5})):
         kept = Balanced(group_by_class(cands, cls), weights)
-        a, b = Stream.of(11), Stream.of(11)
+        a, b, c = Stream.of(11), Stream.of(11), Stream.of(11)
         for k in range(300):
             thin = k % 2 == 0
-            assert kept.draw(a, thin) == balanced_choice(b, cands, cls, weights, thin)
-        assert a.random() == b.random()
-    assert Balanced({}, {"x": 0.5}).draw(Stream.of(1), True) is None
+            want = _reference_balanced_choice(c, cands, cls, weights, thin)
+            assert kept.draw(a, thin) == want
+            assert balanced_choice(b, cands, cls, weights, thin) == want
+        assert a.random() == b.random() == c.random()
