@@ -222,25 +222,25 @@ class Balanced:
     candidates are fixed for a scene view keeps it there (``SceneView.memo``) and a question
     then costs only its draws."""
 
-    __slots__ = ("keys", "groups", "cum", "sole_weight")
+    __slots__ = ("keys", "groups", "weights", "cum")
 
     def __init__(self, groups: dict[Any, list[Any]], weights: dict[Any, float] | None = None) -> None:
         self.keys = sorted(groups, key=str)
-        self.groups = [groups[k] for k in self.keys]
+        self.groups = groups
+        self.weights = weights
         self.cum: list[float] | None = None  # cumulative class weights; None: uniform
         if weights is not None:
             self.cum, acc = [], 0.0
             for key in self.keys:
                 acc += weights.get(key, 1.0)
                 self.cum.append(acc)
-        #: the weight of the one class, for ``thin_sole`` (None: several classes, or no weights)
-        self.sole_weight = weights.get(self.keys[0], 1.0) if weights and len(self.keys) == 1 else None
 
     def draw(self, rs: Stream, thin_sole: bool = False) -> tuple[Any, Any] | None:
         """``(candidate, class)`` drawn as ``balanced_choice`` describes, None if there is none."""
-        if not self.keys:
+        keys = self.keys
+        if not keys:
             return None
-        if thin_sole and self.sole_weight is not None and rs.random() >= self.sole_weight:
+        if thin_sole and len(keys) == 1 and self.weights and rs.random() >= self.weights.get(keys[0], 1.0):
             return None
-        g = rs.randint(len(self.keys)) if self.cum is None else rs.weighted(self.cum)
-        return rs.choice(self.groups[g]), self.keys[g]
+        k = keys[rs.randint(len(keys)) if self.cum is None else rs.weighted(self.cum)]
+        return rs.choice(self.groups[k]), k
