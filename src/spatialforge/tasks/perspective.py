@@ -172,18 +172,15 @@ def _draw_triple(view, rs, sub: str):
 def _sampled_observer_draws(view, rs, sub: str) -> Balanced:
     """``PERSP_CANDIDATES`` triples drawn as ``Stream.sample(view.subjects, 3)`` draws them,
     grouped by answer; each triple is handled as its draw index (``_draw_codes``; the triple:
-    ``_drawn_triple``) and the label of each draw index is kept per view in a flat list:
+    ``_drawn_triple``) and the label of each draw index is kept per view (int keys):
     perspective plans 79 -> 61 us at 20 plans per scene (what 400 QA/scene asks), measured in
     interleaved runs (no tuple per candidate nor per kept label: a dict of triples instead made
     garbage collection cost more than the labels saved)."""
     S = view.subjects
-    memo = view.memo("perspective_draws")
-    labels = memo.get(sub)
-    if labels is None:
-        labels = memo[sub] = [_UNSET] * (len(S) * (len(S) - 1) * (len(S) - 2))
+    labels = view.memo(("perspective_draws", sub))
     groups: dict = {}
     for code in _draw_codes(rs.take(3 * PERSP_CANDIDATES), len(S)):
-        label = labels[code]
+        label = labels.get(code, _UNSET)
         if label is _UNSET:
             label = labels[code] = _persp_label(view, sub, *_drawn_triple(S, code))
         if label is not None:
