@@ -11,7 +11,7 @@ from itertools import permutations
 from .formats import emit, label_distractors, new_plan
 from .language import join_and
 from .pair_task import PairTask
-from .plan import Plan, RealiseError, Skip, balanced_choice, pick
+from .plan import Balanced, Plan, RealiseError, Skip, group_by_class, pick
 from .priors import decided_by_prior
 from .registry import register_task
 from .relations import LEAK_KEYS, clearly_nearer, leaks, orientation_relation
@@ -100,18 +100,33 @@ def _leak_keys(sub: str) -> tuple[str, ...]:
 def _ordered(view, objs: list[int], key: str) -> list[int] | None:
     """``objs`` sorted by ``key`` (first = the extreme), or None if not clearly separated."""
     before, desc = KEYS[key]
-    vals = view.dist if before is dist_before else view.logvol
-    order = sorted(objs, key=lambda i: -vals[i] if desc else vals[i])
+    order = _sorted(view, objs, key)
     cmp = (lambda i, j: before(view, j, i)) if desc else (lambda i, j: before(view, i, j))
     return order if all(cmp(order[k], order[k + 1]) for k in range(len(order) - 1)) else None
 
 
+def _sorted(view, objs: list[int], key: str) -> list[int]:
+    """``objs`` by ``key``'s value, the extreme first (stable: equal values keep their order)."""
+    before, desc = KEYS[key]
+    return sorted(objs, key=(view.dist if before is dist_before else view.logvol).__getitem__, reverse=desc)
+
+
 def _extreme(view, objs: list[int], key: str) -> int | None:
     before, desc = KEYS[key]
-    vals = view.dist if before is dist_before else view.logvol
-    order = sorted(objs, key=lambda i: -vals[i] if desc else vals[i])
+    order = _sorted(view, objs, key)
     ok = before(view, order[1], order[0]) if desc else before(view, order[0], order[1])
     return order[0] if ok else None
+
+
+def _orientation_pairs(view) -> Balanced:
+    """The ordered pairs of objects with fronts grouped by relative orientation; kept per view
+    (the same for every question: one costs only its draws)."""
+    memo = view.memo("comparison")
+    pairs = memo.get("orientation")
+    if pairs is None:
+        pairs = memo["orientation"] = Balanced(group_by_class(permutations(view.fronted, 2),
+                                                              lambda p: orientation_relation(view, *p)))
+    return pairs
 
 
 @register_task("comparison", level=2, ratio=0.1153)
@@ -137,8 +152,7 @@ class Comparison(PairTask):
         params: dict = {}
         for _ in range(10):
             if sub == "orientation":  # the answer first (uniform), then a pair with it
-                got = balanced_choice(rs, list(permutations(view.fronted, 2)),
-                                      lambda p: orientation_relation(view, *p))
+                got = _orientation_pairs(view).draw(rs)
                 if got is None:
                     break
                 objs = list(got[0])

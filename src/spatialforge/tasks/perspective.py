@@ -14,7 +14,7 @@ import itertools
 
 from ..mirror import mirror_hour
 from .formats import emit, label_distractors, new_plan, side_mirror
-from .plan import Plan, RealiseError, Skip, balanced_choice, pick
+from .plan import Balanced, Plan, RealiseError, Skip, balanced_choice, group_by_class, pick
 from .registry import Task, register_task
 from .relations import clock_hour, ego_front_behind, ego_left_right, egocentric, observer_frame
 
@@ -128,6 +128,89 @@ def _persp_label(view, sub: str, x: int, y: int | None, z: int):
     return None if lr is None or fb is None else f"{fb}+{lr}"
 
 
+_UNSET = object()
+
+
+def _level_fronted(view) -> list[int]:
+    """The referable objects with a level front (object-centric observers); kept per view."""
+    memo = view.memo("perspective")
+    fronted = memo.get("fronted")
+    if fronted is None:
+        fronted = memo["fronted"] = [i for i in view.fronted if view.horizontal_front(i) is not None]
+    return fronted
+
+
+def _draw_triple(view, rs, sub: str):
+    """``((x, y, z), label)`` of a ``sub`` question, the answer drawn first among those of the
+    candidate triples (``plan.Balanced``), or None: every triple when there are at most
+    ``PERSP_CANDIDATES`` (their grouping kept per view: a question then costs only its draws),
+    else ``PERSP_CANDIDATES`` drawn ones (observer: ``Stream.sample`` of 3 subjects each;
+    object-centric: ``pick`` among all)."""
+    fixed = view.memo("perspective_fixed")
+    balanced = fixed.get(sub)
+    if balanced is not None:
+        return balanced.draw(rs, thin_sole=True)
+    S = view.subjects
+    n = len(S)
+    if sub.startswith("observer"):
+        if n * (n - 1) * (n - 2) > PERSP_CANDIDATES:
+            got = _sampled_observer_draws(view, rs, sub).draw(rs, thin_sole=True)
+            return None if got is None else (_drawn_triple(S, got[0]), got[1])
+        cands = list(itertools.permutations(S, 3))
+    else:
+        cands = [(x, None, z) for x in _level_fronted(view) for z in S if z != x]
+    labels = view.memo(("perspective", sub))
+    if len(cands) > PERSP_CANDIDATES:
+        cands = pick(cands, rs.take(PERSP_CANDIDATES), PERSP_CANDIDATES)
+        return balanced_choice(rs, cands, lambda c: _persp_label(view, sub, *c), PERSP_WEIGHTS, thin_sole=True,
+                               memo=labels)
+    fixed[sub] = balanced = Balanced(group_by_class(cands, lambda c: _persp_label(view, sub, *c), labels),
+                                     PERSP_WEIGHTS)
+    return balanced.draw(rs, thin_sole=True)
+
+
+def _sampled_observer_draws(view, rs, sub: str) -> Balanced:
+    """``PERSP_CANDIDATES`` triples drawn as ``Stream.sample(view.subjects, 3)`` draws them,
+    grouped by answer; each triple is handled as its draw index (``_draw_codes``; the triple:
+    ``_drawn_triple``) and the label of each draw index is kept per view (int keys):
+    perspective plans 79 -> 61 us at 20 plans per scene (what 400 QA/scene asks), measured in
+    interleaved runs (no tuple per candidate nor per kept label: a dict of triples instead made
+    garbage collection cost more than the labels saved)."""
+    S = view.subjects
+    labels = view.memo(("perspective_draws", sub))
+    groups: dict = {}
+    for code in _draw_codes(rs.take(3 * PERSP_CANDIDATES), len(S)):
+        label = labels.get(code, _UNSET)
+        if label is _UNSET:
+            label = labels[code] = _persp_label(view, sub, *_drawn_triple(S, code))
+        if label is not None:
+            if label in groups:
+                groups[label].append(code)
+            else:
+                groups[label] = [code]
+    return Balanced(groups, PERSP_WEIGHTS)
+
+
+def _draw_codes(u: list[float], n: int) -> list[int]:
+    """The draw index ``(i * (n - 1) + j) * (n - 2) + m`` of each ``Stream.sample(seq, 3)`` (of
+    ``n`` items) that the draws ``u`` (3 each) make: i, j, m are its three ``randint`` results.
+    ``int(u * n) < n`` for every draw (a multiple of 2**-53 below 1), so no clamp is needed."""
+    n1, n2 = n - 1, n - 2
+    return [(int(a * n) * n1 + int(b * n1)) * n2 + int(c * n2) for a, b, c in zip(u[::3], u[1::3], u[2::3])]
+
+
+def _drawn_triple(S, code: int) -> tuple[int, int, int]:
+    """The items ``Stream.sample(S, 3)`` gives for the draw with index ``code`` (``_draw_codes``)."""
+    n1, n2 = len(S) - 1, len(S) - 2
+    i, rest = divmod(code, n1 * n2)
+    j, m = divmod(rest, n2)
+    j += j >= i
+    lo, hi = (i, j) if i < j else (j, i)
+    m += m >= lo
+    m += m >= hi
+    return S[i], S[j], S[m]
+
+
 @register_task("perspective", level=3, ratio=0.0422)
 class Perspective(Task):
     description = "left/right, front/behind, clock direction from an imagined observer or object viewpoint"
@@ -140,7 +223,7 @@ class Perspective(Task):
 
     def plan_view(self, view, rs, fmt, key):
         S = view.subjects
-        fronted = [i for i in view.fronted if view.horizontal_front(i) is not None]
+        fronted = _level_fronted(view)
         subs = []
         if len(S) >= 3:
             subs += ["observer_combo", "observer_clock"] if fmt == "mcq" else ["observer_lr", "observer_fb",
@@ -150,17 +233,8 @@ class Perspective(Task):
         if not subs:
             return Skip("needs 3 referable objects, or 2 with one having a level front", permanent=True)
         sub = rs.choice(subs)
-        if sub.startswith("observer"):
-            n = len(S)
-            cands = (list(itertools.permutations(S, 3)) if n * (n - 1) * (n - 2) <= PERSP_CANDIDATES
-                     else [tuple(rs.sample(S, 3)) for _ in range(PERSP_CANDIDATES)])
-        else:
-            cands = [(x, None, z) for x in fronted for z in S if z != x]
-            if len(cands) > PERSP_CANDIDATES:
-                cands = pick(cands, [rs.random() for _ in range(PERSP_CANDIDATES)], PERSP_CANDIDATES)
         # the answer first (uniform over those the candidates have), then a triple with it
-        got = balanced_choice(rs, cands, lambda c: _persp_label(view, sub, *c), PERSP_WEIGHTS, thin_sole=True,
-                              memo=view.memo(("perspective", sub)))
+        got = _draw_triple(view, rs, sub)
         if got is None:
             return Skip(f"no object triple with a clear {sub.replace('_', ' ')} relation")
         x, y, z = got[0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -86,13 +86,14 @@ class Stream:
     per draw; a question takes ~30 draws).
     """
 
-    __slots__ = ("_gen", "random")
+    __slots__ = ("_gen", "_draws", "random")
 
     def __init__(self, gen: np.random.Generator, block: int = 256) -> None:
         self._gen = gen
         blocks = map(np.ndarray.tolist, map(gen.random, itertools.repeat(block)))
+        self._draws = itertools.chain.from_iterable(blocks)
         #: ``random()``: the next uniform float in [0, 1)
-        self.random = itertools.chain.from_iterable(blocks).__next__
+        self.random = self._draws.__next__
 
     @classmethod
     def of(cls, rng: "Stream | np.random.Generator | int | None") -> "Stream":
@@ -106,6 +107,10 @@ class Stream:
         """Uniform integer in [0, n)."""
         i = int(self.random() * n)
         return i if i < n else n - 1
+
+    def take(self, n: int) -> list[float]:
+        """The next ``n`` draws of ``random()``, in one call (for a plan that draws many at once)."""
+        return list(itertools.islice(self._draws, n))
 
     def choice(self, seq: Sequence[Any]) -> Any:
         return seq[self.randint(len(seq))]
@@ -187,7 +192,14 @@ def balanced_choice(rs: Stream, cands: Sequence[Any], class_of, weights: dict[An
     None with probability 1 - w (a scene whose only answer is the common one is asked it at
     that rate; the engine then draws the task again).  ``memo``: a dict that keeps ``class_of``
     of each candidate (hashable) between calls, for a ``class_of`` that depends only on the
-    candidate and an immutable scene view (``SceneView.memo``)."""
+    candidate and an immutable scene view (``SceneView.memo``).  A caller whose candidates are
+    the same on every call keeps their ``Balanced`` grouping instead and draws from it."""
+    return Balanced(group_by_class(cands, class_of, memo), weights).draw(rs, thin_sole)
+
+
+def group_by_class(cands: Iterable[Any], class_of, memo: dict[Any, Any] | None = None) -> dict[Any, list[Any]]:
+    """The usable candidates (``class_of(c)`` not None) by class, each group in candidate order
+    (``memo``: see ``balanced_choice``)."""
     groups: dict[Any, list[Any]] = {}
     for c in cands:
         if memo is None:
@@ -197,18 +209,38 @@ def balanced_choice(rs: Stream, cands: Sequence[Any], class_of, weights: dict[An
             if k is _MISSING:
                 k = memo[c] = class_of(c)
         if k is not None:
-            groups.setdefault(k, []).append(c)
-    if not groups:
-        return None
-    keys = sorted(groups, key=str)
-    if thin_sole and len(keys) == 1 and weights and rs.random() >= weights.get(keys[0], 1.0):
-        return None
-    if weights is None:
-        k = keys[rs.randint(len(keys))]
-    else:
-        cum, acc = [], 0.0
-        for key in keys:
-            acc += weights.get(key, 1.0)
-            cum.append(acc)
-        k = keys[rs.weighted(cum)]
-    return rs.choice(groups[k]), k
+            if k in groups:
+                groups[k].append(c)
+            else:
+                groups[k] = [c]
+    return groups
+
+
+class Balanced:
+    """Candidates grouped by answer class (``group_by_class``) with the class weights, ready to
+    draw from (``draw``: the draws of ``balanced_choice``).  Immutable, so a plan whose
+    candidates are fixed for a scene view keeps it there (``SceneView.memo``) and a question
+    then costs only its draws."""
+
+    __slots__ = ("keys", "groups", "weights", "cum")
+
+    def __init__(self, groups: dict[Any, list[Any]], weights: dict[Any, float] | None = None) -> None:
+        self.keys = sorted(groups, key=str)
+        self.groups = groups
+        self.weights = weights
+        self.cum: list[float] | None = None  # cumulative class weights; None: uniform
+        if weights is not None:
+            self.cum, acc = [], 0.0
+            for key in self.keys:
+                acc += weights.get(key, 1.0)
+                self.cum.append(acc)
+
+    def draw(self, rs: Stream, thin_sole: bool = False) -> tuple[Any, Any] | None:
+        """``(candidate, class)`` drawn as ``balanced_choice`` describes, None if there is none."""
+        keys = self.keys
+        if not keys:
+            return None
+        if thin_sole and len(keys) == 1 and self.weights and rs.random() >= self.weights.get(keys[0], 1.0):
+            return None
+        k = keys[rs.randint(len(keys)) if self.cum is None else rs.weighted(self.cum)]
+        return rs.choice(self.groups[k]), k

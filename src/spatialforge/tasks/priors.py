@@ -32,6 +32,7 @@ def volume_range(category: str) -> tuple[float, float] | None:
     return lo[0] * lo[1] * lo[2], hi[0] * hi[1] * hi[2]
 
 
+@lru_cache(maxsize=4096)  # a handful of categories; asked for every pair a plan considers
 def size_obvious(cat_a: str, cat_b: str) -> bool:
     """The two categories' volume ranges do not overlap (so which is larger is known a priori)."""
     if cat_a == cat_b:

@@ -106,60 +106,115 @@ FIT_WEIGHTS = {"fit": {False: 3.0}}
 _M = lambda x: format_length(x, "m")  # noqa: E731  (reasoning traces are in metres)
 
 
-def _facts(view, sub, idx, params):
-    """(value, reasoning) computed from the scene; value None if degenerate."""
-    ref = view.ref
-    if sub == "gap" or sub == "fit" or sub == "reach":
-        a, b = idx[0], idx[1]
-        g = clearance(view, a, b)
-        if g is None or g < MIN_GAP or (sub != "reach" and not _same_level(view, idx)):
-            return None, ""
-        base = (f"Seen from above, {_outline_text(view, a)} and {_outline_text(view, b)}; where they are "
-                f"closest, their edges are {_M(g)} apart.")
-        if sub == "gap":
-            return g, base
+_GAP_SUBS = ("gap", "fit", "reach")
+_UNSET = object()
+
+
+def _clearance(view, a: int, b: int) -> float | None:
+    """``footprint.clearance`` of a and b, kept per view (a numpy polygon distance: ~65 us for two
+    boxes; a plan tries up to 20 pairs, and its realise asks for the same pair)."""
+    memo = view.memo("problem_solving_clearance")
+    g = memo.get((a, b), _UNSET)
+    if g is _UNSET:
+        g = memo[a, b] = clearance(view, a, b)
+    return g
+
+
+def _gap(view, sub: str, idx) -> float | None:
+    """The clearance of a gap / fit / reach problem (A = idx[0], B = idx[1]), None when it is not
+    asked: unknown footprints, touching, or (gap, fit) not side by side."""
+    if sub != "reach" and not _same_level(view, idx):  # first: far cheaper than the clearance
+        return None
+    g = _clearance(view, idx[0], idx[1])
+    return None if g is None or g < MIN_GAP else g
+
+
+def _narrow_side(view, i: int) -> float:
+    return min(view.size[i][0], view.size[i][2])
+
+
+def _value(view, sub: str, idx, params) -> float | bool | None:
+    """The answer computed from the scene, None if degenerate; kept per view (the plan's
+    candidates and the realised plan ask for the same problems)."""
+    memo = view.memo("problem_solving")
+    key = (sub, tuple(idx), params.get("reach"))
+    v = memo.get(key, _UNSET)
+    if v is _UNSET:
+        v = memo[key] = _compute_value(view, sub, idx, params)
+    return v
+
+
+def _compute_value(view, sub: str, idx, params) -> float | bool | None:
+    if sub in _GAP_SUBS:
+        if sub == "fit" and view.shape[idx[2]] == "other":
+            return None
+        g = _gap(view, sub, idx)
+        if g is None or sub == "gap":
+            return g
         if sub == "fit":
-            c = idx[2]
-            if view.shape[c] == "other":
-                return None, ""
-            side = min(view.size[c][0], view.size[c][2])
-            if abs(g - side) < FIT_MARGIN:
-                return None, ""
-            ok = side < g
-            return ok, base + (f" The narrow side of {ref(c)} is {_M(side)}, which is "
-                               f"{'less' if ok else 'more'} than the gap, so it {'fits' if ok else 'does not fit'}.")
+            side = _narrow_side(view, idx[2])
+            return None if abs(g - side) < FIT_MARGIN else side < g
         r = params["reach"]
-        if abs(g - r) < FIT_MARGIN:
-            return None, ""
-        ok = g < r
-        return ok, base + (f" A reach of {_M(r)} is {'more' if ok else 'less'} than that, so {ref(b)} is "
-                           f"{'' if ok else 'not '}within reach.")
+        return None if abs(g - r) < FIT_MARGIN else g < r
     if sub == "stack":
         a, b = idx
-        ha, hb = view.size[a][1], view.size[b][1]
-        return ha + hb, f"{cap(ref(a))} is {_M(ha)} tall and {ref(b)} is {_M(hb)} tall; stacked: {_M(ha)} + {_M(hb)} = {_M(ha + hb)}."
+        return view.size[a][1] + view.size[b][1]
     if sub == "path":
         a, b, c = idx
         d1, d2 = horizontal_distance(view, a, b), horizontal_distance(view, b, c)
-        if min(d1, d2) < MIN_BASELINE:
-            return None, ""
-        return d1 + d2, (f"From {ref(a)} to {ref(b)} is {_M(d1)} and from {ref(b)} to {ref(c)} is {_M(d2)} "
-                         f"(horizontal, center to center); in total {_M(d1 + d2)}.")
+        return None if min(d1, d2) < MIN_BASELINE else d1 + d2
     if sub == "around":
         (a,) = idx
         w, _, l = view.size[a]
-        p = perimeter(view.shape[a], w, l)
-        if p is None:
-            return None, ""
-        if view.shape[a] == "box":
-            why = f"its perimeter is 2 x ({_M(w)} + {_M(l)}) = {_M(p)}"
-        elif is_disc(view.shape[a], w, l):
-            why = f"its circumference is pi x {_M(w)} = {_M(p)}"
-        else:
-            why = (f"by Ramanujan's approximation for an ellipse with semi-axes a = {_M(w / 2)} and b = {_M(l / 2)}, "
-                   f"pi (3 (a + b) - sqrt((3a + b)(a + 3b))), its perimeter is about {_M(p)}")
-        return p, f"Seen from above, {_outline_text(view, a)}; {why}."
+        return perimeter(view.shape[a], w, l)
     raise ValueError(f"unknown problem {sub!r}")
+
+
+def _facts(view, sub, idx, params):
+    """(value, reasoning) computed from the scene; value None if degenerate.  A gap / fit /
+    reach trace names A and B (``view.ref``, which raises ``RealiseError`` in a view where one
+    has no reference) once the gap itself is usable, before the fit / reach margin is checked."""
+    ref = view.ref
+    v = _value(view, sub, idx, params)
+    if sub in _GAP_SUBS:
+        a, b = idx[0], idx[1]
+        g = _gap(view, sub, idx)
+        if g is None:
+            return None, ""
+        base = (f"Seen from above, {_outline_text(view, a)} and {_outline_text(view, b)}; where they are "
+                f"closest, their edges are {_M(g)} apart.")
+        if v is None:
+            return None, ""
+        if sub == "gap":
+            return v, base
+        if sub == "fit":
+            c, ok = idx[2], v
+            return ok, base + (f" The narrow side of {ref(c)} is {_M(_narrow_side(view, c))}, which is "
+                               f"{'less' if ok else 'more'} than the gap, so it {'fits' if ok else 'does not fit'}.")
+        r, ok = params["reach"], v
+        return ok, base + (f" A reach of {_M(r)} is {'more' if ok else 'less'} than that, so {ref(b)} is "
+                           f"{'' if ok else 'not '}within reach.")
+    if v is None:
+        return None, ""
+    if sub == "stack":
+        a, b = idx
+        ha, hb = view.size[a][1], view.size[b][1]
+        return v, f"{cap(ref(a))} is {_M(ha)} tall and {ref(b)} is {_M(hb)} tall; stacked: {_M(ha)} + {_M(hb)} = {_M(v)}."
+    if sub == "path":
+        a, b, c = idx
+        d1, d2 = horizontal_distance(view, a, b), horizontal_distance(view, b, c)
+        return v, (f"From {ref(a)} to {ref(b)} is {_M(d1)} and from {ref(b)} to {ref(c)} is {_M(d2)} "
+                   f"(horizontal, center to center); in total {_M(v)}.")
+    (a,) = idx
+    w, _, l = view.size[a]
+    if view.shape[a] == "box":
+        why = f"its perimeter is 2 x ({_M(w)} + {_M(l)}) = {_M(v)}"
+    elif is_disc(view.shape[a], w, l):
+        why = f"its circumference is pi x {_M(w)} = {_M(v)}"
+    else:
+        why = (f"by Ramanujan's approximation for an ellipse with semi-axes a = {_M(w / 2)} and b = {_M(l / 2)}, "
+               f"pi (3 (a + b) - sqrt((3a + b)(a + 3b))), its perimeter is about {_M(v)}")
+    return v, f"Seen from above, {_outline_text(view, a)}; {why}."
 
 
 def _outline_text(view, i: int) -> str:
@@ -197,12 +252,12 @@ class ProblemSolving(Task):
         if sub in BOOLEAN:  # yes / no balanced: the answer first, then objects that give it
             draws = [(rs.sample(S, _NEED[sub]), {"reach": rs.choice(REACHES)} if sub == "reach" else {})
                      for _ in range(20)]
-            got = balanced_choice(rs, draws, lambda c: _facts(view, sub, c[0], c[1])[0], FIT_WEIGHTS.get(sub))
+            got = balanced_choice(rs, draws, lambda c: _value(view, sub, c[0], c[1]), FIT_WEIGHTS.get(sub))
             tries = [] if got is None else [got[0]]
         else:
             tries = ((rs.sample(S, _NEED[sub]), {}) for _ in range(10))
         for idx, params in tries:
-            v, _ = _facts(view, sub, idx, params)
+            v = _value(view, sub, idx, params)
             if v is None:
                 continue
             unit = unit_for(rs.random(), v if sub in NUMERIC else params.get("reach", 1.0))
