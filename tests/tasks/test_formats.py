@@ -1,5 +1,5 @@
-"""The record layer's fast paths: positional ``Plan`` / ``QARecord`` construction puts every value in
-the field it names, and the one-call point formatting writes what the per-value ``_num`` writes."""
+"""The record layer: ``new_plan`` / ``make_record`` put every value in the field it names, and the
+one-call point formatting writes what the per-value ``_num`` writes."""
 
 from __future__ import annotations
 

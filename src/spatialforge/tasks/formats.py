@@ -63,19 +63,19 @@ def new_plan(rs: Stream, task: str, fmt: str, sub: str, objects: Sequence[int] =
     p = dict(params) if params else {}
     if hint and r() < 0.4:
         p["hint"] = True
-    # positional, in Plan's field order (tests/tasks/test_formats.py checks it): 0.7 -> 0.3 us a plan
-    return Plan(task, fmt, sub, tuple(map(int, objects)), template, wrap, unit, unit_long, tuple(pixels), letter,
-                truth, draws, p, key)
+    return Plan(task=task, fmt=fmt, sub=sub, objects=tuple(map(int, objects)), template=template, wrap=wrap,
+                unit=unit, unit_long=unit_long, pixels=tuple(pixels), letter=letter, truth=truth, draws=draws,
+                params=p, key=key)
 
 
 def make_record(plan: Plan, view, level: int, question: str, answer: str, struct: dict, eval_type: str,
                 choices: Sequence[str] = (), reasoning: str = "", meta: dict | None = None) -> QARecord:
     scene = view.scene
-    key = plan.key
-    # positional, in QARecord's field order: 0.7 -> 0.4 us a record (keywords are parsed per call)
-    return QARecord(key + "-m" if plan.view == "mirrored" else key, scene.id, question, answer, struct,
-                    plan.task, level, plan.fmt, eval_type, plan.objects, tuple(choices), reasoning, key,
-                    plan.view, scene.image_path, scene.flipped, {} if meta is None else meta)
+    return QARecord(id=plan.key + "-m" if plan.view == "mirrored" else plan.key, scene_id=scene.id,
+                    question=question, answer=answer, answer_struct=struct, task=plan.task, level=level,
+                    format=plan.fmt, eval_type=eval_type, object_ids=plan.objects, choices=tuple(choices),
+                    reasoning=reasoning, pair_id=plan.key, view=plan.view, image_path=scene.image_path,
+                    flipped=scene.flipped, meta={} if meta is None else meta)
 
 
 def typed(kind: str, values: Sequence[Any], to_value: Callable[[Any], Any] | None = None,
