@@ -90,6 +90,16 @@ def test_a_torn_last_journal_line_is_ignored_and_the_run_resumes(tmp_path):
     assert [s["file"] for s in again.stats["shards"]] == [f"shard-{i:05d}" for i in range(13)]
 
 
+def test_a_garbage_journal_line_ends_the_replay_and_keeps_what_came_before(tmp_path):
+    path = tmp_path / "manifest.json"
+    m = RunManifest.open(path, "demo")
+    for i in range(3):
+        _record(m, i)
+    with journal_path(path).open("ab") as f:
+        f.write(b"\0" * 40 + b"\n" + b'[["done","item-00099"]]\n')  # what a power loss can leave
+    assert RunManifest.open(path, "demo").done == [f"item-{i:05d}" for i in range(3)]
+
+
 def test_a_kill_between_compaction_and_new_journal_applies_nothing_twice(tmp_path):
     path = tmp_path / "manifest.json"
     m = RunManifest.open(path, "demo")
