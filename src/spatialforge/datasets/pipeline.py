@@ -4,11 +4,11 @@ Flow: collect scene JSONs under ``out/scenes/`` (render synthetic ones there, or
 folder of scenes written by ``spatialforge scenes`` with the files they point to), then
 for each scene not already done: generate its QA (and mirrored partners), encode the
 image once per view, buffer the rows; a shard is written when the next scene would
-overflow it, and only then are its scenes marked done in ``out/manifest.json``.  A
-crashed run therefore resumes at scene granularity, rewrites the same shards with the
-same bytes, and never duplicates a record.  A bad scene (unreadable JSON, missing image,
-a ``DataError`` from generation) is skipped with its reason; nothing else is lost.  Any
-other exception is a bug and stops the run.
+overflow it, and only then are its scenes marked done in ``out/manifest.json`` (one line
+appended to its journal, ``spatialforge.manifest``).  A crashed run therefore resumes at
+scene granularity, rewrites the same shards with the same bytes, and never duplicates a
+record.  A bad scene (unreadable JSON, missing image, a ``DataError`` from generation) is
+skipped with its reason; nothing else is lost.  Any other exception is a bug and stops the run.
 
 Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=True``.
 """
