@@ -4,11 +4,11 @@ Flow: collect scene JSONs under ``out/scenes/`` (render synthetic ones there, or
 folder of scenes written by ``spatialforge scenes`` with the files they point to), then
 for each scene not already done: generate its QA (and mirrored partners), encode the
 image once per view, buffer the rows; a shard is written when the next scene would
-overflow it, and only then are its scenes marked done in ``out/manifest.json``.  A
-crashed run therefore resumes at scene granularity, rewrites the same shards with the
-same bytes, and never duplicates a record.  A bad scene (unreadable JSON, missing image,
-a ``DataError`` from generation) is skipped with its reason; nothing else is lost.  Any
-other exception is a bug and stops the run.
+overflow it, and only then are its scenes marked done in ``out/manifest.json`` (one line
+appended to its journal, ``spatialforge.manifest``).  A crashed run therefore resumes at
+scene granularity, rewrites the same shards with the same bytes, and never duplicates a
+record.  A bad scene (unreadable JSON, missing image, a ``DataError`` from generation) is
+skipped with its reason; nothing else is lost.  Any other exception is a bug and stops the run.
 
 Per-scene work runs locally by default, or through ``ray.data`` with ``use_ray=True``.
 """
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, DataError
 from ..files import list_scene_files, probe_image, read_image
-from ..manifest import RunManifest
+from ..manifest import RunManifest, remove_manifest
 from ..mirror import flip_horizontal
 from ..scene import Scene, SceneError
 from .parquet import (DATA_DIR, SCENES_DIR, SHARD_GLOB, SceneRows, encode_png, scene_rows, shard_name, view_columns,
@@ -309,7 +309,7 @@ def _open_manifest(out: Path, params: dict[str, Any], overwrite: bool) -> RunMan
                 "parameters, pick another --out, or pass overwrite=True / --overwrite to start over"
             )
     if overwrite:
-        path.unlink(missing_ok=True)
+        remove_manifest(path)
         shutil.rmtree(out / DATA_DIR, ignore_errors=True)
     manifest = RunManifest.open(path, COMMAND, params, resume=not overwrite)
     manifest.stats.setdefault("shards", [])
@@ -323,22 +323,28 @@ def _open_manifest(out: Path, params: dict[str, Any], overwrite: bool) -> RunMan
     return manifest
 
 
-def _recount(manifest: RunManifest) -> None:
-    shards = manifest.stats["shards"]
-    totals: dict[str, Counter] = {k: Counter() for k in COUNT_KEYS}
-    for s in shards:
+def _recount(manifest: RunManifest, added: Sequence[dict[str, Any]] = ()) -> None:
+    """Bring the run totals in ``manifest.stats`` up to date with the shard entries ``added``
+    (just appended); a run without totals yet counts all its shards.  Running totals: re-summing
+    every shard per shard was quadratic in the run (1M scenes are 20k shards)."""
+    stats = manifest.stats
+    base = stats
+    if "counts" not in stats:  # no totals yet
+        base, added = {}, stats["shards"]
+    totals = {k: Counter(base.get("counts", {}).get(k, {})) for k in COUNT_KEYS}
+    llm = Counter(base.get("llm_writer", {}))
+    for s in added:
         for k in COUNT_KEYS:
             totals[k].update(s["counts"].get(k, {}))
-    manifest.stats["counts"] = {k: dict(sorted(v.items())) for k, v in totals.items()}
-    manifest.stats["num_records"] = sum(s["records"] for s in shards)
-    manifest.stats["num_scenes"] = sum(len(s["scenes"]) for s in shards)
-    manifest.stats["num_shards"] = len(shards)
-    manifest.stats["versions"] = dict(_versions())
-    llm = Counter()
-    for s in shards:
         llm.update(s.get("llm", {}))
+    manifest.set_stat("counts", {k: dict(sorted(v.items())) for k, v in totals.items()})
+    manifest.set_stat("num_records", base.get("num_records", 0) + sum(s["records"] for s in added))
+    manifest.set_stat("num_scenes", base.get("num_scenes", 0) + sum(len(s["scenes"]) for s in added))
+    manifest.set_stat("num_shards", len(stats["shards"]))
+    if stats.get("versions") != _versions():
+        manifest.set_stat("versions", dict(_versions()))
     if llm or "llm_writer" in manifest.params:
-        manifest.stats["llm_writer"] = {"rewritten": llm.get("rewritten", 0), "failed": llm.get("failed", 0)}
+        manifest.set_stat("llm_writer", {"rewritten": llm.get("rewritten", 0), "failed": llm.get("failed", 0)})
 
 
 def _prepare_scenes(
@@ -437,20 +443,23 @@ def generate_dataset(
                          shard_size=shard_size, gen_kwargs=gen_kwargs, llm_writer=llm_writer, exclude=exclude)
     out.mkdir(parents=True, exist_ok=True)
     manifest = _open_manifest(out, params, overwrite)
-    loaded: dict[Path, Scene] = {}  # scene records the import has just read: not parsed again
-    paths = _prepare_scenes(out, manifest, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir,
-                            seed=seed, size=size, progress=progress, loaded=loaded)
-    if exclude is not None:  # decontamination: benchmark scenes never reach the QA shards
-        paths = exclude.filter_paths(paths, manifest.stats)
-    done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
-    pending = [p for p in paths if p.name not in done_files]
-    fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator,
-                 llm_writer=None if llm_writer is None else LLMRewriter(llm_writer))
-    if use_ray:
-        outcomes = _iter_ray(pending, fn)  # the workers read the scene files themselves
-    else:
-        outcomes = _iter_local(pending, lambda p: fn(p, scene=loaded.pop(p, None)))
-    _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
+    try:
+        loaded: dict[Path, Scene] = {}  # scene records the import has just read: not parsed again
+        paths = _prepare_scenes(out, manifest, source=source, num_scenes=num_scenes, scenes_dir=scenes_dir,
+                                seed=seed, size=size, progress=progress, loaded=loaded)
+        if exclude is not None:  # decontamination: benchmark scenes never reach the QA shards
+            paths = exclude.filter_paths(paths, manifest.stats)
+        done_files = {f for s in manifest.stats["shards"] for f in s.get("files", [])}
+        pending = [p for p in paths if p.name not in done_files]
+        fn = partial(process_scene, root=out, seed=seed, gen_kwargs=gen_kwargs, generator=generator,
+                     llm_writer=None if llm_writer is None else LLMRewriter(llm_writer))
+        if use_ray:
+            outcomes = _iter_ray(pending, fn)  # the workers read the scene files themselves
+        else:
+            outcomes = _iter_local(pending, lambda p: fn(p, scene=loaded.pop(p, None)))
+        _write_outcomes(outcomes, manifest, out, shard_size, total=len(pending), progress=progress)
+    finally:
+        manifest.close()
     _require_records(manifest, out, len(paths))
     if export:
         from .export import export_llava, export_trl
@@ -528,11 +537,11 @@ def _write_outcomes(
                  "scenes": list(buf_scenes), "files": list(buf_files), "counts": counts}
         if buf_llm:
             entry["llm"] = dict(sorted(buf_llm.items()))
-        shards.append(entry)
+        manifest.append_stat("shards", entry)
         for s in buf_scenes:
             manifest.mark_done(s, flush=False)
-        _recount(manifest)
-        manifest.write()
+        _recount(manifest, [entry])
+        manifest.flush()  # one journal line: the shard, its scenes done and the totals, all or none
         buf_tables.clear()
         buf_n = 0
         buf_scenes.clear()
@@ -568,7 +577,6 @@ def _write_outcomes(
         if bar is not None:
             bar[0].stop()
         _recount(manifest)
-        manifest.write()
 
 
 def _column_counts(scenes: Sequence[SceneRows]) -> dict[str, dict[str, int]]:

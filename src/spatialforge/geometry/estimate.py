@@ -416,11 +416,11 @@ def estimate_folder(
             _estimate_one(path, item, out_dir, manifest, claimed, use_camera_gravity, cfg)
             if bar is not None:
                 bar.advance(task)
+        stats["num_objects_dropped"] = sum(len(v) for v in stats["dropped"].values())
     finally:
         if bar is not None:
             bar.stop()
-    stats["num_objects_dropped"] = sum(len(v) for v in stats["dropped"].values())
-    manifest.write()
+        manifest.close()
     return manifest
 
 
@@ -443,24 +443,22 @@ def estimate_file(path: Path, out_dir: Path, use_camera_gravity: bool = False, c
 
 def _estimate_one(path: Path, item: str, out_dir: Path, manifest: RunManifest, claimed: dict[str, str],
                   use_camera_gravity: bool, cfg: GeometryConfig) -> None:
-    stats = manifest.stats
     t0 = time.perf_counter()
     try:
         result, out_name = estimate_file(path, out_dir, use_camera_gravity, cfg, claimed)
     except DataError as e:  # one bad scene never kills the batch; anything else is a bug
         reason = str(e)
         for key in ("outputs", "dropped", "gravity_source", "seconds"):
-            stats[key].pop(item, None)
-        if item in manifest.done:  # done before, but its output is gone and it fails now
-            manifest.done.remove(item)
+            manifest.pop_stat((key, item))
+        manifest.unmark_done(item)  # done before, but its output is gone and it fails now
         manifest.skip(item, reason)
         return
     claimed[out_name] = item
-    stats["outputs"][item] = out_name
-    stats["gravity_source"][item] = result.gravity_source
-    stats["seconds"][item] = round(time.perf_counter() - t0, 4)
+    manifest.set_stat(("outputs", item), out_name)
+    manifest.set_stat(("gravity_source", item), result.gravity_source)
+    manifest.set_stat(("seconds", item), round(time.perf_counter() - t0, 4))
     if result.dropped:
-        stats["dropped"][item] = {str(k): v for k, v in result.dropped.items()}
+        manifest.set_stat(("dropped", item), {str(k): v for k, v in result.dropped.items()})
     else:
-        stats["dropped"].pop(item, None)
-    manifest.mark_done(item)
+        manifest.pop_stat(("dropped", item))
+    manifest.mark_done(item)  # one journal line with the stats above

@@ -136,5 +136,5 @@ def run_mirror(input: str | Path, out: str | Path, *, fmt: str = "auto", mode: s
     if client is not None and client.breaker is not None:
         stats["llm_breaker_rejected"] = client.breaker.rejected
     manifest.stats = dict(sorted(stats.items()))
-    manifest.write()
+    manifest.close()
     return manifest

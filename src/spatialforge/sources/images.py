@@ -120,10 +120,20 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
     manifest = RunManifest.open(out / "manifest.json", "perceive", params, resume=same)
     manifest.stats.setdefault("dropped", {})
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        _perceive(images, out, manifest, cfg, gcfg, use_ray, ray_workers, ray_threads)
+    finally:
+        manifest.close()
+    return manifest
+
+
+def _perceive(images: Path, out: Path, manifest: RunManifest, cfg: PerceptionConfig, gcfg: GeometryConfig,
+              use_ray: bool, ray_workers: int, ray_threads: int | None | str) -> None:
+    """Perceive the images not done yet, recording each in ``manifest`` (flushed per batch)."""
     pending, names = _pending(images, out, manifest, cfg)
     manifest.write()
     if not pending:
-        return manifest
+        return
     perception = None if use_ray else Perception(cfg)
     verifier = _verifier(cfg, perception)
     finish = partial(estimate, config=cfg, geometry=gcfg, reference_grounder=None if verifier is None else {
@@ -135,14 +145,13 @@ def perceive_folder(images: str | Path, config: PerceptionConfig | str | Path, o
             for i, est in results:
                 _record(pending[i], _verified(est, pending[i], verifier), names[pending[i].id], out, manifest)
                 if (i + 1) % cfg.batch_size == 0 or i + 1 == len(pending):  # after each batch, as in-process
-                    manifest.write()
-        return manifest
+                    manifest.flush()
+        return
     for start in range(0, len(pending), cfg.batch_size):
         batch = pending[start : start + cfg.batch_size]
         for item, res in zip(batch, perception.run(batch), strict=True):
             _record(item, _verified(finish(res), item, verifier), names[item.id], out, manifest)
-        manifest.write()
-    return manifest
+        manifest.flush()
 
 
 def _verifier(cfg: PerceptionConfig, perception: Perception | None) -> Any:
@@ -233,13 +242,13 @@ def estimate(res: Perceived | DataError, config: PerceptionConfig, geometry: Geo
 def _record(item: ImageItem, est: Estimated | DataError, name: str, out: Path, manifest: RunManifest) -> None:
     """Write one image's scene and mark it done, or record its skip."""
     if isinstance(est, DataError):
-        manifest.done = [d for d in manifest.done if d != name]
-        manifest.stats["dropped"].pop(name, None)
+        manifest.unmark_done(name)
+        manifest.pop_stat(("dropped", name))
         manifest.skip(name, str(est), flush=False)
         return
     _write_scene(out, est.scene, item.rgb, est.depth, est.valid)
     if est.dropped:
-        manifest.stats["dropped"][name] = est.dropped
+        manifest.set_stat(("dropped", name), est.dropped)
     manifest.mark_done(name, flush=False)
 
 
@@ -268,5 +277,5 @@ def generate_from_images(images: str | Path, perception: str | Path | Perception
         m.skip(f"perceive/{item}", reason, flush=False)
     m.stats["perceive"] = {"images_done": len(pm.done), "images_skipped": len(pm.skipped),
                            "manifest": str(pm.path)}
-    m.write()
+    m.close()
     return m

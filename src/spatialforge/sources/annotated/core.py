@@ -240,44 +240,46 @@ def ingest(name: str, input: str | Path, out: str | Path, every: int = 1, num: i
     written = 0
     refs: Iterator[FrameRef] = READERS[name](input)
     index = -1
-    for ref in refs:
-        if num is not None and written >= num:
-            break
-        if ref.error is not None:
-            manifest.skip(ref.key, ref.error)
-            continue
-        hit = None if exclude is None else exclude.match(ref.key)
-        if hit is not None:  # a benchmark's scene: never read, listed in the manifest
-            excluded[ref.key] = hit
-            continue
-        index += 1
-        if index % every:
-            continue
-        stats["frames_seen"] += 1
-        if manifest.is_done(ref.key) and (out / f"{ref.key}.json").is_file():
+    try:
+        for ref in refs:
+            if num is not None and written >= num:
+                break
+            if ref.error is not None:
+                manifest.skip(ref.key, ref.error)
+                continue
+            hit = None if exclude is None else exclude.match(ref.key)
+            if hit is not None:  # a benchmark's scene: never read, listed in the manifest
+                excluded[ref.key] = hit
+                continue
+            index += 1
+            if index % every:
+                continue
+            stats["frames_seen"] += 1
+            if manifest.is_done(ref.key) and (out / f"{ref.key}.json").is_file():
+                written += 1
+                continue
+            try:
+                frame = ref.load()
+                scene, dropped = build_scene(frame)
+                if dets is not None:
+                    scene = label_scene(scene, dets.get(scene.id, []))
+                if not scene.objects:
+                    why = "; ".join(f"{k}: {v}" for k, v in list(dropped.items())[:3]) or "no annotations"
+                    raise DataError(f"{frame.where or ref.key}: no usable objects ({why})")
+            except DataError as e:
+                manifest.skip(ref.key, str(e))
+                continue
+            _write(out, scene, frame)
+            stats["objects"] += len(scene.objects)
+            stats["dropped_objects"] += len(dropped)
+            manifest.stats = dict(stats)
+            manifest.mark_done(ref.key)
             written += 1
-            continue
-        try:
-            frame = ref.load()
-            scene, dropped = build_scene(frame)
-            if dets is not None:
-                scene = label_scene(scene, dets.get(scene.id, []))
-            if not scene.objects:
-                why = "; ".join(f"{k}: {v}" for k, v in list(dropped.items())[:3]) or "no annotations"
-                raise DataError(f"{frame.where or ref.key}: no usable objects ({why})")
-        except DataError as e:
-            manifest.skip(ref.key, str(e))
-            continue
-        _write(out, scene, frame)
-        stats["objects"] += len(scene.objects)
-        stats["dropped_objects"] += len(dropped)
+        if exclude is not None:
+            exclude.record(stats, excluded)
         manifest.stats = dict(stats)
-        manifest.mark_done(ref.key)
-        written += 1
-    if exclude is not None:
-        exclude.record(stats, excluded)
-    manifest.stats = dict(stats)
-    manifest.write()
+    finally:
+        manifest.close()
     return manifest
 
 

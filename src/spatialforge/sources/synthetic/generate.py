@@ -254,5 +254,5 @@ def write_scenes(out: str | Path, num: int, seed: int = 0, size: tuple[int, int]
             manifest.mark_done(sid)
             paths.append(json_path)
             bar.advance(task)
-    manifest.write()
+    manifest.close()
     return paths
