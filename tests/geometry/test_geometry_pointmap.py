@@ -56,3 +56,15 @@ def test_rle_and_instance_pixels_match_decoded_masks():
     assert set(got) == set(np.unique(ids[ids >= 0]).tolist())
     for k, (rows, cols) in got.items():
         assert (ids[rows, cols] == k).all() and rows.size == (ids == k).sum()
+
+
+def test_rle_pixels_equal_the_divmod_of_flat_indices():
+    """Pieces cut at column ends give what dividing every flat index by the height gives."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        h, w = rng.integers(1, 9, 2)
+        mask = rng.random((h, w)) < rng.uniform(0, 1)
+        rows, cols = rle_pixels(MaskRLE.encode(mask))
+        ref_cols, ref_rows = np.divmod(np.flatnonzero(mask.ravel(order="F")), h)
+        assert rows.dtype == cols.dtype == np.int64
+        assert np.array_equal(rows, ref_rows) and np.array_equal(cols, ref_cols)
