@@ -3,7 +3,7 @@ import pytest
 
 from spatialforge import Camera, SceneError
 from spatialforge.geometry.masks import instance_pixels, rle_pixels
-from spatialforge.geometry.pointmap import depth_to_point_map, unproject_pixels
+from spatialforge.geometry.pointmap import depth_to_point_map, pixel_ray_tables, unproject_pixels
 from spatialforge.scene import MaskRLE
 
 
@@ -68,3 +68,16 @@ def test_rle_pixels_equal_the_divmod_of_flat_indices():
         ref_cols, ref_rows = np.divmod(np.flatnonzero(mask.ravel(order="F")), h)
         assert rows.dtype == cols.dtype == np.int64
         assert np.array_equal(rows, ref_rows) and np.array_equal(cols, ref_cols)
+
+
+def test_unproject_pixels_with_ray_tables_equals_per_pixel_rays():
+    """Looked-up rays give exactly the numbers computed per pixel."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        w, h = (int(v) for v in rng.integers(8, 64, 2))
+        cam = Camera(fx=float(rng.uniform(50, 900)), fy=float(rng.uniform(50, 900)), cx=float(rng.uniform(0, w)),
+                     cy=float(rng.uniform(0, h)), width=w, height=h)
+        rows, cols = rng.integers(0, h, 500), rng.integers(0, w, 500)
+        z = rng.uniform(0.1, 9.0, 500).astype(np.float32)
+        expected = unproject_pixels(rows, cols, z, cam)
+        assert np.array_equal(unproject_pixels(rows, cols, z, cam, pixel_ray_tables(cam)), expected)
