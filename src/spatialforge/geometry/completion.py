@@ -141,15 +141,21 @@ def symmetric_completion(
         if not _true_silhouette(depth, is_own, int(rows[k]), int(cols[k]), z_k, free_abs, free_rel):
             return nothing
     reflected = _reflect(pts, hull_points(xy) if outline_xy is None else outline_xy, ends)
-    keep = _free_space_keep(reflected, depth, camera, R_world_cam, max_contradicted, min_contradicted,
-                            free_abs, free_rel)
-    if keep is None:
-        return nothing
     # A true completion adds a back half (a half disc becomes a disc); a small growth along
     # the view is a slightly off-centre reflection of a footprint that was complete.
     view = xy.mean(0)
     view /= np.hypot(*view)
-    seen, added = xy @ view, reflected[keep, :2] @ view
+    seen = xy @ view
+    min_reach = seen.max() + min_growth * (seen.max() - seen.min())
+    # The kept points are some of the reflected ones: when all of them fall short, so do the
+    # kept ones, and the free-space test need not run (the margin covers rounding).
+    if (reflected[:, :2] @ view).max() < min_reach - 1e-9:
+        return nothing
+    keep = _free_space_keep(reflected, depth, camera, R_world_cam, max_contradicted, min_contradicted,
+                            free_abs, free_rel)
+    if keep is None:
+        return nothing
+    added = reflected[keep, :2] @ view
     if added.size == 0 or added.max() - seen.max() < min_growth * (seen.max() - seen.min()):
         return nothing
     return reflected[keep]
