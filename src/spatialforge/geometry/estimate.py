@@ -26,7 +26,7 @@ from ..manifest import RunManifest
 from ..mirror import flip_horizontal
 from ..scene import Box3D, Camera, Scene, SceneError
 from .boxes import fit_box3d, hull_candidates, hull_points
-from .cleanup import CleanupConfig, clean_object_points, edge_pixels
+from .cleanup import CleanupConfig, clean_object_points, depth_crop, edge_pixels
 from .completion import symmetric_completion
 from .gravity import (
     FloorPlane,
@@ -279,8 +279,9 @@ def _fit_object(obj_id: int, rows: np.ndarray, cols: np.ndarray, flat: np.ndarra
     depth, focal, R_world_cam = frame.depth, frame.focal, gravity.R_world_cam
     n_valid = rows.size
     z = depth.ravel()[flat]
-    boundary, edge, noise = edge_pixels(rows, cols, z)  # noise: sigma_z / z
-    keep, _ = clean_object_points(rows, cols, z, focal, cfg.cleanup, boundary)
+    crop = depth_crop(rows, cols, z)
+    boundary, edge, noise = edge_pixels(rows, cols, z, crop=crop)  # noise: sigma_z / z
+    keep, _ = clean_object_points(rows, cols, z, focal, cfg.cleanup, boundary, crop)
     n_kept = int(keep.sum())
     if n_kept < cfg.min_points:
         return f"only {n_kept} points left after outlier removal (< {cfg.min_points})"
