@@ -81,3 +81,17 @@ def test_unproject_pixels_with_ray_tables_equals_per_pixel_rays():
         z = rng.uniform(0.1, 9.0, 500).astype(np.float32)
         expected = unproject_pixels(rows, cols, z, cam)
         assert np.array_equal(unproject_pixels(rows, cols, z, cam, pixel_ray_tables(cam)), expected)
+
+
+@pytest.mark.parametrize("n_wanted", [0, 2, 12])
+def test_instance_pixels_of_wanted_ids_equal_those_of_all(n_wanted):
+    """Asking for some ids (one pass each, or the sort when many) gives their entries of the full answer."""
+    rng = np.random.default_rng(n_wanted)
+    ids = rng.integers(-1, 15, (31, 23))
+    wanted = rng.choice(20, n_wanted, replace=False).tolist()  # some absent from the map
+    every = instance_pixels(ids)
+    got = instance_pixels(ids, wanted)
+    assert set(got) == set(wanted) & set(every)
+    for k, (rows, cols) in got.items():
+        assert np.array_equal(rows, every[k][0]) and np.array_equal(cols, every[k][1])
+        assert rows.dtype == cols.dtype == np.int64

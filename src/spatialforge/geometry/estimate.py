@@ -105,7 +105,8 @@ def _object_pixels(
             continue
         if from_map is None and map_error is None:
             try:
-                from_map = instance_pixels(_instance_map(scene, instance_ids))
+                wanted = [o.id for o in scene.objects if o.mask is None]
+                from_map = instance_pixels(_instance_map(scene, instance_ids), wanted)
             except SceneError as e:
                 map_error = str(e)
         if map_error is not None:

