@@ -124,7 +124,8 @@ def symmetric_completion(
     Returns (K, 3) world points (K may be 0); their z is that of the points they reflect.
 
     Steps: silhouette ends (``_silhouette_ends``), reflection through the centre
-    (``_reflect``), the free-space test (``_free_space_keep``), the growth test.
+    (``_reflect``), the growth test on all reflected points (nothing can grow more), the
+    free-space test (``_free_space_keep``), the growth test on the points it keeps.
     """
     nothing = np.empty((0, 3))
     pts = np.asarray(points_world, dtype=np.float64)
