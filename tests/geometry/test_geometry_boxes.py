@@ -65,3 +65,15 @@ def test_fit_box3d_floor_snap_and_min_size():
     assert isinstance(flat, Box3D) and min(flat.size) == pytest.approx(0.01)
     with pytest.raises(ValueError):
         fit_box3d(np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("n", [8192, 3 * 8192 + 77])
+def test_hull_points_exact_over_several_prefilter_chunks(n):
+    """The octagon prefilter tests the points in chunks: a cloud spanning several (strided, as
+    the world points' xy are) keeps every hull vertex, in the order of the full cloud's hull."""
+    from scipy.spatial import ConvexHull
+
+    rng = np.random.default_rng(n)
+    points = np.c_[rng.uniform(-1, 1, (n, 2)) * [1.5, 0.4] + rng.normal(0, 0.01, (n, 2)), rng.normal(size=n)]
+    xy = points[:, :2]
+    assert np.array_equal(hull_points(xy), xy[ConvexHull(xy).vertices])

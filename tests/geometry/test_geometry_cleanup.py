@@ -9,6 +9,8 @@ from spatialforge.geometry.cleanup import (
     clean_object_points,
     connected_labels,
     dbscan_labels,
+    depth_crop,
+    edge_pixels,
     mixed_pixel_mask,
 )
 from spatialforge.geometry.masks import rle_pixels
@@ -106,3 +108,23 @@ def test_thin_parts_survive_subsampling():
     keep, stats = clean_object_points(rows, cols, z.astype(np.float64), 500.0)
     assert stats.stride > 1
     assert keep.all()
+
+
+def test_shared_depth_crop_gives_the_same_results(hand_scene):
+    """edge_pixels, mixed_pixel_mask and clean_object_points given the object's crop answer
+    as they do when they make it themselves (noisy depth, every object)."""
+    scene, depth, _ = hand_scene
+    rng = np.random.default_rng(2)
+    noisy = (depth * (1 + 0.01 * rng.standard_normal(depth.shape))).astype(np.float32)
+    for obj in scene.objects:
+        rows, cols = rle_pixels(obj.mask)
+        z = noisy[rows, cols]
+        crop = depth_crop(rows, cols, z)
+        boundary, edge, noise = edge_pixels(rows, cols, z)
+        shared = edge_pixels(rows, cols, z, crop=crop)
+        assert np.array_equal(shared[0], boundary) and np.array_equal(shared[1], edge) and shared[2] == noise
+        assert np.array_equal(mixed_pixel_mask(rows, cols, z, boundary=boundary, crop=crop),
+                              mixed_pixel_mask(rows, cols, z))
+        keep, stats = clean_object_points(rows, cols, z, scene.camera.fx, boundary=boundary, crop=crop)
+        ref_keep, ref_stats = clean_object_points(rows, cols, z, scene.camera.fx)
+        assert np.array_equal(keep, ref_keep) and stats == ref_stats

@@ -3,7 +3,7 @@ import pytest
 
 from spatialforge import Camera, SceneError
 from spatialforge.geometry.masks import instance_pixels, rle_pixels
-from spatialforge.geometry.pointmap import depth_to_point_map, unproject_pixels
+from spatialforge.geometry.pointmap import depth_to_point_map, pixel_ray_tables, unproject_pixels
 from spatialforge.scene import MaskRLE
 
 
@@ -56,3 +56,42 @@ def test_rle_and_instance_pixels_match_decoded_masks():
     assert set(got) == set(np.unique(ids[ids >= 0]).tolist())
     for k, (rows, cols) in got.items():
         assert (ids[rows, cols] == k).all() and rows.size == (ids == k).sum()
+
+
+def test_rle_pixels_equal_the_divmod_of_flat_indices():
+    """Pieces cut at column ends give what dividing every flat index by the height gives."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        h, w = rng.integers(1, 9, 2)
+        mask = rng.random((h, w)) < rng.uniform(0, 1)
+        rows, cols = rle_pixels(MaskRLE.encode(mask))
+        ref_cols, ref_rows = np.divmod(np.flatnonzero(mask.ravel(order="F")), h)
+        assert rows.dtype == cols.dtype == np.int64
+        assert np.array_equal(rows, ref_rows) and np.array_equal(cols, ref_cols)
+
+
+def test_unproject_pixels_with_ray_tables_equals_per_pixel_rays():
+    """Looked-up rays give exactly the numbers computed per pixel."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        w, h = (int(v) for v in rng.integers(8, 64, 2))
+        cam = Camera(fx=float(rng.uniform(50, 900)), fy=float(rng.uniform(50, 900)), cx=float(rng.uniform(0, w)),
+                     cy=float(rng.uniform(0, h)), width=w, height=h)
+        rows, cols = rng.integers(0, h, 500), rng.integers(0, w, 500)
+        z = rng.uniform(0.1, 9.0, 500).astype(np.float32)
+        expected = unproject_pixels(rows, cols, z, cam)
+        assert np.array_equal(unproject_pixels(rows, cols, z, cam, pixel_ray_tables(cam)), expected)
+
+
+@pytest.mark.parametrize("n_wanted", [0, 2, 12])
+def test_instance_pixels_of_wanted_ids_equal_those_of_all(n_wanted):
+    """Asking for some ids (one pass each, or the sort when many) gives their entries of the full answer."""
+    rng = np.random.default_rng(n_wanted)
+    ids = rng.integers(-1, 15, (31, 23))
+    wanted = rng.choice(20, n_wanted, replace=False).tolist()  # some absent from the map
+    every = instance_pixels(ids)
+    got = instance_pixels(ids, wanted)
+    assert set(got) == set(wanted) & set(every)
+    for k, (rows, cols) in got.items():
+        assert np.array_equal(rows, every[k][0]) and np.array_equal(cols, every[k][1])
+        assert rows.dtype == cols.dtype == np.int64

@@ -17,6 +17,7 @@ from .order_stats import trimmed_range
 
 _QUARTER_PI = math.pi / 4
 _EDGE_TOL = 1e-5  # metres
+_CHUNK = 8192  # points per matrix product in the octagon prefilter
 
 
 def _octagon_prefilter(xy: np.ndarray) -> np.ndarray:
@@ -36,10 +37,14 @@ def _octagon_prefilter(xy: np.ndarray) -> np.ndarray:
     edges = xy[ext[1:] + ext[:1]] - poly
     # Outside a counter-clockwise edge (ex, ey) from p: (ey, -ex) . (q - p) > tol.  tol: float32
     # depth puts a face seen head-on a few micrometres off its line; points that close to an
-    # edge move the hull by at most tol.  All edges in one matrix product: 0.9 -> 0.45 ms at 50k points.
+    # edge move the hull by at most tol.  All edges in one matrix product: 0.9 -> 0.45 ms at 50k points;
+    # over chunks of points, the product stays small instead of (8, N) per object (~2 % of the scene time).
     normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)  # (K, 2)
     limits = (normals * poly).sum(1) + _EDGE_TOL * np.hypot(edges[:, 0], edges[:, 1])
-    outside = (normals @ xy.T > limits[:, None]).any(axis=0)
+    outside = np.empty(xy.shape[0], bool)
+    for start in range(0, xy.shape[0], _CHUNK):
+        part = xy[start : start + _CHUNK]
+        np.any(normals @ part.T > limits[:, None], axis=0, out=outside[start : start + _CHUNK])
     outside[ext] = True
     return xy[outside]
 

@@ -147,10 +147,14 @@ def object_clusters(labels: np.ndarray, z: np.ndarray, gap: float) -> tuple[np.n
 
 
 # --------------------------------------------------------------------------- mixed pixels
-def _crop(rows: np.ndarray, cols: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+Crop = tuple[np.ndarray, np.ndarray, int]
+
+
+def depth_crop(rows: np.ndarray, cols: np.ndarray, z: np.ndarray) -> Crop:
     """The object's depth in a zero-padded crop around it: (flat crop of depth, (N,) flat
     index of each pixel in it, crop width).  The 1-pixel margin makes every 4-neighbour
-    of a pixel a valid index (0 = not in the set)."""
+    of a pixel a valid index (0 = not in the set).  ``edge_pixels`` and the cleanup read
+    the same crop when given it (one crop per object instead of two: ~50 us less)."""
     r0, c0 = int(rows.min()) - 1, int(cols.min()) - 1
     width = int(cols.max()) - c0 + 2
     flat = (rows - r0) * width + (cols - c0)
@@ -159,8 +163,8 @@ def _crop(rows: np.ndarray, cols: np.ndarray, z: np.ndarray) -> tuple[np.ndarray
     return z_flat, flat, width
 
 
-def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray,
-                jump_rel: float = 0.01) -> tuple[np.ndarray, np.ndarray, float]:
+def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, jump_rel: float = 0.01,
+                crop: Crop | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Boundary and edge pixels of one object's pixel set, and its depth noise.
 
     rows, cols, z: (N,) pixels and their depth.  Returns (N,) bool ``boundary`` (a
@@ -168,11 +172,12 @@ def edge_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray,
     |dz| > jump_rel * z to a 4-neighbour: a self-occlusion edge) and the robust relative
     depth noise sigma_z / z of the surface: second differences along rows at interior
     pixels, z[c-1] - 2 z[c] + z[c+1], are ~0 on smooth surfaces and have standard
-    deviation sqrt(6) sigma for independent noise (0.0 when there are too few)."""
+    deviation sqrt(6) sigma for independent noise (0.0 when there are too few).  crop:
+    ``depth_crop(rows, cols, z)`` if already made."""
     n = rows.shape[0]
     if n == 0:
         return np.zeros(0, bool), np.zeros(0, bool), 0.0
-    z_flat, flat, width = _crop(rows, cols, z)
+    z_flat, flat, width = depth_crop(rows, cols, z) if crop is None else crop
     # Jumps and missing neighbours on the whole crop with shifted slices, each |dz| shared
     # by the two pixels it separates, then read at the set's pixels: no gathers per
     # neighbour (noisy depth makes most pixels edge candidates): 2.2 -> 0.9 ms/scene at 1 % noise.
@@ -202,10 +207,11 @@ def _noise(z_flat: np.ndarray, flat: np.ndarray, z: np.ndarray, interior: np.nda
 
 
 def mixed_pixel_mask(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, cfg: CleanupConfig = CleanupConfig(),
-                     boundary: np.ndarray | None = None) -> np.ndarray:
+                     boundary: np.ndarray | None = None, crop: Crop | None = None) -> np.ndarray:
     """(N,) pixel rows/cols of one object's valid-depth pixels and their (N,) depth ->
     (N,) bool, True for mask-boundary pixels (``edge_pixels``, computed if not given) whose
-    depth disagrees with the median of their in-set 3x3 neighbourhood."""
+    depth disagrees with the median of their in-set 3x3 neighbourhood.  crop:
+    ``depth_crop(rows, cols, z)`` if already made."""
     n = rows.shape[0]
     if boundary is None:
         boundary = edge_pixels(rows, cols, z)[0]
@@ -213,7 +219,7 @@ def mixed_pixel_mask(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, cfg: Cle
     cand = np.flatnonzero(boundary)
     if cand.size == 0:
         return out
-    z_flat, flat, width = _crop(rows, cols, z)
+    z_flat, flat, width = depth_crop(rows, cols, z) if crop is None else crop
     offsets = np.array([dr * width + dc for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
     neigh = z_flat[flat[cand][:, None] + offsets[None, :]]  # (B, 9)
     neigh[neigh == 0] = np.nan  # outside the set
@@ -262,15 +268,17 @@ def clean_object_points(
     focal: float,
     cfg: CleanupConfig = CleanupConfig(),
     boundary: np.ndarray | None = None,
+    crop: Crop | None = None,
 ) -> tuple[np.ndarray, CleanStats]:
     """Clean one object's cloud.
 
     rows, cols: (N,) pixel indices of the object's valid-depth pixels; z: (N,) their depth;
-    focal: focal length in pixels; boundary: (N,) from ``edge_pixels`` if already computed.
+    focal: focal length in pixels; boundary: (N,) from ``edge_pixels`` and crop:
+    ``depth_crop(rows, cols, z)``, if already made.
     Returns the (N,) bool keep-mask and statistics.
     """
     n = rows.shape[0]
-    keep = ~mixed_pixel_mask(rows, cols, z, cfg, boundary)
+    keep = ~mixed_pixel_mask(rows, cols, z, cfg, boundary, crop)
     n_keep = int(keep.sum())
     n_mixed = n - n_keep
     if n_keep < max(2 * cfg.min_samples, 8):

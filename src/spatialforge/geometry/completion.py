@@ -124,7 +124,8 @@ def symmetric_completion(
     Returns (K, 3) world points (K may be 0); their z is that of the points they reflect.
 
     Steps: silhouette ends (``_silhouette_ends``), reflection through the centre
-    (``_reflect``), the free-space test (``_free_space_keep``), the growth test.
+    (``_reflect``), the growth test on all reflected points (nothing can grow more), the
+    free-space test (``_free_space_keep``), the growth test on the points it keeps.
     """
     nothing = np.empty((0, 3))
     pts = np.asarray(points_world, dtype=np.float64)
@@ -141,15 +142,21 @@ def symmetric_completion(
         if not _true_silhouette(depth, is_own, int(rows[k]), int(cols[k]), z_k, free_abs, free_rel):
             return nothing
     reflected = _reflect(pts, hull_points(xy) if outline_xy is None else outline_xy, ends)
-    keep = _free_space_keep(reflected, depth, camera, R_world_cam, max_contradicted, min_contradicted,
-                            free_abs, free_rel)
-    if keep is None:
-        return nothing
     # A true completion adds a back half (a half disc becomes a disc); a small growth along
     # the view is a slightly off-centre reflection of a footprint that was complete.
     view = xy.mean(0)
     view /= np.hypot(*view)
-    seen, added = xy @ view, reflected[keep, :2] @ view
+    seen = xy @ view
+    min_reach = seen.max() + min_growth * (seen.max() - seen.min())
+    # The kept points are some of the reflected ones: when all of them fall short, so do the
+    # kept ones, and the free-space test need not run (the margin covers rounding).
+    if (reflected[:, :2] @ view).max() < min_reach - 1e-9:
+        return nothing
+    keep = _free_space_keep(reflected, depth, camera, R_world_cam, max_contradicted, min_contradicted,
+                            free_abs, free_rel)
+    if keep is None:
+        return nothing
+    added = reflected[keep, :2] @ view
     if added.size == 0 or added.max() - seen.max() < min_growth * (seen.max() - seen.min()):
         return nothing
     return reflected[keep]

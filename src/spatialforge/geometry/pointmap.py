@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pinhole import unproject_pixel
+from ..pinhole import pixel_centre, pixel_rays, unproject_pixel
 from ..scene import Camera, SceneError
 
 
@@ -45,9 +45,25 @@ def depth_to_point_map(depth: np.ndarray, camera: Camera) -> tuple[np.ndarray, n
     return points_cam, valid
 
 
-def unproject_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, camera: Camera) -> np.ndarray:
-    """(N,) integer pixel rows/cols and (N,) z-depth -> (N, 3) float64 camera-frame points at pixel centres."""
+def pixel_ray_tables(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+    """(W,) x / z of every pixel column's centre ray and (H,) y / z of every row's: what
+    ``unproject_pixels`` computes per pixel, once per image."""
+    return pixel_rays(pixel_centre(np.arange(camera.width)), pixel_centre(np.arange(camera.height)),
+                      camera.fx, camera.fy, camera.cx, camera.cy)
+
+
+def unproject_pixels(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, camera: Camera,
+                     ray_tables: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """(N,) integer pixel rows/cols and (N,) z-depth -> (N, 3) float64 camera-frame points at pixel centres.
+
+    ray_tables: ``pixel_ray_tables(camera)``, if at hand: the rays are then looked up, not
+    computed per pixel (the same numbers; ~50 us less per 13k-pixel object)."""
     z = np.asarray(z, dtype=np.float64)
     out = np.empty((z.shape[0], 3), np.float64)
-    out[:, 0], out[:, 1], out[:, 2] = unproject_pixel(cols, rows, z, camera.fx, camera.fy, camera.cx, camera.cy)
+    if ray_tables is None:
+        out[:, 0], out[:, 1], out[:, 2] = unproject_pixel(cols, rows, z, camera.fx, camera.fy, camera.cx, camera.cy)
+    else:
+        np.multiply(ray_tables[0][cols], z, out=out[:, 0])
+        np.multiply(ray_tables[1][rows], z, out=out[:, 1])
+        out[:, 2] = z
     return out
