@@ -91,6 +91,14 @@ def test_completion_growth_shortcut_changes_nothing(monkeypatch, noise):
         got = symmetric_completion(*args, **kwargs)
         assert np.array_equal(got, _completion_without_shortcut(*args, **kwargs))
         calls["added" if got.shape[0] else "none"] += 1
+        if got.shape[0]:  # at the largest growth bound the plain rule still completes, so must the shortcut
+            lo, hi = kwargs.get("min_growth", 0.2), 10.0
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if _completion_without_shortcut(*args, **{**kwargs, "min_growth": mid}).shape[0] \
+                    else (lo, mid)
+            tight = {**kwargs, "min_growth": lo}
+            assert np.array_equal(symmetric_completion(*args, **tight), _completion_without_shortcut(*args, **tight))
         return got
 
     monkeypatch.setattr(estimate, "symmetric_completion", checked)
