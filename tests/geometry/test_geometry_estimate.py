@@ -119,6 +119,25 @@ def test_masks_from_the_instance_png(tmp_path, hand_scene):
     assert len(result.dropped) == 3 and all("not found" in r for r in result.dropped.values())
 
 
+def test_an_empty_rle_mask_needs_no_instance_png(tmp_path, hand_scene):
+    """An object the scene records as unseen (an empty RLE mask, as the synthetic writer gives
+    hidden objects) is dropped for having no pixels, exactly as when its pixels come from an
+    instance map without its id, and the (here missing) instance PNG is never read."""
+    scene, depth, ids = hand_scene
+    from dataclasses import replace
+
+    write_depth(tmp_path / "depth.npy", depth)
+    hidden = scene.objects[1].id
+    empty = MaskRLE.encode(np.zeros((scene.camera.height, scene.camera.width), bool))
+    no_png = replace(scene, objects=tuple(replace(o, mask=empty) if o.id == hidden else o for o in scene.objects),
+                     metadata={"instance_mask_path": "nope.png"}, root=str(tmp_path))
+    from_map = replace(no_png, objects=tuple(replace(o, mask=None) if o.id == hidden else o for o in scene.objects))
+    result = estimate_scene(no_png)
+    expected = estimate_scene(from_map, instance_ids=np.where(ids == hidden, -1, ids))
+    assert list(result.dropped) == [hidden] and result.dropped == expected.dropped
+    assert result.scene.to_dict() == expected.scene.to_dict()
+
+
 def test_bad_scenes_raise_scene_errors_naming_the_scene(tmp_path, hand_scene):
     scene, depth, _ = hand_scene
     from dataclasses import replace
