@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         gt_sides: dict[str, tuple] = {}
         n_objects = []
         for si, (path, scene) in enumerate(zip(paths, scenes)):
-            n_objects.append(sum(o.mask is not None for o in scene.objects))
+            n_objects.append(sum(o.mask is not None and o.mask.area > 0 for o in scene.objects))  # visible ones
             got = {o.id: (list(o.box3d.size), o.box3d.yaw) for o in ours_on_disk(path, out).scene.objects}
             bboxes = baseline_on_disk(path, out)[1] if stand_in else {}
             got_other = other.run(path)[1] if other is not None else {}
