@@ -53,7 +53,7 @@ def test_oracle_detection_and_segmentation(rendered):
     dets = backend_class("detection", "oracle")(scenes=rendered)(items, [vocab] * 2)
     masks = backend_class("segmentation", "oracle")(scenes=rendered)(items, [d.boxes for d in dets])
     for s, d, m in zip(scenes, dets, masks):
-        visible = [o for o in s.objects if o.mask is not None and o.category in vocab]
+        visible = [o for o in s.objects if o.mask is not None and o.mask.area and o.category in vocab]
         assert [e["id"] for e in d.extras] == [o.id for o in visible]
         np.testing.assert_array_equal(d.boxes, np.array([o.box2d for o in visible]).reshape(-1, 4))
         for o, mk in zip(visible, m):

@@ -30,7 +30,7 @@ def test_round_trip(samples, tmp_path):
         # every fully visible object is found; boxes never seen by this frame are not
         seen = {int(k) for k in keys}
         assert {o.id for o in smp.scene.objects if o.occlusion == 0 and o.truncation == 0 and o.mask} <= seen
-        assert seen <= {o.id for o in smp.scene.objects if o.mask is not None}
+        assert seen <= {o.id for o in smp.scene.objects if o.mask is not None and o.mask.area}
         assert sc.metadata["box2d_projected"] == list(range(len(sc.objects)))
         assert np.array_equal(sc.load_depth(), depth_mm(smp.depth).astype(np.float32) / 1000)
         assert np.allclose(sc.metadata["camera_center_world"], [1.5, -0.5 + n, 1.2])
